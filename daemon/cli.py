@@ -1,0 +1,372 @@
+"""The `reverie` command line: parse, load the config, call in. Nothing else lives here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date as Date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from daemon import __version__
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class Usage(click.ClickException):
+    """A bad config or bad input: one line (or one per problem), exit 2."""
+
+    exit_code = EXIT_USAGE
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.message, err=True)
+
+
+class Failure(click.ClickException):
+    exit_code = EXIT_FAIL
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"reverie: {self.message}", err=True)
+
+
+def _loaded(ctx: click.Context) -> Any:
+    """The validated config (loaded once per invocation), or exit 2 with its problems."""
+    obj = ctx.ensure_object(dict)
+    if "loaded" not in obj:
+        from daemon import config, logs
+
+        path = config.resolve_path(obj.get("config"))
+        try:
+            obj["loaded"] = config.load(path)
+        except config.ConfigError as e:
+            raise Usage("\n".join(e.problems)) from None
+        logs.set_secrets(obj["loaded"].secrets)
+    return obj["loaded"]
+
+
+def _store(loaded: Any, readonly: bool = False) -> Any:
+    from memory.store import Store
+
+    loaded.home.ensure()
+    return Store.open(loaded.home.db, readonly=readonly)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", metavar="FILE", envvar=None,
+              help="Config file (default: $REVERIE_CONFIG, ./reverie.yaml, then "
+                   "~/.config/reverie/reverie.yaml).")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["debug", "info", "warning", "error"]), help="Log threshold.")
+@click.option("--log-format", default="auto", show_default=True,
+              type=click.Choice(["auto", "json", "console", "journal"]),
+              help="auto: console on a terminal, JSON otherwise, prefixed for journald under systemd.")
+@click.version_option(__version__, prog_name="reverie")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format: str) -> None:
+    """reverie gives a file-memory agent a day: it perceives, dreams, wakes and sleeps."""
+    from daemon import logs
+
+    ctx.ensure_object(dict)
+    ctx.obj.update(config=config_path, log_level=log_level, log_format=log_format)
+    logs.configure(log_level, log_format)
+
+
+@cli.command()
+@click.argument("home", required=False, type=click.Path(file_okay=False))
+def init(home: str | None) -> None:
+    """Create an agent home (default ~/agent) with an example config that works offline.
+
+    Never overwrites a file: existing ones are kept and listed as kept.
+    """
+    from memory.home import init_home
+
+    target = Path(home or "~/agent").expanduser()
+    for path, what in init_home(target):
+        click.echo(f"{what:8} {path}")
+    cfg = target.resolve() / "reverie.yaml"
+    click.echo(f"next: reverie --config {cfg} check-config && reverie --config {cfg} run")
+
+
+@cli.command("check-config")
+@click.pass_context
+def check_config(ctx: click.Context) -> None:
+    """Validate the config: print its problems (exit 2) or one line of what it sets up."""
+    from daemon import config
+
+    click.echo(config.summary(_loaded(ctx)))
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Inspect the configuration format."""
+
+
+@config_group.command("schema")
+def config_schema() -> None:
+    """Print the JSON Schema of reverie.yaml (for editors; needs no config file)."""
+    from daemon import config
+
+    click.echo(json.dumps(config.json_schema(), indent=2))
+
+
+@cli.command()
+@click.option("--for", "run_for", type=float, default=None, hidden=True,
+              help="Stop after this many seconds (used by `reverie demo`).")
+@click.pass_context
+def run(ctx: click.Context, run_for: float | None) -> None:
+    """Run the daemon in the foreground (what the systemd unit starts)."""
+    from daemon.lifecycle import Daemon
+
+    loaded = _loaded(ctx)
+    code = Daemon(loaded, log_level=ctx.obj["log_level"], log_format=ctx.obj["log_format"],
+                  run_for=run_for).run()
+    ctx.exit(code)
+
+
+@cli.command()
+@click.argument("names", nargs=-1, metavar="[SOURCE]...")
+@click.pass_context
+def poll(ctx: click.Context, names: tuple[str, ...]) -> None:
+    """Poll sources once now (all enabled ones by default); exit 1 if any failed."""
+    from perception import poll as poll_mod
+    from perception.state import render_state
+
+    loaded = _loaded(ctx)
+    specs = {s.name: s for s in loaded.config.sources}
+    unknown = [n for n in names if n not in specs]
+    if unknown:
+        raise Usage(f"{loaded.path}: sources: no source named {', '.join(map(repr, unknown))} "
+                    f"(configured: {', '.join(specs) or 'none'})")
+    chosen = [specs[n] for n in names] if names else [s for s in specs.values() if s.enabled]
+    store = _store(loaded)
+    outcomes = poll_mod.poll_round(chosen, home=loaded.home, store=store, secrets=loaded.secrets)
+    failed = 0
+    for o in outcomes:
+        click.echo(poll_mod.describe(o) if hasattr(poll_mod, "describe") else str(o))
+        failed += not o.ok
+    render_state(loaded.home, store, loaded.config.sources, tz=loaded.tz,
+                 template=_template(loaded))
+    ctx.exit(EXIT_FAIL if failed else EXIT_OK)
+
+
+def _template(loaded: Any) -> Path | None:
+    t = loaded.config.perception.template
+    if not t:
+        return None
+    p = Path(t).expanduser()
+    return p if p.is_absolute() else loaded.home.root / p
+
+
+@cli.command()
+@click.pass_context
+def state(ctx: click.Context) -> None:
+    """Print perception/state.md (rendering it first when the store is newer)."""
+    from perception.state import render_state
+
+    loaded = _loaded(ctx)
+    home = loaded.home
+    stale = (not home.state_md.exists()) or (
+        home.db.exists() and _newest_store_mtime(home) > home.state_md.stat().st_mtime)
+    if stale:
+        store = _store(loaded)
+        render_state(home, store, loaded.config.sources, tz=loaded.tz, template=_template(loaded))
+        store.close()
+    click.echo(home.state_md.read_text(encoding="utf-8"), nl=False)
+
+
+def _newest_store_mtime(home: Any) -> float:
+    times = [p.stat().st_mtime for p in (home.db, home.db.with_name(home.db.name + "-wal"))
+             if p.exists()]
+    return max(times) if times else 0.0
+
+
+@cli.command()
+@click.option("--date", "day", metavar="YYYY-MM-DD", help="The morning's date (default: today).")
+@click.option("--force", is_flag=True, help="Write again; the old dream is kept as YYYY-MM-DD.N.md.")
+@click.option("--backend", type=click.Choice(["offline", "openai"]), help="Override dream.backend.")
+@click.option("--print", "show", is_flag=True, help="Print the dream file.")
+@click.pass_context
+def dream(ctx: click.Context, day: str | None, force: bool, backend: str | None, show: bool) -> None:
+    """Write the dream for a date (once per date unless --force)."""
+    from memory import clock
+    from perception.dreams.write import write_dream
+
+    loaded = _loaded(ctx)
+    try:
+        d = Date.fromisoformat(day) if day else clock.now().astimezone(loaded.tz).date()
+    except ValueError:
+        raise Usage(f"--date: invalid date {day!r} (use YYYY-MM-DD)") from None
+    store = _store(loaded)
+    out = write_dream(loaded.home, store, loaded.config.dream, day=d, tz=loaded.tz,
+                      force=force, backend=backend, secrets=loaded.secrets)
+    if out.written:
+        extra = f" (fallback: {out.fallback_reason})" if out.fallback_reason else ""
+        click.echo(f"dream written: {out.path} [{out.backend}]{extra}")
+    else:
+        click.echo(f"dream for {d} already written: {out.path} (use --force to write again)")
+    if show:
+        click.echo(Path(out.path).read_text(encoding="utf-8"))
+
+
+def _runner(loaded: Any, store: Any) -> Any:
+    from daemon.sessions import SessionRunner
+    from perception.digest import notable_since
+    from perception.state import render_state
+
+    cfg = loaded.config
+    if not (cfg.sessions.command or cfg.sessions.webhook):
+        raise Usage(f"{loaded.path}: sessions.command: not configured (no agent to wake)")
+    return SessionRunner(
+        loaded.home, store, cfg.sessions, tz=loaded.tz, git=cfg.memory.git,
+        render_state=lambda: render_state(loaded.home, store, cfg.sources, tz=loaded.tz,
+                                          template=_template(loaded)),
+        notable_since=lambda since, now: notable_since(store, since, now, rules=cfg.dream.notable))
+
+
+def _ask_daemon(loaded: Any, payload: dict, timeout: float) -> dict | None:
+    from daemon import control
+
+    if not loaded.home.socket.exists():
+        return None
+    try:
+        return control.request(loaded.home.socket, payload, timeout=timeout)
+    except control.NoDaemon:
+        return None
+
+
+@cli.command()
+@click.option("--reason", default="asked by `reverie wake`", show_default=True)
+@click.pass_context
+def wake(ctx: click.Context, reason: str) -> None:
+    """Wake the agent now (through the daemon if it runs, else in the foreground)."""
+    loaded = _loaded(ctx)
+    reply = _ask_daemon(loaded, {"cmd": "wake", "reason": reason}, timeout=60)
+    if reply is not None:
+        if reply.get("outcome") == "started":
+            click.echo(f"woke the agent: session {reply.get('session_id')}")
+            return
+        raise Failure(f"not woken: {reply.get('reason') or reply.get('error')}")
+    store = _store(loaded)
+    res = _runner(loaded, store).run_foreground(reason)
+    click.echo(f"session {res.session_id}: {res.outcome} ({res.reason})")
+    ctx.exit(EXIT_OK if res.outcome == "started" else EXIT_FAIL)
+
+
+@cli.command()
+@click.pass_context
+def sleep(ctx: click.Context) -> None:
+    """Put the agent to sleep now and consolidate what it wrote."""
+    loaded = _loaded(ctx)
+    stop_s = loaded.config.sessions.stop_timeout.total_seconds()
+    reply = _ask_daemon(loaded, {"cmd": "sleep"}, timeout=stop_s + 60)
+    if reply is not None:
+        click.echo("the agent sleeps" if reply.get("stopped") else "no session was running")
+        return
+    store = _store(loaded)
+    stopped = _runner(loaded, store).sleep("slept")
+    click.echo("the agent sleeps" if stopped else "no session was running; consolidation is up to date")
+
+
+@cli.command()
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """Show the daemon, each source's health and next run, the session, next wake and dream."""
+    from daemon.status import render_status
+
+    loaded = _loaded(ctx)
+    click.echo(render_status(loaded))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_context
+def audit(ctx: click.Context, file: str) -> None:
+    """Check every number in a dream against the record of its cycle; exit 1 if any is unbacked."""
+    from perception.audit import audit as run_audit
+
+    loaded = _loaded(ctx)
+    path = Path(file)
+    if not path.exists():
+        raise Usage(f"{file}: no such file")
+    store = _store(loaded)
+    report = run_audit(path, store)
+    click.echo(report.format())
+    ctx.exit(EXIT_OK if report.ok else EXIT_FAIL)
+
+
+@cli.command()
+def sources() -> None:
+    """List every available source type, one line each."""
+    from perception import sources as registry
+
+    for name, origin in sorted(registry.available().items()):
+        try:
+            summary = registry.summary(registry.get(name))
+        except Exception as e:
+            summary = f"(failed to load: {e.__class__.__name__}: {e})"
+        where = "" if origin == "built-in" else f"  [{origin}]"
+        click.echo(f"{name:10} {summary}{where}")
+
+
+@cli.command()
+@click.option("--home", "home", type=click.Path(file_okay=False),
+              help="Where to build the demo home (default: a new temporary folder).")
+@click.pass_context
+def demo(ctx: click.Context, home: str | None) -> None:
+    """Run a whole compressed day offline in a demo home and show where everything went."""
+    from daemon.demo import run_demo
+
+    ctx.exit(run_demo(Path(home) if home else None, echo=click.echo))
+
+
+@cli.command()
+def page() -> None:
+    """Write morning.html (arrives with issue #9; not available yet)."""
+    raise Usage("reverie page: not available yet (the morning page arrives with issue #9)")
+
+
+@cli.command()
+@click.option("--port", type=int, default=8765)
+def serve(port: int) -> None:
+    """Serve morning.html on 127.0.0.1 (arrives with issue #9; not available yet)."""
+    raise Usage("reverie serve: not available yet (the morning page arrives with issue #9)")
+
+
+def _add_systemd() -> None:
+    try:
+        from daemon.systemd import systemd_group
+    except ImportError:
+        return
+    cli.add_command(systemd_group, "systemd")
+
+
+_add_systemd()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: never a traceback for a user's mistake; exit 0, 1 or 2."""
+    try:
+        rv = cli.main(args=argv, prog_name="reverie", standalone_mode=False)
+        return rv if isinstance(rv, int) else EXIT_OK
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except click.exceptions.Abort:
+        click.echo("reverie: aborted", err=True)
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # the last line of defence: one line, details in the log
+        from daemon import logs
+
+        logs.get("reverie").debug("cli.crashed", exc_info=True)
+        click.echo(f"reverie: error: {logs.scrub(f'{e.__class__.__name__}: {e}')}", err=True)
+        return EXIT_FAIL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

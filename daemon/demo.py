@@ -1,0 +1,128 @@
+"""`reverie demo`: a whole compressed day, offline, through the real code paths.
+
+It builds a home, perceives (three poll rounds while the world changes), wakes the
+bundled demo agent (a real subprocess that reads its files and writes working.md),
+puts it to sleep and consolidates, dreams, runs the real daemon for a few seconds and
+stops it cleanly, then prints the dream and where every file went.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+from memory import atomic
+
+DEMO_CONFIG = """\
+# Written by `reverie demo`: everything here works offline.
+home: .
+timezone: {tz}
+sources:
+  - {{name: posts, type: files, path: posts, glob: "*.md", words: true, every: 15m}}
+  - {{name: host, type: system, every: 5m}}
+  - {{name: inbox, type: feed, path: feeds/local.xml, every: 30m}}
+dream:
+  at: "0 5 * * *"
+  backend: offline
+sessions:
+  command: [{python}, -m, daemon.demo_agent]
+  wake: ["0 8 * * *"]
+  sleep: ["0 23 * * *"]
+  max_duration: 1m
+  stop_timeout: 5s
+"""
+
+NEW_ITEM = """\
+    <item>
+      <title>{title}</title>
+      <guid isPermaLink="false">{guid}</guid>
+      <description>{text}</description>
+    </item>
+  </channel>"""
+
+
+def _add_feed_item(feed: Path, guid: str, title: str, text: str) -> None:
+    xml = feed.read_text(encoding="utf-8")
+    xml = xml.replace("  </channel>", NEW_ITEM.format(guid=guid, title=title, text=text), 1)
+    atomic.write_text(feed, xml)
+
+
+def run_demo(home: Path | None, echo: Callable[[str], None] = print) -> int:
+    from daemon import config, logs
+    from daemon.lifecycle import Daemon
+    from daemon.sessions import SessionRunner
+    from memory import clock
+    from memory.home import init_home
+    from memory.store import Store
+    from perception.dreams.write import write_dream
+    from perception.poll import poll_round
+    from perception.state import render_state
+
+    started = time.monotonic()
+    logs.configure("warning", "console")
+    root = (home or Path(tempfile.mkdtemp(prefix="reverie-demo-"))).expanduser().resolve()
+    echo(f"reverie demo: a compressed day in {root}")
+    init_home(root)
+    tz = clock.system_zone_name()
+    cfg_path = root / "demo.yaml"
+    atomic.write_text(cfg_path, DEMO_CONFIG.format(tz=tz, python=sys.executable))
+    loaded = config.load(cfg_path)
+    h = loaded.home
+    specs = loaded.config.sources
+    store = Store.open(h.db)
+
+    def perceive(label: str) -> None:
+        outcomes = poll_round(specs, home=h, store=store)
+        ok = sum(o.ok for o in outcomes)
+        echo(f"  {label}: polled {len(outcomes)} sources, {ok} ok")
+
+    echo("dawn: the agent's world is polled")
+    perceive("first round")
+    atomic.write_text(h.root / "posts" / "on-waking.md",
+                      "# On waking\n\nI read my state file and found the world had moved.\n")
+    _add_feed_item(h.root / "feeds" / "local.xml", "local-2", "A letter arrived",
+                   "Somebody wrote to the agent overnight.")
+    perceive("second round (a new post and a new letter)")
+    render_state(h, store, specs, tz=loaded.tz)
+
+    echo("morning: the agent wakes, works and sleeps")
+    runner = SessionRunner(h, store, loaded.config.sessions, tz=loaded.tz,
+                           render_state=lambda: render_state(h, store, specs, tz=loaded.tz))
+    res = runner.run_foreground("the demo's morning wake")
+    echo(f"  session {res.session_id}: {res.outcome}")
+
+    echo("afternoon: the world moves on")
+    atomic.write_text(h.root / "posts" / "afternoon.md",
+                      "# Afternoon\n\nA second post, longer than the first, about the light.\n")
+    perceive("third round")
+
+    echo("night: the agent dreams")
+    now = clock.now()
+    out = write_dream(h, store, loaded.config.dream, day=now.astimezone(loaded.tz).date(),
+                      tz=loaded.tz, now=now)
+    render_state(h, store, specs, tz=loaded.tz)
+    store.close()
+
+    echo("the daemon runs for a few seconds (heartbeat, jobs), then stops cleanly")
+    code = Daemon(loaded, log_level="warning", log_format="console", run_for=3.0).run()
+    if code != 0:
+        echo(f"  the daemon exited with {code}")
+        return 1
+
+    echo("")
+    echo(f"--- the dream ({out.path}) ---")
+    echo(Path(out.path).read_text(encoding="utf-8").rstrip())
+    echo("---")
+    echo("files written:")
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and not p.name.startswith("."):
+            rel = p.relative_to(root)
+            if rel.parts[0] == ".reverie" and p.suffix not in (".db", ".log"):
+                continue
+            echo(f"  {rel}")
+    echo(f"done in {time.monotonic() - started:.1f}s. Look around: {root}")
+    echo(f"(try: reverie --config {cfg_path} status)")
+    return 0

@@ -1,0 +1,347 @@
+"""The run loop: lock, jobs, signals as flags, reload, clean shutdown.
+
+Signal handlers only set flags; the main loop wakes at least once a second and acts
+on them (the huey way), so nothing heavy ever runs inside a signal handler.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import signal
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from daemon import config as config_mod
+from daemon import logs, scheduler as sched_mod
+from daemon.notify import Notifier
+from memory import clock
+from memory.store import Store
+
+log = logs.get("reverie.daemon")
+
+SHUTDOWN_GRACE = 20.0  # seconds running jobs get to finish at SIGTERM
+
+
+class LockHeld(Exception):
+    def __init__(self, pid: str):
+        super().__init__(pid)
+        self.pid = pid
+
+
+class HomeLock:
+    """One daemon per home: an flock on .reverie/reverie.lock holding our pid."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            if e.errno in (errno.EAGAIN, errno.EACCES):
+                pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+                os.close(fd)
+                raise LockHeld(pid) from None
+            os.close(fd)
+            raise
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            try:
+                os.ftruncate(self._fd, 0)
+            finally:
+                os.close(self._fd)
+                self._fd = None
+
+    @staticmethod
+    def holder(path: Path) -> int | None:
+        """The pid of the running daemon for this lock file, or None."""
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            return int(text) if text.isdigit() else -1
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        finally:
+            os.close(fd)
+
+
+class Daemon:
+    def __init__(self, loaded: config_mod.Loaded, *, log_level: str = "info",
+                 log_format: str = "auto", run_for: float | None = None):
+        self.loaded = loaded
+        self.home = loaded.home
+        self.log_level, self.log_format = log_level, log_format
+        self.run_for = run_for
+        self.stop_flag = threading.Event()
+        self.reload_flag = threading.Event()
+        self.store: Store | None = None
+        self.scheduler: Any = None
+        self.notifier = Notifier.from_env()
+        self._last_beat = 0.0  # monotonic time of the last heartbeat job
+        self._state_dirty = threading.Event()
+        self.renderer: Any = None
+        self.runner: Any = None
+        self.control: Any = None
+
+    # -- jobs (called on the scheduler's pool) ----------------------------------------
+
+    def heartbeat(self) -> None:
+        assert self.store is not None
+        self.store.beat()
+        self._last_beat = clock.monotonic()
+
+    def scheduler_alive(self) -> bool:
+        return clock.monotonic() - self._last_beat < sched_mod.HEARTBEAT_EVERY * 3
+
+    def poll(self, spec: Any) -> None:
+        from perception import poll
+
+        state = self.store.source_state(spec.name)
+        go, why = poll.should_run(spec, state, clock.now())
+        if not go:
+            log.debug("source.backoff", source=spec.name, reason=why)
+            return
+        poll.poll_source(spec, home=self.home, store=self.store, secrets=self.loaded.secrets)
+        self._state_dirty.set()
+
+    def render_state_if_dirty(self) -> None:
+        if self._state_dirty.is_set():
+            self._state_dirty.clear()
+            self.renderer.render()
+
+    def render_state(self) -> None:
+        self._state_dirty.clear()
+        self.renderer.render()
+
+    def retention(self) -> None:
+        keep = self.loaded.config.perception.retention
+        n = self.store.apply_retention(clock.now() - keep)
+        log.info("retention.applied", removed=n, keep=str(keep))
+
+    def dream_now(self, day: Any = None) -> Any:
+        from perception.dreams.write import write_dream
+
+        tz = self.loaded.tz
+        now = clock.now()
+        out = write_dream(self.home, self.store, self.loaded.config.dream,
+                          day=day or now.astimezone(tz).date(), tz=tz, now=now,
+                          secrets=self.loaded.secrets)
+        self._state_dirty.set()
+        return out
+
+    def scheduled_wake(self, expr: str) -> None:
+        fire = sched_mod.last_fire_time(expr, self.loaded.tz, clock.now())
+        self.runner.wake(f"scheduled wake ({expr})", scheduled=fire,
+                         check_quiet=self.loaded.config.sessions.skip_if_quiet)
+        self._state_dirty.set()
+
+    def scheduled_sleep(self) -> None:
+        self.runner.sleep("slept")
+        self._state_dirty.set()
+
+    def check_sessions(self) -> None:
+        self.runner.check()
+
+    def check_wake_on(self) -> None:
+        self.runner.check_wake_on()
+
+    # -- control socket -------------------------------------------------------------
+
+    def handle_control(self, req: dict) -> dict:
+        cmd = req.get("cmd")
+        if self.runner is None:
+            return {"ok": False, "error": "sessions are not configured"}
+        if cmd == "wake":
+            res = self.runner.wake(req.get("reason") or "asked by `reverie wake`")
+            self._state_dirty.set()
+            return {"ok": res.outcome == "started", "outcome": res.outcome,
+                    "session_id": res.session_id, "reason": res.reason}
+        if cmd == "sleep":
+            stopped = self.runner.sleep(req.get("reason") or "slept")
+            self._state_dirty.set()
+            return {"ok": True, "stopped": bool(stopped)}
+        if cmd == "status":
+            return {"ok": True, "pid": os.getpid(), "session": self.runner.current()}
+        return {"ok": False, "error": f"unknown command {cmd!r}"}
+
+    # -- the loop ---------------------------------------------------------------------
+
+    def _build(self) -> None:
+        from daemon.sessions import SessionRunner
+        from perception.digest import notable_since
+        from perception.state import StateRenderer
+
+        cfg = self.loaded.config
+        tpl = Path(cfg.perception.template).expanduser() if cfg.perception.template else None
+        if tpl is not None and not tpl.is_absolute():
+            tpl = self.home.root / tpl
+        self.renderer = StateRenderer(self.home, self.store, cfg.sources, tz=self.loaded.tz,
+                                      template=tpl)
+        rules = cfg.dream.notable
+        self.runner = SessionRunner(
+            self.home, self.store, cfg.sessions, tz=self.loaded.tz, git=cfg.memory.git,
+            render_state=self.render_state,
+            notable_since=lambda since, now: notable_since(self.store, since, now, rules=rules))
+
+    def _status_line(self) -> str:
+        states = self.store.all_source_states()
+        names = [s.name for s in self.loaded.config.sources if s.enabled]
+        failing = [n for n in names if states.get(n, {}).get("consecutive_failures")]
+        job = self.scheduler.get_job("dream") if self.scheduler else None
+        nxt = job.next_run_time.astimezone(self.loaded.tz).strftime("%a %H:%M") if job and job.next_run_time else "?"
+        cur = self.runner.current() if self.runner else None
+        sess = f"session {cur['id']} running" if cur else "no session"
+        return (f"{len(names) - len(failing)} sources ok, {len(failing)} failing; "
+                f"next dream {nxt}; {sess}")
+
+    def catch_up(self) -> None:
+        """At start: what was due while the daemon was down happens once, now."""
+        from daemon.sessions import missed_wakes
+        from perception.dreams.write import due_dream_day
+
+        cfg = self.loaded.config
+        tz = self.loaded.tz
+        now = clock.now()
+        last_seen = self.store.last_beat()
+        day = due_dream_day(self.store, cfg.dream, tz=tz, now=now)
+        if day is not None:
+            log.info("dream.catch_up", date=day.isoformat())
+            try:
+                self.dream_now(day)
+            except Exception as e:
+                log.error("dream.failed", error=f"{e.__class__.__name__}: {e}")
+        s = cfg.sessions
+        if (s.command or s.webhook) and last_seen is not None:
+            for expr in s.wake:
+                for fire in missed_wakes([expr], tz, last_seen, now):
+                    if now - fire <= s.missed_grace:
+                        log.info("wake.catch_up", scheduled=fire.isoformat())
+                        self.runner.wake(f"scheduled wake ({expr}), caught up at start",
+                                         scheduled=fire, check_quiet=s.skip_if_quiet)
+                    else:
+                        self.store.record_wake("missed", "the daemon was down at wake time",
+                                               scheduled=fire)
+
+    def _install_signals(self) -> None:
+        def on_stop(signum: int, _frame: Any) -> None:
+            self.stop_flag.set()
+
+        def on_hup(signum: int, _frame: Any) -> None:
+            self.reload_flag.set()
+
+        signal.signal(signal.SIGTERM, on_stop)
+        signal.signal(signal.SIGINT, on_stop)
+        signal.signal(signal.SIGHUP, on_hup)
+
+    def reload(self) -> None:
+        self.notifier.reloading()
+        try:
+            new = config_mod.load(self.loaded.path)
+        except config_mod.ConfigError as e:
+            for line in e.problems:
+                log.error("config.invalid", problem=line)
+            log.error("reload.refused", note="keeping the running config")
+            self.notifier.ready(self._status_line())
+            return
+        if new.home != self.home:
+            log.error("reload.refused", note="`home` cannot change on reload; restart instead")
+            self.notifier.ready(self._status_line())
+            return
+        logs.set_secrets(new.secrets)
+        self.loaded = new
+        self._build()
+        sched_mod.install_jobs(self)
+        log.info("reload.done", sources=len(new.config.sources))
+        self.notifier.ready(self._status_line())
+
+    def run(self) -> int:
+        from daemon.control import ControlServer
+
+        self.home.ensure()
+        lock = HomeLock(self.home.lock)
+        try:
+            lock.acquire()
+        except LockHeld as e:
+            print(f"reverie: another reverie (pid {e.pid}) is running on {self.home.root}")
+            return 1
+        self._install_signals()
+        self.store = Store.open(self.home.db)
+        self.store.born()
+        try:
+            self._build()
+            self.scheduler = sched_mod.make_scheduler(self.loaded.tz)
+            self.scheduler.add_listener(sched_mod._SkipLogger(),
+                                        sched_mod.EVENT_JOB_MAX_INSTANCES | sched_mod.EVENT_JOB_MISSED)
+            self.runner.recover()
+            self.catch_up()
+            sched_mod.install_jobs(self)
+            self.heartbeat()
+            self.scheduler.start()
+            self.control = ControlServer(self.home.socket, self.handle_control)
+            self.control.start()
+            self.notifier.ready(self._status_line())
+            self.notifier.start_watchdog(self.scheduler_alive, self.stop_flag)
+            log.info("daemon.started", home=str(self.home.root), pid=os.getpid(),
+                     jobs=len(self.scheduler.get_jobs()), zone=self.loaded.config.timezone)
+            started = time.monotonic()
+            last_status = 0.0
+            while not self.stop_flag.is_set():
+                self.stop_flag.wait(1.0)
+                if self.reload_flag.is_set():
+                    self.reload_flag.clear()
+                    self.reload()
+                if self.run_for is not None and time.monotonic() - started >= self.run_for:
+                    self.stop_flag.set()
+                if time.monotonic() - last_status > 30:
+                    last_status = time.monotonic()
+                    self.notifier.status(self._status_line())
+            return self._shutdown()
+        finally:
+            lock.release()
+
+    def _shutdown(self) -> int:
+        self.notifier.stopping()
+        log.info("daemon.stopping")
+        if self.control is not None:
+            self.control.stop()
+        # Stop taking jobs; give running ones a bounded time to finish.
+        done = threading.Event()
+
+        def stop_scheduler() -> None:
+            self.scheduler.shutdown(wait=True)
+            done.set()
+
+        threading.Thread(target=stop_scheduler, daemon=True).start()
+        if not done.wait(SHUTDOWN_GRACE):
+            log.warning("daemon.shutdown_timeout", note="jobs still running were abandoned")
+        # systemd stops the whole cgroup anyway: end the session ourselves, gracefully,
+        # and consolidate, so what the agent wrote is archived before we exit.
+        if self.runner is not None and self.runner.current():
+            try:
+                self.runner.sleep("daemon stopped")
+            except Exception as e:
+                log.error("session.stop_failed", error=f"{e.__class__.__name__}: {e}")
+        self.store.close()
+        log.info("daemon.stopped")
+        return 0
+
+
+__all__ = ["Daemon", "HomeLock", "LockHeld", "timedelta"]

@@ -1,0 +1,160 @@
+"""Logging: structlog configured once, for reverie's own logs and the stdlib's.
+
+JSON lines when stderr is not a terminal (or under journald, where each line is
+prefixed with its syslog priority ``<3>`` so ``journalctl -p err`` works), a console
+renderer on a terminal. Exceptions are rendered as plain tracebacks without local
+variables (locals are where secrets live). Secret-looking keys and the value of every
+``${VAR}`` the config used are redacted from every line.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+from typing import Any, Iterable
+
+import structlog
+
+REDACTED = "***"
+_SECRET_KEY = re.compile(r"authori[sz]ation|token|key|passw|secret|cookie|credential", re.I)
+_SYSLOG = {"critical": 2, "exception": 3, "error": 3, "warning": 4, "warn": 4, "info": 6,
+           "debug": 7, "notset": 7}
+_MIN_SECRET_LEN = 4  # shorter values would redact ordinary words
+
+_secrets: tuple[str, ...] = ()
+
+
+def set_secrets(values: Iterable[str]) -> None:
+    """Replace the set of values that must never be printed (longest first)."""
+    global _secrets
+    _secrets = tuple(sorted({v for v in values if v and len(v) >= _MIN_SECRET_LEN},
+                            key=len, reverse=True))
+
+
+def scrub(text: str) -> str:
+    """``text`` with every known secret value replaced."""
+    for s in _secrets:
+        if s in text:
+            text = text.replace(s, REDACTED)
+    return text
+
+
+def _scrub_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: (REDACTED if isinstance(k, str) and _SECRET_KEY.search(k) and v
+                    else _scrub_value(v)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_scrub_value(v) for v in value)
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value
+    return scrub(str(value))
+
+
+def redact(_logger: Any, _name: str, event_dict: dict) -> dict:
+    out = {}
+    for k, v in event_dict.items():
+        if k not in ("event", "level", "timestamp", "logger") and _SECRET_KEY.search(k) and v:
+            out[k] = REDACTED
+        else:
+            out[k] = _scrub_value(v)
+    return out
+
+
+class _PriorityPrefix:
+    """journald reads ``<N>`` at the start of a line as the syslog priority."""
+
+    def __init__(self, renderer: Any):
+        self._renderer = renderer
+
+    def __call__(self, logger: Any, name: str, event_dict: dict) -> str:
+        level = str(event_dict.get("level", "info")).lower()
+        return f"<{_SYSLOG.get(level, 6)}>" + self._renderer(logger, name, event_dict)
+
+
+class _FinalScrub:
+    """Belt and braces: scrub the rendered line too (JSON escaping can split a value)."""
+
+    def __init__(self, renderer: Any):
+        self._renderer = renderer
+
+    def __call__(self, logger: Any, name: str, event_dict: dict) -> str:
+        return scrub(self._renderer(logger, name, event_dict))
+
+
+def choose_format(fmt: str) -> str:
+    if fmt != "auto":
+        return fmt
+    if os.environ.get("JOURNAL_STREAM"):
+        return "journal"
+    return "console" if sys.stderr.isatty() else "json"
+
+
+def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> None:
+    """Set up structlog and the stdlib root logger; safe to call again (reload, tests)."""
+    fmt = choose_format(fmt)
+    numeric = logging.getLevelName(level.upper())
+    if not isinstance(numeric, int):
+        numeric = logging.INFO
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.format_exc_info,  # plain traceback text: no locals
+        redact,
+    ]
+    if fmt == "console":
+        renderer: Any = structlog.dev.ConsoleRenderer(colors=False)
+    else:
+        renderer = structlog.processors.JSONRenderer(sort_keys=False)
+        if fmt == "journal":
+            renderer = _PriorityPrefix(renderer)
+    renderer = _FinalScrub(renderer)
+
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    ))
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    root.addHandler(handler)
+    root.setLevel(numeric)
+    # Chatty libraries: their routine INFO lines are not the operator's business.
+    for noisy in ("apscheduler", "urllib3", "httpx", "openai", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
+    logging.getLogger("apscheduler.scheduler").addFilter(_ApschedulerFilter())
+    logging.getLogger("apscheduler.executors.default").addFilter(_ApschedulerFilter())
+
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+
+
+class _ApschedulerFilter(logging.Filter):
+    """We log skipped (max_instances) and missed runs ourselves, once, with context."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        return not ("maximum number of running instances reached" in msg
+                    or "was missed by" in msg)
+
+
+def get(name: str = "reverie") -> Any:
+    return structlog.get_logger(name)
+
+
+def new_job_context(**bindings: Any) -> None:
+    """Start a job with a clean context: nothing from the previous job on this thread."""
+    structlog.contextvars.clear_contextvars()
+    if bindings:
+        structlog.contextvars.bind_contextvars(**bindings)

@@ -1,0 +1,676 @@
+"""The signal store: one SQLite database (WAL) holding the home's whole record.
+
+Tables: observations (readings), polls (one row per source run, ok or failed),
+items (feed entries), source_state (validators, health), dreams, dream_phrases
+(the offline backend's "dryness" memory), wakes, sessions, intents (the journal
+that makes consolidation crash-safe) and meta (heartbeat, init date).
+
+All times are POSIX seconds in UTC. No SQL lives outside this module.
+One connection, serialised by a lock: reverie has one writer, and SQLite's WAL
+lets other processes (``reverie state``, ``reverie status``) read meanwhile.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from memory import clock
+
+SCHEMA = [
+    # version 1
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE observations (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        signal TEXT NOT NULL,          -- '<source>.<field>'
+        ts REAL NOT NULL,
+        value REAL,
+        text TEXT,
+        unit TEXT
+    );
+    CREATE INDEX observations_signal_ts ON observations(signal, ts);
+    CREATE INDEX observations_ts ON observations(ts);
+    CREATE TABLE polls (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        ts REAL NOT NULL,
+        ok INTEGER NOT NULL,
+        error TEXT,
+        duration REAL
+    );
+    CREATE INDEX polls_source_ts ON polls(source, ts);
+    CREATE INDEX polls_ts ON polls(ts);
+    CREATE TABLE items (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        uid TEXT NOT NULL,
+        ts REAL NOT NULL,              -- first seen
+        published REAL,
+        title TEXT NOT NULL DEFAULT '',
+        link TEXT,
+        summary TEXT NOT NULL DEFAULT '',
+        UNIQUE (source, uid)
+    );
+    CREATE INDEX items_ts ON items(ts);
+    CREATE TABLE source_state (
+        source TEXT PRIMARY KEY,
+        etag TEXT,
+        last_modified TEXT,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        failing_since REAL,
+        last_ok REAL,
+        last_error TEXT,
+        last_error_ts REAL,
+        retry_after REAL,              -- not before this time (Retry-After)
+        data TEXT NOT NULL DEFAULT '{}' -- a source's own small JSON state
+    );
+    CREATE TABLE dreams (
+        date TEXT PRIMARY KEY,         -- local date of the morning, YYYY-MM-DD
+        path TEXT NOT NULL,
+        backend TEXT NOT NULL,
+        model TEXT,
+        fallback_reason TEXT,
+        cycle_start REAL NOT NULL,
+        cycle_end REAL NOT NULL,
+        digest_sha256 TEXT,
+        sha256 TEXT NOT NULL,
+        tokens INTEGER NOT NULL DEFAULT 0,
+        created REAL NOT NULL
+    );
+    CREATE TABLE dream_phrases (
+        date TEXT NOT NULL,
+        key TEXT NOT NULL,
+        PRIMARY KEY (date, key)
+    );
+    CREATE TABLE token_usage (
+        day TEXT NOT NULL,             -- UTC date
+        purpose TEXT NOT NULL,
+        tokens INTEGER NOT NULL,
+        ts REAL NOT NULL
+    );
+    CREATE TABLE wakes (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL,              -- when the decision was taken
+        scheduled REAL,                -- the fire time it belongs to, if scheduled
+        outcome TEXT NOT NULL,         -- started | skipped | missed | failed
+        reason TEXT NOT NULL,
+        session_id TEXT
+    );
+    CREATE UNIQUE INDEX wakes_scheduled ON wakes(scheduled) WHERE scheduled IS NOT NULL;
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        started REAL NOT NULL,
+        ended REAL,
+        pid INTEGER,
+        reason TEXT NOT NULL DEFAULT '',
+        end_reason TEXT,               -- exited | slept | timed out | killed | lost
+        exit_code INTEGER,
+        consolidated INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE intents (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        step INTEGER NOT NULL DEFAULT 0,
+        created REAL NOT NULL,
+        done REAL,
+        UNIQUE (kind, key)
+    );
+    """,
+]
+
+
+@dataclass(frozen=True)
+class Observation:
+    source: str
+    signal: str
+    ts: float
+    value: float | None
+    text: str | None
+    unit: str | None
+
+
+class Store:
+    def __init__(self, conn: sqlite3.Connection, path: Path):
+        self._conn = conn
+        self._lock = threading.RLock()
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str | Path, *, readonly: bool = False) -> "Store":
+        path = Path(path)
+        if readonly:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10,
+                                   check_same_thread=False, isolation_level=None)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, timeout=10, check_same_thread=False,
+                                   isolation_level=None)
+            path.chmod(0o600)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout = 10000")
+        if not readonly:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        store = cls(conn, path)
+        if not readonly:
+            store._migrate()
+        return store
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing ---------------------------------------------------------
+
+    def _migrate(self) -> None:
+        with self._lock:
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(SCHEMA):
+                raise RuntimeError(
+                    f"{self.path}: store schema {version} is newer than this reverie "
+                    f"understands ({len(SCHEMA)}); upgrade reverie")
+            for i in range(version, len(SCHEMA)):
+                self._conn.executescript(
+                    "BEGIN;" + SCHEMA[i] + f"; PRAGMA user_version = {i + 1}; COMMIT;")
+
+    @property
+    def schema_version(self) -> int:
+        return self._q1("PRAGMA user_version")[0]
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+
+    def _q(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, tuple(args)).fetchall()
+
+    def _q1(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Row | None:
+        with self._lock:
+            return self._conn.execute(sql, tuple(args)).fetchone()
+
+    def _x(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Cursor:
+        with self._lock:
+            return self._conn.execute(sql, tuple(args))
+
+    def integrity_check(self) -> str:
+        return self._q1("PRAGMA integrity_check")[0]
+
+    def data_version(self) -> int:
+        """Changes when any connection commits: a cheap "is the store newer?"."""
+        return self._q1("SELECT MAX(COALESCE((SELECT MAX(id) FROM observations),0),"
+                        " COALESCE((SELECT MAX(id) FROM polls),0))")[0]
+
+    # -- meta ---------------------------------------------------------------
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self._q1("SELECT value FROM meta WHERE key = ?", (key,))
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._x("INSERT INTO meta(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def beat(self, when: datetime | None = None) -> None:
+        self.set_meta("heartbeat", str(clock.to_ts(when or clock.now())))
+
+    def last_beat(self) -> datetime | None:
+        v = self.get_meta("heartbeat")
+        return clock.from_ts(float(v)) if v else None
+
+    def born(self) -> datetime:
+        """When the home was initialised (set on first call): day 1 of the agent."""
+        v = self.get_meta("born")
+        if v is None:
+            now = clock.now()
+            self._x("INSERT OR IGNORE INTO meta(key, value) VALUES ('born', ?)",
+                    (str(clock.to_ts(now)),))
+            v = self.get_meta("born")
+        return clock.from_ts(float(v))
+
+    # -- signals ------------------------------------------------------------
+    # (perception writes here through poll.py)
+
+    def record_poll(self, source: str, ts: datetime, *, ok: bool, error: str | None = None,
+                    duration: float | None = None,
+                    readings: Iterable[tuple[str, float | None, str | None, str | None]] = (),
+                    items: Iterable[dict] = ()) -> list[str]:
+        """Store one source run in one transaction. Returns the uids of new items.
+
+        ``readings`` are (signal, value, text, unit); ``items`` dicts with uid, title,
+        link, published (datetime or None), summary.
+        """
+        t = clock.to_ts(ts)
+        new: list[str] = []
+        with self.transaction() as c:
+            c.execute("INSERT INTO polls(source, ts, ok, error, duration) VALUES (?,?,?,?,?)",
+                      (source, t, int(ok), error, duration))
+            c.executemany(
+                "INSERT INTO observations(source, signal, ts, value, text, unit)"
+                " VALUES (?,?,?,?,?,?)",
+                [(source, s, t, v, tx, u) for s, v, tx, u in readings])
+            for it in items:
+                pub = it.get("published")
+                cur = c.execute(
+                    "INSERT OR IGNORE INTO items(source, uid, ts, published, title, link, summary)"
+                    " VALUES (?,?,?,?,?,?,?)",
+                    (source, it["uid"], t, clock.to_ts(pub) if pub else None,
+                     it.get("title") or "", it.get("link"), it.get("summary") or ""))
+                if cur.rowcount:
+                    new.append(it["uid"])
+        return new
+
+    def source_state(self, source: str) -> dict:
+        row = self._q1("SELECT * FROM source_state WHERE source = ?", (source,))
+        if row is None:
+            return {"source": source, "etag": None, "last_modified": None,
+                    "consecutive_failures": 0, "failing_since": None, "last_ok": None,
+                    "last_error": None, "last_error_ts": None, "retry_after": None,
+                    "data": {}}
+        d = dict(row)
+        d["data"] = json.loads(d["data"] or "{}")
+        return d
+
+    def all_source_states(self) -> dict[str, dict]:
+        out = {}
+        for row in self._q("SELECT * FROM source_state"):
+            d = dict(row)
+            d["data"] = json.loads(d["data"] or "{}")
+            out[d["source"]] = d
+        return out
+
+    def save_source_state(self, source: str, **fields: Any) -> None:
+        state = self.source_state(source)
+        state.update(fields)
+        self._x(
+            "INSERT INTO source_state(source, etag, last_modified, consecutive_failures,"
+            " failing_since, last_ok, last_error, last_error_ts, retry_after, data)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source) DO UPDATE SET"
+            " etag=excluded.etag, last_modified=excluded.last_modified,"
+            " consecutive_failures=excluded.consecutive_failures,"
+            " failing_since=excluded.failing_since, last_ok=excluded.last_ok,"
+            " last_error=excluded.last_error, last_error_ts=excluded.last_error_ts,"
+            " retry_after=excluded.retry_after, data=excluded.data",
+            (source, state["etag"], state["last_modified"], state["consecutive_failures"],
+             state["failing_since"], state["last_ok"], state["last_error"],
+             state["last_error_ts"], state["retry_after"],
+             json.dumps(state["data"], sort_keys=True)))
+
+    def latest(self) -> dict[str, Observation]:
+        """The newest reading of every signal."""
+        rows = self._q(
+            "SELECT o.* FROM observations o JOIN ("
+            " SELECT signal, MAX(id) AS id FROM observations GROUP BY signal) m"
+            " ON o.id = m.id ORDER BY o.signal")
+        return {r["signal"]: _obs(r) for r in rows}
+
+    def value_at(self, signal: str, when: datetime) -> Observation | None:
+        """The last reading of ``signal`` at or before ``when``."""
+        row = self._q1("SELECT * FROM observations WHERE signal = ? AND ts <= ?"
+                       " ORDER BY ts DESC, id DESC LIMIT 1", (signal, clock.to_ts(when)))
+        return _obs(row) if row else None
+
+    def series(self, signal: str, start: datetime, end: datetime | None = None) -> list[Observation]:
+        end_ts = clock.to_ts(end) if end else float("inf")
+        rows = self._q("SELECT * FROM observations WHERE signal = ? AND ts >= ? AND ts <= ?"
+                       " ORDER BY ts, id", (signal, clock.to_ts(start), end_ts))
+        return [_obs(r) for r in rows]
+
+    def observations_between(self, start: datetime, end: datetime) -> list[Observation]:
+        rows = self._q("SELECT * FROM observations WHERE ts > ? AND ts <= ? ORDER BY signal, ts, id",
+                       (clock.to_ts(start), clock.to_ts(end)))
+        return [_obs(r) for r in rows]
+
+    def extremes(self, signal: str, start: datetime, end: datetime) -> tuple[float | None, float | None]:
+        row = self._q1("SELECT MIN(value), MAX(value) FROM observations"
+                       " WHERE signal = ? AND ts >= ? AND ts <= ? AND value IS NOT NULL",
+                       (signal, clock.to_ts(start), clock.to_ts(end)))
+        return (row[0], row[1]) if row else (None, None)
+
+    def polls_between(self, start: datetime, end: datetime, source: str | None = None) -> list[dict]:
+        sql = "SELECT * FROM polls WHERE ts > ? AND ts <= ?"
+        args: list[Any] = [clock.to_ts(start), clock.to_ts(end)]
+        if source:
+            sql += " AND source = ?"
+            args.append(source)
+        return [dict(r) for r in self._q(sql + " ORDER BY ts, id", args)]
+
+    def last_poll(self, source: str) -> dict | None:
+        row = self._q1("SELECT * FROM polls WHERE source = ? ORDER BY ts DESC, id DESC LIMIT 1",
+                       (source,))
+        return dict(row) if row else None
+
+    def items_since(self, since: datetime | None, limit: int = 50,
+                    until: datetime | None = None) -> list[dict]:
+        rows = self._q("SELECT * FROM items WHERE ts > ? AND ts <= ? ORDER BY ts DESC, id DESC"
+                       " LIMIT ?",
+                       (clock.to_ts(since) if since else 0.0,
+                        clock.to_ts(until) if until else float("inf"), limit))
+        return [dict(r) for r in rows]
+
+    def count_items(self, source: str) -> int:
+        return self._q1("SELECT COUNT(*) FROM items WHERE source = ?", (source,))[0]
+
+    def apply_retention(self, before: datetime) -> int:
+        """Delete raw observations and polls older than ``before``; returns rows removed."""
+        t = clock.to_ts(before)
+        with self.transaction() as c:
+            n = c.execute("DELETE FROM observations WHERE ts < ?", (t,)).rowcount
+            n += c.execute("DELETE FROM polls WHERE ts < ?", (t,)).rowcount
+            n += c.execute("DELETE FROM items WHERE ts < ?", (t,)).rowcount
+        return n
+
+    def count_observations(self) -> int:
+        return self._q1("SELECT COUNT(*) FROM observations")[0]
+
+    # poll.py and state.py (perception) ------------------------------------------
+
+    _STATE_COLS = ("etag", "last_modified", "consecutive_failures", "failing_since", "last_ok",
+                   "last_error", "last_error_ts", "retry_after", "data")
+
+    def record_run(self, source: str, ts: datetime, *, ok: bool, error: str | None = None,
+                   duration: float | None = None,
+                   readings: Iterable[tuple[str, float | None, str | None, str | None]] = (),
+                   items: Iterable[dict] = (), state: dict | None = None) -> list[str]:
+        """``record_poll`` plus an update of the source's state row, in one transaction:
+        a crash never leaves readings without the health (or validators) they imply.
+
+        ``state`` holds the source_state columns to change (``data`` a dict).
+        """
+        t = clock.to_ts(ts)
+        new: list[str] = []
+        with self.transaction() as c:
+            c.execute("INSERT INTO polls(source, ts, ok, error, duration) VALUES (?,?,?,?,?)",
+                      (source, t, int(ok), error, duration))
+            c.executemany(
+                "INSERT INTO observations(source, signal, ts, value, text, unit)"
+                " VALUES (?,?,?,?,?,?)",
+                [(source, s, t, v, tx, u) for s, v, tx, u in readings])
+            for it in items:
+                pub = it.get("published")
+                cur = c.execute(
+                    "INSERT OR IGNORE INTO items(source, uid, ts, published, title, link, summary)"
+                    " VALUES (?,?,?,?,?,?,?)",
+                    (source, it["uid"], t, clock.to_ts(pub) if pub else None,
+                     it.get("title") or "", it.get("link"), it.get("summary") or ""))
+                if cur.rowcount:
+                    new.append(it["uid"])
+            if state:
+                unknown = set(state) - set(self._STATE_COLS)
+                if unknown:
+                    raise ValueError(f"unknown source_state columns: {sorted(unknown)}")
+                c.execute("INSERT OR IGNORE INTO source_state(source) VALUES (?)", (source,))
+                cols = list(state)
+                vals = [json.dumps(state[k], sort_keys=True) if k == "data" else state[k]
+                        for k in cols]
+                c.execute(f"UPDATE source_state SET {', '.join(f'{k} = ?' for k in cols)}"
+                          " WHERE source = ?", (*vals, source))
+        return new
+
+    def signal_names(self) -> list[str]:
+        """Every signal that has a reading, by index skip-scan (one seek per signal)."""
+        rows = self._q(
+            "WITH RECURSIVE s(signal) AS ("
+            " SELECT MIN(signal) FROM observations"
+            " UNION ALL"
+            " SELECT (SELECT MIN(signal) FROM observations WHERE signal > s.signal)"
+            " FROM s WHERE s.signal IS NOT NULL)"
+            " SELECT signal FROM s WHERE signal IS NOT NULL")
+        return [r[0] for r in rows]
+
+    def readings_at(self, signal: str, times: list[float]) -> list[Observation | None]:
+        """For each POSIX time, the last reading of ``signal`` at or before it.
+
+        One statement, one index seek per time: the cost does not grow with how often
+        the signal is polled.
+        """
+        if not times:
+            return []
+        values = ", ".join("(?, ?)" for _ in times)
+        args: list[Any] = []
+        for i, t in enumerate(times):
+            args += [i, t]
+        rows = self._q(
+            f"WITH p(i, t) AS (VALUES {values})"
+            " SELECT p.i AS i, o.* FROM p LEFT JOIN observations o ON o.id = ("
+            "  SELECT id FROM observations WHERE signal = ? AND ts <= p.t"
+            "  ORDER BY ts DESC, id DESC LIMIT 1)"
+            " ORDER BY p.i", (*args, signal))
+        return [_obs(r) if r["id"] is not None else None for r in rows]
+
+    def items_by_source(self, since: datetime | None, until: datetime | None = None,
+                        per_source: int = 10) -> dict[str, tuple[int, list[dict]]]:
+        """Items first seen in (since, until], per source: (how many, the newest few)."""
+        args = (clock.to_ts(since) if since else 0.0,
+                clock.to_ts(until) if until else float("inf"))
+        counts = {r[0]: r[1] for r in self._q(
+            "SELECT source, COUNT(*) FROM items WHERE ts > ? AND ts <= ? GROUP BY source", args)}
+        rows = self._q(
+            "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY source"
+            "  ORDER BY ts DESC, COALESCE(published, ts) DESC, id DESC) AS rn"
+            " FROM items WHERE ts > ? AND ts <= ?) WHERE rn <= ?"
+            " ORDER BY source, rn", (*args, per_source))
+        out: dict[str, tuple[int, list[dict]]] = {s: (n, []) for s, n in counts.items()}
+        for r in rows:
+            d = dict(r)
+            d.pop("rn", None)
+            out[d["source"]][1].append(d)
+        return out
+
+    # -- dreams ---------------------------------------------------------------
+
+    def dream(self, day: str) -> dict | None:
+        row = self._q1("SELECT * FROM dreams WHERE date = ?", (day,))
+        return dict(row) if row else None
+
+    def last_dream(self) -> dict | None:
+        row = self._q1("SELECT * FROM dreams ORDER BY date DESC LIMIT 1")
+        return dict(row) if row else None
+
+    def record_dream(self, **row: Any) -> None:
+        row.setdefault("created", clock.to_ts(clock.now()))
+        row.setdefault("tokens", 0)
+        cols = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        self._x(f"INSERT OR REPLACE INTO dreams({cols}) VALUES ({marks})", row.values())
+
+    def recent_phrases(self, before_day: str, nights: int) -> dict[str, int]:
+        """Phrase keys used in the ``nights`` dreams before ``before_day``, with counts."""
+        rows = self._q(
+            "SELECT key, COUNT(*) FROM dream_phrases WHERE date < ? AND date IN ("
+            " SELECT DISTINCT date FROM dream_phrases WHERE date < ? ORDER BY date DESC LIMIT ?)"
+            " GROUP BY key", (before_day, before_day, nights))
+        return {r[0]: r[1] for r in rows}
+
+    def record_phrases(self, day: str, keys: Iterable[str]) -> None:
+        with self.transaction() as c:
+            c.execute("DELETE FROM dream_phrases WHERE date = ?", (day,))
+            c.executemany("INSERT OR IGNORE INTO dream_phrases(date, key) VALUES (?, ?)",
+                          [(day, k) for k in keys])
+
+    def tokens_used(self, day: str, purpose: str | None = None) -> int:
+        sql, args = "SELECT COALESCE(SUM(tokens), 0) FROM token_usage WHERE day = ?", [day]
+        if purpose:
+            sql += " AND purpose = ?"
+            args.append(purpose)
+        return self._q1(sql, args)[0]
+
+    def add_tokens(self, day: str, purpose: str, tokens: int) -> None:
+        self._x("INSERT INTO token_usage(day, purpose, tokens, ts) VALUES (?,?,?,?)",
+                (day, purpose, tokens, clock.to_ts(clock.now())))
+
+    def signal_stats(self, start: datetime, end: datetime) -> list[dict]:
+        """Per signal over (start, end]: count, numeric min/max, and the first and last
+        readings (value, text, unit). One grouped scan plus two index probes per signal."""
+        a, b = clock.to_ts(start), clock.to_ts(end)
+        groups = self._q("SELECT signal, MIN(source) AS source, COUNT(*) AS n,"
+                         " COUNT(value) AS nv, MIN(value) AS lo, MAX(value) AS hi"
+                         " FROM observations WHERE ts > ? AND ts <= ? GROUP BY signal"
+                         " ORDER BY signal", (a, b))
+        out = []
+        for g in groups:
+            d = dict(g)
+            for key, order in (("first", "ASC"), ("last", "DESC")):
+                r = self._q1("SELECT value, text, unit, ts FROM observations WHERE signal = ?"
+                             f" AND ts > ? AND ts <= ? ORDER BY ts {order}, id {order} LIMIT 1",
+                             (d["signal"], a, b))
+                d[key] = dict(r)
+            out.append(d)
+        return out
+
+    def texts_between(self, signal: str, start: datetime, end: datetime) -> list[str]:
+        """The text readings of ``signal`` over (start, end], oldest first."""
+        rows = self._q("SELECT text FROM observations WHERE signal = ? AND ts > ? AND ts <= ?"
+                       " AND text IS NOT NULL ORDER BY ts, id",
+                       (signal, clock.to_ts(start), clock.to_ts(end)))
+        return [r[0] for r in rows]
+
+    def poll_before(self, source: str, when: datetime) -> dict | None:
+        """The last poll of ``source`` at or before ``when``."""
+        row = self._q1("SELECT * FROM polls WHERE source = ? AND ts <= ?"
+                       " ORDER BY ts DESC, id DESC LIMIT 1", (source, clock.to_ts(when)))
+        return dict(row) if row else None
+
+    def count_items_between(self, start: datetime, end: datetime) -> dict[str, int]:
+        """New feed items first seen in (start, end], per source."""
+        rows = self._q("SELECT source, COUNT(*) FROM items WHERE ts > ? AND ts <= ?"
+                       " GROUP BY source ORDER BY source", (clock.to_ts(start), clock.to_ts(end)))
+        return {r[0]: r[1] for r in rows}
+
+    def dreams_before(self, day: str, limit: int = 1) -> list[dict]:
+        """The newest recorded dreams dated before ``day``, newest first."""
+        rows = self._q("SELECT * FROM dreams WHERE date < ? ORDER BY date DESC LIMIT ?",
+                       (day, limit))
+        return [dict(r) for r in rows]
+
+    # -- wakes and sessions ---------------------------------------------------------
+
+    def record_wake(self, outcome: str, reason: str, *, scheduled: datetime | None = None,
+                    session_id: str | None = None, ts: datetime | None = None) -> bool:
+        """Record a wake decision. False when that scheduled fire time was already recorded."""
+        cur = self._x(
+            "INSERT OR IGNORE INTO wakes(ts, scheduled, outcome, reason, session_id)"
+            " VALUES (?,?,?,?,?)",
+            (clock.to_ts(ts or clock.now()), clock.to_ts(scheduled) if scheduled else None,
+             outcome, reason, session_id))
+        return cur.rowcount == 1
+
+    def update_wake(self, session_id: str, outcome: str, reason: str) -> None:
+        """Change the outcome of the wake that was to start ``session_id`` (a start failed)."""
+        self._x("UPDATE wakes SET outcome = ?, reason = ?, session_id = NULL"
+                " WHERE session_id = ?", (outcome, reason, session_id))
+
+    def wake_recorded(self, scheduled: datetime) -> bool:
+        return self._q1("SELECT 1 FROM wakes WHERE scheduled = ?",
+                        (clock.to_ts(scheduled),)) is not None
+
+    def last_wake(self) -> datetime | None:
+        """The last wake that started a session (what "since the last wake" means)."""
+        row = self._q1("SELECT MAX(ts) FROM wakes WHERE outcome = 'started'")
+        return clock.from_ts(row[0]) if row and row[0] is not None else None
+
+    def wakes(self, since: datetime | None = None, limit: int = 100) -> list[dict]:
+        rows = self._q("SELECT * FROM wakes WHERE ts >= ? ORDER BY ts DESC, id DESC LIMIT ?",
+                       (clock.to_ts(since) if since else 0.0, limit))
+        return [dict(r) for r in rows]
+
+    def start_session(self, session_id: str, started: datetime, pid: int | None,
+                      reason: str) -> None:
+        self._x("INSERT INTO sessions(id, started, pid, reason) VALUES (?,?,?,?)",
+                (session_id, clock.to_ts(started), pid, reason))
+
+    def set_session_pid(self, session_id: str, pid: int) -> None:
+        self._x("UPDATE sessions SET pid = ? WHERE id = ?", (pid, session_id))
+
+    def end_session(self, session_id: str, ended: datetime, end_reason: str,
+                    exit_code: int | None) -> None:
+        self._x("UPDATE sessions SET ended = ?, end_reason = ?, exit_code = ?"
+                " WHERE id = ? AND ended IS NULL",
+                (clock.to_ts(ended), end_reason, exit_code, session_id))
+
+    def mark_consolidated(self, session_id: str) -> None:
+        self._x("UPDATE sessions SET consolidated = 1 WHERE id = ?", (session_id,))
+
+    def session(self, session_id: str) -> dict | None:
+        row = self._q1("SELECT * FROM sessions WHERE id = ?", (session_id,))
+        return dict(row) if row else None
+
+    def running_session(self) -> dict | None:
+        row = self._q1("SELECT * FROM sessions WHERE ended IS NULL ORDER BY started DESC LIMIT 1")
+        return dict(row) if row else None
+
+    def open_sessions(self) -> list[dict]:
+        """Sessions recorded as started and not ended, oldest first."""
+        return [dict(r) for r in self._q(
+            "SELECT * FROM sessions WHERE ended IS NULL ORDER BY started, id")]
+
+    def unconsolidated_sessions(self) -> list[dict]:
+        return [dict(r) for r in self._q(
+            "SELECT * FROM sessions WHERE ended IS NOT NULL AND consolidated = 0 ORDER BY started")]
+
+    def sessions(self, since: datetime | None = None, until: datetime | None = None) -> list[dict]:
+        rows = self._q("SELECT * FROM sessions WHERE started >= ? AND started <= ? ORDER BY started",
+                       (clock.to_ts(since) if since else 0.0,
+                        clock.to_ts(until) if until else float("inf")))
+        return [dict(r) for r in rows]
+
+    # -- intents (crash-safe multi-file operations) -----------------------------------
+
+    def begin_intent(self, kind: str, key: str, payload: dict) -> dict:
+        """Record the intent to do ``kind`` for ``key``; returns the (possibly existing) intent."""
+        self._x("INSERT OR IGNORE INTO intents(kind, key, payload, created) VALUES (?,?,?,?)",
+                (kind, key, json.dumps(payload, sort_keys=True), clock.to_ts(clock.now())))
+        return self.intent(kind, key)
+
+    def intent(self, kind: str, key: str) -> dict | None:
+        row = self._q1("SELECT * FROM intents WHERE kind = ? AND key = ?", (kind, key))
+        if row is None:
+            return None
+        d = dict(row)
+        d["payload"] = json.loads(d["payload"])
+        return d
+
+    def advance_intent(self, kind: str, key: str, step: int) -> None:
+        self._x("UPDATE intents SET step = ? WHERE kind = ? AND key = ?", (step, kind, key))
+
+    def finish_intent(self, kind: str, key: str) -> None:
+        self._x("UPDATE intents SET done = ? WHERE kind = ? AND key = ?",
+                (clock.to_ts(clock.now()), kind, key))
+
+    def open_intents(self, kind: str) -> list[dict]:
+        out = []
+        for row in self._q("SELECT * FROM intents WHERE kind = ? AND done IS NULL ORDER BY id",
+                           (kind,)):
+            d = dict(row)
+            d["payload"] = json.loads(d["payload"])
+            out.append(d)
+        return out
+
+
+def _obs(row: sqlite3.Row) -> Observation:
+    return Observation(row["source"], row["signal"], row["ts"], row["value"], row["text"],
+                       row["unit"])

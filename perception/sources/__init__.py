@@ -1,0 +1,167 @@
+"""Source types: the contract every source follows, and the registry.
+
+A source type is a class with a pydantic ``Options`` model (its own config keys, extra
+keys forbidden) and one method, ``fetch(ctx)``, that returns a :class:`Result` or raises
+:class:`SourceError` with a one-line message. Scheduling, retries, backoff, storage and
+rendering are not a source's business (see ``perception.poll``).
+
+Third-party types register under the entry-point group ``reverie.sources``::
+
+    [project.entry-points."reverie.sources"]
+    mytype = "mypkg.mysource:MySource"
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import import_module
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel
+
+
+class SourceError(Exception):
+    """A source run failed; ``str(err)`` is one line a person can read."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None):
+        super().__init__(" ".join(str(message).split()))
+        self.retry_after = retry_after  # seconds, from a Retry-After header
+
+
+@dataclass(frozen=True)
+class Reading:
+    field: str  # without the source prefix: 'karma' becomes signal '<source>.karma'
+    value: float | None = None
+    text: str | None = None
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    uid: str
+    title: str
+    link: str | None = None
+    published: datetime | None = None
+    summary: str = ""
+
+
+@dataclass
+class Result:
+    readings: list[Reading] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # the run succeeded, with caveats
+    field_errors: dict[str, str] = field(default_factory=dict)  # one field failed, not the run
+    not_modified: bool = False  # a conditional GET answered 304: nothing was parsed
+
+
+@dataclass
+class Context:
+    """What a source gets for one run."""
+
+    home: Path
+    timeout: float  # seconds, the source's whole budget
+    now: datetime  # aware UTC
+    state: dict[str, Any]  # persisted across runs (etag, last_modified, seen ids); mutate in place
+    secrets: tuple[str, ...] = ()  # values to keep out of error messages
+
+
+class Source(Protocol):
+    type_name: ClassVar[str]
+    Options: ClassVar[type[BaseModel]]
+
+    def __init__(self, name: str, options: BaseModel) -> None: ...
+
+    def fetch(self, ctx: Context) -> Result: ...
+
+
+BUILTINS = {
+    "weather": "perception.sources.weather:Weather",
+    "http_json": "perception.sources.http_json:HttpJson",
+    "wallet": "perception.sources.wallet:Wallet",
+    "moltbook": "perception.sources.moltbook:Moltbook",
+    "feed": "perception.sources.feed:Feed",
+    "files": "perception.sources.files:Files",
+    "command": "perception.sources.command:Command",
+    "system": "perception.sources.system:System",
+}
+
+
+def _load(ref: str) -> type:
+    module, _, attr = ref.partition(":")
+    return getattr(import_module(module), attr)
+
+
+def available() -> dict[str, str]:
+    """Every type name with where it comes from ('built-in' or the entry point's value)."""
+    out = {name: "built-in" for name in BUILTINS}
+    for ep in entry_points(group="reverie.sources"):
+        out.setdefault(ep.name, ep.value)
+    return out
+
+
+def get(type_name: str) -> type:
+    """The class of a source type; KeyError when there is none by that name."""
+    if type_name in BUILTINS:
+        return _load(BUILTINS[type_name])
+    for ep in entry_points(group="reverie.sources"):
+        if ep.name == type_name:
+            return ep.load()
+    raise KeyError(type_name)
+
+
+def summary(cls: type) -> str:
+    """The first line of a type's docstring, for ``reverie sources``."""
+    doc = (cls.__doc__ or "").strip()
+    return doc.splitlines()[0] if doc else ""
+
+
+# -- the common part of every `sources:` entry ------------------------------------
+
+from datetime import timedelta  # noqa: E402
+
+from pydantic import ConfigDict, model_validator  # noqa: E402
+
+from perception.types import Cron, Name, PositiveDuration  # noqa: E402
+
+
+class SourceSpec(BaseModel):
+    """One entry of `sources:`: the keys every type shares, and the type's own options."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    name: Name
+    type: str
+    every: PositiveDuration | None = None
+    cron: Cron | None = None
+    jitter: PositiveDuration | None = None  # default: 10% of `every`, at most 5 min
+    timeout: PositiveDuration = timedelta(seconds=10)
+    enabled: bool = True
+    options: Any = None  # an instance of the type's Options model
+
+    @model_validator(mode="after")
+    def _schedule(self) -> "SourceSpec":
+        if self.every and self.cron:
+            raise ValueError("give `every` or `cron`, not both")
+        if not self.every and not self.cron:
+            self.every = timedelta(hours=1)
+        return self
+
+    @property
+    def effective_jitter(self) -> float:
+        """Seconds of random delay added to each run."""
+        if self.jitter is not None:
+            return self.jitter.total_seconds()
+        if self.every is None:
+            return 0.0
+        return min(self.every.total_seconds() * 0.1, 300.0)
+
+    @property
+    def interval(self) -> float:
+        """Nominal seconds between runs (for cron sources, a day; used for staleness)."""
+        return self.every.total_seconds() if self.every else 86400.0
+
+
+COMMON_KEYS = frozenset(SourceSpec.model_fields) - {"options"}

@@ -1,0 +1,81 @@
+"""Config value types shared by every options model: durations, cron strings, names."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """'30s', '15m', '1h30m', '2d' (or a number of seconds) as a timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"invalid duration {value!r}")
+    if isinstance(value, (int, float)):
+        if value < 0:
+            raise ValueError(f"invalid duration {value!r}: negative")
+        return timedelta(seconds=value)
+    text = str(value).strip().replace(" ", "") if isinstance(value, str) else None
+    if not text or not re.fullmatch(rf"(?:{_DURATION.pattern})+", text):
+        raise ValueError(f"invalid duration {value!r} (use e.g. 30s, 15m, 1h30m, 2d)")
+    return timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in _DURATION.findall(text)))
+
+
+def format_duration(td: timedelta) -> str:
+    s = int(td.total_seconds())
+    if s == 0:
+        return "0s"
+    out = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if s >= size:
+            out.append(f"{s // size}{unit}")
+            s %= size
+    return "".join(out)
+
+
+def _positive(td: timedelta) -> timedelta:
+    if td.total_seconds() <= 0:
+        raise ValueError("must be more than 0s")
+    return td
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration),
+                     PlainSerializer(format_duration, return_type=str)]
+PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
+
+
+def check_cron(value: Any) -> str:
+    """A five-field crontab string (minute hour day month weekday), validated now."""
+    if not isinstance(value, str):
+        raise ValueError(f"invalid cron {value!r}: expected a string like '0 5 * * *'")
+    text = " ".join(value.split())
+    if len(text.split()) != 5:
+        raise ValueError(f"invalid cron {value!r}: expected 5 fields (minute hour day month weekday)")
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(text, timezone="UTC")
+    except ValueError as e:
+        raise ValueError(f"invalid cron {value!r}: {e}") from None
+    return text
+
+
+Cron = Annotated[str, BeforeValidator(check_cron)]
+
+NAME_RE = r"^[a-z0-9_-]+$"
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(NAME_RE, value):
+        raise ValueError(f"invalid name {value!r}: use lowercase letters, digits, '_' and '-'")
+    return value
+
+
+Name = Annotated[str, BeforeValidator(_name)]

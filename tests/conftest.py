@@ -1,0 +1,58 @@
+"""Shared fixtures: a home on disk, a config file, the real CLI as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LAUNCHER = Path(__file__).resolve().parent / "_launcher.py"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    h = tmp_path / "home"
+    h.mkdir()
+    return h
+
+
+@pytest.fixture
+def write_config(tmp_path: Path):
+    """Write a reverie.yaml (dedented) next to the home and return its path."""
+
+    def write(text: str, name: str = "reverie.yaml") -> Path:
+        p = tmp_path / name
+        p.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return p
+
+    return write
+
+
+def reverie_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("REVERIE_", "NOTIFY_SOCKET", "WATCHDOG_", "JOURNAL_STREAM"))}
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: float = 60,
+            cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The real `reverie` entry point in a fresh process."""
+    return subprocess.run([sys.executable, "-m", "daemon.cli", *args], capture_output=True,
+                          text=True, env=env or reverie_env(), timeout=timeout, cwd=cwd)
+
+
+def start_cli(*args: str, env: dict | None = None, at: str | None = None,
+              **kw) -> subprocess.Popen:
+    """Start `reverie ARGS` in the background (through the time launcher when ``at`` is set)."""
+    cmd = [sys.executable, "-m", "daemon.cli", *args]
+    if at:
+        cmd = [sys.executable, str(LAUNCHER), "--at", at, "--", *args]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env or reverie_env(), **kw)
