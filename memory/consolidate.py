@@ -1,0 +1,475 @@
+"""Consolidation: what happens to working.md after a session ends.
+
+working.md goes into the day's diary, the lines the agent marked are promoted into
+memory/, working.md starts again from its template with the ``## Carry`` section, and
+a ledger line records the counts and hashes. See docs/memory.md for the convention.
+
+Crash safety. The first thing done is a snapshot of working.md into an intent record
+in the store (``intents``, kind "consolidate", key the session id). Every later step
+is a pure function of that snapshot, so it never re-reads a working.md that might have
+changed, and every write is idempotent on its own (an HTML-comment marker naming the
+session in the file it writes, a session id in the ledger). The intent's step says
+which writes are certainly done; a crash (SIGKILL) anywhere leaves either a step not
+started, or a write done whose marker makes the rerun skip it. ``recover`` reruns
+every open intent and every ended session not yet consolidated.
+
+Accounting. Every line of the snapshot is archived to the diary (``archived ==
+lines_in`` always), and each line is also exactly one of: promoted (copied into a
+memory/ file), carried (part of a ``## Carry`` section, copied into the next
+working.md) or dropped (kept only in the diary: headings, blank lines, template
+guidance, ordinary notes). ``promoted + carried + dropped == lines_in``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import signal
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from memory import atomic, clock
+from memory.home import Home, working_template
+from memory.store import Store
+
+log = structlog.get_logger("reverie.consolidate")
+
+KIND = "consolidate"
+
+# intent steps: what is certainly on disk (0: the snapshot is in the intent)
+SNAPSHOT, ARCHIVED, PROMOTED, RESET, LEDGER, MARKED, COMMITTED = range(7)
+
+# where a test may kill the process: each sits after a write, before the step is recorded
+CRASH_POINTS = ("begin", "snapshot", "archive", "promote:first", "promote", "reset:late",
+                "reset", "ledger:jsonl", "ledger", "marked", "git")
+
+_SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}(?=[^`]*$)|~{3,})")
+_FENCE_CLOSE = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*$")
+_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+_COMMENT_LINE = re.compile(r"^\s*<!--.*-->\s*$")
+_INLINE_CODE = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
+_TAG = re.compile(r"(?<![\w#])#remember(?![\w-])(?:[ \t]+([a-z0-9_-]{1,64}):(?=\s|$))?")
+_LATE_MARKER = r"<!-- session:{sid} late sha256:([0-9a-f]{{64}}) lines:(\d+) -->"
+
+NOTES = "notes"
+
+
+class ConsolidationError(Exception):
+    """A consolidation that cannot run (one clear line)."""
+
+
+@dataclass(frozen=True)
+class Ledger:
+    session: str
+    date: str                # the diary's date (local date of the session start)
+    started: str             # local ISO times
+    ended: str
+    end_reason: str | None
+    lines_in: int
+    archived: int
+    promoted: int
+    carried: int
+    dropped: int
+    late: int                # lines found in working.md after the snapshot, archived too
+    targets: dict[str, int]  # memory file (home-relative) -> lines promoted into it
+    sha256: dict[str, object]
+    diary: str               # home-relative pointer to the diary entry
+    commit: str | None = field(default=None, compare=False)
+    git_error: str | None = field(default=None, compare=False)
+
+    def record(self) -> dict:
+        d = asdict(self)
+        d.pop("commit")
+        d.pop("git_error")
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.record(), sort_keys=True, ensure_ascii=False)
+
+    def summary(self) -> str:
+        return (f"consolidate {self.session}: {self.lines_in} lines in, {self.archived} "
+                f"archived, {self.promoted} promoted, {self.carried} carried, "
+                f"{self.dropped} dropped" + (f", {self.late} late" if self.late else ""))
+
+
+# -- test hook -----------------------------------------------------------------------
+
+def _crash_point(name: str) -> None:
+    # test-only: the crash tests kill a real subprocess at each step
+    if os.environ.get("REVERIE_CRASH_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+# -- public API ------------------------------------------------------------------------
+
+def ensure_diary(home: Home, day: date) -> Path:
+    """The diary file of ``day``, created with its heading if missing."""
+    path = home.diary(day)
+    if not path.exists():
+        atomic.write_text(path, f"# Diary {day.isoformat()}\n")
+    return path
+
+
+def consolidate(home: Home, store: Store, session: dict, *, tz: ZoneInfo,
+                git: bool = False) -> Ledger:
+    """Consolidate one ended session (idempotent; resumes a crashed run)."""
+    sid = session["id"]
+    if not isinstance(sid, str) or not _SESSION_ID.fullmatch(sid):
+        raise ConsolidationError(f"session id {sid!r} is not a plain identifier")
+    row = store.session(sid) or session
+    intent = store.intent(KIND, sid)
+    if intent is None:
+        if row.get("consolidated"):
+            done = _ledger_record(home, sid)
+            if done is None:
+                raise ConsolidationError(f"session {sid} is already consolidated")
+            return done
+        if row.get("ended") is None:
+            raise ConsolidationError(f"session {sid} has not ended; it cannot be consolidated")
+        _crash_point("begin")
+        intent = store.begin_intent(KIND, sid, _snapshot(home, row))
+        _crash_point("snapshot")
+    return _run(home, store, intent, tz=tz, git=git)
+
+
+def recover(home: Home, store: Store, *, tz: ZoneInfo, git: bool = False) -> list[Ledger]:
+    """Finish every interrupted consolidation, then consolidate every ended session
+    that is not yet consolidated. Run it before the next session can start."""
+    out: list[Ledger] = []
+    seen: set[str] = set()
+    for intent in store.open_intents(KIND):
+        out.append(_run(home, store, intent, tz=tz, git=git))
+        seen.add(intent["key"])
+    for row in store.unconsolidated_sessions():
+        if row["id"] not in seen:
+            out.append(consolidate(home, store, row, tz=tz, git=git))
+    return out
+
+
+# -- the steps ---------------------------------------------------------------------------
+
+def _snapshot(home: Home, row: dict) -> dict:
+    try:
+        raw = home.working.read_bytes()
+        missing = False
+    except FileNotFoundError:
+        raw, missing = b"", True
+    text, raw_copy = _decode(home, raw, f"{row['id']}.working.raw")
+    return {"text": text, "sha256": _sha(raw), "bytes": len(raw), "missing": missing,
+            "raw_copy": raw_copy,
+            "session": {k: row.get(k) for k in ("id", "started", "ended", "end_reason")}}
+
+
+def _decode(home: Home, raw: bytes, copy_name: str) -> tuple[str, str | None]:
+    """Text of ``raw``; bytes that are not UTF-8 are kept as a raw copy, never lost."""
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError:
+        path = home.sessions_dir / copy_name
+        atomic.write_bytes(path, raw)
+        return raw.decode("utf-8", errors="replace"), str(path.relative_to(home.root))
+
+
+@dataclass
+class _Plan:
+    sid: str
+    day: date
+    start: datetime
+    end: datetime
+    end_reason: str | None
+    lines: list[str]
+    kinds: list[tuple[str, str | None]]  # ("promote", topic) | ("carry", None) | ("drop", None)
+    open_fence: str | None
+    template: str
+
+    @property
+    def anchor(self) -> str:
+        return f"diary/{self.day.isoformat()}.md#session-{self.sid}"
+
+    def promoted(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for line, (kind, topic) in zip(self.lines, self.kinds):
+            if kind == "promote":
+                out.setdefault(f"memory/{topic}.md", []).append(line)
+        return dict(sorted(out.items()))
+
+    def carried(self) -> list[str]:
+        return [ln for ln, (k, _) in zip(self.lines, self.kinds) if k == "carry"]
+
+    def dropped(self) -> list[str]:
+        return [ln for ln, (k, _) in zip(self.lines, self.kinds) if k == "drop"]
+
+
+def _plan(payload: dict, tz: ZoneInfo) -> _Plan:
+    s = payload["session"]
+    start = clock.from_ts(s["started"]).astimezone(tz)
+    end = clock.from_ts(s["ended"]).astimezone(tz)
+    lines = split_lines(payload["text"])
+    kinds, open_fence = classify(lines)
+    return _Plan(s["id"], start.date(), start, end, s.get("end_reason"), lines, kinds,
+                 open_fence, working_template())
+
+
+def _run(home: Home, store: Store, intent: dict, *, tz: ZoneInfo, git: bool) -> Ledger:
+    payload = intent["payload"]
+    plan = _plan(payload, tz)
+    sid, step = plan.sid, intent["step"]
+    home.ensure()
+
+    if step < ARCHIVED:
+        _archive(home, plan)
+        _crash_point("archive")
+        store.advance_intent(KIND, sid, ARCHIVED)
+    if step < PROMOTED:
+        _promote(home, plan)
+        _crash_point("promote")
+        store.advance_intent(KIND, sid, PROMOTED)
+    if step < RESET:
+        _reset(home, plan, payload)
+        _crash_point("reset")
+        store.advance_intent(KIND, sid, RESET)
+    ledger = _ledger(home, plan, payload)
+    if step < LEDGER:
+        _write_ledger(home, plan, ledger)
+        _crash_point("ledger")
+        store.advance_intent(KIND, sid, LEDGER)
+    if step < MARKED:
+        store.mark_consolidated(sid)
+        _crash_point("marked")
+        store.advance_intent(KIND, sid, MARKED)
+    commit = git_error = None
+    if git and step < COMMITTED:
+        from memory import git as _git
+
+        try:
+            commit = _git.commit_home(home, _commit_message(ledger))
+        except _git.GitError as e:
+            git_error = str(e)
+            log.warning("git commit failed", session=sid, error=git_error)
+        _crash_point("git")
+        store.advance_intent(KIND, sid, COMMITTED)
+    store.finish_intent(KIND, sid)
+    log.info("consolidated", session=sid, lines_in=ledger.lines_in, promoted=ledger.promoted,
+             carried=ledger.carried, dropped=ledger.dropped, late=ledger.late, commit=commit)
+    return Ledger(**{**asdict(ledger), "commit": commit, "git_error": git_error})
+
+
+def _archive(home: Home, plan: _Plan) -> None:
+    path = ensure_diary(home, plan.day)
+    body = "\n".join(plan.lines) if plan.lines else "_(working.md was empty)_"
+    if plan.open_fence:
+        # an unclosed fence would swallow the rest of the diary when rendered
+        body += "\n" + plan.open_fence
+    _append_once(path, f"<!-- session:{plan.sid} -->",
+                 f"## Session {plan.sid} · {_span(plan)}\n"
+                 f'<a id="session-{plan.sid}"></a>\n<!-- session:{plan.sid} -->\n\n'
+                 f"{body}\n\n<!-- /session:{plan.sid} -->\n")
+
+
+def _promote(home: Home, plan: _Plan) -> None:
+    for n, (rel, lines) in enumerate(plan.promoted().items()):
+        path = home.root / rel
+        heading = "# Notes" if rel == f"memory/{NOTES}.md" else f"# {path.stem}"
+        if not path.exists():
+            atomic.write_text(path, heading + "\n")
+        _append_once(path, f"<!-- promoted:{plan.sid} -->",
+                     f"<!-- promoted:{plan.sid} -->\n"
+                     f"### {plan.day.isoformat()} · session {plan.sid} ({plan.anchor})\n\n"
+                     + "\n".join(lines) + "\n")
+        if n == 0:
+            _crash_point("promote:first")
+
+
+def _reset(home: Home, plan: _Plan, payload: dict) -> None:
+    new = reset_text(plan.template, plan.carried())
+    try:
+        current = home.working.read_bytes()
+    except FileNotFoundError:
+        current = None
+    if current is not None and _sha(current) != payload["sha256"] \
+            and current not in (new.encode(), plan.template.encode()):
+        # written after the snapshot (a straggler process?): archive it too, never lose it
+        text, raw_copy = _decode(home, current, f"{plan.sid}.late.{_sha(current)[:12]}.raw")
+        lines = split_lines(text)
+        marker = f"<!-- session:{plan.sid} late sha256:{_sha(current)} lines:{len(lines)} -->"
+        _append_once(home.diary(plan.day), marker,
+                     f"### Written to working.md after session {plan.sid} ended\n"
+                     f"{marker}\n\n" + "\n".join(lines) + "\n"
+                     + (f"\n_(raw bytes kept in {raw_copy})_\n" if raw_copy else ""))
+        log.warning("working.md changed after the session ended; archived it too",
+                    session=plan.sid, lines=len(lines))
+        _crash_point("reset:late")
+    if current != new.encode():
+        atomic.write_text(home.working, new)
+
+
+def _ledger(home: Home, plan: _Plan, payload: dict) -> Ledger:
+    promoted = plan.promoted()
+    carried, dropped = plan.carried(), plan.dropped()
+    late = 0
+    try:
+        diary = home.diary(plan.day).read_text(encoding="utf-8")
+        late = sum(int(m.group(2)) for m in
+                   re.finditer(_LATE_MARKER.format(sid=re.escape(plan.sid)), diary))
+    except FileNotFoundError:
+        pass
+    n_promoted = sum(len(v) for v in promoted.values())
+    return Ledger(
+        session=plan.sid, date=plan.day.isoformat(),
+        started=plan.start.isoformat(timespec="seconds"),
+        ended=plan.end.isoformat(timespec="seconds"), end_reason=plan.end_reason,
+        lines_in=len(plan.lines), archived=len(plan.lines), promoted=n_promoted,
+        carried=len(carried), dropped=len(dropped), late=late,
+        targets={k: len(v) for k, v in promoted.items()},
+        sha256={"input": payload["sha256"], "archived": _sha_lines(plan.lines),
+                "promoted": {k: _sha_lines(v) for k, v in promoted.items()},
+                "carried": _sha_lines(carried), "dropped": _sha_lines(dropped)},
+        diary=plan.anchor)
+
+
+def _write_ledger(home: Home, plan: _Plan, ledger: Ledger) -> None:
+    if _ledger_record(home, plan.sid) is None:
+        atomic.append_text(home.ledger, ledger.to_json() + "\n")
+    _crash_point("ledger:jsonl")
+    where = ", ".join(f"{k} {v}" for k, v in ledger.targets.items())
+    _append_once(home.diary(plan.day), f"<!-- ledger:{plan.sid} -->",
+                 f"<!-- ledger:{plan.sid} -->\n"
+                 f"*Consolidated: {ledger.lines_in} lines in, {ledger.archived} archived, "
+                 f"{ledger.promoted} promoted{f' ({where})' if where else ''}, "
+                 f"{ledger.carried} carried, {ledger.dropped} dropped"
+                 f"{f', {ledger.late} written late and archived' if ledger.late else ''}.*\n")
+
+
+def _ledger_record(home: Home, sid: str) -> Ledger | None:
+    try:
+        text = home.ledger.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    for line in text.splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(rec, dict) and rec.get("session") == sid:
+            try:
+                return Ledger(**rec)
+            except TypeError:
+                return None
+    return None
+
+
+def _commit_message(ledger: Ledger) -> str:
+    lines = [ledger.summary(), "", f"diary: {ledger.diary}"]
+    lines += [f"{k}: {v} lines" for k, v in ledger.targets.items()]
+    return "\n".join(lines) + "\n"
+
+
+# -- parsing (pure) ---------------------------------------------------------------------------
+
+def split_lines(text: str) -> list[str]:
+    """Lines of ``text``: CRLF, CR and LF all end a line; a final line break adds no line."""
+    if not text:
+        return []
+    lines = _LINE_BREAK.split(text)
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def classify(lines: list[str]) -> tuple[list[tuple[str, str | None]], str | None]:
+    """What happens to each line, and the closing fence of a block left open (if any).
+
+    A ``## Keep`` / ``## Carry`` section runs to the next heading of level 1 or 2.
+    Headings and tags inside fenced code blocks are not seen as such.
+    """
+    kinds: list[tuple[str, str | None]] = []
+    section: str | None = None
+    fence: tuple[str, int] | None = None
+    for line in lines:
+        in_code = fence is not None
+        if fence is not None:
+            m = _FENCE_CLOSE.match(line)
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= fence[1]:
+                fence = None
+        elif (m := _FENCE_OPEN.match(line)) is not None:
+            fence = (m.group(1)[0], len(m.group(1)))
+            in_code = True
+        elif (h := _HEADING.match(line)) is not None and len(h.group(1)) <= 2:
+            title = (h.group(2) or "").strip().lower()
+            section = title if len(h.group(1)) == 2 and title in ("keep", "carry") else None
+            kinds.append(("carry", None) if section == "carry" else ("drop", None))
+            continue
+        if section == "carry":
+            kinds.append(("carry", None))
+        elif in_code:
+            kinds.append(("promote", NOTES) if section == "keep" else ("drop", None))
+        else:
+            tagged, topic = _tag(line)
+            if section == "keep" and line.strip() and not _COMMENT_LINE.match(line):
+                kinds.append(("promote", topic or NOTES))
+            elif section != "keep" and tagged:
+                kinds.append(("promote", topic or NOTES))
+            else:
+                kinds.append(("drop", None))
+    open_fence = fence[0] * fence[1] if fence else None
+    return kinds, open_fence
+
+
+def _tag(line: str) -> tuple[bool, str | None]:
+    m = _TAG.search(_INLINE_CODE.sub("", line))
+    if m is None:
+        return False, None
+    return True, m.group(1)
+
+
+def reset_text(template: str, carried: list[str]) -> str:
+    """The fresh working.md: the template, its Carry section replaced by ``carried``."""
+    if not carried:
+        return template
+    t_lines = split_lines(template)
+    t_kinds, _ = classify(t_lines)
+    at = [i for i, (k, _) in enumerate(t_kinds) if k == "carry"]
+    if at:
+        kept = [ln for ln, (k, _) in zip(t_lines, t_kinds) if k != "carry"]
+        new = kept[:at[0]] + carried + kept[at[0]:]
+    else:
+        new = t_lines + [""] + carried
+    return "\n".join(new) + "\n"
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+def _append_once(path: Path, marker: str, block: str) -> None:
+    """Append ``block`` unless a line equal to ``marker`` is already in ``path``."""
+    try:
+        old = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        old = ""
+    if marker in old.splitlines():
+        return
+    sep = "" if not old or old.endswith("\n\n") else ("\n" if old.endswith("\n") else "\n\n")
+    atomic.write_text(path, old + sep + block)
+
+
+def _span(plan: _Plan) -> str:
+    end = plan.end.strftime("%H:%M")
+    days = (plan.end.date() - plan.start.date()).days
+    if days:
+        end += f" (+{days} day{'s' if days > 1 else ''})"
+    return f"{plan.start.strftime('%H:%M')}–{end}"
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _sha_lines(lines: list[str]) -> str:
+    return _sha(("\n".join(lines) + "\n" if lines else "").encode("utf-8"))
