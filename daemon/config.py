@@ -199,7 +199,10 @@ def _fmt_msg(err: dict) -> str:
         if msg.startswith(prefix):
             msg = msg[len(prefix):]
     if kind.endswith("_type") or kind.endswith("_parsing"):
-        msg = f"{msg} (got {err.get('input')!r})" if "input" in err else msg
+        # Echo only plain scalars: a string may be a secret interpolated from ${VAR}.
+        value = err.get("input")
+        if isinstance(value, (int, float, bool)) or value is None and "input" in err:
+            msg = f"{msg} (got {value!r})"
     return " ".join(msg.split())
 
 

@@ -1,0 +1,115 @@
+"""files: how many files match a pattern in a folder of the home, and optionally their words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from memory import clock
+from perception.sources import Context, Reading, Result, SourceError
+
+_READ_CHUNK = 1024 * 1024
+
+
+def count_words(path: Path) -> int:
+    """Whitespace-separated words, read in chunks so a huge file never sits in memory."""
+    words = 0
+    tail = b""
+    with path.open("rb") as f:
+        while chunk := f.read(_READ_CHUNK):
+            parts = (tail + chunk).split()
+            # a word may continue into the next chunk: hold the last piece back
+            if parts and not chunk[-1:].isspace():
+                tail = parts.pop()
+            else:
+                tail = b""
+            words += len(parts)
+    return words + (1 if tail else 0)
+
+
+class Files:
+    """Files in a folder of the home: how many match `glob`, and optionally their total words.
+
+    Hidden files and folders (a name starting with '.') are left out, and so is anything
+    that resolves outside the home. Signals: `count` (unit from `unit`, default "files")
+    and, with `words: true`, `words`.
+
+    ```yaml
+    - name: posts
+      type: files
+      path: posts          # relative to the home
+      glob: "*.md"
+      recursive: true
+      words: true
+      unit: posts
+      every: 1h
+    ```
+    """
+
+    type_name: ClassVar[str] = "files"
+
+    class Options(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+        path: str = "."
+        glob: str = "*"
+        recursive: bool = False
+        words: bool = False
+        unit: str = "files"
+
+        @field_validator("path")
+        @classmethod
+        def _relative(cls, v: str) -> str:
+            p = Path(v)
+            if p.is_absolute() or ".." in p.parts:
+                raise ValueError(f"path {v!r} must be relative and stay inside the home")
+            return v
+
+        @field_validator("glob")
+        @classmethod
+        def _pattern(cls, v: str) -> str:
+            if not v or Path(v).is_absolute() or ".." in Path(v).parts:
+                raise ValueError(f"glob {v!r} must be a relative pattern like '*.md'")
+            return v
+
+    def __init__(self, name: str, options: "Files.Options"):
+        self.name = name
+        self.options = options
+
+    def fetch(self, ctx: Context) -> Result:
+        o = self.options
+        home = ctx.home.resolve()
+        folder = (home / o.path).resolve()
+        if not folder.is_relative_to(home):
+            raise SourceError(f"path {o.path} is outside the home")
+        if not folder.is_dir():
+            raise SourceError(f"no such folder: {o.path}")
+        deadline = clock.monotonic() + ctx.timeout
+
+        count = words = 0
+        result = Result()
+        unreadable = 0
+        matches = folder.rglob(o.glob) if o.recursive else folder.glob(o.glob)
+        for path in matches:
+            if clock.monotonic() > deadline:
+                raise SourceError(f"timed out after {ctx.timeout:g}s counting files in {o.path}")
+            rel = path.relative_to(folder)
+            if any(part.startswith(".") for part in rel.parts):
+                continue
+            try:
+                if not path.is_file() or not path.resolve().is_relative_to(home):
+                    continue
+                if o.words:
+                    words += count_words(path)
+            except OSError:
+                unreadable += 1
+                continue
+            count += 1
+        if unreadable:
+            result.warnings.append(f"{unreadable} matching files could not be read")
+        result.readings.append(Reading("count", value=float(count), unit=o.unit))
+        if o.words:
+            result.readings.append(Reading("words", value=float(words), unit="words"))
+        return result
