@@ -542,6 +542,14 @@ class Store:
             out.append(d)
         return out
 
+    def window_extremes(self, signal: str, start: datetime, end: datetime
+                        ) -> tuple[float | None, float | None, float | None]:
+        """(min, max, oldest ts) of the numeric readings of ``signal`` in [start, end]."""
+        row = self._q1("SELECT MIN(value), MAX(value), MIN(ts) FROM observations"
+                       " WHERE signal = ? AND ts >= ? AND ts <= ? AND value IS NOT NULL",
+                       (signal, clock.to_ts(start), clock.to_ts(end)))
+        return (row[0], row[1], row[2]) if row else (None, None, None)
+
     def texts_between(self, signal: str, start: datetime, end: datetime) -> list[str]:
         """The text readings of ``signal`` over (start, end], oldest first."""
         rows = self._q("SELECT text FROM observations WHERE signal = ? AND ts > ? AND ts <= ?"
@@ -670,6 +678,39 @@ class Store:
             out.append(d)
         return out
 
+    # -- page (read-only) --
+    # perception/page.py draws charts from these: aggregated here, so a chart costs one
+    # grouped index range scan and a bounded number of points, whatever the poll rate.
+
+    def page_series(self, signal: str, start: datetime, end: datetime,
+                    buckets: int = 200) -> list[tuple[float, float]]:
+        """(ts, value) of ``signal``'s numeric readings over (start, end], oldest first:
+        at most one per bucket of the window (its last reading, so a point is a real one)."""
+        a, b = clock.to_ts(start), clock.to_ts(end)
+        width = max((b - a) / max(buckets, 1), 1e-6)
+        # SQLite takes a bare column of a MAX() aggregate from the row holding the max
+        rows = self._q(
+            "SELECT MAX(ts) AS ts, value FROM observations"
+            " WHERE signal = ? AND ts > ? AND ts <= ? AND value IS NOT NULL"
+            " GROUP BY MIN(CAST((ts - ?) / ? AS INTEGER), ?) ORDER BY ts",
+            (signal, a, b, a, width, max(buckets, 1) - 1))
+        return [(r[0], r[1]) for r in rows]
+
+    def page_failures(self, source: str, start: datetime, end: datetime,
+                      limit: int = 100) -> list[tuple[float, float | None, int]]:
+        """Failing periods of ``source`` that overlap (start, end], oldest first, the newest
+        ``limit``: (first failed poll, the good poll that ended it or None while it
+        still fails, failed polls). A period may begin before ``start``."""
+        a, b = clock.to_ts(start), clock.to_ts(end)
+        rows = self._q(
+            "WITH p AS (SELECT ts, ok, SUM(ok) OVER w AS g, LEAD(ts) OVER w AS nxt"
+            "  FROM polls WHERE source = ? AND ts <= ? AND ts >= COALESCE("
+            "   (SELECT MAX(ts) FROM polls WHERE source = ? AND ts <= ?), ?)"
+            "  WINDOW w AS (ORDER BY ts, id))"
+            " SELECT MIN(ts) AS first, MAX(COALESCE(nxt, 1e300)) AS stop, COUNT(*) AS n"
+            " FROM p WHERE ok = 0 GROUP BY g ORDER BY first DESC LIMIT ?",
+            (source, b, source, a, a, limit))
+        return [(r[0], r[1] if r[1] < 1e300 else None, r[2]) for r in reversed(rows)]
 
 def _obs(row: sqlite3.Row) -> Observation:
     return Observation(row["source"], row["signal"], row["ts"], row["value"], row["text"],

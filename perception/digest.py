@@ -1,0 +1,321 @@
+"""The cycle's digest: what the signals did between two instants, as plain data.
+
+The digest is what a dream is made from and what its receipt records, so it is
+JSON-serialisable and hashable (:meth:`Digest.sha256`). Changes are measured from the
+last reading *before* the cycle began when there is one, so a drop between the last
+evening poll and the first morning one counts.
+
+Source types are not in the store, so a signal's kind (what imagery it becomes) is told
+from its field name and unit (:func:`classify`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from memory import clock
+
+KINDS = ("weather", "balance", "voices", "letters", "files", "doors", "sessions", "other")
+
+_WEATHER = ("temperature", "temp", "condition", "precipitation", "rain", "snow", "wind",
+            "humidity", "cloud", "pressure", "weather", "feels_like", "uv")
+_COINS = {"ETH", "SOL", "BTC", "USDC", "USDT", "DAI", "WETH", "MATIC", "POL", "LTC", "XMR"}
+_VOICES = ("karma", "follower", "unread", "likes", "upvote", "comment", "mention", "reply",
+           "replies", "subscriber", "stars")
+
+# A number as it is written in prose: 1284, 1,284, 12.5, -3 (the sign is not compared).
+NUMBER_RE = re.compile(r"(?<![\d.,])[-\u2212]?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?")
+
+
+class NotableRules(BaseModel):
+    """What makes a night's event worth a dream (and a wake: skip_if_quiet)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    change_pct: float = Field(10.0, ge=0)
+    # per-signal thresholds ('<source>.<field>': percent); 0 means any change
+    signals: dict[str, float] = Field(default_factory=dict)
+    high_low_days: int = Field(30, ge=1)
+    items_cap: int = Field(10, ge=0)
+
+    def threshold(self, signal: str) -> float:
+        return self.signals.get(signal, self.change_pct)
+
+
+def classify(signal: str, unit: str | None) -> str:
+    """The kind of imagery a signal becomes, from its field name and unit."""
+    fieldname = signal.split(".", 1)[-1].lower()
+    source = signal.split(".", 1)[0].lower()
+    u = (unit or "").strip()
+    if fieldname == "new_items":
+        return "letters"
+    if fieldname in ("failures", "failed", "errors") or fieldname.endswith("_failures"):
+        return "doors"
+    counts = fieldname in ("count", "words") or fieldname.endswith(("_count", "_words"))
+    if counts and not any(v in fieldname for v in _VOICES):
+        return "files"
+    if "balance" in fieldname or u.upper() in _COINS:
+        return "balance"
+    if any(v in fieldname for v in _VOICES):
+        return "voices"
+    if any(w in fieldname for w in _WEATHER) or source == "weather" or u in ("°C", "°F", "mm", "km/h", "m/s"):
+        return "weather"
+    return "other"
+
+
+def fmt_num(x: float | int | None) -> str:
+    """How every figure is written: no exponent, no thousands separator, few decimals."""
+    if x is None:
+        return "?"
+    x = float(x)
+    if abs(x - round(x)) < 1e-9 and abs(x) < 1e15:
+        n = int(round(x))
+        return str(n)
+    a = abs(x)
+    d = 1 if a >= 100 else 2 if a >= 1 else 4
+    s = f"{x:.{d}f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def numbers_in(text: str) -> list[float]:
+    out = []
+    for m in NUMBER_RE.finditer(text or ""):
+        out.append(float(m.group(1).replace(",", "") + (m.group(2) or "")))
+    return out
+
+
+@dataclass
+class SignalDigest:
+    signal: str
+    source: str
+    field: str
+    kind: str
+    unit: str | None
+    n: int
+    first: float | None = None
+    last: float | None = None
+    min: float | None = None
+    max: float | None = None
+    before: float | None = None  # the last reading before the cycle
+    change: float | None = None  # last - (before, or first when there is no before)
+    change_pct: float | None = None
+    text_first: str | None = None
+    text_last: str | None = None
+    arc: list[str] = field(default_factory=list)  # distinct consecutive texts
+    high30: bool = False
+    low30: bool = False
+
+    @property
+    def numeric(self) -> bool:
+        return self.last is not None
+
+    @property
+    def direction(self) -> str:
+        if not self.change:
+            return "flat"
+        return "up" if self.change > 0 else "down"
+
+
+@dataclass
+class Notable:
+    signal: str  # a signal name, or a source name for doors and letters
+    kind: str
+    what: str  # change | high | low | started_failing | stopped_failing | failing | items
+    text: str
+
+
+@dataclass
+class Door:
+    source: str
+    polls: int
+    failed: int
+    started_failing: bool
+    stopped_failing: bool
+    failing_now: bool
+
+
+@dataclass
+class Digest:
+    start: str  # ISO, UTC
+    end: str
+    tz: str
+    signals: list[SignalDigest] = field(default_factory=list)
+    notable: list[Notable] = field(default_factory=list)
+    items: list[dict] = field(default_factory=list)  # {source, title, summary}, capped
+    items_total: int = 0
+    items_by_source: dict[str, int] = field(default_factory=dict)
+    sessions: dict[str, int] = field(default_factory=lambda: {"count": 0, "minutes": 0})
+    files: dict[str, float] = field(default_factory=dict)
+    doors: list[Door] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def sha256(self) -> str:
+        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=False)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    def signal(self, name: str) -> SignalDigest | None:
+        for s in self.signals:
+            if s.signal == name:
+                return s
+        return None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.signals or self.items_total or self.sessions["count"] or self.doors)
+
+    def figures(self) -> list[float]:
+        """Every number this record can back in prose (absolute values)."""
+        out: list[float] = []
+        for s in self.signals:
+            for v in (s.first, s.last, s.min, s.max, s.before, s.change, s.change_pct):
+                if v is not None:
+                    out.append(abs(v))
+            out.append(float(s.n))
+            for t in [s.text_first or "", s.text_last or "", *s.arc]:
+                out.extend(numbers_in(t))
+        out.append(float(self.items_total))
+        out.extend(float(v) for v in self.items_by_source.values())
+        for it in self.items:
+            out.extend(numbers_in(it.get("title", "")))
+        out.append(float(self.sessions["count"]))
+        out.append(float(self.sessions["minutes"]))
+        out.append(round(self.sessions["minutes"] / 60, 1))
+        for d in self.doors:
+            out.extend((float(d.polls), float(d.failed), float(d.polls - d.failed)))
+        return out
+
+
+def _zone_name(tz: tzinfo | None) -> str:
+    if tz is None:
+        return "UTC"
+    return getattr(tz, "key", None) or str(tz)
+
+
+def _r(x: float | None, nd: int = 6) -> float | None:
+    return None if x is None else round(x, nd)
+
+
+def _with_unit(x: float | None, unit: str | None) -> str:
+    return fmt_num(x) + (f" {unit}" if unit else "")
+
+
+def build_digest(store, start: datetime, end: datetime, *, tz: tzinfo | None = None,
+                 rules: NotableRules | None = None) -> Digest:
+    """The digest of the cycle (start, end] from the store."""
+    rules = rules or NotableRules()
+    tz = tz or timezone.utc
+    dg = Digest(start=start.astimezone(timezone.utc).isoformat(),
+                end=end.astimezone(timezone.utc).isoformat(), tz=_zone_name(tz))
+    window_start = start - timedelta(days=rules.high_low_days)
+
+    for st in store.signal_stats(start, end):
+        name = st["signal"]
+        unit = st["last"]["unit"] or st["first"]["unit"]
+        sd = SignalDigest(signal=name, source=st["source"], field=name.split(".", 1)[-1],
+                          kind=classify(name, unit), unit=unit, n=st["n"])
+        if st["nv"]:
+            sd.first, sd.last = st["first"]["value"], st["last"]["value"]
+            sd.min, sd.max = st["lo"], st["hi"]
+            if sd.first is None or sd.last is None:  # mixed text/number: use the numbers
+                series = [o.value for o in store.series(name, start + timedelta(microseconds=1), end)
+                          if o.value is not None]
+                if series:
+                    sd.first, sd.last = series[0], series[-1]
+            prior = store.value_at(name, start)
+            if prior is not None and prior.value is not None:
+                sd.before = prior.value
+            base = sd.before if sd.before is not None else sd.first
+            sd.change = _r(sd.last - base)
+            if base:
+                sd.change_pct = _r(sd.change / abs(base) * 100, 2)
+            lo30, hi30, oldest = store.window_extremes(name, window_start, start)
+            # a record needs a history: a week of it (or the whole window when shorter)
+            history = timedelta(days=min(7, rules.high_low_days))
+            if oldest is not None and oldest <= clock.to_ts(start - history):
+                sd.high30 = sd.max is not None and sd.max > hi30
+                sd.low30 = sd.min is not None and sd.min < lo30
+        texts = store.texts_between(name, start, end) if st["nv"] < st["n"] else []
+        if texts:
+            sd.text_first, sd.text_last = texts[0], texts[-1]
+            for t in texts:
+                if not sd.arc or sd.arc[-1] != t:
+                    sd.arc.append(t)
+            sd.arc = sd.arc[:8]
+        dg.signals.append(sd)
+        if sd.kind == "files" and sd.last is not None:
+            dg.files[name] = sd.last
+        _signal_notables(dg, sd, rules)
+
+    by_source = store.count_items_between(start, end)
+    dg.items_by_source = by_source
+    dg.items_total = sum(by_source.values())
+    for it in store.items_since(start, limit=rules.items_cap, until=end):
+        dg.items.append({"source": it["source"], "title": " ".join((it["title"] or "").split()),
+                         "summary": " ".join((it["summary"] or "").split())[:280]})
+    for src, n in by_source.items():
+        dg.notable.append(Notable(src, "letters", "items",
+                                  f"{src}: {n} new item{'s' if n != 1 else ''}"))
+
+    minutes = 0.0
+    sessions = store.sessions(start, end)
+    end_ts = clock.to_ts(end)
+    for s in sessions:
+        stop = min(s["ended"] if s["ended"] is not None else end_ts, end_ts)
+        minutes += max(0.0, stop - s["started"]) / 60
+    dg.sessions = {"count": len(sessions), "minutes": int(round(minutes))}
+
+    polls = store.polls_between(start, end)
+    for src in sorted({p["source"] for p in polls}):
+        mine = [p for p in polls if p["source"] == src]
+        failed = sum(1 for p in mine if not p["ok"])
+        prior = store.poll_before(src, start)
+        last_ok = bool(mine[-1]["ok"])
+        was_ok = prior is None or bool(prior["ok"])
+        door = Door(src, len(mine), failed, started_failing=was_ok and not last_ok,
+                    stopped_failing=not was_ok and last_ok, failing_now=not last_ok)
+        if failed or door.stopped_failing:
+            dg.doors.append(door)
+        if door.started_failing:
+            dg.notable.append(Notable(src, "doors", "started_failing",
+                                      f"{src}: started failing ({failed} of {len(mine)} polls failed)"))
+        elif door.stopped_failing:
+            dg.notable.append(Notable(src, "doors", "stopped_failing",
+                                      f"{src}: recovered ({failed} of {len(mine)} polls failed)"))
+    return dg
+
+
+def _signal_notables(dg: Digest, sd: SignalDigest, rules: NotableRules) -> None:
+    if sd.numeric:
+        if sd.change:
+            thr = rules.threshold(sd.signal)
+            pct = sd.change_pct
+            if pct is None or abs(pct) >= thr:
+                verb = "rose" if sd.change > 0 else "fell"
+                base = sd.before if sd.before is not None else sd.first
+                how = f" {fmt_num(abs(pct))}%" if pct is not None else ""
+                dg.notable.append(Notable(
+                    sd.signal, sd.kind, "change",
+                    f"{sd.signal} {verb}{how} ({_with_unit(base, sd.unit)} -> "
+                    f"{_with_unit(sd.last, sd.unit)})"))
+        if sd.high30:
+            dg.notable.append(Notable(sd.signal, sd.kind, "high",
+                                      f"{sd.signal}: new high of {_with_unit(sd.max, sd.unit)}"))
+        if sd.low30:
+            dg.notable.append(Notable(sd.signal, sd.kind, "low",
+                                      f"{sd.signal}: new low of {_with_unit(sd.min, sd.unit)}"))
+
+
+def notable_since(store, since: datetime, now: datetime, *,
+                  rules: NotableRules | None = None) -> list[str]:
+    """One line per notable event between ``since`` and ``now`` (empty when quiet)."""
+    return [n.text for n in build_digest(store, since, now, rules=rules).notable]

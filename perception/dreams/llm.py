@@ -1,0 +1,148 @@
+"""The openai dream backend: any OpenAI-compatible chat completions server.
+
+Every failure (timeout, HTTP error, connection refused, empty reply, a spent daily token
+budget, a broken prompt template) raises :class:`DreamFailure` with a one-line reason
+free of secrets; the caller then lets the offline backend write the dream.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import jinja2
+
+from memory import clock
+from memory.home import Home
+from perception.digest import Digest, fmt_num
+from perception.dreams import DreamOptions
+from perception.dreams.offline import MAX_WORDS, MIN_WORDS
+
+DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "dream_prompt.j2"
+PURPOSE = "dream"
+PERSONA_CAP = 8000  # characters of the persona file put in the prompt
+
+
+class DreamFailure(Exception):
+    """The model did not give a dream; ``str(e)`` says why in one line."""
+
+
+def redact(text: str, secrets) -> str:
+    for s in secrets:
+        if s and len(s) >= 4:
+            text = text.replace(s, "[redacted]")
+    return " ".join(text.split())
+
+
+def _untrusted(text: str) -> str:
+    # the fence must not be closable from inside the data it fences
+    text = " ".join(str(text).split())
+    return text.replace("<", "\u2039").replace(">", "\u203a").replace("```", "'''")
+
+
+def signal_figures(s) -> str:
+    unit = f" {s.unit}" if s.unit else ""
+    if s.last is None:
+        arc = " -> ".join(s.arc) if s.arc else (s.text_last or "")
+        return _untrusted(arc)
+    parts = [f"now {fmt_num(s.last)}{unit}", f"min {fmt_num(s.min)}", f"max {fmt_num(s.max)}"]
+    if s.change:
+        base = s.before if s.before is not None else s.first
+        sign = "+" if s.change > 0 else "-"
+        pct = f" ({sign}{fmt_num(abs(s.change_pct))}%)" if s.change_pct else ""
+        parts.append(f"change {sign}{fmt_num(abs(s.change))}{unit}{pct} from {fmt_num(base)}")
+    if s.high30:
+        parts.append("new high of the month")
+    if s.low30:
+        parts.append("new low of the month")
+    return ", ".join(parts)
+
+
+def render_prompt(digest: Digest, opts: DreamOptions, home: Home, day: date) -> str:
+    persona = ""
+    try:
+        p = home.inside(opts.persona)
+        if p.is_file():
+            persona = p.read_text(encoding="utf-8", errors="replace")[:PERSONA_CAP].strip()
+    except (OSError, ValueError):
+        persona = ""
+    if opts.prompt_template:
+        path = Path(opts.prompt_template).expanduser()
+        if not path.is_absolute():
+            path = home.root / path
+    else:
+        path = DEFAULT_TEMPLATE
+    try:
+        source = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise DreamFailure(f"prompt template {path}: {e.strerror or e}") from None
+    env = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined,
+                             keep_trailing_newline=True)
+    try:
+        return env.from_string(source).render(
+            persona=persona, day=day.isoformat(), zone=digest.tz,
+            cycle_start=digest.start, cycle_end=digest.end,
+            signals=[{"signal": s.signal, "kind": s.kind, "figures": signal_figures(s)}
+                     for s in digest.signals],
+            notable=[_untrusted(n.text) for n in digest.notable],
+            items=[{"source": it["source"], "title": _untrusted(it["title"]),
+                    "summary": _untrusted(it["summary"])} for it in digest.items],
+            items_total=digest.items_total, sessions=digest.sessions,
+            doors=[d.__dict__ for d in digest.doors], min_words=MIN_WORDS, max_words=MAX_WORDS)
+    except jinja2.TemplateError as e:
+        raise DreamFailure(f"prompt template {path.name}: {' '.join(str(e).split())}") from None
+
+
+def generate(digest: Digest, opts: DreamOptions, *, home: Home, store, day: date,
+             secrets=()) -> tuple[str, int]:
+    """(prose, tokens spent). Raises DreamFailure."""
+    secrets = tuple(s for s in (*secrets, opts.api_key) if s)
+    budget_day = clock.now().date().isoformat()  # token_usage is kept per UTC day
+    used = store.tokens_used(budget_day, PURPOSE)
+    remaining = opts.max_tokens_per_day - used
+    if remaining < 16:
+        raise DreamFailure(f"daily token budget spent ({used} of {opts.max_tokens_per_day})")
+    prompt = render_prompt(digest, opts, home, day)
+    try:
+        from openai import OpenAI
+        import openai
+    except ImportError:  # pragma: no cover - openai is a dependency
+        raise DreamFailure("the openai package is not installed") from None
+    timeout = opts.timeout.total_seconds()
+    try:
+        client = OpenAI(base_url=opts.base_url, api_key=opts.api_key or "unused",
+                        timeout=timeout, max_retries=0)
+        resp = client.chat.completions.create(
+            model=opts.model,
+            messages=[{"role": "system", "content": prompt},
+                      {"role": "user", "content": "Write the dream now."}],
+            temperature=opts.temperature,
+            max_tokens=min(opts.max_tokens, remaining))
+    except openai.APITimeoutError:
+        raise DreamFailure(f"model timed out after {fmt_num(timeout)}s") from None
+    except openai.APIStatusError as e:
+        raise DreamFailure(redact(f"model server answered HTTP {e.status_code}", secrets)) from None
+    except openai.APIConnectionError:
+        raise DreamFailure("cannot reach the model server") from None
+    except Exception as e:  # a broken reply must still leave a dream
+        raise DreamFailure(redact(f"model call failed: {type(e).__name__}", secrets)) from None
+    usage = getattr(resp, "usage", None)
+    tokens = int(getattr(usage, "total_tokens", 0) or 0) if usage else 0
+    text = ""
+    try:
+        text = (resp.choices[0].message.content or "").strip()
+    except (AttributeError, IndexError, TypeError):
+        text = ""
+    if not tokens:
+        tokens = (len(prompt) + len(text)) // 4  # a server that reports no usage still spends
+    store.add_tokens(budget_day, PURPOSE, tokens)
+    if not text:
+        raise DreamFailure("model returned an empty reply")
+    return redact_prose(text, secrets), tokens
+
+
+def redact_prose(text: str, secrets) -> str:
+    for s in secrets:
+        if s and len(s) >= 4:
+            text = text.replace(s, "[redacted]")
+    return text

@@ -1,0 +1,240 @@
+"""Writing the morning dream: the cycle, the backend, the file with its receipt, the record.
+
+Exactly once per local date: a date that has a recorded dream (and its file) is left
+alone unless ``force``, which first keeps the old file as ``YYYY-MM-DD.N.md``. A lock
+file in the home serialises a double fire, within one process or across two.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Iterator
+
+import yaml
+
+from memory import atomic, clock
+from memory.home import Home
+from perception.audit import RECEIPT_HEADING, AuditReport, Finding
+from perception.digest import NUMBER_RE, Digest, build_digest, fmt_num
+from perception.dreams import DreamOptions, offline
+
+_LOCK = threading.Lock()
+
+
+@dataclass
+class DreamOutcome:
+    day: date
+    path: Path
+    written: bool
+    backend: str  # the backend that wrote the prose (offline after a fallback)
+    fallback_reason: str | None = None
+    model: str | None = None
+    tokens: int = 0
+    audit_ok: bool | None = None
+
+
+def dream_day(now: datetime, tz: tzinfo) -> date:
+    """The date a dream written at ``now`` carries: the local date of that morning."""
+    return now.astimezone(tz).date()
+
+
+def cycle_for(store, day: date, now: datetime) -> tuple[datetime, datetime]:
+    """From the previous dream's cycle end (24 h back when there is none) to ``now``."""
+    prev = store.dreams_before(day.isoformat(), 1)
+    start = clock.from_ts(prev[0]["cycle_end"]) if prev else now - timedelta(hours=24)
+    if start >= now:
+        start = now - timedelta(hours=24)
+    return start, now
+
+
+def due_dream_day(store, opts: DreamOptions, *, tz: tzinfo, now: datetime | None = None
+                  ) -> date | None:
+    """The date whose dream is due at daemon start: the latest fire time of ``opts.at``
+    within ``opts.catch_up`` before now, when that date has no dream yet."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    now = now or clock.now()
+    window = opts.catch_up
+    if window.total_seconds() <= 0:
+        return None
+    trig = CronTrigger.from_crontab(opts.at, timezone=tz)
+    t = trig.get_next_fire_time(None, now - window)
+    last = None
+    while t is not None and t <= now:
+        last = t
+        t = trig.get_next_fire_time(t, t + timedelta(seconds=1))
+    if last is None:
+        return None
+    day = dream_day(last, tz)
+    return None if store.dream(day.isoformat()) else day
+
+
+@contextmanager
+def _dream_lock(home: Home) -> Iterator[None]:
+    home.private.mkdir(parents=True, exist_ok=True)
+    with _LOCK:
+        fd = os.open(home.private / "dream.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+def _keep_old(path: Path) -> Path:
+    n = 1
+    while (kept := path.with_name(f"{path.stem}.{n}.md")).exists():
+        n += 1
+    atomic.write_bytes(kept, path.read_bytes())
+    return kept
+
+
+def _local_iso(ts: str | datetime, tz: tzinfo) -> str:
+    dt = datetime.fromisoformat(ts) if isinstance(ts, str) else ts
+    return dt.astimezone(tz).isoformat()
+
+
+def write_dream(home: Home, store, opts: DreamOptions, *, day: date, tz: tzinfo,
+                now: datetime | None = None, force: bool = False, backend: str | None = None,
+                secrets=()) -> DreamOutcome:
+    now = now or clock.now()
+    path = home.dream(day)
+    backend = backend or opts.backend
+    secrets = tuple(s for s in (*secrets, opts.api_key) if s)
+    with _dream_lock(home):
+        known = store.dream(day.isoformat())
+        if known and path.exists() and not force:
+            return DreamOutcome(day, path, False, known["backend"], known["fallback_reason"],
+                                known["model"], known["tokens"])
+        if path.exists():
+            _keep_old(path)
+        start, end = cycle_for(store, day, now)
+        digest = build_digest(store, start, end, tz=tz, rules=opts.notable)
+        outcome = DreamOutcome(day, path, True, "offline")
+        prose, used_signals, phrase_keys = None, None, None
+        report: AuditReport | None = None
+        if backend == "openai":
+            from perception.dreams import llm
+
+            try:
+                prose, outcome.tokens = llm.generate(digest, opts, home=home, store=store,
+                                                     day=day, secrets=secrets)
+                outcome.backend, outcome.model = "openai", opts.model
+                used_signals = [s.signal for s in digest.signals]
+                report = audit_prose(prose, digest)
+                outcome.audit_ok = report.ok
+            except llm.DreamFailure as e:
+                outcome.fallback_reason = llm.redact(str(e), secrets) or "model failed"
+        if prose is None:
+            recent = store.recent_phrases(day.isoformat(), opts.dryness_nights)
+            prose, phrase_keys, used_signals = offline.compose(digest, day, recent=recent)
+        text = render(day, tz, digest, prose, used_signals, outcome, audit=report)
+        for s in secrets:
+            if s and len(s) >= 4:
+                text = text.replace(s, "[redacted]")
+        atomic.write_text(path, text)
+        _point_latest(home, path, text)
+        store.record_dream(date=day.isoformat(), path=str(path.relative_to(home.root)),
+                           backend=outcome.backend, model=outcome.model,
+                           fallback_reason=outcome.fallback_reason,
+                           cycle_start=clock.to_ts(start), cycle_end=clock.to_ts(end),
+                           digest_sha256=digest.sha256(),
+                           sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                           tokens=outcome.tokens)
+        if phrase_keys is not None:
+            store.record_phrases(day.isoformat(), phrase_keys)
+        return outcome
+
+
+def _point_latest(home: Home, path: Path, text: str) -> None:
+    try:
+        atomic.symlink(path.name, home.latest_dream)
+    except OSError:  # a filesystem without symlinks: a copy does
+        atomic.write_text(home.latest_dream, text)
+
+
+def audit_prose(prose: str, digest: Digest) -> AuditReport:
+    figures = sorted({abs(f) for f in digest.figures()})
+    report = AuditReport(source="<prose>", record="digest")
+    for i, line in enumerate(prose.split("\n"), 1):
+        for m in NUMBER_RE.finditer(line):
+            frac = m.group(2) or ""
+            value = float(m.group(1).replace(",", "") + frac)
+            tol = 0.5 * 10 ** -(len(frac) - 1 if frac else 0) + 1e-9
+            report.findings.append(Finding(i, m.group(0), value,
+                                           any(abs(f - value) <= tol for f in figures)))
+    return report
+
+
+def render(day: date, tz: tzinfo, digest: Digest, prose: str, used: list[str],
+           outcome: DreamOutcome, audit: AuditReport | None = None) -> str:
+    meta = {
+        "date": day.isoformat(),
+        "cycle_start": _local_iso(digest.start, tz),
+        "cycle_end": _local_iso(digest.end, tz),
+        "timezone": digest.tz,
+        "backend": outcome.backend,
+        "model": outcome.model,
+        "fallback_reason": outcome.fallback_reason,
+        "digest_sha256": digest.sha256(),
+    }
+    if audit is not None:
+        meta["audit"] = "ok" if audit.ok else (
+            f"{len(audit.unbacked)} unbacked: " + ", ".join(f.text for f in audit.unbacked[:10]))
+    head = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    return f"---\n{head}---\n\n{prose.strip()}\n\n{receipt(digest, used)}"
+
+
+def receipt(digest: Digest, used: list[str]) -> str:
+    lines = [RECEIPT_HEADING, ""]
+    for name in used:
+        if name == "items":
+            per = ", ".join(f"{src} {n}" for src, n in digest.items_by_source.items())
+            lines.append(f"- new items: {digest.items_total} ({per})")
+            for it in digest.items:
+                title = " ".join(it["title"].split())[:120]
+                lines.append(f"  - {it['source']}: {title}")
+        elif name == "sessions":
+            s = digest.sessions
+            lines.append(f"- sessions: {s['count']}, {s['minutes']} minutes")
+        elif name.startswith("doors:"):
+            for d in digest.doors:
+                if d.source == name[6:]:
+                    state = ("started failing" if d.started_failing else
+                             "recovered" if d.stopped_failing else
+                             "failing" if d.failing_now else "failed at times")
+                    lines.append(f"- {d.source}: {d.failed} of {d.polls} polls failed, {state}")
+        else:
+            s = digest.signal(name)
+            if s is None:
+                continue
+            if s.last is None:
+                lines.append(f"- {s.signal}: " + " -> ".join(s.arc or [s.text_last or ""]))
+                continue
+            unit = f" {s.unit}" if s.unit else ""
+            parts = [f"first {fmt_num(s.first)}", f"last {fmt_num(s.last)}",
+                     f"min {fmt_num(s.min)}", f"max {fmt_num(s.max)}"]
+            if s.before is not None:
+                parts.append(f"before the cycle {fmt_num(s.before)}")
+            if s.change is not None:
+                sign = "+" if s.change > 0 else "-" if s.change < 0 else ""
+                ch = f"change {sign}{fmt_num(abs(s.change))}"
+                if s.change_pct is not None:
+                    ch += f" ({sign}{fmt_num(abs(s.change_pct))}%)"
+                parts.append(ch)
+            if s.high30:
+                parts.append("new high")
+            if s.low30:
+                parts.append("new low")
+            lines.append(f"- {s.signal}{unit}: " + ", ".join(parts))
+    if len(lines) == 2:
+        lines.append("- a quiet night: no signals in this cycle")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,78 @@
+"""`reverie audit`: every number in a dream's prose against its record."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from memory.store import Store
+from perception.audit import audit
+
+UTC = timezone.utc
+START = datetime(2026, 6, 9, 3, tzinfo=UTC)
+END = START + timedelta(hours=24)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store.open(tmp_path / "r.db")
+    s.record_poll("weather", START - timedelta(hours=1), ok=True,
+                  readings=[("weather.temperature", 6.0, None, "°C")])
+    s.record_poll("weather", START + timedelta(hours=2), ok=True,
+                  readings=[("weather.temperature", 4.25, None, "°C")])
+    s.record_poll("moltbook", START + timedelta(hours=3), ok=True,
+                  readings=[("moltbook.karma", 1284, None, None)])
+    yield s
+    s.close()
+
+
+def dream(prose, receipt=""):
+    return (f"---\ndate: '2026-06-10'\ncycle_start: '{START.isoformat()}'\n"
+            f"cycle_end: '{END.isoformat()}'\n---\n\n{prose}\n\n## Receipt\n\n{receipt}")
+
+
+def test_numbers_from_the_record_are_backed_within_the_rounding_shown(store):
+    report = audit(dream("It was 4.25 °C, then 4.3, then 4, down 1.75, and 1,284 voices sang."), store)
+    assert [f.text for f in report.findings] == ["4.25", "4.3", "4", "1.75", "1,284"]
+    assert report.ok and report.record == "store"
+
+
+def test_an_invented_number_is_caught(store):
+    report = audit(dream("The coins came to 977 and the air was 4.25 °C."), store)
+    assert not report.ok
+    assert [f.text for f in report.unbacked] == ["977"]
+
+
+def test_a_rounding_finer_than_the_record_is_not_backed(store):
+    assert not audit(dream("It was 4.3 °C, exactly 4.31."), store).ok
+
+
+def test_numbers_in_the_front_matter_and_receipt_are_not_audited(store):
+    report = audit(dream("Nothing but fog.", receipt="- weather.temperature: first 999"), store)
+    assert report.findings == [] and report.ok
+
+
+def test_without_the_cycle_in_the_store_the_receipt_is_the_record(tmp_path):
+    empty = Store.open(tmp_path / "e.db")
+    text = dream("The well held 12.5 and 7.", receipt="- wallet.balance: last 12.5")
+    report = audit(text, empty)
+    assert report.record == "receipt"
+    assert [(f.text, f.backed) for f in report.findings] == [("12.5", True), ("7", False)]
+
+
+def test_a_file_path_is_read_and_lines_are_numbered_as_in_the_file(store, tmp_path):
+    p = tmp_path / "d.md"
+    p.write_text(dream("First line.\n\nThe count was 55."))
+    report = audit(str(p), store)
+    line = p.read_text().split("\n").index("The count was 55.") + 1
+    assert report.findings[0].line == line
+    assert f"{p}:{line}: 55  UNBACKED" in report.format()
+    assert report.format().splitlines()[-1].endswith("1 unbacked")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_any_text_is_audited_without_crashing(text):
+    report = audit(text, None)
+    report.format()
+    assert isinstance(report.ok, bool)
