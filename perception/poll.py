@@ -1,0 +1,356 @@
+"""Run a source once: fetch within its timeout, store the outcome, keep its health.
+
+Nothing here raises: a source that fails, hangs, returns junk or cannot even be built
+comes back as a failed :class:`PollOutcome`, one row in the store and, when its health
+changes, one log line. The scheduler and ``reverie poll`` are the callers.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+from urllib.parse import quote, quote_plus
+
+import structlog
+
+from memory import clock
+from memory.home import Home
+from memory.store import Store
+from perception import sources
+from perception.sources import Context, Result, SourceError, SourceSpec
+from perception.types import format_duration
+
+log = structlog.get_logger("reverie.poll")
+
+REDACTED = "***"
+MIN_SECRET_LEN = 4  # as daemon.logs: shorter values would redact ordinary words
+MAX_ERROR_LEN = 500
+MAX_TEXT_LEN = 2000  # a text reading is a label, not a document
+MAX_BACKOFF = 8  # a failing source waits at most 8 intervals between tries
+SLOW_AFTER = 1.0  # seconds after which a fetch stops counting against poll_round's bound
+
+# Fetch threads abandoned after their timeout, by source: a source whose last run is
+# still stuck is not started again (a permanently hung endpoint must not pile up threads).
+_abandoned: dict[str, threading.Thread] = {}
+_abandoned_lock = threading.Lock()
+
+
+@dataclass
+class PollOutcome:
+    source: str
+    ok: bool
+    error: str | None = None
+    readings: list[tuple[str, float | None, str | None, str | None]] = field(default_factory=list)
+    new_items: int = 0
+    duration: float = 0.0
+    skipped: str | None = None  # why the source was not run at all
+    warnings: list[str] = field(default_factory=list)
+    retry_after: float | None = None  # seconds the source asked us to wait
+
+    def line(self) -> str:
+        """One line for a person: ``weather ok temperature=12.5 °C condition=rain``."""
+        if self.skipped:
+            return f"{self.source} skipped: {self.skipped}"
+        if not self.ok:
+            return f"{self.source} failed: {self.error}"
+        parts = []
+        for signal, value, text, unit in self.readings:
+            short = signal.split(".", 1)[1] if "." in signal else signal
+            if value is not None:
+                parts.append(f"{short}={format_number(value)}{' ' + unit if unit else ''}")
+            else:
+                parts.append(f"{short}={text!r}")
+        if self.new_items:
+            parts.append(f"+{self.new_items} new items")
+        if self.warnings:
+            parts.append(f"({len(self.warnings)} warnings)")
+        return f"{self.source} ok" + (" " + " ".join(parts) if parts else "")
+
+
+def format_number(v: float) -> str:
+    if math.isfinite(v) and v == int(v) and abs(v) < 1e15:
+        return str(int(v))
+    if abs(v) >= 1e6 or abs(v) < 1e-4:
+        return f"{v:.6g}"
+    return f"{v:.6f}".rstrip("0").rstrip(".")
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for s in sorted((s for s in secrets if s and len(s) >= MIN_SECRET_LEN), key=len, reverse=True):
+        # a secret can reach a message URL-encoded too (a key in a query string)
+        for form in {s, quote(s, safe=""), quote_plus(s)}:
+            text = text.replace(form, REDACTED)
+    return text
+
+
+def one_line(text: str, secrets: Iterable[str] = (), limit: int = MAX_ERROR_LEN) -> str:
+    text = redact(" ".join(str(text).split()), secrets)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def build_source(spec: SourceSpec) -> Any:
+    cls = sources.get(spec.type)
+    options = spec.options
+    if options is None or not isinstance(options, cls.Options):
+        options = cls.Options.model_validate(options or {})
+    return cls(spec.name, options)
+
+
+# -- backoff ----------------------------------------------------------------------
+
+def backoff_factor(consecutive_failures: int) -> int:
+    """How many base intervals a source waits: 2, 4, 8, 8… after 1, 2, 3, 4… failures."""
+    if consecutive_failures <= 0:
+        return 1
+    return min(2 ** consecutive_failures, MAX_BACKOFF)
+
+
+def should_run(spec: SourceSpec, state: dict, now: datetime | None = None) -> tuple[bool, str | None]:
+    """Whether the scheduler's fire for ``spec`` should poll now; else why not.
+
+    The scheduler fires at the base interval (with jitter); a failing source lets all
+    but every 2nd/4th/8th fire pass. Half an interval of slack absorbs the jitter, so a
+    fire that lands a little early still counts.
+    """
+    now = now or clock.now()
+    t = clock.to_ts(now)
+    retry_after = state.get("retry_after")
+    if retry_after and t < retry_after:
+        return False, f"Retry-After: next try in {_ago_text(retry_after - t)}"
+    failures = state.get("consecutive_failures") or 0
+    last_try = state.get("last_error_ts")
+    if failures <= 0 or last_try is None or spec.every is None:
+        # a cron schedule is the user's explicit choice: only Retry-After defers it
+        return True, None
+    base = spec.interval
+    wait = base * backoff_factor(failures)
+    elapsed = t - last_try
+    if elapsed < wait - base / 2:
+        return False, (f"backing off after {failures} failure{'s' if failures > 1 else ''}:"
+                       f" next try in {_ago_text(wait - elapsed)}")
+    return True, None
+
+
+def _seconds_text(seconds: float) -> str:
+    if seconds < 60 and seconds != int(seconds):
+        return f"{seconds:g}s"
+    return format_duration(timedelta(seconds=seconds))
+
+
+def _ago_text(seconds: float) -> str:
+    return format_duration(timedelta(seconds=max(0, round(seconds))))
+
+
+# -- one run ------------------------------------------------------------------------
+
+class _Once:
+    """Release a concurrency slot exactly once: when the fetch ends or is abandoned."""
+
+    def __init__(self, sem: threading.Semaphore | None):
+        self._sem = sem
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        with self._lock:
+            if self._sem is not None:
+                self._sem.release()
+                self._sem = None
+
+
+def grace(timeout: float) -> float:
+    """Extra time beyond the timeout before a fetch is abandoned: a source that honours
+    its own timeout then reports its own (better) error."""
+    return min(5.0, 0.5 + 0.1 * timeout)
+
+
+def _fetch(spec: SourceSpec, ctx: Context, slots: threading.Semaphore | None
+           ) -> tuple[Result | None, BaseException | None, bool, float]:
+    """(result, error, finished, seconds). Runs the fetch in a daemon thread we can walk
+    away from; the seconds count from when it started, not from when it was queued."""
+    box: dict[str, Any] = {}
+    release = _Once(slots)
+
+    def run() -> None:
+        try:
+            try:
+                source = build_source(spec)
+            except KeyError:
+                raise SourceError(f"unknown source type {spec.type!r}") from None
+            box["result"] = source.fetch(ctx)
+        except BaseException as e:  # noqa: BLE001 - everything becomes a failed poll
+            box["error"] = e
+        finally:
+            release()
+
+    if slots is not None:
+        slots.acquire()
+    started = clock.monotonic()
+    t = threading.Thread(target=run, name=f"fetch-{spec.name}", daemon=True)
+    t.start()
+    budget = ctx.timeout + grace(ctx.timeout)
+    t.join(min(SLOW_AFTER, budget))
+    if t.is_alive():
+        # a slow fetch waits on the network, not on us: let the next one start
+        release()
+        t.join(max(0.0, budget - SLOW_AFTER))
+    if t.is_alive():
+        with _abandoned_lock:
+            _abandoned[spec.name] = t
+        return None, None, False, clock.monotonic() - started
+    return box.get("result"), box.get("error"), True, clock.monotonic() - started
+
+
+def _still_hung(name: str) -> bool:
+    with _abandoned_lock:
+        t = _abandoned.get(name)
+        if t is not None and not t.is_alive():
+            del _abandoned[name]
+            return False
+        return t is not None
+
+
+def _error_text(e: BaseException) -> str:
+    if isinstance(e, SourceError):
+        return str(e) or "failed"
+    if isinstance(e, KeyError) and not str(e).strip("'\""):
+        return type(e).__name__
+    msg = str(e)
+    return f"{type(e).__name__}: {msg}" if msg else type(e).__name__
+
+
+def _readings(name: str, result: Result, secrets: tuple[str, ...], warnings: list[str]
+              ) -> list[tuple[str, float | None, str | None, str | None]]:
+    out = []
+    for r in result.readings:
+        value, text = r.value, r.text
+        if value is not None:
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                warnings.append(f"{r.field}: not a number: {str(value)[:40]!r}")
+                continue
+            if not math.isfinite(value):
+                warnings.append(f"{r.field}: not a finite number")
+                continue
+        if text is not None:
+            text = redact(str(text), secrets)[:MAX_TEXT_LEN]
+        if value is None and text is None:
+            warnings.append(f"{r.field}: no value")
+            continue
+        out.append((f"{name}.{r.field}", value, text, r.unit))
+    return out
+
+
+def poll_source(spec: SourceSpec, *, home: Home, store: Store, secrets: tuple[str, ...] = (),
+                now: datetime | None = None,
+                _slots: threading.Semaphore | None = None) -> PollOutcome:
+    """Run ``spec`` once and record it. Never raises: even the store failing (a full
+    disk) comes back as a failed outcome, and is logged as an error."""
+    try:
+        return _poll_source(spec, home, store, tuple(secrets), now, _slots)
+    except Exception as e:
+        error = one_line(f"recording the poll failed: {_error_text(e)}", secrets)
+        log.error("source.record_failed", source=spec.name, error=error)
+        return PollOutcome(spec.name, ok=False, error=error)
+
+
+def _poll_source(spec: SourceSpec, home: Home, store: Store, secrets: tuple[str, ...],
+                 now: datetime | None, _slots: threading.Semaphore | None) -> PollOutcome:
+    name = spec.name
+    if _still_hung(name):
+        return PollOutcome(name, ok=False, skipped="its previous run is still hung")
+    now = now or clock.now()
+    state = store.source_state(name)
+    data = dict(state["data"])
+    # the source sees the validators where it expects them, in its own state
+    for key in ("etag", "last_modified"):
+        if state.get(key) and key not in data:
+            data[key] = state[key]
+    timeout = spec.timeout.total_seconds()
+    ctx = Context(home=home.root, timeout=timeout, now=now, state=data, secrets=tuple(secrets))
+
+    result, exc, finished, duration = _fetch(spec, ctx, _slots)
+
+    warnings: list[str] = []
+    error: str | None = None
+    retry_after: float | None = None
+    if not finished:
+        error = f"timed out after {_seconds_text(timeout)}"
+    elif exc is not None:
+        error = _error_text(exc)
+        retry_after = getattr(exc, "retry_after", None)
+    elif not isinstance(result, Result):
+        error = f"source returned {type(result).__name__}, not a Result"
+    ok = error is None
+
+    readings: list = []
+    items: list[dict] = []
+    poll_note: str | None = None
+    if ok:
+        readings = _readings(name, result, secrets, warnings)
+        items = [{"uid": it.uid, "title": it.title, "link": it.link,
+                  "published": it.published, "summary": it.summary} for it in result.items]
+        warnings.extend(result.warnings)
+        field_errors = [f"{k}: {v}" for k, v in result.field_errors.items()]
+        if field_errors:
+            # an ok poll with a note: the run worked, some fields did not
+            poll_note = one_line("; ".join(field_errors), secrets)
+            warnings[:0] = field_errors
+    else:
+        poll_note = one_line(error, secrets)
+    warnings = [one_line(w, secrets, 200) for w in warnings]
+
+    t = clock.to_ts(now)
+    failures = state["consecutive_failures"] or 0
+    if ok:
+        health = {"consecutive_failures": 0, "failing_since": None, "last_ok": t,
+                  "retry_after": None}
+    else:
+        health = {"consecutive_failures": failures + 1,
+                  "failing_since": state["failing_since"] if failures else t,
+                  "last_error": poll_note, "last_error_ts": t,
+                  "retry_after": t + retry_after if retry_after and retry_after > 0 else None}
+    if finished and ok:
+        # an abandoned fetch may still scribble on ctx.state: only a finished one is kept
+        health["data"] = data
+        health["etag"] = data.get("etag") or None
+        health["last_modified"] = data.get("last_modified") or None
+
+    new = store.record_run(name, now, ok=ok, error=poll_note, duration=round(duration, 4),
+                           readings=readings, items=items, state=health)
+
+    if not ok and failures == 0:
+        log.warning("source.failing", source=name, error=poll_note)
+    elif ok and failures:
+        log.info("source.recovered", source=name, failures=failures,
+                 down_for=_ago_text(t - state["failing_since"]) if state["failing_since"] else None)
+    if warnings:
+        log.debug("source.warnings", source=name, warnings=warnings)
+
+    return PollOutcome(name, ok=ok, error=poll_note if not ok else None, readings=readings,
+                       new_items=len(new), duration=duration, warnings=warnings,
+                       retry_after=retry_after)
+
+
+def poll_round(specs: Iterable[SourceSpec], *, home: Home, store: Store,
+               secrets: tuple[str, ...] = (), max_workers: int = 16) -> list[PollOutcome]:
+    """Poll every spec now, concurrently; outcomes in the order given.
+
+    At most ``max_workers`` fetches start at once; a fetch still going after
+    ``SLOW_AFTER`` seconds gives its slot back (it waits on the network, not on the
+    CPU), so hung sources cannot starve the healthy ones.
+    """
+    specs = list(specs)
+    if not specs:
+        return []
+    slots = threading.BoundedSemaphore(max(1, max_workers))
+    # one coordinator per source (they mostly wait); the semaphore bounds real work
+    with ThreadPoolExecutor(max_workers=len(specs), thread_name_prefix="poll") as pool:
+        futures = [pool.submit(poll_source, spec, home=home, store=store, secrets=tuple(secrets),
+                               _slots=slots)
+                   for spec in specs]
+        return [f.result() for f in futures]

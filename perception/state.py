@@ -1,0 +1,436 @@
+"""perception/state.md and state.json: what the world looks like now.
+
+One plain dict (the context) is built from the store with a few indexed queries, dumped
+as state.json and rendered through a Jinja2 template (the user's, or ours) into
+state.md. Every value a template prints is escaped for Markdown on the way out, so
+hostile feed titles or readings cannot break a table or inject a heading.
+
+Cost does not grow with how much is stored: per signal, one statement looks up the
+reading at a handful of instants (now, the last wake, a day ago, the 16 sparkline
+bucket ends) through the (signal, ts) index.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+import unicodedata
+from datetime import datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
+
+import jinja2
+import structlog
+
+from memory import atomic, clock
+from memory.home import Home
+from memory.store import Observation, Store
+from perception.poll import format_number
+from perception.sources import SourceSpec
+
+log = structlog.get_logger("reverie.state")
+
+BLOCKS = "▁▂▃▄▅▆▇█"
+GAP = "·"  # a sparkline bucket before the signal's first reading
+SPARK_BUCKETS = 16
+SPARK_SPAN = timedelta(days=7)
+ITEMS_PER_SOURCE = 10
+STALE_AFTER = 3  # intervals without a good reading
+MAX_VALUE_TEXT = 80
+MAX_TITLE = 200
+MAX_SUMMARY = 160
+MAX_ERROR = 200
+
+
+class StateError(Exception):
+    """The state could not be rendered (a broken user template); one line."""
+
+
+# -- text hygiene ---------------------------------------------------------------------
+
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+_MD_SPECIAL = re.compile(r"([\\`|\[\]<>])")
+
+
+_BREAKS = "\t\n\r\v\f\x85\u2028\u2029"
+
+
+def clean(text: Any, limit: int | None = None, *, squeeze: bool = True) -> str:
+    """One line of plain text: terminal escapes and control/format characters gone,
+    whitespace collapsed (unless not ``squeeze``), cut at ``limit`` characters."""
+    s = _ANSI.sub("", str(text))
+    s = "".join(" " if ch in _BREAKS else ch for ch in s
+                if ch in _BREAKS or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
+    if squeeze:
+        s = " ".join(s.split())
+    if limit and len(s) > limit:
+        s = s[: limit - 1].rstrip() + "…"
+    return s
+
+
+def md_escape(text: str) -> str:
+    """``text`` (already one clean line) safe inside a Markdown table cell or list item."""
+    s = _MD_SPECIAL.sub(r"\\\1", text)
+    if s and s[0] in "#>":
+        s = "\\" + s
+    return s
+
+
+def _finalize(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        # the context is clean already; this is for whatever a user's template prints
+        return md_escape(clean(value, squeeze=False))
+    return value
+
+
+def safe_link(link: Any) -> str | None:
+    """An absolute http(s) URL that cannot break out of ``<…>``; anything else is dropped
+    (a relative ``../`` or ``javascript:`` link in a feed is not a place to send a reader)."""
+    if not link:
+        return None
+    s = clean(link, 2000).replace(" ", "")
+    try:
+        parts = urlsplit(s)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return quote(s, safe=":/?#@!$&'()*+,;=%~-._")
+
+
+# -- formatting -------------------------------------------------------------------------
+
+def ago(seconds: float) -> str:
+    """A compact age: 35s, 4m, 2h, 1h30m, 3d, 2d5h."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 86400:
+        h, m = divmod(s // 60, 60)
+        return f"{h}h{m:02d}m" if m else f"{h}h"
+    d, h = divmod(s // 3600, 24)
+    return f"{d}d{h}h" if h else f"{d}d"
+
+
+def _value_text(o: Observation) -> str:
+    if o.value is not None:
+        return format_number(o.value) + (f" {o.unit}" if o.unit else "")
+    return clean(o.text or "", MAX_VALUE_TEXT)
+
+
+def _change(cur: Observation, prev: Observation | None) -> str:
+    if prev is None:
+        return "new"
+    if cur.value is not None and prev.value is not None:
+        d = cur.value - prev.value
+        if abs(d) < 1e-12 * max(1.0, abs(cur.value)):
+            return "±0"
+        return ("+" if d > 0 else "-") + format_number(abs(d))
+    if (cur.text or "") == (prev.text or "") and cur.value == prev.value:
+        return "same"
+    return "was " + _value_text(prev)
+
+
+def sparkline(values: list[float | None]) -> str:
+    present = [v for v in values if v is not None]
+    if not present:
+        return ""
+    lo, hi = min(present), max(present)
+    out = []
+    for v in values:
+        if v is None:
+            out.append(GAP)
+        elif hi == lo:
+            out.append(BLOCKS[3])
+        else:
+            out.append(BLOCKS[round((v - lo) / (hi - lo) * (len(BLOCKS) - 1))])
+    return "".join(out)
+
+
+class _Times:
+    def __init__(self, tz: ZoneInfo):
+        self.tz = tz
+
+    def iso(self, ts: float | datetime | None) -> str | None:
+        if ts is None:
+            return None
+        dt = ts if isinstance(ts, datetime) else clock.from_ts(ts)
+        return dt.astimezone(self.tz).isoformat(timespec="seconds")
+
+    def text(self, ts: float | datetime, fmt: str = "%a %Y-%m-%d %H:%M") -> str:
+        dt = ts if isinstance(ts, datetime) else clock.from_ts(ts)
+        return dt.astimezone(self.tz).strftime(fmt)
+
+
+# -- the context ------------------------------------------------------------------------
+
+def build_context(home: Home, store: Store, specs: list[SourceSpec], *, tz: ZoneInfo,
+                  now: datetime | None = None) -> dict:
+    """Everything state.md shows, as plain JSON-ready data (times ISO, in ``tz``)."""
+    now = now or clock.now()
+    t_now = clock.to_ts(now)
+    T = _Times(tz)
+    specs = [s for s in specs if s.enabled]
+    names = {s.name for s in specs}
+
+    try:
+        born: datetime | None = store.born()
+    except sqlite3.Error:  # a read-only store that was never stamped
+        born = None
+    wake = store.last_wake()
+    dream = store.last_dream()
+
+    ctx: dict[str, Any] = {
+        "now": {"at": T.iso(now), "text": T.text(now, "%a %Y-%m-%d %H:%M %Z")},
+        "timezone": str(tz),
+        "day": (max(1, (now.astimezone(tz).date() - born.astimezone(tz).date()).days + 1)
+                if born else None),
+        "born": {"at": T.iso(born), "date": born.astimezone(tz).date().isoformat()}
+        if born else None,
+        "wake": {"at": T.iso(wake), "text": T.text(wake), "ago": ago(t_now - clock.to_ts(wake))}
+        if wake else None,
+        "dream": _dream_path(home, dream),
+    }
+
+    # signals of the configured sources, in config order
+    by_source: dict[str, list[str]] = {}
+    for sig in store.signal_names():
+        src = sig.split(".", 1)[0]
+        if src in names:
+            by_source.setdefault(src, []).append(sig)
+    width = SPARK_SPAN.total_seconds() / SPARK_BUCKETS
+    spark_start = t_now - SPARK_SPAN.total_seconds()
+    times = [t_now, clock.to_ts(wake) if wake else t_now, t_now - 86400.0]
+    times += [spark_start + (k + 1) * width for k in range(SPARK_BUCKETS)]
+    latest: dict[str, Observation] = {}
+    signals = []
+    for spec in specs:
+        for sig in by_source.get(spec.name, []):
+            found = store.readings_at(sig, times)
+            cur = found[0]
+            if cur is None:
+                continue
+            latest[sig] = cur
+            numeric = cur.value is not None
+            signals.append({
+                "signal": sig,
+                "source": spec.name,
+                "value": cur.value,
+                "text": clean(cur.text, MAX_VALUE_TEXT) if cur.text is not None else None,
+                "unit": cur.unit,
+                "display": _value_text(cur),
+                "at": T.iso(cur.ts),
+                "age": ago(t_now - cur.ts),
+                "since_wake": _change(cur, found[1]) if wake else "—",
+                "day_change": _change(cur, found[2]),
+                "sparkline": sparkline([o.value if o else None for o in found[3:]])
+                if numeric else "",
+            })
+    ctx["signals"] = signals
+    ctx["files"] = [{"signal": s["signal"], "value": s["value"], "display": s["display"]}
+                    for s in signals
+                    if any(sp.name == s["source"] and sp.type == "files" for sp in specs)]
+
+    # items new since the last wake (before any wake: of the last day)
+    since = wake or now - timedelta(days=1)
+    groups = store.items_by_source(since, now, per_source=ITEMS_PER_SOURCE)
+    ctx["items"] = {
+        "since": T.iso(since),
+        "title": (f"New since the last wake ({T.text(wake, '%a %H:%M')})" if wake
+                  else "New in the last 24 h (no wake yet)"),
+        "sources": [_item_group(spec.name, *groups[spec.name], T)
+                    for spec in specs if spec.name in groups],
+    }
+
+    ctx["problems"] = _problems(specs, store.all_source_states(), latest, t_now, T)
+    return ctx
+
+
+def _dream_path(home: Home, dream: dict | None) -> str | None:
+    if not dream or not dream.get("path"):
+        return None
+    p = Path(dream["path"])
+    if p.is_absolute():
+        try:
+            p = p.relative_to(home.root)
+        except ValueError:
+            pass
+    return p.as_posix()
+
+
+def _item_group(source: str, count: int, rows: list[dict], T: _Times) -> dict:
+    items = []
+    for r in rows:
+        when = r["published"] or r["ts"]
+        items.append({
+            "at": T.iso(when),
+            "seen": T.iso(r["ts"]),
+            "when": T.text(when, "%m-%d %H:%M"),
+            "title": clean(r["title"], MAX_TITLE) or "(untitled)",
+            "summary": clean(r["summary"], MAX_SUMMARY),
+            "link": safe_link(r["link"]),
+        })
+    return {"source": source, "count": count, "entries": items,
+            "more": max(0, count - len(items))}
+
+
+def _problems(specs: list[SourceSpec], states: dict[str, dict], latest: dict[str, Observation],
+              t_now: float, T: _Times) -> list[dict]:
+    out = []
+    for spec in specs:
+        st = states.get(spec.name) or {}
+        failures = st.get("consecutive_failures") or 0
+        good = [o for o in latest.values() if o.source == spec.name]
+        # readings imply a good poll even where no health was kept (an imported store)
+        last_ok = max([t for t in [st.get("last_ok")] + [o.ts for o in good] if t is not None],
+                      default=None)
+        if failures:
+            status = f"failing ({failures} in a row)" if failures > 1 else "failing"
+            since = st.get("failing_since")
+        elif last_ok is None:
+            status, since = "no reading yet", None
+        elif t_now - last_ok > STALE_AFTER * spec.interval:
+            status, since = "stale", last_ok
+        else:
+            continue
+        good_text = ", ".join(f"{o.signal.split('.', 1)[1]} {_value_text(o)}" for o in good)
+        out.append({
+            "source": spec.name,
+            "status": status,
+            "failures": failures,
+            "since": T.iso(since),
+            "since_text": f"{T.text(since, '%m-%d %H:%M')} ({ago(t_now - since)} ago)"
+            if since else "",
+            "error": clean(st.get("last_error"), MAX_ERROR) if failures and st.get("last_error")
+            else None,
+            "last_ok": T.iso(last_ok),
+            "last_good": [{"signal": o.signal, "value": o.value, "display": _value_text(o),
+                           "at": T.iso(o.ts)} for o in good],
+            "last_good_text": (f"{ago(t_now - last_ok)} ago" if last_ok else "never")
+            + (f": {good_text}" if good_text and last_ok else ""),
+        })
+    return out
+
+
+# -- rendering ----------------------------------------------------------------------
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        autoescape=False, finalize=_finalize, undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def default_template() -> str:
+    return resources.files("perception").joinpath("templates", "state.md.j2").read_text("utf-8")
+
+
+def render_text(context: dict, template: Path | None = None) -> str:
+    try:
+        source = Path(template).read_text("utf-8") if template else default_template()
+    except OSError as e:
+        raise StateError(f"{template}: cannot read the template: {e.strerror}") from None
+    where = str(template) if template else "state.md.j2"
+    try:
+        return _environment().from_string(source).render(**context)
+    except jinja2.TemplateSyntaxError as e:
+        raise StateError(f"{where}:{e.lineno}: {clean(e.message, 200)}") from None
+    except Exception as e:  # a user's template can fail in any way; say where, in one line
+        raise StateError(f"{where}: {type(e).__name__}: {clean(e, 200)}") from None
+
+
+def render_state(home: Home, store: Store, specs: list[SourceSpec], *, tz: ZoneInfo,
+                 template: Path | None = None, now: datetime | None = None) -> Path:
+    """Write perception/state.md and state.json (atomically); returns state.md's path."""
+    context = build_context(home, store, specs, tz=tz, now=now)
+    text = render_text(context, template)
+    atomic.write_text(home.state_json,
+                      json.dumps(context, ensure_ascii=False, indent=2) + "\n")
+    atomic.write_text(home.state_md, text)
+    return home.state_md
+
+
+class StateRenderer:
+    """Renders the state after polls: at most once every ``min_interval`` seconds and only
+    when the store changed. A change that arrives inside the quiet interval is rendered
+    when it ends (a timer), so the last poll of a burst is never left out."""
+
+    def __init__(self, home: Home, store: Store, specs: list[SourceSpec], tz: ZoneInfo,
+                 template: Path | None = None, *, min_interval: float = 5.0):
+        self.home, self.store, self.specs, self.tz, self.template = home, store, specs, tz, template
+        self.min_interval = min_interval
+        self._lock = threading.Lock()
+        self._last_key: tuple | None = None
+        self._last_at: float | None = None
+        self._timer: threading.Timer | None = None
+        self._last_error: str | None = None
+
+    def update(self, *, specs: list[SourceSpec] | None = None, tz: ZoneInfo | None = None,
+               template: Path | None | bool = False) -> None:
+        """New config (a reload): the next maybe_render renders whatever the store says."""
+        with self._lock:
+            if specs is not None:
+                self.specs = specs
+            if tz is not None:
+                self.tz = tz
+            if template is not False:
+                self.template = template
+            self._last_key = None
+
+    def _key(self) -> tuple:
+        dream = self.store.last_dream()
+        return (self.store.data_version(), self.store.last_wake(),
+                dream and dream.get("date"))
+
+    def render(self, now: datetime | None = None) -> Path:
+        with self._lock:
+            return self._render(now)
+
+    def _render(self, now: datetime | None) -> Path:
+        key = self._key()
+        path = render_state(self.home, self.store, self.specs, tz=self.tz,
+                            template=self.template, now=now)
+        self._last_key, self._last_at = key, clock.monotonic()
+        self._last_error = None
+        return path
+
+    def maybe_render(self, now: datetime | None = None) -> bool:
+        """Render if the store changed and the last render is old enough. Never raises:
+        a failure is logged once (until it changes) and False returned."""
+        with self._lock:
+            try:
+                if self._key() == self._last_key:
+                    return False
+                wait = (self._last_at + self.min_interval - clock.monotonic()
+                        if self._last_at is not None else 0.0)
+                if wait > 0:
+                    if self._timer is None or not self._timer.is_alive():
+                        self._timer = threading.Timer(wait + 0.01, self._deferred)
+                        self._timer.daemon = True
+                        self._timer.start()
+                    return False
+                self._render(now)
+                return True
+            except (StateError, OSError, sqlite3.Error) as e:
+                msg = clean(e, 300)
+                if msg != self._last_error:
+                    log.warning("state.render_failed", error=msg)
+                    self._last_error = msg
+                return False
+
+    def _deferred(self) -> None:
+        self.maybe_render()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
