@@ -1,0 +1,321 @@
+"""Unit files with the real paths filled in, and ``reverie systemd install``.
+
+The units in the repository's ``systemd/`` are the canonical, human-readable files; the
+package ships copies in ``daemon/units/``. Rendering replaces the values of a few keys
+(ExecStart=, User=, ReadWritePaths=, TimeoutStopSec=) line by line, so every comment that
+explains a setting survives into the installed unit.
+"""
+
+from __future__ import annotations
+
+import getpass
+import math
+import os
+import pwd
+import re
+import shlex
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import click
+
+from memory import atomic
+
+Kind = Literal["system", "template", "user"]
+
+SOURCE_FILES: dict[str, str] = {
+    "system": "reverie.service",
+    "template": "reverie@.service",
+    "user": "reverie-user.service",
+}
+# The name each kind is installed under (the user unit drops its "-user").
+UNIT_NAMES: dict[str, str] = {
+    "system": "reverie.service",
+    "template": "reverie@.service",
+    "user": "reverie.service",
+}
+SYSTEM_UNIT_DIR = Path("/etc/systemd/system")
+DEFAULT_RUN_AS = "reverie"
+# On top of the session's stop grace: time to record the session and consolidate
+# working.md into the diary and memory before systemd's SIGKILL.
+STOP_MARGIN_S = 30
+UNIT_MODE = 0o644  # unit files are not secret; systemctl and the user manager read them
+_TEMPLATE_CONFIG = "/etc/reverie/%i.yaml"  # a systemd specifier: must stay unescaped
+
+_PLAIN_ARG = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+$")
+_INSTANCE = re.compile(r"^[A-Za-z0-9_.:-]+$")
+_ACCOUNT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+class UnitError(ValueError):
+    """A value that cannot be written into a unit file."""
+
+
+# -- rendering ----------------------------------------------------------------------
+
+def unit_source(kind: Kind) -> str:
+    """The packaged unit file for ``kind``, unrendered."""
+    if kind not in SOURCE_FILES:
+        raise UnitError(f"unknown unit kind {kind!r} (system, template or user)")
+    return resources.files("daemon").joinpath("units", SOURCE_FILES[kind]).read_text("utf-8")
+
+
+def timeout_stop_s(stop_timeout_s: float) -> int:
+    """TimeoutStopSec= for a session stop grace: the grace plus time to consolidate."""
+    if stop_timeout_s < 0 or math.isnan(stop_timeout_s):
+        raise UnitError(f"stop timeout must be 0 s or more, not {stop_timeout_s}")
+    return math.ceil(stop_timeout_s + STOP_MARGIN_S)
+
+
+def render_unit(kind: Kind, *, executable: str | Sequence[str], config: Path, home: Path,
+                user: str | None, stop_timeout_s: float) -> str:
+    """The unit for ``kind`` with real paths.
+
+    ``executable`` is the program (a path) or the command that starts reverie (an argv
+    prefix such as ``[sys.executable, "-m", "daemon.cli"]``); ``--config CONFIG run`` is
+    appended. ``user`` is the account of a system or template unit (default
+    ``reverie``) and must be None for the user unit. The template is shared by every
+    instance, so it keeps ``/etc/reverie/%i.yaml`` and ignores ``config`` and ``home``:
+    an instance's real paths go in :func:`render_instance_dropin`. The user unit ignores
+    ``home`` (systemd 252's user manager cannot fence the file system anyway).
+    """
+    command = _command(executable)
+    values: dict[str, str] = {"TimeoutStopSec": str(timeout_stop_s(stop_timeout_s))}
+    if kind == "user":
+        if user is not None:
+            raise UnitError("a user unit runs as the user who installs it: leave user unset")
+        values["ExecStart"] = f"{command} --config {_exec_arg(str(config))} run"
+    else:
+        values["User"] = _account(user or DEFAULT_RUN_AS)
+        if kind == "template":
+            values["ExecStart"] = f"{command} --config {_TEMPLATE_CONFIG} run"
+        else:
+            values["ExecStart"] = f"{command} --config {_exec_arg(str(config))} run"
+            values["ReadWritePaths"] = _path_value(home)
+    header = ("# Rendered by `reverie systemd install`: run it again after moving reverie, "
+              "the config or the home.\n")
+    return header + _substitute(unit_source(kind), values)
+
+
+def render_instance_dropin(*, executable: str | Sequence[str], config: Path, home: Path,
+                           stop_timeout_s: float | None = None) -> str:
+    """A drop-in pinning one template instance to its real config, home and stop grace."""
+    command = _command(executable)
+    text = (
+        "# Rendered by `reverie systemd install --instance`: this agent's config and home.\n"
+        "[Service]\n"
+        "# An empty ExecStart= clears the template's before this one replaces it.\n"
+        "ExecStart=\n"
+        f"ExecStart={command} --config {_exec_arg(str(config))} run\n"
+        f"ReadWritePaths={_path_value(home)}\n"
+    )
+    if stop_timeout_s is not None:
+        text += f"TimeoutStopSec={timeout_stop_s(stop_timeout_s)}\n"
+    return text
+
+
+def _substitute(text: str, values: dict[str, str]) -> str:
+    seen: dict[str, int] = {k: 0 for k in values}
+    out = []
+    for line in text.splitlines(keepends=True):
+        key, eq, _ = line.partition("=")
+        if eq and key in values:
+            seen[key] += 1
+            line = f"{key}={values[key]}\n"
+        out.append(line)
+    wrong = [k for k, n in seen.items() if n != 1]
+    if wrong:  # a unit file edited out of step with this module: fail, never guess
+        raise UnitError(f"the packaged unit must set {', '.join(wrong)} exactly once")
+    return "".join(out)
+
+
+def _no_newline(value: str) -> str:
+    if "\n" in value or "\r" in value or "\0" in value:
+        raise UnitError(f"{value!r} cannot go into a unit file (it holds a line break)")
+    return value
+
+
+def _exec_arg(arg: str) -> str:
+    """One ExecStart= argument, quoted for systemd's command-line syntax."""
+    _no_newline(arg)
+    if not _PLAIN_ARG.match(arg):
+        arg = '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    # % starts a specifier and $ a variable in ExecStart=; doubled, they are literal.
+    return arg.replace("%", "%%").replace("$", "$$")
+
+
+def _command(executable: str | Sequence[str]) -> str:
+    argv = [executable] if isinstance(executable, (str, os.PathLike)) else list(executable)
+    if not argv or not os.path.isabs(str(argv[0])):
+        raise UnitError(f"ExecStart= needs an absolute program path, not {argv[:1]!r}")
+    return " ".join(_exec_arg(str(a)) for a in argv)
+
+
+def _path_value(path: Path) -> str:
+    p = _no_newline(str(path))
+    if not os.path.isabs(p):
+        raise UnitError(f"the home must be an absolute path, not {p!r}")
+    if '"' in p or "\\" in p:
+        raise UnitError(f"the path {p!r} holds a quote or backslash; move the home")
+    p = p.replace("%", "%%")
+    return f'"{p}"' if any(c.isspace() for c in p) else p
+
+
+def _account(name: str) -> str:
+    if not _ACCOUNT.match(name):
+        raise UnitError(f"{name!r} is not a user name systemd accepts")
+    return name
+
+
+# -- where things go ----------------------------------------------------------------
+
+def reverie_command() -> list[str]:
+    """How the unit should start this very reverie: the script beside the interpreter
+    (a virtualenv's bin/reverie), else the interpreter running the CLI module."""
+    script = Path(sys.executable).parent / "reverie"
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script)]
+    return [sys.executable, "-m", "daemon.cli"]
+
+
+def user_unit_dir() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "systemd" / "user"
+
+
+# -- the command --------------------------------------------------------------------
+
+class _Usage(click.ClickException):
+    exit_code = 2
+
+
+class _Failure(click.ClickException):
+    exit_code = 1
+
+
+def _obj(ctx: click.Context, key: str) -> Any:
+    """A value the parent CLI put in ctx.obj; a zero-argument callable is called, so
+    the parent can load the config lazily, only when this command needs it."""
+    obj = ctx.obj if isinstance(ctx.obj, dict) else {}
+    if key not in obj:
+        raise _Failure(f"reverie systemd: internal: ctx.obj lacks {key!r}")
+    value = obj[key]
+    return value() if callable(value) else value
+
+
+@click.group("systemd")
+def systemd_group() -> None:
+    """Run reverie as a systemd service."""
+
+
+@systemd_group.command("install")
+@click.option("--user", "user_unit", is_flag=True,
+              help="A user unit for `systemctl --user` (runs as you), not a system unit.")
+@click.option("--instance", metavar="NAME",
+              help="Install the template reverie@.service and pin instance NAME to this config.")
+@click.option("--print", "print_only", is_flag=True,
+              help="Print the unit instead of writing it.")
+@click.option("--run-as", metavar="ACCOUNT", default=DEFAULT_RUN_AS, show_default=True,
+              help="The account a system unit runs as.")
+@click.option("--unit-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write here instead of /etc/systemd/system or ~/.config/systemd/user.")
+@click.pass_context
+def install(ctx: click.Context, user_unit: bool, instance: str | None, print_only: bool,
+            run_as: str, unit_dir: Path | None) -> None:
+    """Render the unit with this reverie, config and home, write it, say what to run next."""
+    if user_unit and instance:
+        raise _Usage("--instance is for the system template; a user unit is one agent per user")
+    if instance is not None and not _INSTANCE.match(instance):
+        raise _Usage(f"instance name {instance!r}: use letters, digits, '.', '_', '-' or ':'")
+    config = Path(_obj(ctx, "config_path")).expanduser().resolve()
+    home = Path(_obj(ctx, "home")).expanduser().resolve()
+    stop_s = float(_obj(ctx, "stop_timeout_s"))
+    kind: Kind = "user" if user_unit else "template" if instance else "system"
+    command = reverie_command()
+    try:
+        unit = render_unit(kind, executable=command, config=config, home=home,
+                           user=None if user_unit else run_as, stop_timeout_s=stop_s)
+        dropin = (render_instance_dropin(executable=command, config=config, home=home,
+                                         stop_timeout_s=stop_s)
+                  if instance else None)
+    except UnitError as e:
+        raise _Usage(str(e)) from None
+
+    folder = unit_dir or (user_unit_dir() if user_unit else SYSTEM_UNIT_DIR)
+    files = [(folder / UNIT_NAMES[kind], unit)]
+    if instance and dropin:
+        files.append((folder / f"reverie@{instance}.service.d" / "reverie.conf", dropin))
+
+    if print_only:  # only the unit(s) on stdout, so `--print > file` works
+        for i, (path, text) in enumerate(files):
+            if len(files) > 1:
+                click.echo(("\n" if i else "") + f"# --- {path} ---")
+            click.echo(text, nl=False)
+        return
+
+    for path, text in files:
+        try:
+            atomic.write_text(path, text, mode=UNIT_MODE)
+        except PermissionError:
+            raise _Failure(f"cannot write {path}: permission denied "
+                           f"(run it with sudo, or use --print)") from None
+        except OSError as e:
+            raise _Failure(f"cannot write {path}: {e.strerror or e}") from None
+        click.echo(f"wrote {path}")
+
+    for line in _warnings(kind, home, run_as):
+        click.echo(f"warning: {line}", err=True)
+    click.echo("next:")
+    for line in _next_steps(kind, instance, run_as, home):
+        click.echo(f"  {line}")
+
+
+def _shell_quote(path: Path) -> str:
+    return shlex.quote(str(path))
+
+
+def _warnings(kind: Kind, home: Path, run_as: str) -> list[str]:
+    out = []
+    if not home.is_dir():
+        out.append(f"the home {home} does not exist: run `reverie init {home}` first "
+                   f"(systemd refuses to start a unit whose ReadWritePaths= is missing)")
+    if kind != "user":
+        try:
+            account = pwd.getpwnam(run_as)
+        except KeyError:
+            return out  # the next steps say how to create it
+        if home.is_dir() and home.stat().st_uid != account.pw_uid:
+            out.append(f"{home} is not owned by {run_as}: the service cannot write it "
+                       f"(chown -R {run_as}: {_shell_quote(home)})")
+    return out
+
+
+def _next_steps(kind: Kind, instance: str | None, run_as: str, home: Path) -> list[str]:
+    sudo = "" if os.geteuid() == 0 else "sudo "
+    if kind == "user":
+        return [
+            "systemctl --user daemon-reload",
+            "systemctl --user enable --now reverie.service",
+            f"{sudo}loginctl enable-linger {getpass.getuser()}   # keep it running after logout",
+            "journalctl --user -u reverie -f -o cat",
+            "# secrets (the ${VARS} of your config): ~/.config/reverie/reverie.env, mode 0600",
+        ]
+    unit = f"reverie@{instance}.service" if instance else "reverie.service"
+    steps = []
+    try:
+        pwd.getpwnam(run_as)
+    except KeyError:
+        steps.append(f"{sudo}useradd --system --home-dir /var/lib/reverie "
+                     f"--shell /usr/sbin/nologin {run_as}")
+        steps.append(f"{sudo}chown -R {run_as}: {_shell_quote(home)}")
+    steps += [
+        f"{sudo}systemctl daemon-reload",
+        f"{sudo}systemctl enable --now {unit}",
+        f"journalctl -u {unit} -f -o cat",
+        f"# secrets (the ${{VARS}} of your config): /etc/reverie/{instance or 'reverie'}.env, "
+        f"root-only, mode 0600",
+    ]
+    return steps

@@ -1,0 +1,281 @@
+"""The unit files as rendered, checked by systemd's own tools, and the install command."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from daemon import systemd
+from daemon.systemd import UnitError, render_instance_dropin, render_unit, systemd_group
+
+REPO = Path(__file__).resolve().parent.parent
+ANALYZE = shutil.which("systemd-analyze")
+needs_analyze = pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze is not installed")
+# verify exits 0 on unknown keys and bad values (it only logs "ignoring"): these lines are
+# what makes a typo in a unit fail the test.
+_PROBLEM = re.compile(r"Unknown (key|section|lvalue)|ignoring|Invalid|[Ff]ailed|not executable")
+
+
+def _render(kind, tmp_path: Path, **kw) -> str:
+    args = dict(executable=sys.executable, config=tmp_path / "reverie.yaml",
+                home=tmp_path / "agent", user=None, stop_timeout_s=60.0)
+    args.update(kw)
+    return render_unit(kind, **args)
+
+
+def _keys(text: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if line and not line.startswith(("#", "[")):
+            k, _, v = line.partition("=")
+            out.setdefault(k, []).append(v)
+    return out
+
+
+def _verify(unit: Path, *, user: bool = False) -> None:
+    env = dict(os.environ)
+    cmd = [ANALYZE]
+    if user:
+        # The user manager needs a runtime dir even to verify; give it a private one.
+        runtime = unit.parent / "runtime"
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        env["XDG_RUNTIME_DIR"] = str(runtime)
+        cmd.append("--user")
+    cmd += ["verify", "--man=no", str(unit)]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+    output = (r.stdout + r.stderr).strip()
+    problems = [line for line in output.splitlines() if _PROBLEM.search(line)]
+    assert r.returncode == 0 and not problems, output
+
+
+# -- the files ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["reverie.service", "reverie@.service", "reverie-user.service"])
+def test_packaged_units_are_the_repository_units(name):
+    assert (REPO / "daemon" / "units" / name).read_text() == (REPO / "systemd" / name).read_text()
+
+
+def test_example_env_file_sets_no_value_by_default():
+    lines = (REPO / "systemd" / "reverie.env.example").read_text().splitlines()
+    assert [ln for ln in lines if ln.strip() and not ln.startswith("#")] == []
+
+
+# -- systemd-analyze ----------------------------------------------------------------
+
+@needs_analyze
+def test_verify_check_fails_on_an_unknown_key(tmp_path):
+    unit = tmp_path / "reverie.service"
+    unit.write_text(_render("system", tmp_path).replace("UMask=0027", "UMask=0027\nUMsk=0027"))
+    with pytest.raises(AssertionError, match="Unknown key 'UMsk'"):
+        _verify(unit)
+
+
+@needs_analyze
+def test_rendered_system_unit_passes_verify(tmp_path):
+    unit = tmp_path / "reverie.service"
+    unit.write_text(_render("system", tmp_path))
+    _verify(unit)
+
+
+@needs_analyze
+def test_rendered_user_unit_passes_verify_in_the_user_manager(tmp_path):
+    unit = tmp_path / "reverie.service"
+    unit.write_text(_render("user", tmp_path))
+    _verify(unit, user=True)
+
+
+@needs_analyze
+def test_rendered_template_instance_with_its_dropin_passes_verify(tmp_path):
+    (tmp_path / "reverie@.service").write_text(_render("template", tmp_path))
+    dropin = tmp_path / "reverie@agent.service.d" / "reverie.conf"
+    dropin.parent.mkdir()
+    dropin.write_text(render_instance_dropin(executable=sys.executable,
+                                             config=tmp_path / "agent.yaml",
+                                             home=tmp_path / "agent", stop_timeout_s=30))
+    _verify(tmp_path / "reverie@agent.service")
+
+
+@needs_analyze
+def test_paths_with_spaces_reach_systemd_as_one_argument(tmp_path):
+    bindir = tmp_path / "my bin"
+    bindir.mkdir()
+    (bindir / "reverie").symlink_to(sys.executable)
+    unit = tmp_path / "reverie.service"
+    unit.write_text(_render("system", tmp_path, executable=str(bindir / "reverie"),
+                            config=tmp_path / "my 100% config.yaml", home=tmp_path / "my agent"))
+    _verify(unit)  # verify checks that ExecStart's program exists: the quoting held
+    execstart = _keys(unit.read_text())["ExecStart"][0]
+    assert '"my 100%% config.yaml"' in execstart.replace(str(tmp_path) + "/", "")
+
+
+@needs_analyze
+@pytest.mark.parametrize("kind,name", [("system", "reverie.service"),
+                                       ("template", "reverie@agent.service")])
+def test_rendered_system_units_expose_at_most_2_5(tmp_path, kind, name):
+    (tmp_path / systemd.UNIT_NAMES[kind]).write_text(_render(kind, tmp_path))
+    r = subprocess.run([ANALYZE, "security", "--offline=yes", "--threshold=25",
+                        str(tmp_path / name)], capture_output=True, text=True, timeout=60)
+    level = re.search(r"Overall exposure level for \S+: (\d+\.\d)", r.stdout)
+    assert level, r.stdout + r.stderr
+    assert r.returncode == 0 and float(level.group(1)) <= 2.5, r.stdout
+
+
+# -- rendering ----------------------------------------------------------------------
+
+def test_system_unit_is_a_notify_service_with_watchdog_and_sighup_reload(tmp_path):
+    keys = _keys(_render("system", tmp_path))
+    assert keys["Type"] == ["notify"]
+    assert keys["NotifyAccess"] == ["main"]
+    assert keys["WatchdogSec"] == ["60"]
+    assert keys["ExecReload"] == ["/bin/kill -HUP $MAINPID"]
+    assert keys["Restart"] == ["on-failure"]
+
+
+def test_system_unit_runs_reverie_with_the_config_as_a_dedicated_account(tmp_path):
+    keys = _keys(_render("system", tmp_path))
+    assert keys["ExecStart"] == [f"{sys.executable} --config {tmp_path}/reverie.yaml run"]
+    assert keys["User"] == ["reverie"]
+    assert "DynamicUser" not in keys
+    assert keys["ReadWritePaths"] == [f"{tmp_path}/agent"]
+
+
+def test_run_as_account_is_configurable(tmp_path):
+    assert _keys(_render("system", tmp_path, user="agent1"))["User"] == ["agent1"]
+
+
+def test_stop_timeout_is_the_session_grace_plus_consolidation_margin(tmp_path):
+    assert _keys(_render("system", tmp_path, stop_timeout_s=60))["TimeoutStopSec"] == ["90"]
+    assert _keys(_render("user", tmp_path, stop_timeout_s=45.5))["TimeoutStopSec"] == ["76"]
+
+
+def test_template_keeps_its_instance_specifiers(tmp_path):
+    keys = _keys(_render("template", tmp_path))
+    assert keys["ExecStart"] == [f"{sys.executable} --config /etc/reverie/%i.yaml run"]
+    assert keys["EnvironmentFile"] == ["-/etc/reverie/%i.env"]
+
+
+def test_user_unit_has_no_account_and_reads_secrets_from_the_config_dir(tmp_path):
+    keys = _keys(_render("user", tmp_path))
+    assert "User" not in keys
+    assert keys["EnvironmentFile"] == ["-%E/reverie/reverie.env"]
+    assert keys["WantedBy"] == ["default.target"]
+
+
+def test_user_unit_refuses_an_account(tmp_path):
+    with pytest.raises(UnitError):
+        _render("user", tmp_path, user="reverie")
+
+
+def test_dollar_in_a_path_is_not_a_variable(tmp_path):
+    keys = _keys(_render("system", tmp_path, config=Path("/etc/re$HOME.yaml")))
+    assert keys["ExecStart"][0].endswith('--config "/etc/re$$HOME.yaml" run')
+
+
+def test_relative_program_is_refused(tmp_path):
+    with pytest.raises(UnitError, match="absolute"):
+        _render("system", tmp_path, executable="reverie")
+
+
+def test_a_line_break_in_a_path_is_refused(tmp_path):
+    with pytest.raises(UnitError, match="line break"):
+        _render("system", tmp_path, home=Path("/srv/a\nExecStartPre=/bin/sh"))
+
+
+# -- reverie systemd install ----------------------------------------------------------
+
+def _install(tmp_path: Path, *args: str, obj: dict | None = None):
+    home = tmp_path / "agent"
+    home.mkdir(exist_ok=True)
+    obj = obj or {"config_path": tmp_path / "reverie.yaml", "home": home,
+                  "stop_timeout_s": 60.0}
+    return CliRunner().invoke(systemd_group, ["install", *args], obj=obj)
+
+
+def test_install_print_shows_the_unit_and_writes_nothing(tmp_path):
+    r = _install(tmp_path, "--print", "--unit-dir", str(tmp_path / "units"))
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith("# Rendered by `reverie systemd install`")
+    assert f"--config {tmp_path}/reverie.yaml run" in r.output
+    assert "next:" not in r.output
+    assert not (tmp_path / "units").exists()
+
+
+def test_install_writes_the_system_unit_and_prints_next_commands(tmp_path):
+    r = _install(tmp_path, "--unit-dir", str(tmp_path / "units"))
+    assert r.exit_code == 0, r.output
+    unit = tmp_path / "units" / "reverie.service"
+    assert stat.S_IMODE(unit.stat().st_mode) == 0o644
+    assert _keys(unit.read_text())["ReadWritePaths"] == [f"{tmp_path}/agent"]
+    assert "systemctl daemon-reload" in r.output
+    assert "systemctl enable --now reverie.service" in r.output
+    assert "/etc/reverie/reverie.env" in r.output
+
+
+def test_install_uses_the_reverie_beside_this_interpreter(tmp_path):
+    _install(tmp_path, "--unit-dir", str(tmp_path / "units"))
+    execstart = _keys((tmp_path / "units" / "reverie.service").read_text())["ExecStart"][0]
+    program = execstart.split()[0]
+    assert Path(program).parent == Path(sys.executable).parent
+    assert execstart.split()[1:] in (["--config", f"{tmp_path}/reverie.yaml", "run"],
+                                     ["-m", "daemon.cli", "--config", f"{tmp_path}/reverie.yaml", "run"])
+
+
+def test_install_user_writes_reverie_service_to_the_user_unit_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    r = _install(tmp_path, "--user")
+    assert r.exit_code == 0, r.output
+    unit = tmp_path / "xdg" / "systemd" / "user" / "reverie.service"
+    assert "User" not in _keys(unit.read_text())
+    assert "systemctl --user enable --now reverie.service" in r.output
+    assert "loginctl enable-linger" in r.output
+
+
+def test_install_instance_writes_the_template_and_a_dropin_with_the_real_paths(tmp_path):
+    r = _install(tmp_path, "--instance", "alice", "--unit-dir", str(tmp_path / "units"))
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "units" / "reverie@.service").is_file()
+    dropin = _keys((tmp_path / "units" / "reverie@alice.service.d" / "reverie.conf").read_text())
+    assert dropin["ExecStart"][1].endswith(f"--config {tmp_path}/reverie.yaml run")
+    assert dropin["ReadWritePaths"] == [f"{tmp_path}/agent"]
+    assert dropin["TimeoutStopSec"] == ["90"]
+    assert "systemctl enable --now reverie@alice.service" in r.output
+
+
+def test_install_refuses_an_instance_name_systemd_would_mangle(tmp_path):
+    r = _install(tmp_path, "--instance", "my agent", "--print")
+    assert r.exit_code == 2
+    assert r.output.count("\n") == 1 and "instance name" in r.output
+
+
+def test_install_warns_when_the_home_does_not_exist(tmp_path):
+    obj = {"config_path": tmp_path / "c.yaml", "home": tmp_path / "nowhere", "stop_timeout_s": 5}
+    r = _install(tmp_path, "--unit-dir", str(tmp_path / "units"), obj=obj)
+    assert r.exit_code == 0
+    assert "warning: the home" in r.output and "reverie init" in r.output
+
+
+def test_install_accepts_lazily_loaded_values(tmp_path):
+    obj = {"config_path": lambda: tmp_path / "c.yaml", "home": lambda: tmp_path / "agent",
+           "stop_timeout_s": lambda: 10.0}
+    r = _install(tmp_path, "--print", obj=obj)
+    assert r.exit_code == 0, r.output
+    assert "TimeoutStopSec=40" in r.output
+
+
+def test_install_into_an_unwritable_dir_is_one_clear_line(tmp_path):
+    if os.geteuid() == 0:
+        target = Path("/proc/reverie-test")  # not writable even for root
+    else:
+        target = tmp_path / "ro"
+        target.mkdir(mode=0o500)
+    r = _install(tmp_path, "--unit-dir", str(target))
+    assert r.exit_code == 1
+    assert r.output.startswith("Error: cannot write ") and r.output.count("\n") == 1
