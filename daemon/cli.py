@@ -69,7 +69,11 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format:
     from daemon import logs
 
     ctx.ensure_object(dict)
-    ctx.obj.update(config=config_path, log_level=log_level, log_format=log_format)
+    ctx.obj.update(config=config_path, log_level=log_level, log_format=log_format,
+                   # `reverie systemd install` reads these lazily: --help needs no config.
+                   config_path=lambda: _loaded(ctx).path.resolve(),
+                   home=lambda: _loaded(ctx).config.home,
+                   stop_timeout_s=lambda: _loaded(ctx).config.sessions.stop_timeout.total_seconds())
     logs.configure(log_level, log_format)
 
 
@@ -144,7 +148,7 @@ def poll(ctx: click.Context, names: tuple[str, ...]) -> None:
     outcomes = poll_mod.poll_round(chosen, home=loaded.home, store=store, secrets=loaded.secrets)
     failed = 0
     for o in outcomes:
-        click.echo(poll_mod.describe(o) if hasattr(poll_mod, "describe") else str(o))
+        click.echo(o.line())
         failed += not o.ok
     render_state(loaded.home, store, loaded.config.sources, tz=loaded.tz,
                  template=_template(loaded))
@@ -232,7 +236,7 @@ def _ask_daemon(loaded: Any, payload: dict, timeout: float) -> dict | None:
         return None
     try:
         return control.request(loaded.home.socket, payload, timeout=timeout)
-    except control.NoDaemon:
+    except control.DaemonNotRunning:
         return None
 
 

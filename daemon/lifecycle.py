@@ -94,9 +94,13 @@ class Daemon:
         self.reload_flag = threading.Event()
         self.store: Store | None = None
         self.scheduler: Any = None
-        self.notifier = Notifier.from_env()
+        # Taken out of the environment so the agent's session does not inherit them.
+        self.notifier = Notifier.from_env(unset_environment=True)
         self._last_beat = 0.0  # monotonic time of the last heartbeat job
-        self._state_dirty = threading.Event()
+        # The watchdog must only be fed while the scheduler demonstrably runs jobs, so
+        # the heartbeat job runs at least twice per watchdog period.
+        wd = self.notifier.watchdog_interval()
+        self.heartbeat_every = min(sched_mod.HEARTBEAT_EVERY, wd / 2) if wd else sched_mod.HEARTBEAT_EVERY
         self.renderer: Any = None
         self.runner: Any = None
         self.control: Any = None
@@ -109,7 +113,7 @@ class Daemon:
         self._last_beat = clock.monotonic()
 
     def scheduler_alive(self) -> bool:
-        return clock.monotonic() - self._last_beat < sched_mod.HEARTBEAT_EVERY * 3
+        return clock.monotonic() - self._last_beat < self.heartbeat_every * 3
 
     def poll(self, spec: Any) -> None:
         from perception import poll
@@ -120,16 +124,16 @@ class Daemon:
             log.debug("source.backoff", source=spec.name, reason=why)
             return
         poll.poll_source(spec, home=self.home, store=self.store, secrets=self.loaded.secrets)
-        self._state_dirty.set()
-
-    def render_state_if_dirty(self) -> None:
-        if self._state_dirty.is_set():
-            self._state_dirty.clear()
-            self.renderer.render()
+        self.renderer.maybe_render()
 
     def render_state(self) -> None:
-        self._state_dirty.clear()
-        self.renderer.render()
+        """A fresh state now (before a wake); a broken user template is logged, not fatal."""
+        from perception.state import StateError
+
+        try:
+            self.renderer.render()
+        except StateError as e:
+            log.error("state.render_failed", error=str(e))
 
     def retention(self) -> None:
         keep = self.loaded.config.perception.retention
@@ -144,18 +148,18 @@ class Daemon:
         out = write_dream(self.home, self.store, self.loaded.config.dream,
                           day=day or now.astimezone(tz).date(), tz=tz, now=now,
                           secrets=self.loaded.secrets)
-        self._state_dirty.set()
+        self.renderer.maybe_render()
         return out
 
     def scheduled_wake(self, expr: str) -> None:
         fire = sched_mod.last_fire_time(expr, self.loaded.tz, clock.now())
         self.runner.wake(f"scheduled wake ({expr})", scheduled=fire,
                          check_quiet=self.loaded.config.sessions.skip_if_quiet)
-        self._state_dirty.set()
+        self.renderer.maybe_render()
 
     def scheduled_sleep(self) -> None:
         self.runner.sleep("slept")
-        self._state_dirty.set()
+        self.renderer.maybe_render()
 
     def check_sessions(self) -> None:
         self.runner.check()
@@ -171,12 +175,12 @@ class Daemon:
             return {"ok": False, "error": "sessions are not configured"}
         if cmd == "wake":
             res = self.runner.wake(req.get("reason") or "asked by `reverie wake`")
-            self._state_dirty.set()
+            self.renderer.maybe_render()
             return {"ok": res.outcome == "started", "outcome": res.outcome,
                     "session_id": res.session_id, "reason": res.reason}
         if cmd == "sleep":
             stopped = self.runner.sleep(req.get("reason") or "slept")
-            self._state_dirty.set()
+            self.renderer.maybe_render()
             return {"ok": True, "stopped": bool(stopped)}
         if cmd == "status":
             return {"ok": True, "pid": os.getpid(), "session": self.runner.current()}
@@ -184,22 +188,37 @@ class Daemon:
 
     # -- the loop ---------------------------------------------------------------------
 
-    def _build(self) -> None:
-        from daemon.sessions import SessionRunner
+    def _template(self) -> Path | None:
+        t = self.loaded.config.perception.template
+        if not t:
+            return None
+        p = Path(t).expanduser()
+        return p if p.is_absolute() else self.home.root / p
+
+    def _notable(self, since: Any, now: Any) -> list[str]:
         from perception.digest import notable_since
+
+        return notable_since(self.store, since, now, rules=self.loaded.config.dream.notable)
+
+    def _build(self) -> None:
+        """Create the renderer and the session runner, or hand them a reloaded config
+        (the runner keeps the session it is watching across a reload)."""
+        from daemon.sessions import SessionRunner
         from perception.state import StateRenderer
 
         cfg = self.loaded.config
-        tpl = Path(cfg.perception.template).expanduser() if cfg.perception.template else None
-        if tpl is not None and not tpl.is_absolute():
-            tpl = self.home.root / tpl
-        self.renderer = StateRenderer(self.home, self.store, cfg.sources, tz=self.loaded.tz,
-                                      template=tpl)
-        rules = cfg.dream.notable
-        self.runner = SessionRunner(
-            self.home, self.store, cfg.sessions, tz=self.loaded.tz, git=cfg.memory.git,
-            render_state=self.render_state,
-            notable_since=lambda since, now: notable_since(self.store, since, now, rules=rules))
+        if self.renderer is None:
+            self.renderer = StateRenderer(self.home, self.store, cfg.sources, tz=self.loaded.tz,
+                                          template=self._template(),
+                                          min_interval=cfg.perception.render_every.total_seconds())
+        else:
+            self.renderer.update(specs=cfg.sources, tz=self.loaded.tz, template=self._template())
+        if self.runner is None:
+            self.runner = SessionRunner(self.home, self.store, cfg.sessions, tz=self.loaded.tz,
+                                        git=cfg.memory.git, render_state=self.render_state,
+                                        notable_since=self._notable)
+        else:
+            self.runner.opts, self.runner.tz, self.runner.git = cfg.sessions, self.loaded.tz, cfg.memory.git
 
     def _status_line(self) -> str:
         states = self.store.all_source_states()
@@ -214,31 +233,20 @@ class Daemon:
 
     def catch_up(self) -> None:
         """At start: what was due while the daemon was down happens once, now."""
-        from daemon.sessions import missed_wakes
         from perception.dreams.write import due_dream_day
 
         cfg = self.loaded.config
-        tz = self.loaded.tz
         now = clock.now()
         last_seen = self.store.last_beat()
-        day = due_dream_day(self.store, cfg.dream, tz=tz, now=now)
+        day = due_dream_day(self.store, cfg.dream, tz=self.loaded.tz, now=now)
         if day is not None:
             log.info("dream.catch_up", date=day.isoformat())
             try:
                 self.dream_now(day)
             except Exception as e:
                 log.error("dream.failed", error=f"{e.__class__.__name__}: {e}")
-        s = cfg.sessions
-        if (s.command or s.webhook) and last_seen is not None:
-            for expr in s.wake:
-                for fire in missed_wakes([expr], tz, last_seen, now):
-                    if now - fire <= s.missed_grace:
-                        log.info("wake.catch_up", scheduled=fire.isoformat())
-                        self.runner.wake(f"scheduled wake ({expr}), caught up at start",
-                                         scheduled=fire, check_quiet=s.skip_if_quiet)
-                    else:
-                        self.store.record_wake("missed", "the daemon was down at wake time",
-                                               scheduled=fire)
+        if cfg.sessions.enabled:
+            self.runner.catch_up(last_seen, now)
 
     def _install_signals(self) -> None:
         def on_stop(signum: int, _frame: Any) -> None:
@@ -291,7 +299,7 @@ class Daemon:
             self.scheduler.add_listener(sched_mod._SkipLogger(),
                                         sched_mod.EVENT_JOB_MAX_INSTANCES | sched_mod.EVENT_JOB_MISSED)
             self.runner.recover()
-            self.catch_up()
+            self.catch_up()  # before the first beat: the last beat says how long we were down
             sched_mod.install_jobs(self)
             self.heartbeat()
             self.scheduler.start()

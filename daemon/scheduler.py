@@ -29,7 +29,6 @@ log = logs.get("reverie.scheduler")
 
 HEARTBEAT_EVERY = 10.0  # seconds; the watchdog trusts the scheduler while beats are fresh
 SESSION_CHECK_EVERY = 2.0
-STATE_RENDER_EVERY = 5.0
 WAKE_ON_EVERY = 30.0
 
 
@@ -126,9 +125,10 @@ def install_jobs(d: "Daemon") -> None:
         job.remove()
 
     now = clock.now()
-    sched.add_job(bounded("heartbeat", 30, d.heartbeat), IntervalTrigger(seconds=HEARTBEAT_EVERY),
+    beat = d.heartbeat_every
+    sched.add_job(bounded("heartbeat", 30, d.heartbeat), IntervalTrigger(seconds=beat),
                   id="heartbeat", next_run_time=now, coalesce=True, max_instances=1,
-                  misfire_grace_time=int(HEARTBEAT_EVERY))
+                  misfire_grace_time=max(1, int(beat)))
 
     for spec in cfg.sources:
         if not spec.enabled:
@@ -146,9 +146,6 @@ def install_jobs(d: "Daemon") -> None:
         sched.add_job(fn, trig, id=f"source:{spec.name}", next_run_time=first, coalesce=True,
                       max_instances=1, misfire_grace_time=grace)
 
-    sched.add_job(bounded("state", 60, d.render_state_if_dirty),
-                  IntervalTrigger(seconds=STATE_RENDER_EVERY), id="state", coalesce=True,
-                  max_instances=1, misfire_grace_time=int(STATE_RENDER_EVERY))
     sched.add_job(bounded("retention", 600, d.retention), cron("30 3 * * *", tz), id="retention",
                   coalesce=True, max_instances=1, misfire_grace_time=6 * 3600)
 

@@ -683,18 +683,30 @@ class Store:
     # grouped index range scan and a bounded number of points, whatever the poll rate.
 
     def page_series(self, signal: str, start: datetime, end: datetime,
-                    buckets: int = 200) -> list[tuple[float, float]]:
-        """(ts, value) of ``signal``'s numeric readings over (start, end], oldest first:
-        at most one per bucket of the window (its last reading, so a point is a real one)."""
+                    buckets: int = 200) -> list[tuple[float, float, float, float]]:
+        """``signal``'s numeric readings over (start, end] in at most ``buckets`` time
+        buckets, oldest first: (ts, value) of the bucket's last reading (a point is a real
+        reading) and the bucket's min and max (so a spike between points is not lost)."""
         a, b = clock.to_ts(start), clock.to_ts(end)
-        width = max((b - a) / max(buckets, 1), 1e-6)
-        # SQLite takes a bare column of a MAX() aggregate from the row holding the max
+        n = max(buckets, 1)
+        width = max((b - a) / n, 1e-6)
         rows = self._q(
-            "SELECT MAX(ts) AS ts, value FROM observations"
-            " WHERE signal = ? AND ts > ? AND ts <= ? AND value IS NOT NULL"
-            " GROUP BY MIN(CAST((ts - ?) / ? AS INTEGER), ?) ORDER BY ts",
-            (signal, a, b, a, width, max(buckets, 1) - 1))
-        return [(r[0], r[1]) for r in rows]
+            "SELECT ts, value, lo, hi FROM (SELECT ts, value,"
+            "  MIN(value) OVER p AS lo, MAX(value) OVER p AS hi,"
+            "  ROW_NUMBER() OVER (PARTITION BY k ORDER BY ts DESC, id DESC) AS rn"
+            "  FROM (SELECT id, ts, value, MIN(CAST((ts - ?) / ? AS INTEGER), ?) AS k"
+            "   FROM observations WHERE signal = ? AND ts > ? AND ts <= ?"
+            "   AND value IS NOT NULL)"
+            "  WINDOW p AS (PARTITION BY k))"
+            " WHERE rn = 1 ORDER BY ts",
+            (a, width, n - 1, signal, a, b))
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def page_first(self, signal: str) -> float | None:
+        """When ``signal``'s first numeric reading was taken (one index seek)."""
+        row = self._q1("SELECT MIN(ts) FROM observations WHERE signal = ? AND value IS NOT NULL",
+                       (signal,))
+        return row[0] if row else None
 
     def page_failures(self, source: str, start: datetime, end: datetime,
                       limit: int = 100) -> list[tuple[float, float | None, int]]:
