@@ -148,6 +148,9 @@ class Daemon:
         out = write_dream(self.home, self.store, self.loaded.config.dream,
                           day=day or now.astimezone(tz).date(), tz=tz, now=now,
                           secrets=self.loaded.secrets)
+        if out.written:
+            log.info("dream.written", date=out.day.isoformat(), path=str(out.path),
+                     backend=out.backend, fallback_reason=out.fallback_reason)
         self.renderer.maybe_render()
         return out
 
