@@ -264,25 +264,8 @@ class Store:
         ``readings`` are (signal, value, text, unit); ``items`` dicts with uid, title,
         link, published (datetime or None), summary.
         """
-        t = clock.to_ts(ts)
-        new: list[str] = []
-        with self.transaction() as c:
-            c.execute("INSERT INTO polls(source, ts, ok, error, duration) VALUES (?,?,?,?,?)",
-                      (source, t, int(ok), error, duration))
-            c.executemany(
-                "INSERT INTO observations(source, signal, ts, value, text, unit)"
-                " VALUES (?,?,?,?,?,?)",
-                [(source, s, t, v, tx, u) for s, v, tx, u in readings])
-            for it in items:
-                pub = it.get("published")
-                cur = c.execute(
-                    "INSERT OR IGNORE INTO items(source, uid, ts, published, title, link, summary)"
-                    " VALUES (?,?,?,?,?,?,?)",
-                    (source, it["uid"], t, clock.to_ts(pub) if pub else None,
-                     it.get("title") or "", it.get("link"), it.get("summary") or ""))
-                if cur.rowcount:
-                    new.append(it["uid"])
-        return new
+        return self.record_run(source, ts, ok=ok, error=error, duration=duration,
+                               readings=readings, items=items)
 
     def source_state(self, source: str) -> dict:
         row = self._q1("SELECT * FROM source_state WHERE source = ?", (source,))
