@@ -135,7 +135,6 @@ def run(ctx: click.Context, run_for: float | None) -> None:
 def poll(ctx: click.Context, names: tuple[str, ...]) -> None:
     """Poll sources once now (all enabled ones by default); exit 1 if any failed."""
     from perception import poll as poll_mod
-    from perception.state import render_state
 
     loaded = _loaded(ctx)
     specs = {s.name: s for s in loaded.config.sources}
@@ -150,9 +149,21 @@ def poll(ctx: click.Context, names: tuple[str, ...]) -> None:
     for o in outcomes:
         click.echo(o.line())
         failed += not o.ok
+    _refresh(loaded, store)
+    ctx.exit(EXIT_FAIL if failed else EXIT_OK)
+
+
+def _refresh(loaded: Any, store: Any) -> None:
+    """Write perception/state.md and the morning page from the store."""
+    from perception.page import PageError, render_page
+    from perception.state import render_state
+
     render_state(loaded.home, store, loaded.config.sources, tz=loaded.tz,
                  template=_template(loaded))
-    ctx.exit(EXIT_FAIL if failed else EXIT_OK)
+    try:
+        render_page(loaded.home, store, loaded.config.sources, tz=loaded.tz)
+    except PageError as e:
+        click.echo(f"reverie: morning page not written: {e}", err=True)
 
 
 def _template(loaded: Any) -> Path | None:
@@ -167,15 +178,13 @@ def _template(loaded: Any) -> Path | None:
 @click.pass_context
 def state(ctx: click.Context) -> None:
     """Print perception/state.md (rendering it first when the store is newer)."""
-    from perception.state import render_state
-
     loaded = _loaded(ctx)
     home = loaded.home
     stale = (not home.state_md.exists()) or (
         home.db.exists() and _newest_store_mtime(home) > home.state_md.stat().st_mtime)
     if stale:
         store = _store(loaded)
-        render_state(home, store, loaded.config.sources, tz=loaded.tz, template=_template(loaded))
+        _refresh(loaded, store)
         store.close()
     click.echo(home.state_md.read_text(encoding="utf-8"), nl=False)
 
@@ -208,6 +217,7 @@ def dream(ctx: click.Context, day: str | None, force: bool, backend: str | None,
     if out.written:
         extra = f" (fallback: {out.fallback_reason})" if out.fallback_reason else ""
         click.echo(f"dream written: {out.path} [{out.backend}]{extra}")
+        _refresh(loaded, store)
     else:
         click.echo(f"dream for {d} already written: {out.path} (use --force to write again)")
     if show:
@@ -254,6 +264,7 @@ def wake(ctx: click.Context, reason: str) -> None:
         raise Failure(f"not woken: {reply.get('reason') or reply.get('error')}")
     store = _store(loaded)
     res = _runner(loaded, store).run_foreground(reason)
+    _refresh(loaded, store)
     click.echo(f"session {res.session_id}: {res.outcome} ({res.reason})")
     ctx.exit(EXIT_OK if res.outcome == "started" else EXIT_FAIL)
 
@@ -270,6 +281,7 @@ def sleep(ctx: click.Context) -> None:
         return
     store = _store(loaded)
     stopped = _runner(loaded, store).sleep("slept")
+    _refresh(loaded, store)
     click.echo("the agent sleeps" if stopped else "no session was running; consolidation is up to date")
 
 
@@ -326,16 +338,42 @@ def demo(ctx: click.Context, home: str | None) -> None:
 
 
 @cli.command()
-def page() -> None:
-    """Write morning.html (arrives with issue #9; not available yet)."""
-    raise Usage("reverie page: not available yet (the morning page arrives with issue #9)")
+@click.pass_context
+def page(ctx: click.Context) -> None:
+    """Write morning.html: the dream, signal charts, health and sessions on one page."""
+    from perception.page import PageError, render_page
+
+    loaded = _loaded(ctx)
+    store = _store(loaded)
+    try:
+        path = render_page(loaded.home, store, loaded.config.sources, tz=loaded.tz)
+    except PageError as e:
+        raise Failure(str(e)) from None
+    click.echo(f"{path}  (open it in a browser: file://{path})")
 
 
 @cli.command()
-@click.option("--port", type=int, default=8765)
-def serve(port: int) -> None:
-    """Serve morning.html on 127.0.0.1 (arrives with issue #9; not available yet)."""
-    raise Usage("reverie serve: not available yet (the morning page arrives with issue #9)")
+@click.option("--port", type=int, default=8765, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; anything but loopback exposes the page to the network.")
+@click.pass_context
+def serve(ctx: click.Context, port: int, host: str) -> None:
+    """Serve morning.html (and nothing else) read-only, on 127.0.0.1 by default."""
+    from memory.store import Store
+    from perception.serve import ServeError, bind_warning
+    from perception.serve import serve as run_server
+
+    loaded = _loaded(ctx)
+    warning = bind_warning(host)
+    if warning:
+        click.echo(warning, err=True)
+    home = loaded.home
+    _store(loaded).close()  # make sure the store exists before opening it read-only
+    try:
+        run_server(home, lambda: Store.open(home.db, readonly=True), loaded.config.sources,
+                   loaded.tz, host=host, port=port, echo=click.echo)
+    except ServeError as e:
+        raise Failure(str(e)) from None
 
 
 def _add_systemd() -> None:

@@ -58,6 +58,7 @@ def run_demo(home: Path | None, echo: Callable[[str], None] = print) -> int:
     from memory.home import init_home
     from memory.store import Store
     from perception.dreams.write import write_dream
+    from perception.page import render_page
     from perception.poll import poll_round
     from perception.state import render_state
 
@@ -104,6 +105,7 @@ def run_demo(home: Path | None, echo: Callable[[str], None] = print) -> int:
     out = write_dream(h, store, loaded.config.dream, day=now.astimezone(loaded.tz).date(),
                       tz=loaded.tz, now=now)
     render_state(h, store, specs, tz=loaded.tz)
+    render_page(h, store, specs, tz=loaded.tz)
     store.close()
 
     echo("the daemon runs for a few seconds (heartbeat, jobs), then stops cleanly")
@@ -124,5 +126,6 @@ def run_demo(home: Path | None, echo: Callable[[str], None] = print) -> int:
                 continue
             echo(f"  {rel}")
     echo(f"done in {time.monotonic() - started:.1f}s. Look around: {root}")
+    echo(f"open the morning page: file://{h.page}")
     echo(f"(try: reverie --config {cfg_path} status)")
     return 0

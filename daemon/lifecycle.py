@@ -135,6 +135,11 @@ class Daemon:
         except StateError as e:
             log.error("state.render_failed", error=str(e))
 
+    def render_page(self) -> None:
+        from perception.page import render_page
+
+        render_page(self.home, self.store, self.loaded.config.sources, tz=self.loaded.tz)
+
     def retention(self) -> None:
         keep = self.loaded.config.perception.retention
         n = self.store.apply_retention(clock.now() - keep)
@@ -213,7 +218,8 @@ class Daemon:
         if self.renderer is None:
             self.renderer = StateRenderer(self.home, self.store, cfg.sources, tz=self.loaded.tz,
                                           template=self._template(),
-                                          min_interval=cfg.perception.render_every.total_seconds())
+                                          min_interval=cfg.perception.render_every.total_seconds(),
+                                          on_render=self.render_page)
         else:
             self.renderer.update(specs=cfg.sources, tz=self.loaded.tz, template=self._template())
         if self.runner is None:

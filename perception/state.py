@@ -20,7 +20,7 @@ import unicodedata
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Callable, Any
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -364,9 +364,11 @@ class StateRenderer:
     when it ends (a timer), so the last poll of a burst is never left out."""
 
     def __init__(self, home: Home, store: Store, specs: list[SourceSpec], tz: ZoneInfo,
-                 template: Path | None = None, *, min_interval: float = 5.0):
+                 template: Path | None = None, *, min_interval: float = 5.0,
+                 on_render: Callable[[], None] | None = None):
         self.home, self.store, self.specs, self.tz, self.template = home, store, specs, tz, template
         self.min_interval = min_interval
+        self.on_render = on_render  # e.g. the morning page, written with every state
         self._lock = threading.Lock()
         self._last_key: tuple | None = None
         self._last_at: float | None = None
@@ -400,6 +402,11 @@ class StateRenderer:
                             template=self.template, now=now)
         self._last_key, self._last_at = key, clock.monotonic()
         self._last_error = None
+        if self.on_render is not None:
+            try:
+                self.on_render()
+            except Exception as e:  # the page is a view: never let it stop the state
+                log.warning("page.render_failed", error=clean(e, 300))
         return path
 
     def maybe_render(self, now: datetime | None = None) -> bool:

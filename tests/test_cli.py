@@ -46,12 +46,6 @@ def test_an_unknown_command_is_usage_exit_2():
     assert "Traceback" not in r.stderr
 
 
-def test_features_of_later_issues_say_so_and_exit_2():
-    r = run_cli("page")
-    assert r.returncode == 2
-    assert "not available yet" in r.stderr
-
-
 def test_sources_lists_every_type_in_one_line_each():
     r = run_cli("sources")
     assert r.returncode == 0, r.stderr
@@ -60,3 +54,19 @@ def test_sources_lists_every_type_in_one_line_each():
     assert names == sorted(["weather", "http_json", "wallet", "moltbook", "feed", "files",
                             "command", "system"])
     assert all(len(l.split()) > 2 for l in lines)  # a summary follows each name
+
+
+def test_page_writes_the_morning_page_of_a_new_home(tmp_path):
+    run_cli("init", str(tmp_path / "agent"))
+    r = run_cli("--config", str(tmp_path / "agent" / "reverie.yaml"), "page")
+    assert r.returncode == 0, r.stderr
+    html = (tmp_path / "agent" / "morning.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") or html.lower().startswith("<!doctype html>")
+    assert "<script" not in html.lower()
+
+
+def test_serve_on_another_address_warns(tmp_path):
+    from perception.serve import bind_warning
+
+    assert bind_warning("127.0.0.1") is None
+    assert bind_warning("0.0.0.0")

@@ -1,0 +1,217 @@
+"""`reverie serve`: the morning page over HTTP, and nothing else from the home.
+
+GET and HEAD of ``/`` (or ``/morning.html``) answer the page, re-rendered first when the
+store (or the ledger, or the dream) changed since the last render, or when the page is
+older than ``max_age`` (its "2h ago" texts would lie). Every other path is 404, every
+other method 405. Each answer carries the page's strict Content-Security-Policy.
+
+On a loopback address, a request naming another host (``Host: evil.example``) is
+refused: a web page elsewhere cannot read the agent's page through DNS rebinding.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import socketserver
+import sqlite3
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from memory import clock
+from memory.home import Home
+from memory.store import Store
+from perception.page import PageError, page_csp, render_page
+from perception.sources import SourceSpec
+from perception.state import clean
+
+log = structlog.get_logger("reverie.serve")
+
+PATHS = ("/", "/morning.html")
+ALLOWED = "GET, HEAD"
+MAX_AGE = 300.0
+
+
+class ServeError(Exception):
+    """The server cannot start (address in use, bad host); one line."""
+
+
+def is_loopback(host: str) -> bool:
+    h = host.strip().strip("[]").lower()
+    if h == "localhost" or h.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(h).is_loopback
+    except ValueError:
+        return False
+
+
+def bind_warning(host: str) -> str | None:
+    """What to tell a person who binds beyond this machine (None on loopback)."""
+    if is_loopback(host):
+        return None
+    where = "every network interface" if host.strip("[]") in ("0.0.0.0", "::", "") else host
+    return (f"warning: serving the morning page on {where}: anyone who can reach it can read "
+            "the agent's dream, signals, items and sessions, with no password. "
+            "Leave out --host to keep it on 127.0.0.1.")
+
+
+class PageServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, home: Home, store_factory: Callable[[], Store], specs: list[SourceSpec],
+                 tz: ZoneInfo, *, host: str = "127.0.0.1", port: int = 8765,
+                 template: Path | None = None, max_age: float = MAX_AGE):
+        self.home, self.store_factory, self.specs, self.tz = home, store_factory, specs, tz
+        self.template, self.max_age = template, max_age
+        self.loopback = is_loopback(host)
+        self.seen: list[tuple[str, str, int]] = []  # (method, path, status) answered
+        self._render_lock = threading.Lock()
+        self._stamp: tuple | None = None
+        self._rendered_at: float | None = None
+        addr = host.strip("[]")
+        self.address_family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        try:
+            super().__init__((addr, port), _Handler)
+        except OSError as e:
+            raise ServeError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind asks DNS for the host's full name; nothing here needs it
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = str(self.server_address[0]), self.server_address[1]
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://[{host}]:{port}/" if ":" in str(host) else f"http://{host}:{port}/"
+
+    def _sources_stamp(self) -> tuple:
+        """What the page is made from, as file stamps: any write changes one of them."""
+        out = []
+        db = self.home.db
+        for p in (db, db.with_name(db.name + "-wal"), self.home.ledger, self.home.latest_dream):
+            try:
+                st = p.stat()
+                out.append((st.st_mtime_ns, st.st_size))
+            except OSError:
+                out.append(None)
+        return tuple(out)
+
+    def page(self) -> bytes | None:
+        """The page's bytes, rendered first when it is out of date; None when there is
+        no page and it cannot be rendered."""
+        with self._render_lock:
+            stamp = self._sources_stamp()
+            fresh = (stamp == self._stamp and self.home.page.exists()
+                     and self._rendered_at is not None
+                     and clock.monotonic() - self._rendered_at < self.max_age)
+            if not fresh:
+                try:
+                    store = self.store_factory()
+                    try:
+                        render_page(self.home, store, self.specs, tz=self.tz,
+                                    template=self.template)
+                    finally:
+                        store.close()
+                    self._stamp, self._rendered_at = stamp, clock.monotonic()
+                except (PageError, OSError, sqlite3.Error) as e:
+                    log.warning("page.render_failed", error=clean(e, 300))
+            try:
+                return self.home.page.read_bytes()
+            except OSError:
+                return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: PageServer
+    server_version = "reverie"
+    sys_version = ""
+    timeout = 15  # a client that stalls does not hold a thread forever
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        self.server.seen.append((self.command, self.path, int(code) if str(code).isdigit() else 0))
+        log.debug("serve.request", method=self.command, path=clean(self.path, 200), status=code)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib name)
+        pass  # stderr noise; requests are logged by log_request
+
+    def _plain(self, code: int, text: str, extra: dict[str, str] | None = None) -> None:
+        body = (text + "\n").encode()
+        self.send_response(code)
+        self._common_headers("text/plain; charset=utf-8", len(body),
+                             "default-src 'none'; frame-ancestors 'none'")
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _common_headers(self, ctype: str, length: int, csp: str) -> None:
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(length))
+        self.send_header("Content-Security-Policy", csp)
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
+        self.send_header("X-Frame-Options", "DENY")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Cross-Origin-Resource-Policy", "same-origin")
+
+    def _host_ok(self) -> bool:
+        if not self.server.loopback:
+            return True
+        host = self.headers.get("Host", "")
+        name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
+        return is_loopback(name) if name else True
+
+    def _page(self) -> None:
+        if not self._host_ok():
+            self._plain(403, "forbidden: this server answers only requests for localhost")
+            return
+        if urlsplit(self.path).path not in PATHS:
+            self._plain(404, "not found: this server serves only the morning page at /")
+            return
+        body = self.server.page()
+        if body is None:
+            self._plain(503, "the morning page is not available yet (see the daemon's log)")
+            return
+        self.send_response(200)
+        html = body.decode("utf-8", errors="replace")
+        self._common_headers("text/html; charset=utf-8", len(body), page_csp(html, header=True))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_GET = _page
+    do_HEAD = _page
+
+    def _not_allowed(self) -> None:
+        self._plain(405, f"method not allowed: this page is read-only ({ALLOWED})",
+                    {"Allow": ALLOWED})
+
+    def __getattr__(self, name: str):
+        # BaseHTTPRequestHandler looks up do_<METHOD>; every other method is refused
+        if name.startswith("do_"):
+            return self._not_allowed
+        raise AttributeError(name)
+
+
+def serve(home: Home, store_factory: Callable[[], Store], specs: list[SourceSpec],
+          tz: ZoneInfo, *, host: str = "127.0.0.1", port: int = 8765,
+          template: Path | None = None, echo: Callable[[str], None] = print) -> None:
+    """Serve the page until interrupted (Ctrl-C or SIGTERM turned into KeyboardInterrupt)."""
+    server = PageServer(home, store_factory, specs, tz, host=host, port=port, template=template)
+    echo(f"serving the morning page at {server.url} (Ctrl-C to stop)")
+    try:
+        server.serve_forever(poll_interval=0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
