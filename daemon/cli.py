@@ -262,9 +262,31 @@ def wake(ctx: click.Context, reason: str) -> None:
             click.echo(f"woke the agent: session {reply.get('session_id')}")
             return
         raise Failure(f"not woken: {reply.get('reason') or reply.get('error')}")
-    store = _store(loaded)
-    res = _runner(loaded, store).run_foreground(reason)
-    _refresh(loaded, store)
+    import signal
+
+    from daemon.lifecycle import HomeLock, LockHeld
+
+    # No daemon answers: run the session here, holding the home's lock so that a daemon
+    # started meanwhile cannot start a second session.
+    lock = HomeLock(loaded.home.lock)
+    try:
+        lock.acquire()
+    except LockHeld as e:
+        raise Failure(f"a reverie daemon (pid {e.pid}) holds {loaded.home.root} but its "
+                      f"control socket does not answer") from None
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # run_foreground puts the agent to sleep and consolidates
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        store = _store(loaded)
+        runner = _runner(loaded, store)
+        runner.recover()
+        res = runner.run_foreground(reason)
+        _refresh(loaded, store)
+    finally:
+        lock.release()
     click.echo(f"session {res.session_id}: {res.outcome} ({res.reason})")
     ctx.exit(EXIT_OK if res.outcome == "started" else EXIT_FAIL)
 
@@ -279,9 +301,36 @@ def sleep(ctx: click.Context) -> None:
     if reply is not None:
         click.echo("the agent sleeps" if reply.get("stopped") else "no session was running")
         return
-    store = _store(loaded)
-    stopped = _runner(loaded, store).sleep("slept")
-    _refresh(loaded, store)
+    import os
+    import signal
+    import time
+
+    from daemon.lifecycle import HomeLock, LockHeld
+
+    holder = HomeLock.holder(loaded.home.lock)
+    if holder and holder > 0:
+        # A foreground `reverie wake` runs the session: ask it to end it (it consolidates).
+        os.kill(holder, signal.SIGTERM)
+        deadline = time.monotonic() + stop_s + 60
+        while HomeLock.holder(loaded.home.lock) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if HomeLock.holder(loaded.home.lock):
+            raise Failure(f"process {holder} holds {loaded.home.root} and did not stop")
+        click.echo(f"the agent sleeps (asked process {holder} to end its session)")
+        return
+    lock = HomeLock(loaded.home.lock)
+    try:
+        lock.acquire()
+    except LockHeld as e:
+        raise Failure(f"process {e.pid} holds {loaded.home.root}; try again") from None
+    try:
+        store = _store(loaded)
+        runner = _runner(loaded, store)
+        runner.recover()  # adopts a session whose process still runs, consolidates the rest
+        stopped = runner.sleep("slept")
+        _refresh(loaded, store)
+    finally:
+        lock.release()
     click.echo("the agent sleeps" if stopped else "no session was running; consolidation is up to date")
 
 

@@ -1,0 +1,102 @@
+"""`reverie wake` and `reverie sleep` from the command line, with and without a daemon."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli, start_cli
+
+AGENT = """
+import os, sys, time
+with open(os.environ["REVERIE_WORKING"], "a") as f:
+    f.write("agent was here " + os.environ["REVERIE_SESSION_ID"] + " #remember\\n")
+time.sleep(float(sys.argv[1]))
+"""
+
+
+@pytest.fixture
+def setup(tmp_path, write_config):
+    def make(agent_seconds: float):
+        agent = tmp_path / "agent.py"
+        agent.write_text(AGENT)
+        cfg = write_config(f"""
+            home: ./home
+            timezone: UTC
+            sessions:
+              command: [{sys.executable}, {agent}, "{agent_seconds}"]
+              max_duration: 1m
+              stop_timeout: 2s
+        """)
+        (tmp_path / "home").mkdir(exist_ok=True)
+        return cfg, tmp_path / "home"
+    return make
+
+
+def sessions(home: Path) -> list[tuple]:
+    with sqlite3.connect(home / ".reverie" / "reverie.db") as c:
+        return c.execute("SELECT id, end_reason, consolidated FROM sessions").fetchall()
+
+
+def diary_text(home: Path) -> str:
+    return "".join(p.read_text() for p in (home / "diary").glob("*.md"))
+
+
+def test_wake_without_a_daemon_runs_the_session_and_consolidates(setup):
+    cfg, home = setup(0.2)
+    r = run_cli("--config", str(cfg), "wake")
+    assert r.returncode == 0, r.stderr
+    [(sid, end_reason, consolidated)] = sessions(home)
+    assert end_reason == "exited" and consolidated == 1
+    assert f"agent was here {sid}" in diary_text(home)
+    assert f"agent was here {sid}" in (home / "memory" / "notes.md").read_text()
+    assert "agent was here" not in (home / "working.md").read_text()
+
+
+def test_sleep_ends_a_foreground_session_which_then_consolidates(setup):
+    cfg, home = setup(60)
+    waker = start_cli("--config", str(cfg), "wake")
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and "agent was here" not in (
+                (home / "working.md").read_text() if (home / "working.md").exists() else ""):
+            time.sleep(0.1)
+        r = run_cli("--config", str(cfg), "sleep", timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert "the agent sleeps" in r.stdout
+        waker.wait(timeout=15)
+    finally:
+        if waker.poll() is None:
+            waker.kill()
+    [(sid, end_reason, consolidated)] = sessions(home)
+    assert end_reason == "slept" and consolidated == 1
+    assert diary_text(home).count(f"agent was here {sid}") == 1
+
+
+def test_wake_and_sleep_go_through_a_running_daemon(setup):
+    cfg, home = setup(60)
+    daemon = start_cli("--config", str(cfg), "--log-format", "json", "run")
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not (home / ".reverie" / "control.sock").exists():
+            time.sleep(0.1)
+        r = run_cli("--config", str(cfg), "wake", timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.startswith("woke the agent: session ")
+        again = run_cli("--config", str(cfg), "wake", timeout=30)
+        assert again.returncode == 1
+        assert "a session is running" in again.stderr
+        r = run_cli("--config", str(cfg), "sleep", timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip() == "the agent sleeps"
+        status = run_cli("--config", str(cfg), "status")
+        assert "session: none running" in status.stdout
+    finally:
+        daemon.terminate()
+        assert daemon.wait(timeout=15) == 0
+    rows = sessions(home)
+    assert len(rows) == 1 and rows[0][1] == "slept" and rows[0][2] == 1
