@@ -164,3 +164,14 @@ def test_config_schema_needs_no_config_file(tmp_path):
     assert "home" in schema["properties"]
     kinds = {v["properties"]["type"]["const"] for v in schema["properties"]["sources"]["items"]["oneOf"]}
     assert {"weather", "feed", "files", "http_json", "wallet"} <= kinds
+
+
+def test_the_readme_example_config_is_valid(tmp_path):
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("## Configuration", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+    p = tmp_path / "reverie.yaml"
+    p.write_text(block)
+    loaded = config.load(p, env={"MOLTBOOK_API_KEY": "k-123456", "BASE_RPC_URL": "http://127.0.0.1:9/"})
+    assert [s.name for s in loaded.config.sources] == ["weather", "moltbook", "wallet", "blog", "posts"]
