@@ -1,64 +1,62 @@
-"""``python -m bench [NAME...]``: run the benches present (or the named ones), one table.
+"""``python -m bench [--quick] [P1 P2 …]``: every measure against its baseline, one table.
 
-A bench module with ``run() -> list[Row]`` goes into the table; one without is run as
-``python -m bench.<name>_bench`` and its own output shown.
+Run from the repository root. ``--quick`` runs fewer repetitions (under two minutes on a
+2-core machine); the full mode runs more. Exit 1 when a goal is missed.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
-import pkgutil
-import subprocess
 import sys
 import time
 
-import bench
 from bench import Row
+
+# bench module -> the measures it produces
+MODULES = {"poll": ("P1", "P2", "P3"), "state": ("P4",), "dream": ("P5",),
+           "startup": ("P6",), "soak": ("P7",)}
 
 
 def main(argv: list[str]) -> int:
-    names = sorted(m.name[: -len("_bench")] for m in pkgutil.iter_modules(bench.__path__)
-                   if m.name.endswith("_bench"))
-    wanted = argv or names
-    unknown = [n for n in wanted if n not in names]
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions (< 2 minutes)")
+    ap.add_argument("ids", nargs="*", metavar="ID", help="measures to run (P1…P7); default all")
+    args = ap.parse_args(argv)
+    wanted = {i.upper() for i in args.ids} or {i for ids in MODULES.values() for i in ids}
+    unknown = wanted - {i for ids in MODULES.values() for i in ids}
     if unknown:
-        print(f"unknown bench {', '.join(unknown)}; have: {', '.join(names)}", file=sys.stderr)
-        return 2
+        ap.error(f"unknown measure {', '.join(sorted(unknown))}")
     rows: list[Row] = []
-    failed = False
-    for name in wanted:
-        print(f"running {name}…", file=sys.stderr, flush=True)
+    begun = time.monotonic()
+    for name, ids in MODULES.items():
+        if not wanted & set(ids):
+            continue
+        print(f"running {name} ({', '.join(ids)})…", file=sys.stderr, flush=True)
         started = time.monotonic()
         module = importlib.import_module(f"bench.{name}_bench")
-        if hasattr(module, "run"):
-            rows += module.run()
-        else:
-            # a bench that prints its own figures: run it as it is, its output as it is
-            print(f"== {name} ==", flush=True)
-            code = subprocess.run([sys.executable, "-m", f"bench.{name}_bench"]).returncode
-            rows.append(Row(name, "see its output above", time.monotonic() - started, "s",
-                            "wall" if code == 0 else f"exit {code}"))
-            failed |= code != 0
+        rows += [r for r in module.run(args.quick) if r.id in wanted]
         print(f"  {name} took {time.monotonic() - started:.1f}s", file=sys.stderr, flush=True)
     print_table(rows)
-    return 1 if failed else 0
+    print(f"\n{'quick' if args.quick else 'full'} run, {time.monotonic() - begun:.0f} s",
+          file=sys.stderr)
+    return 0 if all(r.ok is not False for r in rows) else 1
 
 
 def print_table(rows: list[Row]) -> None:
-    cells = [("bench", "figure", "value", "unit", "note")]
-    cells += [(r.bench, r.figure, _num(r.value), r.unit, r.note) for r in rows]
-    widths = [max(len(c[i]) for c in cells) for i in range(5)]
-    for i, c in enumerate(cells):
-        print("  ".join(c[j].rjust(widths[j]) if j == 2 else c[j].ljust(widths[j])
-                        for j in range(5)).rstrip())
-        if i == 0:
-            print("  ".join("-" * w for w in widths))
+    """A Markdown table: readable in a terminal, pastable into the docs."""
+    head = ("id", "measure", "reverie", "baseline", "ratio", "goal", "result")
+    cells = [head] + [(r.id, r.measure, r.reverie, r.baseline, r.ratio, r.goal,
+                       "n/a" if r.ok is None else ("pass" if r.ok else "FAIL")) for r in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
 
+    def line(c: tuple) -> str:
+        return "| " + " | ".join(c[i].ljust(widths[i]) for i in range(len(head))) + " |"
 
-def _num(v: float) -> str:
-    if v == int(v) and abs(v) >= 100:
-        return f"{int(v)}"
-    return f"{v:.3g}" if abs(v) < 100 else f"{v:.0f}"
+    print(line(head))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for c in cells[1:]:
+        print(line(c))
 
 
 if __name__ == "__main__":

@@ -1,74 +1,70 @@
-"""Benchmark: the digest over 720 k observations (500 signals x 24 h x one a minute)
-and the offline dream's generation time. Prints figures; not part of the test run.
+"""P5: the dream digest over 720 k observations (500 signals x 24 h x one a minute).
 
-    /work/venv/bin/python bench/dream_bench.py [--signals 500] [--hours 24]
+The store is built once and cached (see ``bench._cache``). Goal: <= 1 s.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 import random
-import statistics
-import tempfile
+import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from memory.store import Store
-from perception.digest import build_digest
-from perception.dreams.offline import compose
+from bench import Row, median
+from bench._cache import cached_db
 
+SIGNALS = 500
+HOURS = 24
 FIELDS = ["temperature", "karma", "followers", "balance", "count", "words", "load", "unread"]
+END = datetime(2026, 6, 10, 3, tzinfo=timezone.utc)
+START = END - timedelta(hours=HOURS)
+VERSION = "v1"
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--signals", type=int, default=500)
-    ap.add_argument("--hours", type=int, default=24)
-    ap.add_argument("--nights", type=int, default=30, help="offline dreams to time")
-    args = ap.parse_args()
+def build(path: Path) -> None:
+    from memory import clock
+    from memory.store import Store
 
-    end = datetime(2026, 6, 10, 3, tzinfo=timezone.utc)
-    start = end - timedelta(hours=args.hours)
     rng = random.Random(1)
-    with tempfile.TemporaryDirectory() as d:
-        store = Store.open(Path(d) / "bench.db")
-        names = [(f"src{i // 10}", f"src{i // 10}.{FIELDS[i % len(FIELDS)]}_{i}")
-                 for i in range(args.signals)]
-        t = time.perf_counter()
-        minutes = args.hours * 60
-        by_source: dict[str, list[str]] = {}
-        for src, sig in names:
-            by_source.setdefault(src, []).append(sig)
-        for m in range(minutes):
-            ts = start + timedelta(minutes=m + 1)
-            for src, sigs in by_source.items():
-                store.record_poll(src, ts, ok=True, readings=[
-                    (s, 100 + 20 * math.sin(m / 90 + k) + rng.random(), None, None)
-                    for k, s in enumerate(sigs)])
-        n = store.count_observations()
-        print(f"store: {n} observations written in {time.perf_counter() - t:.1f}s")
+    names = [(f"src{i // 10}", f"src{i // 10}.{FIELDS[i % len(FIELDS)]}_{i}")
+             for i in range(SIGNALS)]
+    t0 = clock.to_ts(START)
+    with Store.open(path) as store, store.transaction() as c:
+        def rows():
+            for m in range(HOURS * 60):
+                ts = t0 + 60 * (m + 1)
+                for k, (src, sig) in enumerate(names):
+                    yield (src, sig, ts, 100 + 20 * math.sin(m / 90 + k) + rng.random(), None, None)
+        c.executemany("INSERT INTO observations(source, signal, ts, value, text, unit)"
+                      " VALUES (?,?,?,?,?,?)", rows())
+        c.executemany("INSERT INTO polls(source, ts, ok, error, duration) VALUES (?,?,1,NULL,0.01)",
+                      [(f"src{j}", t0 + 60 * (m + 1)) for m in range(HOURS * 60)
+                       for j in range(SIGNALS // 10)])
 
-        times = []
-        for _ in range(3):
+
+def run(quick: bool) -> list[Row]:
+    from memory.store import Store
+    from perception.digest import build_digest
+
+    db, fresh = cached_db("dream-720k", VERSION, build)
+    if fresh:
+        print(f"  built {db} (kept for the next run)", file=sys.stderr)
+    times = []
+    with Store.open(db, readonly=True) as store:
+        assert store.count_observations() == SIGNALS * HOURS * 60
+        for _ in range(3 if quick else 7):
             t = time.perf_counter()
-            dg = build_digest(store, start, end)
+            dg = build_digest(store, START, END)
             times.append(time.perf_counter() - t)
-        print(f"digest: {len(dg.signals)} signals, {len(dg.notable)} notable, "
-              f"best {min(times):.3f}s, median {statistics.median(times):.3f}s")
-
-        gen = []
-        recent: dict[str, int] = {}
-        for i in range(args.nights):
-            t = time.perf_counter()
-            prose, keys, _ = compose(dg, date(2026, 6, 10) + timedelta(days=i), recent=recent)
-            gen.append(time.perf_counter() - t)
-        gen.sort()
-        print(f"offline dream ({len(dg.signals)} signals): median {statistics.median(gen) * 1000:.1f} ms, "
-              f"p95 {gen[int(len(gen) * 0.95) - 1] * 1000:.1f} ms, {len(prose.split())} words")
-        store.close()
+        assert len(dg.signals) == SIGNALS, len(dg.signals)
+    t = median(times)
+    return [Row("P5", f"dream digest, 720 k observations ({SIGNALS} signals x {HOURS} h x 1/min)",
+                f"{t:.3f} s", "-", "-", "<= 1 s", t <= 1.0)]
 
 
 if __name__ == "__main__":
-    main()
+    from bench.__main__ import print_table
+
+    print_table(run("--quick" in sys.argv))

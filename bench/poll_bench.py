@@ -1,24 +1,24 @@
-"""A poll round of 200 local HTTP sources, with 20 that never answer against none.
+"""P1-P3: polling, against real local HTTP (the bench server runs in its own process).
 
-The sources are the real ``http_json`` type against a stdlib HTTP server on
-127.0.0.1. Hanging sources get a 2 s timeout; the figure to watch is how long the
-healthy ones take in each round and how far past the timeout the whole round runs.
+P1  a round of 200 http_json sources, 20 of them hanging: time until every healthy one
+    is stored, against the same round with none hanging.
+P2  CPU per poll of a JSON source (reverie's poll_source, in process) against what a
+    cron job does: one ``curl -s URL | jq .field`` per poll (the children's CPU).
+P3  CPU of re-polling an unchanged 500-entry feed against its first poll: the server
+    answers 304 to the conditional GET, or ignores validators and sends the same bytes.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import statistics
+import resource
+import shutil
+import subprocess
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import structlog
-
-from bench import Row
+from bench import Row, median, ms, quiet_logs, server
+from memory import clock
 from memory.home import Home
 from memory.store import Store
 from perception import poll
@@ -27,29 +27,6 @@ from perception.sources import SourceSpec
 SOURCES = 200
 HANGING = 20
 TIMEOUT = "2s"
-
-_release = threading.Event()
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
-        if self.path.startswith("/hang"):
-            _release.wait(60)
-            return
-        body = json.dumps({"x": 1, "y": 2.5}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 512
 
 
 class _TimedStore(Store):
@@ -62,55 +39,132 @@ class _TimedStore(Store):
         return out
 
 
-def _specs(base: str, hanging: int) -> list[SourceSpec]:
-    hung = set(range(0, SOURCES, SOURCES // hanging)) if hanging else set()
-    return [SourceSpec(name=f"s{i:03d}", type="http_json", every="1m", timeout=TIMEOUT,
-                       options={"url": f"{base}{'/hang' if i in hung else '/ok'}?i={i}",
-                                "fields": {"x": "x", "y": "y"}})
-            for i in range(SOURCES)]
-
-
-def _round(specs: list[SourceSpec], root: Path, label: str) -> list[Row]:
+def _home(root: Path, label: str) -> Home:
     home = Home.at(root / label)
     home.ensure()
+    return home
+
+
+def _json_spec(name: str, url: str, timeout: str = "5s") -> SourceSpec:
+    return SourceSpec(name=name, type="http_json", every="1m", timeout=timeout,
+                      options={"url": url, "fields": {"x": "x", "karma": "agent.karma"}})
+
+
+# -- P1 -------------------------------------------------------------------------------
+
+def _round(base: str, root: Path, label: str, hanging: int) -> float:
+    hung = set(range(0, SOURCES, SOURCES // hanging)) if hanging else set()
+    specs = [_json_spec(f"{label}{i:03d}", f"{base}{'/hang' if i in hung else '/ok'}?i={i}",
+                        TIMEOUT) for i in range(SOURCES)]
+    home = _home(root, label)
     with _TimedStore.open(home.db) as store:
         started = time.monotonic()
         outs = poll.poll_round(specs, home=home, store=store)
-        wall = time.monotonic() - started
-        last_done = max(store.ok_at) - started
-    healthy = [o.duration for o in outs if o.ok]
-    failed = sum(1 for o in outs if not o.ok)
-    note = f"{len(healthy)} ok, {failed} failed"
-    return [
-        Row("poll", f"round wall, {label}", wall, "s", note),
-        Row("poll", f"healthy fetch p50, {label}", statistics.median(healthy) * 1000, "ms",
-            "from its start"),
-        Row("poll", f"healthy fetch max, {label}", max(healthy) * 1000, "ms"),
-        Row("poll", f"last healthy done, {label}", last_done, "s", "after the round began"),
-    ]
+        healthy = len(getattr(store, "ok_at", []))
+        assert healthy == SOURCES - hanging, f"{healthy} healthy of {SOURCES - hanging}"
+        assert sum(not o.ok for o in outs) == hanging
+        return max(store.ok_at) - started
 
 
-def run() -> list[Row]:
-    # 20 "source.failing" lines are the expected outcome, not news
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
-    server = _Server(("127.0.0.1", 0), _Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    rows: list[Row] = []
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            rows += _round(_specs(base, 0), Path(tmp), "none hanging")
-            specs = _specs(base, HANGING)
-            assert sum("/hang" in s.options["url"] for s in specs) == HANGING
-            rows += _round(specs, Path(tmp), f"{HANGING} hanging ({TIMEOUT} timeout)")
-    finally:
-        _release.set()
-        server.shutdown()
-        server.server_close()
+def p1(base: str, root: Path, reps: int) -> Row:
+    calm, hung = [], []
+    for r in range(reps):
+        calm.append(_round(base, root, f"calm{r}-", 0))
+        hung.append(_round(base, root, f"hung{r}-", HANGING))
+    a, b = median(hung), median(calm)
+    return Row("P1", f"poll round, 200 sources, {HANGING} hanging: all healthy stored",
+               ms(a), f"{ms(b)} (none hanging)", f"{a / b:.2f}x", "<= 1.2x", a / b <= 1.2)
+
+
+# -- P2 -------------------------------------------------------------------------------
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _curl_jq(url: str, curl: str, jq: str) -> None:
+    c = subprocess.Popen([curl, "-s", url], stdout=subprocess.PIPE)
+    j = subprocess.run([jq, ".agent.karma"], stdin=c.stdout, stdout=subprocess.DEVNULL)
+    assert c.stdout is not None
+    c.stdout.close()
+    if c.wait() or j.returncode:
+        raise RuntimeError("curl | jq failed")
+
+
+def p2(base: str, root: Path, reps: int, n: int) -> Row:
+    curl, jq = shutil.which("curl"), shutil.which("jq")
+    home = _home(root, "p2")
+    spec = _json_spec("p2", f"{base}/ok")
+    ours, theirs = [], []
+    with Store.open(home.db) as store:
+        poll.poll_source(spec, home=home, store=store)  # warm: imports, first connection
+        for _ in range(reps):
+            t = time.process_time()
+            for _ in range(n):
+                assert poll.poll_source(spec, home=home, store=store).ok
+            ours.append((time.process_time() - t) / n)
+            if curl and jq:
+                t = _children_cpu()
+                for _ in range(n):
+                    _curl_jq(f"{base}/ok", curl, jq)
+                theirs.append((_children_cpu() - t) / n)
+    a = median(ours)
+    measure = "CPU per poll of a local JSON source"
+    if not theirs:
+        missing = " and ".join(x for x, p in (("curl", curl), ("jq", jq)) if not p)
+        return Row("P2", measure, ms(a), f"n/a: {missing} not found on PATH", "-", "<= 0.1x", None)
+    b = median(theirs)
+    return Row("P2", measure, ms(a), f"{ms(b)} (curl piped to jq, per poll)", f"{a / b:.3f}x",
+               "<= 0.1x", a / b <= 0.1)
+
+
+# -- P3 -------------------------------------------------------------------------------
+
+def _feed_spec(name: str, url: str) -> SourceSpec:
+    return SourceSpec(name=name, type="feed", every="1h", timeout="10s", options={"url": url})
+
+
+def p3(base: str, root: Path, reps: int, repolls: int) -> list[Row]:
+    home = _home(root, "p3")
+    rows = []
+    with Store.open(home.db) as store:
+        poll.poll_source(_feed_spec("warm", f"{base}/feed"), home=home, store=store)
+        for route, how in (("/feed", "server answers 304"),
+                           ("/feed200", "server ignores validators, same bytes")):
+            first, again = [], []
+            for r in range(reps):
+                spec = _feed_spec(f"{route.strip('/')}{r}", base + route)
+                t = time.process_time()
+                out = poll.poll_source(spec, home=home, store=store)
+                first.append(time.process_time() - t)
+                assert out.ok and out.new_items == 20, out.line()
+                t = time.process_time()
+                for _ in range(repolls):
+                    out = poll.poll_source(spec, home=home, store=store)
+                    assert out.ok and out.new_items == 0, out.line()
+                again.append((time.process_time() - t) / repolls)
+            a, b = median(again), median(first)
+            rows.append(Row("P3", f"CPU of re-polling an unchanged 500-entry feed ({how})",
+                            ms(a), f"{ms(b)} (first poll)", f"{a / b:.3f}x", "<= 0.05x",
+                            a / b <= 0.05))
+    return rows
+
+
+def run(quick: bool) -> list[Row]:
+    quiet_logs()
+    clock.now()
+    with server() as base, tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        rows = [p1(base, root, 3 if quick else 5)]
+        rows.append(p2(base, root, 3 if quick else 5, 30 if quick else 100))
+        rows += p3(base, root, 3 if quick else 7, 5 if quick else 10)
     return rows
 
 
 if __name__ == "__main__":
+    import sys
+
     from bench.__main__ import print_table
 
-    print_table(run())
+    print_table(run("--quick" in sys.argv))

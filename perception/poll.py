@@ -31,7 +31,10 @@ MIN_SECRET_LEN = 4  # as daemon.logs: shorter values would redact ordinary words
 MAX_ERROR_LEN = 500
 MAX_TEXT_LEN = 2000  # a text reading is a label, not a document
 MAX_BACKOFF = 8  # a failing source waits at most 8 intervals between tries
-SLOW_AFTER = 1.0  # seconds after which a fetch stops counting against poll_round's bound
+# seconds after which a fetch stops counting against poll_round's bound: a healthy fetch
+# costs milliseconds of CPU, so one still going is waiting on the network (at 1.0, 20
+# hung sources of 200 held the slots long enough to double the round: bench P1)
+SLOW_AFTER = 0.1
 
 # Fetch threads abandoned after their timeout, by source: a source whose last run is
 # still stuck is not started again (a permanently hung endpoint must not pile up threads).
@@ -87,8 +90,16 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+def _plain(text: str) -> str:
+    """One line without terminal escapes or control characters: what a source sends is
+    stored as text a person can `cat` (state.md, dreams and receipts print it)."""
+    from perception.state import clean  # state imports this module
+
+    return clean(text)
+
+
 def one_line(text: str, secrets: Iterable[str] = (), limit: int = MAX_ERROR_LEN) -> str:
-    text = redact(" ".join(str(text).split()), secrets)
+    text = redact(_plain(text), secrets)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -237,7 +248,7 @@ def _readings(name: str, result: Result, secrets: tuple[str, ...], warnings: lis
                 warnings.append(f"{r.field}: not a finite number")
                 continue
         if text is not None:
-            text = redact(str(text), secrets)[:MAX_TEXT_LEN]
+            text = redact(_plain(text), secrets)[:MAX_TEXT_LEN]
         if value is None and text is None:
             warnings.append(f"{r.field}: no value")
             continue
@@ -292,8 +303,9 @@ def _poll_source(spec: SourceSpec, home: Home, store: Store, secrets: tuple[str,
     poll_note: str | None = None
     if ok:
         readings = _readings(name, result, secrets, warnings)
-        items = [{"uid": it.uid, "title": it.title, "link": it.link,
-                  "published": it.published, "summary": it.summary} for it in result.items]
+        items = [{"uid": it.uid, "title": _plain(it.title or ""), "link": it.link,
+                  "published": it.published, "summary": _plain(it.summary or "")}
+                 for it in result.items]
         warnings.extend(result.warnings)
         field_errors = [f"{k}: {v}" for k, v in result.field_errors.items()]
         if field_errors:
