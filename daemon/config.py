@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -206,6 +207,42 @@ def _fmt_msg(err: dict) -> str:
     return " ".join(msg.split())
 
 
+MAX_VALUES = 100_000  # YAML aliases can make a small file stand for a huge (or endless) tree
+
+
+def _shape_problem(root: yaml.Node | None) -> str | None:
+    """'LINE: what is wrong' when aliases make the document recursive or too big to walk.
+
+    Iterative, so neither a self-referencing alias nor deep nesting can blow the stack
+    of the recursive walk that interpolates ${VAR}s."""
+    if root is None:
+        return None
+    seen = 0
+    open_ids: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        if leaving:
+            open_ids.discard(id(node))
+            continue
+        seen += 1
+        if seen > MAX_VALUES:
+            return (f"{node.start_mark.line + 1}: YAML aliases expand to more than "
+                    f"{MAX_VALUES} values")
+        if id(node) in open_ids:
+            return f"{node.start_mark.line + 1}: a YAML alias refers to a value that contains it"
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for kv in node.value for n in kv]
+        else:
+            continue
+        open_ids.add(id(node))
+        stack.append((node, True))
+        stack.extend((c, False) for c in reversed(children))
+    return None
+
+
 # -- loading ----------------------------------------------------------------------------
 
 def load(path: str | os.PathLike, env: dict[str, str] | None = None) -> Loaded:
@@ -227,6 +264,11 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None) -> Loaded:
         line = mark.line + 1 if mark else 1
         problem = getattr(e, "problem", None) or str(e)
         raise ConfigError([f"{shown}:{line}: invalid YAML: {' '.join(str(problem).split())}"])
+    except RecursionError:
+        raise ConfigError([f"{shown}:1: invalid YAML: nested too deeply"]) from None
+    shape = _shape_problem(root)
+    if shape:
+        raise ConfigError([f"{shown}:{shape}"])
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -288,7 +330,28 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None) -> Loaded:
     if problems:
         raise ConfigError(problems)
     assert cfg is not None
-    return Loaded(cfg, path, tuple(used.values()), sorted(used))
+    return Loaded(cfg, path, _secret_forms(used.values()), sorted(used))
+
+
+_KEY_PART_LEN = 8  # shorter URL parts ('v1', 'mainnet') are not keys, and redacting them would garble logs
+
+
+def _secret_forms(values: Any) -> tuple[str, ...]:
+    """Each value, and for a URL the parts that carry its key (a path segment like
+    Infura's /v3/<key>, a query value, a password): servers echo a path without the host."""
+    out: list[str] = []
+    for value in values:
+        out.append(value)
+        try:
+            parts = urlsplit(value)
+            password = parts.password
+        except ValueError:
+            continue
+        if parts.scheme not in ("http", "https", "ws", "wss") or not parts.netloc:
+            continue
+        found = [password or ""] + parts.path.split("/") + [v for _k, v in parse_qsl(parts.query)]
+        out += [f for f in found if len(f) >= _KEY_PART_LEN]
+    return tuple(dict.fromkeys(out))
 
 
 def _load_source(entry: Any, loc: tuple, report, problems: list[str], shown: str,

@@ -161,6 +161,13 @@ class Daemon:
 
     def scheduled_wake(self, expr: str) -> None:
         fire = sched_mod.last_fire_time(expr, self.loaded.tz, clock.now())
+        if fire is not None:
+            first = sched_mod.first_occurrence(fire, self.loaded.tz)
+            if first != fire and self.store.wake_recorded(first):
+                # cron's rule: a wall-clock time seen twice (clocks went back) wakes once
+                log.info("wake.skipped", reason="this time of day already woke the agent "
+                         "before the clocks went back", scheduled=fire.isoformat())
+                return
         self.runner.wake(f"scheduled wake ({expr})", scheduled=fire,
                          check_quiet=self.loaded.config.sessions.skip_if_quiet)
         self.renderer.maybe_render()
@@ -236,7 +243,7 @@ class Daemon:
         job = self.scheduler.get_job("dream") if self.scheduler else None
         nxt = job.next_run_time.astimezone(self.loaded.tz).strftime("%a %H:%M") if job and job.next_run_time else "?"
         cur = self.runner.current() if self.runner else None
-        sess = f"session {cur['id']} running" if cur else "no session"
+        sess = f"session {cur['session_id']} running" if cur else "no session"
         return (f"{len(names) - len(failing)} sources ok, {len(failing)} failing; "
                 f"next dream {nxt}; {sess}")
 

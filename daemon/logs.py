@@ -33,6 +33,11 @@ def set_secrets(values: Iterable[str]) -> None:
                             key=len, reverse=True))
 
 
+def secret_values() -> tuple[str, ...]:
+    """The values ``set_secrets`` was last given (those long enough to redact)."""
+    return _secrets
+
+
 def scrub(text: str) -> str:
     """``text`` with every known secret value replaced."""
     for s in _secrets:

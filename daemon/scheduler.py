@@ -43,8 +43,16 @@ def last_fire_time(expr: str, tz: Any, now: datetime, window: timedelta = timede
     last = None
     while t is not None and t <= now:
         last = t
-        t = trig.get_next_fire_time(t, t + timedelta(seconds=1))
+        # +1 s in UTC: local arithmetic drops `fold`, so on the repeated hour of a
+        # fall-back day it went back to the first 02:30 and looped forever
+        t = trig.get_next_fire_time(t, t.astimezone(clock.UTC) + timedelta(seconds=1))
     return last
+
+
+def first_occurrence(t: datetime, tz: Any) -> datetime:
+    """The first instant showing ``t``'s local wall time: ``t`` itself, except for the
+    repeat of a fall-back hour, whose wall time already came an hour earlier."""
+    return t.astimezone(tz).replace(fold=0).astimezone(clock.UTC)
 
 
 def bounded(name: str, timeout: float, fn: Callable[[], Any]) -> Callable[[], None]:

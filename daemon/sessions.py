@@ -160,8 +160,11 @@ def missed_wakes(wake_crons: list[str], tz: tzinfo, since: datetime,
         for _ in range(10_000):  # a bound for a long downtime with a busy cron
             if t is None or t > now:
                 break
-            out.add(t.astimezone(clock.UTC))
-            t = trig.get_next_fire_time(None, t + timedelta(microseconds=1))
+            # the repeat of a fall-back hour counts as its first occurrence: a wall
+            # time seen twice wakes once (cron's rule)
+            out.add(t.astimezone(tz).replace(fold=0).astimezone(clock.UTC))
+            # +1 µs in UTC: local arithmetic drops `fold` and stalls on a fall-back day
+            t = trig.get_next_fire_time(None, t.astimezone(clock.UTC) + timedelta(microseconds=1))
     return sorted(out)
 
 
@@ -284,7 +287,11 @@ class SessionRunner:
         paths = self._prepare(now)
         argv = [substitute(a, paths) for a in self.opts.command or []]
         cwd = self._cwd()
-        env = dict(os.environ)
+        # The config's ${VAR} secrets are reverie's, not the agent's (an agent that needs
+        # one is given it by name in sessions.env); the basics of a process always pass.
+        hidden = set(_secret_values())
+        env = {k: v for k, v in os.environ.items()
+               if v not in hidden or k in _BASIC_ENV or k.startswith(("LC_", "XDG_"))}
         env.update(self.opts.env)
         env.update({"REVERIE_HOME": paths["home"], "REVERIE_STATE": paths["state"],
                     "REVERIE_DREAM": paths["dream"], "REVERIE_DIARY": paths["diary"],
@@ -567,6 +574,16 @@ class SessionRunner:
     def _consolidate_pending(self) -> None:
         if self._running is not None:
             return  # never archive working.md under a live agent
+        # A crash after the session was marked consolidated leaves only an open intent:
+        # finish those first, or they wait for the next daemon start.
+        for intent in self.store.open_intents("consolidate"):
+            row = self.store.session(intent["key"])
+            if row is not None and row.get("consolidated"):
+                try:
+                    consolidate(self.home, self.store, row, tz=self.tz, git=self.git)
+                except Exception as e:
+                    log.error("consolidate.failed", session_id=row["id"], error=_err(e))
+                    return
         for row in self.store.unconsolidated_sessions():
             try:
                 consolidate(self.home, self.store, row, tz=self.tz, git=self.git)
@@ -722,6 +739,8 @@ class _LogCopier(threading.Thread):
 
     def _flush(self) -> None:
         data = bytes(self.buf)
+        for s in _secret_values():  # an agent may echo a secret it was given in sessions.env
+            data = data.replace(s.encode("utf-8"), b"***")
         if self.truncated:
             data += (f"\n[reverie: output truncated at {self.cap} bytes; "
                      f"{self.truncated} more bytes were discarded]\n").encode()
@@ -735,6 +754,16 @@ class _LogCopier(threading.Thread):
 
 
 # -- small helpers --------------------------------------------------------------------------
+
+_BASIC_ENV = frozenset({"HOME", "PATH", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ",
+                        "TMPDIR", "PWD", "TERM"})
+
+
+def _secret_values() -> tuple[str, ...]:
+    from daemon.logs import secret_values
+
+    return secret_values()
+
 
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())

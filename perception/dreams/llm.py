@@ -35,8 +35,10 @@ def redact(text: str, secrets) -> str:
 
 
 def _untrusted(text: str) -> str:
-    # the fence must not be closable from inside the data it fences
-    text = " ".join(str(text).split())
+    # the fence must not be closable from inside the data it fences; no terminal escapes
+    from perception.state import clean
+
+    text = clean(text)
     return text.replace("<", "\u2039").replace(">", "\u203a").replace("```", "'''")
 
 
@@ -130,7 +132,7 @@ def generate(digest: Digest, opts: DreamOptions, *, home: Home, store, day: date
     tokens = int(getattr(usage, "total_tokens", 0) or 0) if usage else 0
     text = ""
     try:
-        text = (resp.choices[0].message.content or "").strip()
+        text = _plain(resp.choices[0].message.content or "")
     except (AttributeError, IndexError, TypeError):
         text = ""
     if not tokens:
@@ -139,6 +141,14 @@ def generate(digest: Digest, opts: DreamOptions, *, home: Home, store, day: date
     if not text:
         raise DreamFailure("model returned an empty reply")
     return redact_prose(text, secrets), tokens
+
+
+def _plain(text: str) -> str:
+    """The model's prose as plain text, line breaks kept: no terminal escapes or control
+    characters in a dream a person may `cat`."""
+    from perception.state import clean
+
+    return "\n".join(clean(line, squeeze=False) for line in str(text).splitlines()).strip()
 
 
 def redact_prose(text: str, secrets) -> str:

@@ -69,7 +69,8 @@ def due_dream_day(store, opts: DreamOptions, *, tz: tzinfo, now: datetime | None
     last = None
     while t is not None and t <= now:
         last = t
-        t = trig.get_next_fire_time(t, t + timedelta(seconds=1))
+        # +1 s in UTC: local arithmetic drops `fold` and loops on a fall-back day
+        t = trig.get_next_fire_time(t, t.astimezone(clock.UTC) + timedelta(seconds=1))
     if last is None:
         return None
     day = dream_day(last, tz)
@@ -114,7 +115,9 @@ def write_dream(home: Home, store, opts: DreamOptions, *, day: date, tz: tzinfo,
         if known and path.exists() and not force:
             return DreamOutcome(day, path, False, known["backend"], known["fallback_reason"],
                                 known["model"], known["tokens"])
-        if path.exists():
+        # Only a recorded dream is kept aside; a file without a record is what a crash
+        # between the write and the record leaves, and is simply written again.
+        if path.exists() and known:
             _keep_old(path)
         start, end = cycle_for(store, day, now)
         digest = build_digest(store, start, end, tz=tz, rules=opts.notable)
