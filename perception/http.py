@@ -354,7 +354,7 @@ def parse_json(resp: Response) -> Any:
         if text[:1] == b"<":
             raise _fail(f"expected JSON, got HTML or XML from {host}", resp.secrets) from None
         detail = getattr(e, "msg", "") or "parse error"
-        where = f" at line {e.lineno} column {e.colno}" if hasattr(e, "lineno") else ""
+        where = f" (line {e.lineno}, column {e.colno})" if hasattr(e, "lineno") else ""
         raise _fail(f"invalid JSON from {host}: {detail}{where}", resp.secrets) from None
 
 

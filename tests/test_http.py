@@ -198,7 +198,7 @@ def test_an_html_page_where_json_was_expected_says_so():
 
 
 def test_invalid_json_says_where():
-    with pytest.raises(SourceError, match=r"^invalid JSON from example\.test: Expecting .* at line 1"):
+    with pytest.raises(SourceError, match=r"^invalid JSON from example\.test: Expecting .* \(line 1, column"):
         http.parse_json(_resp(b'{"a": 1,,}', "application/json"))
 
 
