@@ -301,6 +301,10 @@ class SessionRunner:
         if not self.store.record_wake("started", reason, scheduled=scheduled, session_id=sid):
             return WakeResult("skipped", None, "this wake time was already handled",
                               recorded=False)
+        # The session is recorded before the agent starts: a crash in between leaves a
+        # session without a pid (ended as lost at the next start), never an agent that
+        # reverie does not know about.
+        self.store.start_session(sid, now, None, reason)
         try:
             if not cwd.is_dir():
                 raise _StartError(f"the session cwd {str(cwd)!r} is not a folder")
@@ -311,9 +315,10 @@ class SessionRunner:
         except (OSError, _StartError) as e:
             why = f"could not start the agent: {_start_error(e, argv)}"
             self.store.update_wake(sid, "failed", f"{why} ({reason})")
+            self.store.forget_session(sid)  # nothing ran; the wake records the failure
             log.error("wake.failed", reason=reason, error=why)
             return WakeResult("failed", None, why)
-        self.store.start_session(sid, now, proc.pid, reason)
+        self.store.set_session_pid(sid, proc.pid)
         copier = _LogCopier(proc.stdout, self.home.session_log(sid), self.opts.log_max_bytes)
         copier.start()
         self._running = _Running(sid, proc.pid, now, reason, proc, copier)

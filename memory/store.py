@@ -603,6 +603,10 @@ class Store:
                 " WHERE id = ? AND ended IS NULL",
                 (clock.to_ts(ended), end_reason, exit_code, session_id))
 
+    def forget_session(self, session_id: str) -> None:
+        """Remove a session whose agent never started (its wake records the failure)."""
+        self._x("DELETE FROM sessions WHERE id = ? AND consolidated = 0", (session_id,))
+
     def mark_consolidated(self, session_id: str) -> None:
         self._x("UPDATE sessions SET consolidated = 1 WHERE id = ?", (session_id,))
 

@@ -19,10 +19,28 @@ from datetime import datetime
 import time_machine
 
 
+def _wake_scheduler_often() -> None:
+    """APScheduler sleeps (in real seconds) until its next fire time: on a fast or
+    jumping clock it must look again often, as it would notice a real clock change."""
+    from apscheduler.schedulers.base import BaseScheduler
+
+    process = BaseScheduler._process_jobs
+
+    def capped(self):  # type: ignore[no-untyped-def]
+        wait = process(self)
+        return 0.02 if wait is None else min(wait, 0.02)
+
+    BaseScheduler._process_jobs = capped
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--at", required=True, help="ISO datetime with offset")
     ap.add_argument("--speed", type=float, default=1.0)
+    ap.add_argument("--jump-after", type=float, default=None, metavar="SECONDS",
+                    help="real seconds after start at which the clock jumps once")
+    ap.add_argument("--jump", type=float, default=0.0, metavar="HOURS",
+                    help="how far it jumps forward (a suspend and resume)")
     ap.add_argument("rest", nargs=argparse.REMAINDER)
     ns = ap.parse_args()
     argv = ns.rest[1:] if ns.rest[:1] == ["--"] else ns.rest
@@ -38,6 +56,14 @@ def main() -> int:
                 clock.shift(step * (ns.speed - 1.0))
 
         threading.Thread(target=accelerate, daemon=True).start()
+    if ns.speed != 1.0 or ns.jump_after is not None:
+        _wake_scheduler_often()
+    if ns.jump_after is not None:
+        def jump() -> None:
+            time.sleep(ns.jump_after)
+            clock.shift(ns.jump * 3600)
+
+        threading.Thread(target=jump, daemon=True).start()
     from daemon.cli import main as cli_main
 
     return cli_main(argv)
