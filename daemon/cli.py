@@ -279,6 +279,9 @@ def wake(ctx: click.Context, reason: str) -> None:
         raise KeyboardInterrupt  # run_foreground puts the agent to sleep and consolidates
 
     signal.signal(signal.SIGTERM, interrupt)
+    # A closed terminal (ssh drop) sends SIGHUP: dying of it would leave the agent,
+    # which runs in its own session, unwatched and past max_duration.
+    signal.signal(signal.SIGHUP, interrupt)
     try:
         store = _store(loaded)
         runner = _runner(loaded, store)
@@ -342,6 +345,32 @@ def status(ctx: click.Context) -> None:
 
     loaded = _loaded(ctx)
     click.echo(render_status(loaded))
+
+
+@cli.command()
+@click.option("--date", "day", metavar="YYYY-MM-DD", help="The diary's date (default: today).")
+@click.pass_context
+def distill(ctx: click.Context, day: str | None) -> None:
+    """Propose a summary of a day's diary into memory/ (memory.distill: openai)."""
+    from memory import clock
+    from perception.distill import DistillFailure, distill_day
+
+    loaded = _loaded(ctx)
+    if not loaded.config.memory.distill:
+        raise Usage(f"{loaded.path}: memory.distill: not enabled (set it to openai)")
+    try:
+        d = Date.fromisoformat(day) if day else clock.now().astimezone(loaded.tz).date()
+    except ValueError:
+        raise Usage(f"--date: invalid date {day!r} (use YYYY-MM-DD)") from None
+    store = _store(loaded)
+    try:
+        out = distill_day(loaded.home, store, loaded.config.dream, day=d, secrets=loaded.secrets)
+    except DistillFailure as e:
+        raise Failure(f"no summary for {d}: {e}") from None
+    if out is None:
+        click.echo(f"nothing to distill for {d} (no diary, or unchanged since the last summary)")
+    else:
+        click.echo(f"proposed: {out.path} ({out.tokens} tokens)")
 
 
 @cli.command()

@@ -49,6 +49,9 @@ class MemoryOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     git: bool = False
+    # openai: after consolidation, propose a summary of the day's diary into memory/
+    # (uses the `dream:` model settings; see perception/distill.py)
+    distill: Literal["openai"] | None = None
 
 
 class Config(BaseModel):

@@ -159,6 +159,28 @@ class Daemon:
 
         render_page(self.home, self.store, self.loaded.config.sources, tz=self.loaded.tz)
 
+    def distill_pending(self) -> None:
+        """Propose a summary of each day whose diary gained consolidated sessions."""
+        from perception.distill import DistillFailure, distill_day
+
+        done = self.store.get_meta("distill.done") or ""
+        rows = [r for r in self.store.sessions(since=clock.now() - timedelta(days=2))
+                if r["consolidated"] and r["id"] > done]
+        if not rows:
+            return
+        days = sorted({clock.from_ts(r["started"]).astimezone(self.loaded.tz).date() for r in rows})
+        for day in days:
+            try:
+                out = distill_day(self.home, self.store, self.loaded.config.dream, day=day,
+                                  secrets=self.loaded.secrets)
+            except DistillFailure as e:
+                log.warning("distill.failed", date=day.isoformat(), error=str(e))
+                return  # tried again at the next run
+            if out is not None:
+                log.info("distill.written", date=day.isoformat(), path=str(out.path),
+                         tokens=out.tokens)
+        self.store.set_meta("distill.done", max(r["id"] for r in rows))
+
     def retention(self) -> None:
         keep = self.loaded.config.perception.retention
         n = self.store.apply_retention(clock.now() - keep)
@@ -254,6 +276,9 @@ class Daemon:
                                         notable_since=self._notable)
         else:
             self.runner.opts, self.runner.tz, self.runner.git = cfg.sessions, self.loaded.tz, cfg.memory.git
+            # parsed once in the runner's constructor: without this a reload that adds,
+            # changes or removes a wake_on condition would keep checking the old ones
+            self.runner.conditions = cfg.sessions.conditions()
 
     def _status_line(self) -> str:
         states = self.store.all_source_states()
@@ -388,4 +413,4 @@ class Daemon:
         return 0
 
 
-__all__ = ["Daemon", "HomeLock", "LockHeld", "timedelta"]
+__all__ = ["Daemon", "HomeLock", "LockHeld", "limit_malloc_arenas"]

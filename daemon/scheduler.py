@@ -55,11 +55,29 @@ def first_occurrence(t: datetime, tz: Any) -> datetime:
     return t.astimezone(tz).replace(fold=0).astimezone(clock.UTC)
 
 
+# The work thread of each job by name, across reloads (which recreate the wrappers):
+# an abandoned run that still hangs must not be joined by a second copy of itself.
+_live: dict[str, threading.Thread] = {}
+_live_lock = threading.Lock()
+_noted_stuck: set[int] = set()
+
+
 def bounded(name: str, timeout: float, fn: Callable[[], Any]) -> Callable[[], None]:
-    """Wrap a job so it returns within ``timeout`` even when its work hangs."""
+    """Wrap a job so it returns within ``timeout`` even when its work hangs; while an
+    abandoned run still hangs, later runs of the same job are skipped, never doubled."""
 
     def run() -> None:
         logs.new_job_context(job=name)
+        with _live_lock:
+            prev = _live.get(name)
+            if prev is not None and prev.is_alive():
+                if prev.ident not in _noted_stuck:  # once per stuck run, not every tick
+                    _noted_stuck.add(prev.ident or 0)
+                    log.warning("job.skipped", job=name,
+                                reason="its previous run still hangs (abandoned after its "
+                                "timeout); this job waits until it ends")
+                return
+            _noted_stuck.discard(prev.ident if prev is not None else None)
         done = threading.Event()
         error: list[BaseException] = []
 
@@ -73,6 +91,8 @@ def bounded(name: str, timeout: float, fn: Callable[[], Any]) -> Callable[[], No
                 done.set()
 
         t = threading.Thread(target=work, name=f"job:{name}", daemon=True)
+        with _live_lock:
+            _live[name] = t
         t.start()
         if not done.wait(timeout):
             log.error("job.timeout", job=name, timeout_s=timeout,
@@ -179,6 +199,11 @@ def install_jobs(d: "Daemon") -> None:
         sched.add_job(bounded("sessions", s.stop_timeout.total_seconds() + 300, d.check_sessions),
                       IntervalTrigger(seconds=SESSION_CHECK_EVERY), id="sessions", coalesce=True,
                       max_instances=1, misfire_grace_time=int(SESSION_CHECK_EVERY))
+        if cfg.memory.distill:
+            sched.add_job(bounded("distill", cfg.dream.timeout.total_seconds() + 60,
+                                  d.distill_pending),
+                          IntervalTrigger(seconds=60), id="distill", coalesce=True,
+                          max_instances=1, misfire_grace_time=60)
         if s.wake_on:
             sched.add_job(bounded("wake_on", 120, d.check_wake_on),
                           IntervalTrigger(seconds=WAKE_ON_EVERY), id="wake_on", coalesce=True,
