@@ -295,7 +295,10 @@ def build_digest(store, start: datetime, end: datetime, *, tz: tzinfo | None = N
 
 
 def _signal_notables(dg: Digest, sd: SignalDigest, rules: NotableRules) -> None:
-    if sd.numeric:
+    # A feed's new_items is a per-poll count: its drop back to 0 after a poll with news is
+    # not an event (the items notable already reports arrivals), and would defeat
+    # skip_if_quiet after any poll that brought an item.
+    if sd.numeric and sd.kind != "letters":
         if sd.change:
             thr = rules.threshold(sd.signal)
             pct = sd.change_pct

@@ -81,7 +81,8 @@ def _span_text(lo: float, hi: float) -> tuple[str, str]:
     if lo == hi:
         return format_number(lo), format_number(hi)
     for d in range(7):
-        a, b = f"{lo:.{d}f}", f"{hi:.{d}f}"
+        # -0.3 rounds to "-0": a chart's axis should say 0
+        a, b = (t.lstrip("-") if float(t) == 0 else t for t in (f"{lo:.{d}f}", f"{hi:.{d}f}"))
         if a != b:
             return a, b
     return format_number(lo), format_number(hi)

@@ -3,7 +3,9 @@
 Tokens: ``{pool}`` expands a pool; ``{a:pool}`` the same with "a"/"an" before it;
 ``{=x}`` a figure or text of the scene, inserted literally; ``{v:verb}`` the
 narrator's verb (I/you, present or past), ``{t:verb}`` a third-person-singular verb,
-``{tp:verb}`` a plural one; ``{I} {me} {my} {am} {is} {are}`` follow person and tense.
+``{tp:verb}`` a plural one, ``{n:verb}`` one that agrees with the scene's ``{=name}``
+("the total items rise"); ``{I} {me} {my} {am} {is} {are} {can} {cannot}`` follow person
+and tense.
 
 Phrase text never holds a digit nor a number word: every figure in a dream comes from
 the digest through ``{=...}``, so every number a dream shows is backed by its record.
@@ -87,9 +89,9 @@ LEXICON: dict[str, list[str]] = {
                "badger", "stag", "jellyfish", "lizard", "pigeon", "bat", "otter"],
     "color": ["ochre", "violet", "grey", "white", "green", "rust-red", "blue", "amber", "black",
               "rose", "lemon", "slate", "copper", "milk-white", "teal", "plum", "sand", "ink-blue"],
-    "sound": ["a kettle", "a radio between stations", "a bell", "footsteps overhead",
+    "sound": ["a kettle", "a radio between stations", "a bell", "a footstep overhead",
               "a distant train", "rain on tin", "a dog barking", "a piano being tuned",
-              "a ceiling fan", "someone whistling", "a typewriter", "gulls", "a lift cable",
+              "a ceiling fan", "someone whistling", "a typewriter", "a gull", "a lift cable",
               "a tap dripping", "a crowd far off", "a clock with no hands", "a brass band"],
     "stuff": ["chalk", "ink", "salt", "frost", "wax", "soot", "honey", "sand", "dust", "flour",
               "moss", "lipstick", "rust", "pollen", "ash", "milk", "pencil", "glitter", "clay"],
@@ -107,9 +109,9 @@ LEXICON: dict[str, list[str]] = {
                "monsoon", "long weekend", "fair week", "thaw"],
     "vehicle": ["tram", "night bus", "rowing boat", "cable car", "bicycle", "goods train",
                 "hot-air balloon", "elevator", "ferry", "sledge", "taxi", "funicular"],
-    "hour": ["the hour before the bakeries open", "the blue hour", "late afternoon",
-             "a Sunday evening", "the middle of a long night", "the end of a party",
-             "the first hour after rain", "noon with no shadows", "a holiday morning",
+    "hour": ["the hour before the bakeries open", "the blue hour", "the end of the afternoon",
+             "the end of a Sunday", "the darkest hour of a long night", "the end of a party",
+             "the first hour after rain", "noon with no shadows", "dawn on a holiday",
              "the hour when trains stop"],
     "feeling": ["calm", "homesick", "late", "lucky", "watched", "light", "unfinished",
                 "forgiven", "curious", "small", "patient", "almost happy", "expected"],
@@ -138,7 +140,7 @@ T: dict[str, list[str]] = {
     ],
     "open.weather": [
         "Over {a:adj} {place} the weather {is} {=cond}, the kind {I} {v:remember} from {a:season}.",
-        "In the dream the sky {is} {=cond}, even indoors, even over the {thing} on {my} lap.",
+        "In the dream the weather {is} {=cond}, even indoors, even over the {thing} on {my} lap.",
         "{=cond}, and {a:adj} {place} under it; {I} {v:stand} in the doorway holding {a:thing}.",
         "Someone had brought the weather inside: {=cond} over the {things}, and {I} {v:walk} through it {adv}.",
         "The {landscape} {is} {=cond} all the way to the horizon, and {I} {v:cross} it by {vehicle}.",
@@ -146,7 +148,7 @@ T: dict[str, list[str]] = {
     "open.arc": [
         "{=cond_first} at first, {=cond_last} by the end, over {a:adj} {place} {pp}.",
         "First {=cond_first}, then {=cond_last}; {I} {nvp} {pp}.",
-        "{I} {v:watch} {=cond_first} turn into {=cond_last} over {a:adj} {place}.",
+        "{I} {v:watch} the sky go from {=cond_first} to {=cond_last} over {a:adj} {place}.",
     ],
     "turn": [
         "Then", "Later", "After that", "Somewhere behind {me},", "Without warning,", "Further on,",
@@ -165,7 +167,7 @@ T: dict[str, list[str]] = {
         "{np} {vp} {pp}, {adv}.",
     ],
     "np": ["{a:animal}", "{person}", "the {thing}", "{a:adj} {thing}", "the {adj} {animal}",
-           "the {place}", "{a:color} {thing}", "a {thing} of {stuff}", "{sound}",
+           "the {place}", "{a:color} {thing}", "{a:thing} of {stuff}", "{sound}",
            "the {animal} from {a:place}", "{my} {thing}"],
     "vp": ["{t:drift}", "{t:wait} {adv}", "{t:hum}", "{t:lean} toward {a:thing}", "{t:turn} {color}",
            "{t:sleep}", "{t:whisper} about {smell}", "{t:hold} {a:adj} {thing}", "{t:count} {things}",
@@ -191,27 +193,43 @@ T: dict[str, list[str]] = {
         "The last thing {I} {v:see} {is} {a:animal} on {surface}, and then morning.",
         "{I} {v:wake} {feeling}, {sound} still going somewhere.",
         "It {t:end} the way such dreams do: {a:adj} {thing}, {a:adj} {passage}, light.",
-        "Before {I} can answer, the {landscape} {t:go} {color} and thin, and {I} {v:wake}.",
-        "{person} {t:say} something {I} cannot keep, and the {place} {t:let} {me} go.",
+        "Before {I} {can} answer, the {landscape} {t:go} {color} and thin, and {I} {v:wake}.",
+        "{person} {t:say} something {I} {cannot} keep, and the {place} {t:let} {me} go.",
         "In the end {I} {v:sit} down on {a:adj} {thing} and {v:wait} for the morning to find {me}.",
     ],
 
     # weather: the dream's weather
-    "weather.up": [
+    # temperature: warmth and cold (only a temperature can be "warmer")
+    "temp.up": [
         "The warmth {t:climb} until {a:adj} {thing} on {surface} {t:read} {=last}{=u}.",
         "It {is} warmer than it should be, {=last}{=u}, and the {animal} {t:pant} in the shade of {a:thing}.",
-        "Heat {t:gather} in the {place}: up {=delta}{=u} since evening, {=last}{=u} now, honey-slow.",
-        "The {=name} {t:rise} by {=delta}{=u}; {I} {v:open} every window of the {place} {adv}.",
+        "Heat {t:gather} in the {place}: up {=delta}{=u} since yesterday, {=last}{=u} now, honey-slow.",
+        "The {=name} {n:rise} by {=delta}{=u}; {I} {v:open} every window of the {place} {adv}.",
     ],
-    "weather.down": [
+    "temp.down": [
         "The cold {t:arrive} early: {=last}{=u}, written in {stuff} on {surface}.",
         "{I} {v:see} {my} breath; {person} {t:say} it {is} {=last}{=u} and still falling.",
         "The {place} {t:lose} {=delta}{=u} while {I} {v:look} away, and frost {t:find} the {things}.",
-        "Down to {=last}{=u}, the {=name} {t:drop} like {a:thing} into a well.",
+        "Down to {=last}{=u}, the {=name} {n:drop} like {a:thing} into a well.",
+    ],
+    "temp.flat": [
+        "The {=name} {n:hold} at {=last}{=u} as if someone had pinned it to {surface}.",
+        "All night the {=name} {n:stay} near {=last}{=u}, steady as {a:adj} {animal}.",
+    ],
+    # wind, humidity, rain, cloud: the weather's other dials, with no warmth in them
+    "weather.up": [
+        "The {=name} {n:rise} by {=delta}{=u}; {I} {v:open} every window of the {place} {adv}.",
+        "Outside, the {=name} {n:climb} to {=last}{=u}, and the {things} on the sill {tp:rattle}.",
+        "A weathervane {pp} {t:read} {=name}: {=last}{=u}, up from {=before}{=u}.",
+    ],
+    "weather.down": [
+        "Down to {=last}{=u}, the {=name} {n:drop} like {a:thing} into a well.",
+        "The {=name} {n:fall} away to {=last}{=u}, and the {place} {t:go} quiet.",
+        "A weathervane {pp} {t:read} {=name}: {=last}{=u}, down from {=before}{=u}.",
     ],
     "weather.flat": [
-        "The {=name} {t:hold} at {=last}{=u} as if someone had pinned it to {surface}.",
-        "All night the {=name} {t:stay} near {=last}{=u}, steady as {a:adj} {animal}.",
+        "The {=name} {n:hold} at {=last}{=u} as if someone had pinned it to {surface}.",
+        "All night the {=name} {n:stay} near {=last}{=u}, steady as {a:adj} {animal}.",
     ],
     "weather.img": [
         "Rain {t:fall} {pp}, and {np} {vp}.",
@@ -268,13 +286,13 @@ T: dict[str, list[str]] = {
     # new feed items: letters
     "letters.any": [
         "{=items} letters {are} waiting {pp}.",
-        "{a:animal} in a {adj} cap {t:bring} {=items} envelopes {pp}.",
-        "{=items} letters {t:fall} out of {a:adj} {thing} like {things}.",
-        "On {surface}, {=items} letters tied with {a:color} {thing}.",
+        "{a:animal} in {a:adj} cap {t:bring} {=items} envelopes {pp}.",
+        "{=items} letters {tp:fall} out of {a:adj} {thing} like {things}.",
+        "On {surface} {=items} letters {tp:lie}, tied with {a:color} {thing}.",
     ],
     "letters.one": [
         "A letter {t:wait} under the door of the {place}, addressed in {stuff}.",
-        "{a:animal} in a {adj} cap {t:bring} a letter {pp}.",
+        "{a:animal} in {a:adj} cap {t:bring} a letter {pp}.",
         "A letter {t:fall} out of {a:adj} {thing} and {t:land} by {my} {foot}.",
     ],
     "letters.title": [
@@ -328,17 +346,17 @@ T: dict[str, list[str]] = {
 
     # anything else: dials and tides
     "other.up": [
-        "A dial marked {=name} {t:climb} to {=last}{=u}, {=delta} higher than it {is} at dusk.",
-        "The {=name} {t:swell} by {=pct}% and {t:press} against the walls of the {place}.",
+        "A dial marked {=name} {t:climb} to {=last}{=u}, {=delta} higher than the day before.",
+        "The {=name} {n:swell} by {=pct}% and {n:press} against the walls of the {place}.",
         "{I} {v:watch} the {=name} rise from {=before} to {=last}{=u}, {adv}.",
     ],
     "other.down": [
-        "The needle of the {=name} {t:sink} to {=last}{=u}, down {=delta}.",
-        "The {=name} {t:fall} away by {=pct}%, like {stuff} poured from {a:thing}.",
+        "The needle of the {=name} gauge {t:sink} to {=last}{=u}, down {=delta}.",
+        "The {=name} {n:fall} away by {=pct}%, like {stuff} poured from {a:thing}.",
         "{I} {v:watch} the {=name} slip from {=before} to {=last}{=u}.",
     ],
     "other.flat": [
-        "The {=name} {t:stay} at {=last}{=u}, patient as {a:animal}.",
+        "The {=name} {n:stay} at {=last}{=u}, patient as {a:animal}.",
         "Somewhere a gauge {t:read} {=name}: {=last}{=u}, and {t:mean} it.",
     ],
     "other.img": [
@@ -349,16 +367,16 @@ T: dict[str, list[str]] = {
     # a new high or low, after any scene
     "high": [
         "{person} {t:point} at the {=name}: {=max}{=u}, {adj} and new.",
-        "A {color} mark {pp}: {=max}{=u}, {adj} and new.",
+        "{a:color} mark {pp}: {=max}{=u}, {adj} and new.",
         "{person} {t:climb} {a:thing} to mark {=max}{=u} for the {=name}.",
-        "The {=name} {t:touch} {=max}{=u}, and the {animal} {t:look} up {adv}.",
+        "The {=name} {n:touch} {=max}{=u}, and the {animal} {t:look} up {adv}.",
         "{=max}{=u}, {t:whisper} the {adj} {thing}: a month's {adj} record.",
     ],
     "low": [
         "{a:animal} {t:find} the {=name} at {=min}{=u} {pp}.",
         "{person} {t:chalk} {=min}{=u} on {surface} {adv}.",
-        "The {=name} {t:sink} to {=min}{=u} {pp}.",
-        "At {=min}{=u} the {=name} {t:lie} at the bottom of the {place}, {adv}.",
+        "The {=name} {n:sink} to {=min}{=u} {pp}.",
+        "At {=min}{=u} the {=name} {n:lie} at the bottom of the {place}, {adv}.",
     ],
 }
 

@@ -69,15 +69,20 @@ class _Gen:
             tok = m.group(1)
             if tok.startswith("="):
                 return ctx[tok[1:]]
-            if tok.startswith(("v:", "t:", "tp:")):
+            if tok.startswith(("v:", "t:", "tp:", "n:")):
                 kind, verb = tok.split(":", 1)
                 third, past = VERBS[verb]
                 if self.past:
                     return past
-                return third if kind == "t" else verb
+                singular = kind == "t" or (kind == "n" and not ctx.get("plural"))
+                return third if singular else verb
             if tok.startswith("a:"):
                 word = self.expand(self.pick(tok[2:]), ctx)
-                return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+                return _article(word) + " " + word
+            if tok == "can":
+                return "could" if self.past else "can"
+            if tok == "cannot":
+                return "could not" if self.past else "cannot"
             if tok == "I":
                 return "you" if self.second else "I"
             if tok == "me":
@@ -105,6 +110,27 @@ class _Gen:
                 s = s[:1].lower() + s[1:]
             s = f"{lead} {s}"
         return _cap(s)
+
+
+def _article(word: str) -> str:
+    w = word.lower()
+    if w.startswith(("hour", "honest", "honour", "heir")):
+        return "an"
+    if w.startswith(("uni", "use", "one", "eu")):
+        return "a"
+    return "an" if w[:1] in "aeiou" else "a"
+
+
+def _plural(name: str) -> bool:
+    # "total items", "followers", "pages": the verb after them is plural
+    last = name.split()[-1].lower() if name.split() else ""
+    return last.endswith("s") and not last.endswith(("ss", "us", "is"))
+
+
+def _is_temperature(sd: SignalDigest) -> bool:
+    unit = (sd.unit or "").strip()
+    return unit in ("°C", "°F", "K", "C", "F") or "temp" in sd.field.lower() \
+        or "feels_like" in sd.field.lower()
 
 
 def _cap(s: str) -> str:
@@ -138,6 +164,8 @@ def _signal_ctx(sd: SignalDigest) -> dict:
         ctx["pct"] = fmt_num(abs(sd.change_pct))
     if sd.kind == "files":
         ctx["name"] = "words" if "word" in sd.field else "pages"
+    if _plural(ctx["name"]):
+        ctx["plural"] = "1"
     return ctx
 
 
@@ -145,11 +173,12 @@ def _scenes(dg: Digest, rng: random.Random) -> list[_Scene]:
     notable = {n.signal for n in dg.notable}
     out: list[_Scene] = []
     for sd in dg.signals:
-        if not sd.numeric:
+        # a feed's per-poll new_items count is the letters scene's business (items_total)
+        if not sd.numeric or sd.kind == "letters":
             continue
         kind = sd.kind if sd.kind in ("weather", "balance", "voices", "files") else "other"
         ctx = _signal_ctx(sd)
-        pool = f"{kind}.{sd.direction}"
+        pool = f"{'temp' if kind == 'weather' and _is_temperature(sd) else kind}.{sd.direction}"
         sal = 0.2 + (3.0 if sd.signal in notable else 0.0)
         if sd.change_pct:
             sal += min(2.0, abs(sd.change_pct) / 20)

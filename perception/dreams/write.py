@@ -13,7 +13,7 @@ import os
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Iterator
 
@@ -45,13 +45,36 @@ def dream_day(now: datetime, tz: tzinfo) -> date:
     return now.astimezone(tz).date()
 
 
-def cycle_for(store, day: date, now: datetime) -> tuple[datetime, datetime]:
-    """From the previous dream's cycle end (24 h back when there is none) to ``now``."""
+def cycle_for(store, day: date, now: datetime, *, at: str | None = None,
+              tz: tzinfo | None = None) -> tuple[datetime, datetime]:
+    """From the previous dream's cycle end (24 h back when there is none) to ``now``, or,
+    for a date already past (``dream --date`` for an earlier morning), to that date's
+    dream time: a past morning's dream is about that night, not about the last 24 hours."""
+    end = now
+    if tz is not None and day < now.astimezone(tz).date():
+        end = min(now, _morning_of(day, tz, at))
     prev = store.dreams_before(day.isoformat(), 1)
-    start = clock.from_ts(prev[0]["cycle_end"]) if prev else now - timedelta(hours=24)
-    if start >= now:
-        start = now - timedelta(hours=24)
-    return start, now
+    start = clock.from_ts(prev[0]["cycle_end"]) if prev else end - timedelta(hours=24)
+    if start >= end:
+        start = end - timedelta(hours=24)
+    return start, end
+
+
+def _morning_of(day: date, tz: tzinfo, at: str | None) -> datetime:
+    """The last fire time of ``at`` on the local date ``day`` (its end when none)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    day_start = datetime.combine(day, time(0), tzinfo=tz)
+    day_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    last = None
+    if at:
+        trig = CronTrigger.from_crontab(at, timezone=tz)
+        t = trig.get_next_fire_time(None, day_start)
+        while t is not None and t < day_end:
+            last = t
+            # +1 s in UTC: local arithmetic drops `fold` and loops on a fall-back day
+            t = trig.get_next_fire_time(t, t.astimezone(clock.UTC) + timedelta(seconds=1))
+    return (last or day_end).astimezone(clock.UTC)
 
 
 def due_dream_day(store, opts: DreamOptions, *, tz: tzinfo, now: datetime | None = None
@@ -119,7 +142,7 @@ def write_dream(home: Home, store, opts: DreamOptions, *, day: date, tz: tzinfo,
         # between the write and the record leaves, and is simply written again.
         if path.exists() and known:
             _keep_old(path)
-        start, end = cycle_for(store, day, now)
+        start, end = cycle_for(store, day, now, at=opts.at, tz=tz)
         digest = build_digest(store, start, end, tz=tz, rules=opts.notable)
         outcome = DreamOutcome(day, path, True, "offline")
         prose, used_signals, phrase_keys = None, None, None
@@ -144,7 +167,10 @@ def write_dream(home: Home, store, opts: DreamOptions, *, day: date, tz: tzinfo,
             if s and len(s) >= 4:
                 text = text.replace(s, "[redacted]")
         atomic.write_text(path, text)
-        _point_latest(home, path, text)
+        newest = store.last_dream()
+        # `dream --date` for an earlier morning must not turn latest.md back in time
+        if newest is None or newest["date"] <= day.isoformat():
+            _point_latest(home, path, text)
         store.record_dream(date=day.isoformat(), path=str(path.relative_to(home.root)),
                            backend=outcome.backend, model=outcome.model,
                            fallback_reason=outcome.fallback_reason,
