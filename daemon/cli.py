@@ -124,8 +124,17 @@ def run(ctx: click.Context, run_for: float | None) -> None:
     from daemon.lifecycle import Daemon
 
     loaded = _loaded(ctx)
-    code = Daemon(loaded, log_level=ctx.obj["log_level"], log_format=ctx.obj["log_format"],
-                  run_for=run_for).run()
+    d = Daemon(loaded, log_level=ctx.obj["log_level"], log_format=ctx.obj["log_format"],
+               run_for=run_for)
+    code = d.run()
+    if d.abandoned_jobs:
+        # Python's exit joins the thread pool's workers, which wait out a hung job's
+        # own timeout (minutes): the session is consolidated and the store closed, so leave now.
+        import os
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     ctx.exit(code)
 
 
@@ -248,6 +257,8 @@ def _ask_daemon(loaded: Any, payload: dict, timeout: float) -> dict | None:
         return control.request(loaded.home.socket, payload, timeout=timeout)
     except control.DaemonNotRunning:
         return None
+    except control.ControlError as e:  # one line, not "error: ControlError: ..."
+        raise Failure(str(e)) from None
 
 
 @cli.command()

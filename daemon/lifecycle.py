@@ -10,6 +10,7 @@ import errno
 import fcntl
 import os
 import signal
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -123,6 +124,9 @@ class Daemon:
         self.renderer: Any = None
         self.runner: Any = None
         self.control: Any = None
+        # Set when shutdown gave up on running jobs: the pool's worker threads are not
+        # daemon threads, so the interpreter would wait for them at exit (see cli.run).
+        self.abandoned_jobs = False
 
     # -- jobs (called on the scheduler's pool) ----------------------------------------
 
@@ -349,7 +353,8 @@ class Daemon:
         try:
             lock.acquire()
         except LockHeld as e:
-            print(f"reverie: another reverie (pid {e.pid}) is running on {self.home.root}")
+            print(f"reverie: another reverie (pid {e.pid}) is running on {self.home.root}",
+                  file=sys.stderr)
             return 1
         self._install_signals()
         self.store = Store.open(self.home.db)
@@ -386,6 +391,15 @@ class Daemon:
         finally:
             lock.release()
 
+    def _end_session(self) -> None:
+        # systemd stops the whole cgroup anyway: end the session ourselves, gracefully,
+        # and consolidate, so what the agent wrote is archived before we exit.
+        if self.runner is not None and self.runner.current():
+            try:
+                self.runner.sleep("daemon stopped")
+            except Exception as e:
+                log.error("session.stop_failed", error=f"{e.__class__.__name__}: {e}")
+
     def _shutdown(self) -> int:
         self.notifier.stopping()
         log.info("daemon.stopping")
@@ -399,15 +413,14 @@ class Daemon:
             done.set()
 
         threading.Thread(target=stop_scheduler, daemon=True).start()
+        # The session is ended at once, not after the jobs' grace: TimeoutStopSec= is
+        # stop_timeout + 30 s, and a slow poll must not eat the agent's grace and the
+        # consolidation's time before systemd's SIGKILL.
+        self._end_session()
         if not done.wait(SHUTDOWN_GRACE):
             log.warning("daemon.shutdown_timeout", note="jobs still running were abandoned")
-        # systemd stops the whole cgroup anyway: end the session ourselves, gracefully,
-        # and consolidate, so what the agent wrote is archived before we exit.
-        if self.runner is not None and self.runner.current():
-            try:
-                self.runner.sleep("daemon stopped")
-            except Exception as e:
-                log.error("session.stop_failed", error=f"{e.__class__.__name__}: {e}")
+            self.abandoned_jobs = True
+        self._end_session()  # a wake job that was already under way started one
         self.store.close()
         log.info("daemon.stopped")
         return 0
