@@ -159,10 +159,13 @@ def test_carry_section_is_carried_verbatim_into_the_fresh_working_md(home, store
     led = run(home, store, SAMPLE)
     carry = SAMPLE[SAMPLE.index("## Carry"):]
     fresh = home.working.read_text(encoding="utf-8")
-    assert fresh.endswith(carry)
+    assert carry in fresh
     assert fresh.splitlines().count("## Carry") == 1
+    # the rest of the fresh page is the template around its (replaced) Carry section
     tpl = working_template()
-    assert fresh.replace(carry, "") == tpl[:tpl.index("\n## Carry\n") + 1]
+    start = tpl.index("## Carry\n")
+    end = tpl.index("\n## ", start) + 1
+    assert fresh.replace(carry, "") == tpl[:start] + tpl[end:]
     assert led.carried == len(c.split_lines(carry))
 
 
@@ -209,7 +212,7 @@ def test_crlf_line_endings_are_read_as_lines(home, store):
     assert led.lines_in == len(SAMPLE.splitlines())
     assert SAMPLE[SAMPLE.index("- met"):SAMPLE.index("## Carry")] in diary(home)
     assert "\r" not in diary(home)
-    assert home.working.read_text(encoding="utf-8").endswith(SAMPLE[SAMPLE.index("## Carry"):])
+    assert SAMPLE[SAMPLE.index("## Carry"):] in home.working.read_text(encoding="utf-8")
     assert led.sha256["input"] == hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -395,7 +398,7 @@ def test_text_written_after_the_snapshot_is_archived_not_lost(home, store):
     assert body.count("- met Ada at the market #remember") == 2  # the snapshot and the late copy
     assert led.late == len(c.split_lines(SAMPLE)) + 1
     assert led.lines_in == len(c.split_lines(SAMPLE))
-    assert home.working.read_text(encoding="utf-8").endswith(SAMPLE[SAMPLE.index("## Carry"):])
+    assert SAMPLE[SAMPLE.index("## Carry"):] in home.working.read_text(encoding="utf-8")
 
 
 # -- any text -------------------------------------------------------------------------------------------
@@ -424,3 +427,11 @@ def test_the_untouched_template_promotes_nothing(home, store):
     led = run(home, store, working_template())
     assert led.promoted == 0 and not (home.memory_dir / "notes.md").exists()
     assert home.working.read_text(encoding="utf-8") == working_template()
+
+
+def test_a_line_appended_to_the_starter_page_is_a_note_and_its_tag_is_promoted(home, store):
+    """Agents often just append: the starter page must end in Notes, not in Carry."""
+    led = run(home, store, working_template() + "did stuff #remember\n")
+    assert led.promoted == 1
+    assert "did stuff" not in home.working.read_text(encoding="utf-8")
+    assert "did stuff #remember" in (home.memory_dir / "notes.md").read_text()
