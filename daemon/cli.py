@@ -279,7 +279,7 @@ def wake(ctx: click.Context, reason: str) -> None:
 
     # No daemon answers: run the session here, holding the home's lock so that a daemon
     # started meanwhile cannot start a second session.
-    lock = HomeLock(loaded.home.lock)
+    lock = HomeLock(loaded.home.lock, role="wake")
     try:
         lock.acquire()
     except LockHeld as e:
@@ -321,7 +321,11 @@ def sleep(ctx: click.Context) -> None:
 
     from daemon.lifecycle import HomeLock, LockHeld
 
-    holder = HomeLock.holder(loaded.home.lock)
+    info = HomeLock.holder_info(loaded.home.lock)
+    if info and info[1] != "wake":
+        raise Failure(f"the reverie daemon (pid {info[0]}) on {loaded.home.root} does not "
+                      "answer on its control socket; see its log, or restart it")
+    holder = info[0] if info else None
     if holder and holder > 0:
         # A foreground `reverie wake` runs the session: ask it to end it (it consolidates).
         os.kill(holder, signal.SIGTERM)

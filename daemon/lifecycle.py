@@ -54,10 +54,12 @@ class LockHeld(Exception):
 
 
 class HomeLock:
-    """One daemon per home: an flock on .reverie/reverie.lock holding our pid."""
+    """One reverie process acting on a home at a time: an flock on .reverie/reverie.lock
+    holding "<pid> <role>" (role: daemon, or wake for a foreground `reverie wake`)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, role: str = "daemon"):
         self.path = path
+        self.role = role
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -67,13 +69,13 @@ class HomeLock:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as e:
             if e.errno in (errno.EAGAIN, errno.EACCES):
-                pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+                text = os.pread(fd, 64, 0).decode(errors="replace").split()
                 os.close(fd)
-                raise LockHeld(pid) from None
+                raise LockHeld(text[0] if text else "unknown") from None
             os.close(fd)
             raise
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        os.pwrite(fd, f"{os.getpid()} {self.role}\n".encode(), 0)
         self._fd = fd
 
     def release(self) -> None:
@@ -86,7 +88,13 @@ class HomeLock:
 
     @staticmethod
     def holder(path: Path) -> int | None:
-        """The pid of the running daemon for this lock file, or None."""
+        """The pid of the process holding this lock, or None."""
+        info = HomeLock.holder_info(path)
+        return info[0] if info else None
+
+    @staticmethod
+    def holder_info(path: Path) -> tuple[int, str] | None:
+        """(pid, role) of the process holding this lock (pid -1 if unreadable), or None."""
         try:
             fd = os.open(path, os.O_RDWR)
         except FileNotFoundError:
@@ -94,8 +102,9 @@ class HomeLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            text = os.pread(fd, 32, 0).decode(errors="replace").strip()
-            return int(text) if text.isdigit() else -1
+            text = os.pread(fd, 64, 0).decode(errors="replace").split()
+            pid = int(text[0]) if text and text[0].isdigit() else -1
+            return pid, (text[1] if len(text) > 1 else "daemon")
         else:
             fcntl.flock(fd, fcntl.LOCK_UN)
             return None

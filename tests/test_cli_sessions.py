@@ -100,3 +100,23 @@ def test_wake_and_sleep_go_through_a_running_daemon(setup):
         assert daemon.wait(timeout=15) == 0
     rows = sessions(home)
     assert len(rows) == 1 and rows[0][1] == "slept" and rows[0][2] == 1
+
+
+def test_sleep_never_signals_a_daemon_whose_socket_is_gone(setup):
+    cfg, home = setup(60)
+    daemon = start_cli("--config", str(cfg), "--log-format", "json", "run")
+    try:
+        sock = home / ".reverie" / "control.sock"
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not sock.exists():
+            time.sleep(0.1)
+        sock.unlink()
+        r = run_cli("--config", str(cfg), "sleep", timeout=30)
+        assert r.returncode == 1
+        assert f"the reverie daemon (pid {daemon.pid})" in r.stderr
+        assert "does not answer on its control socket" in r.stderr
+        time.sleep(0.5)
+        assert daemon.poll() is None
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=15)
