@@ -144,7 +144,8 @@ def _state_rows(state_md: str) -> dict[str, str]:
 
 
 def _run_daemon_against_bad_sources(bad: BadServer, tmp_path: Path, *, n_healthy: int,
-                                    n_bad: int, seconds: float, every: int = 2) -> None:
+                                    n_bad: int, seconds: float, every: int = 2,
+                                    min_ratio: float = 0.75, check_growth: bool = True) -> None:
     home = tmp_path / "home"
     cfg = tmp_path / "reverie.yaml"
     cfg.write_text(_daemon_config(bad, home, n_healthy, n_bad, every))
@@ -197,17 +198,19 @@ def _run_daemon_against_bad_sources(bad: BadServer, tmp_path: Path, *, n_healthy
     print(f"daemon RSS: mid {mid / 1024:.1f} MiB, end {end / 1024:.1f} MiB, "
           f"peak {peak / 1024:.1f} MiB, growth mid->end {growth * 100:+.1f}%")
 
-    assert worst >= 0.75, counts
+    assert worst >= min_ratio, counts
     assert max(counts.values()) <= seconds / every + 2, counts  # not more often either
     assert failing == bad_names, {n: statuses.get(n) for n in bad_names if n not in failing}
     assert not [s for s in healthy if s in statuses]
     assert peak < 200 * 1024
-    assert growth <= 0.10
+    if check_growth:  # a few seconds in, memory is still warming up: only the long run can tell
+        assert growth <= 0.10
 
 
 def test_daemon_with_a_few_bad_sources_stays_up_and_keeps_the_healthy_schedule(bad, tmp_path):
+    # short, so a loaded CI machine gets some slack: 2 of ~3 expected polls, no growth check
     _run_daemon_against_bad_sources(bad, tmp_path, n_healthy=4, n_bad=len(BAD_PATHS),
-                                    seconds=7, every=2)
+                                    seconds=7, every=2, min_ratio=0.6, check_growth=False)
 
 
 @pytest.mark.slow
