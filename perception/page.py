@@ -33,7 +33,7 @@ from perception.audit import split_dream
 from perception.poll import format_number
 from perception.sources import SourceSpec
 from perception.state import (ITEMS_PER_SOURCE, MAX_ERROR, STALE_AFTER, _change, _item_group,
-                              _Times, _value_text, ago, clean)
+                              _Times, _value_text, ago, clean, unit_for)
 
 CHART_POINTS = 200
 CHART_W, CHART_H, CHART_PAD = 300.0, 84.0, 6.0
@@ -216,10 +216,33 @@ def _dream(home: Home, store: Store, T: _Times) -> dict | None:
         "path": str(row.get("path") or ""),
         "blocks": blocks,
         "missing": text is None,
-        "receipt": receipt.strip(),
+        "receipt": receipt_items(receipt),
         "audit": clean(meta.get("audit"), 300) if isinstance(meta, dict) and meta.get("audit")
         else None,
     }
+
+
+_LIST_ITEM = re.compile(r"^(\s*)[-*+]\s+(.*)$")
+
+
+def receipt_items(receipt: str) -> list[dict]:
+    """The receipt's Markdown list as ``[{"text", "children": [...]}]``, for an HTML
+    list: its heading goes (the page has its own summary), list markers go, an
+    indented item belongs to the item above it. A line that is not an item is an item."""
+    out: list[dict] = []
+    for line in receipt.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        m = _LIST_ITEM.match(line)
+        indent, body = (len(m.group(1)), m.group(2)) if m else (0, line)
+        text = clean(body, 500)
+        if not text:
+            continue
+        if indent and out:
+            out[-1]["children"].append(text)
+        else:
+            out.append({"text": text, "children": []})
+    return out
 
 
 def _signals(store: Store, specs: list[SourceSpec], now: datetime, wake: datetime | None,
@@ -252,10 +275,12 @@ def _signals(store: Store, specs: list[SourceSpec], now: datetime, wake: datetim
                 key = (spec.name, clock.to_ts(start))
                 if key not in fail_cache:
                     fail_cache[key] = store.page_failures(spec.name, start, now, FAILURE_SPANS)
-                unit = f" {cur.unit}" if cur.unit else ""
                 c = chart(pts, fail_cache[key], clock.to_ts(start), t_now, T,
                           title=f"{sig} {label}")
                 lo, hi = _span_text(c["lo"], c["hi"]) if c["count"] else ("", "")
+                # "1 file" only where the whole range is 1; a range reads in plural
+                u = unit_for(c["hi"] if c["count"] and c["lo"] == c["hi"] else None, cur.unit)
+                unit = f" {u}" if u else ""
                 if c["count"]:
                     c["title"] += f": from {lo} to {hi}{unit}, now {row['display']}"
                 else:

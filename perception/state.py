@@ -121,20 +121,48 @@ def ago(seconds: float) -> str:
     return f"{d}d{h}h" if h else f"{d}d"
 
 
+# Count units sources use (files, feed) and a user may name (files' `unit`): "1 file"
+# reads right, "1 files" does not. Measures (MiB, °C, ETH) have no plural to undo.
+_SINGULAR = {
+    "files": "file", "items": "item", "words": "word", "posts": "post", "entries": "entry",
+    "lines": "line", "pages": "page", "notes": "note", "messages": "message",
+    "comments": "comment", "followers": "follower", "points": "point", "stars": "star",
+    "issues": "issue", "commits": "commit", "letters": "letter", "dreams": "dream",
+    "days": "day", "hours": "hour", "minutes": "minute", "seconds": "second",
+}
+
+
+def unit_for(value: float | None, unit: str | None) -> str:
+    """``unit`` as it reads after ``value``: a known plural count unit is singular for
+    exactly 1 (or -1, as in a change of "-1 item")."""
+    if not unit:
+        return ""
+    if value is not None and abs(value) == 1:
+        return _SINGULAR.get(unit, unit)
+    return unit
+
+
+def with_unit(value: float, unit: str | None) -> str:
+    """``value`` formatted, followed by its unit when it has one: "3 files", "1 file"."""
+    u = unit_for(value, unit)
+    return format_number(value) + (f" {u}" if u else "")
+
+
 def _value_text(o: Observation) -> str:
     if o.value is not None:
-        return format_number(o.value) + (f" {o.unit}" if o.unit else "")
+        return with_unit(o.value, o.unit)
     return clean(o.text or "", MAX_VALUE_TEXT)
 
 
 def _change(cur: Observation, prev: Observation | None) -> str:
+    """The change from ``prev`` to ``cur`` as a reader wants it: "+12 words", "-0.5 °C"."""
     if prev is None:
         return "new"
     if cur.value is not None and prev.value is not None:
         d = cur.value - prev.value
         if abs(d) < 1e-12 * max(1.0, abs(cur.value)):
             return "±0"
-        return ("+" if d > 0 else "-") + format_number(abs(d))
+        return ("+" if d > 0 else "-") + with_unit(abs(d), cur.unit)
     if (cur.text or "") == (prev.text or "") and cur.value == prev.value:
         return "same"
     return "was " + _value_text(prev)

@@ -260,6 +260,17 @@ def test_change_since_the_last_wake_is_shown_next_to_the_value(world):
     assert "shop.karma 107 +7 since wake" in page.all_text
 
 
+def test_the_change_since_wake_carries_the_signal_unit(world):
+    home, store = world
+    store.record_run("posts", NOW - timedelta(hours=3), ok=True,
+                     readings=[("posts.words", 30.0, None, "words")])
+    wake_and_sleep(store, "s1", NOW - timedelta(hours=2), 30)
+    store.record_run("posts", NOW - timedelta(hours=1), ok=True,
+                     readings=[("posts.words", 42.0, None, "words")])
+    _, page = render(home, store, [spec("posts", "files")])
+    assert "posts.words 42 words +12 words since wake" in page.all_text
+
+
 # -- escaping ------------------------------------------------------------------------------
 
 def test_hostile_text_from_feeds_signals_and_the_agent_renders_as_text(world):
@@ -337,6 +348,37 @@ def test_the_dream_shows_its_prose_date_and_backend_with_the_receipt_folded(worl
     receipt = re.search(r"<details>(.*?)</details>", html, re.S).group(1)
     assert "lake.level: first 10, last 7" in receipt
     assert "lake.level" not in html.replace(receipt, "")
+
+
+def test_the_receipt_is_a_list_without_markdown_syntax(world):
+    home, store = world
+    path = home.dream(NOW.astimezone(TZ).date())
+    atomic.write_text(path, "---\ndate: '2025-03-10'\n---\n\nA quiet night.\n\n"
+                            "## Receipt\n\n- posts.words words: first 18, last 44\n"
+                            "- new items: 2 (inbox 2)\n  - inbox: A letter arrived\n"
+                            "  - inbox: Welcome home\n")
+    store.record_dream(date="2025-03-10", path="dreams/2025-03-10.md", backend="offline",
+                       cycle_start=clock.to_ts(NOW - timedelta(days=1)),
+                       cycle_end=clock.to_ts(NOW), sha256="0")
+    html, _ = render(home, store, [])
+    folded = re.search(r"<details>(.*?)</details>", html, re.S).group(1)
+    items = Page(folded)
+    assert [t for t, _ in items.tags] == ["summary", "ul", "li", "li", "ul", "li", "li"]
+    assert items.all_text == ("Receipt: the signals this dream came from "
+                              "posts.words words: first 18, last 44 new items: 2 (inbox 2) "
+                              "inbox: A letter arrived inbox: Welcome home")
+    assert "##" not in folded and "- " not in items.all_text
+
+
+def test_a_count_of_one_reads_in_the_singular_on_the_page(world):
+    home, store = world
+    store.record_run("posts", NOW - timedelta(hours=3), ok=True,
+                     readings=[("posts.count", 2.0, None, "files")])
+    wake_and_sleep(store, "s1", NOW - timedelta(hours=2), 30)
+    store.record_run("posts", NOW - timedelta(hours=1), ok=True,
+                     readings=[("posts.count", 1.0, None, "files")])
+    _, page = render(home, store, [spec("posts", "files")])
+    assert "posts.count 1 file -1 file since wake" in page.all_text
 
 
 def test_a_fallback_dream_says_the_model_failed(world):

@@ -33,3 +33,16 @@ def test_a_missing_disk_path_fails_that_signal_only(tmp_path):
     result = run(System, make_ctx(tmp_path), path="no/such/dir")
     assert "disk_free" not in values(result) and "load1" in values(result)
     assert result.field_errors["disk_free"].startswith("cannot read no/such/dir")
+
+
+def test_figures_are_rounded_to_what_a_reader_can_use(tmp_path, monkeypatch):
+    proc = tmp_path / "proc"
+    proc.mkdir()
+    # 23615.477 MiB and 1.379 h as read
+    (proc / "meminfo").write_text("MemAvailable:   24182249 kB\n")
+    (proc / "uptime").write_text("4964.4 9000.00\n")
+    monkeypatch.setattr(system_mod, "PROC", proc)
+    got = values(run(System, make_ctx(tmp_path)))
+    assert got["memory_available"] == 23615.5
+    assert got["uptime"] == 1.38
+    assert got["disk_free"] == round(got["disk_free"], 2)

@@ -119,7 +119,7 @@ EXPECTED = """\
 | Signal | Now | Since wake | 24 h | 7 days | Age |
 |---|---|---|---|---|---|
 | weather.condition | rain \\| sun # x | was clear | was clear |  | 4m |
-| weather.temperature | 17 °C | +0.5 | +1 | ▁▁▂▂▃▃▄▄▄▅▅▆▆▇▇█ | 4m |
+| weather.temperature | 17 °C | +0.5 °C | +1 °C | ▁▁▂▂▃▃▄▄▄▅▅▆▆▇▇█ | 4m |
 | wallet.balance | 1.5 ETH | ±0 | new | ···············▄ | 6h |
 | blog.new | 13 | +12 | new | ···············▄ | 1h |
 | posts.count | 834 files | new | new | ···············▄ | 20m |
@@ -227,7 +227,7 @@ def test_state_json_holds_the_same_content_with_local_iso_times(rhome, known):
     assert [s["signal"] for s in data["signals"]] == [r.split(" | ")[0][2:] for r in rows]
     temp = next(s for s in data["signals"] if s["signal"] == "weather.temperature")
     assert (temp["value"], temp["unit"], temp["since_wake"], temp["day_change"]) == (
-        17.0, "°C", "+0.5", "+1")
+        17.0, "°C", "+0.5 °C", "+1 °C")
     assert temp["at"] == "2024-05-14T09:26:00+02:00"
     blog = data["items"]["sources"][0]
     assert (blog["source"], blog["count"], len(blog["entries"]), blog["more"]) == ("blog", 13, 10, 3)
@@ -354,3 +354,43 @@ def test_a_failing_render_is_logged_once_and_never_raises(rhome, known, tmp_path
         assert r.maybe_render(now=NOW) is False
     assert [e["event"] for e in logs] == ["state.render_failed"]
     assert logs[0]["error"].startswith(f"{tpl}:1: ")
+
+
+# -- reading it ---------------------------------------------------------------------------
+
+def row(text: str, signal: str) -> list[str]:
+    line = next(ln for ln in text.splitlines() if ln.startswith(f"| {signal} |"))
+    return [c.strip() for c in line.strip("|").split("|")]
+
+
+def test_changes_since_wake_and_over_a_day_carry_the_signal_unit(rhome, store):
+    store.record_wake("started", "scheduled", ts=NOW - 2 * H)
+    ok(store, "posts", NOW - D, [("posts.words", 20.0, None, "words")])
+    ok(store, "posts", NOW - 3 * H, [("posts.words", 30.0, None, "words")])
+    ok(store, "posts", NOW - H, [("posts.words", 42.0, None, "words")])
+    signal, now, since_wake, day = row(render(rhome, store), "posts.words")[:4]
+    assert (now, since_wake, day) == ("42 words", "+12 words", "+22 words")
+
+
+def test_a_count_of_exactly_one_reads_in_the_singular(rhome, store):
+    store.record_wake("started", "scheduled", ts=NOW - 2 * H)
+    ok(store, "posts", NOW - 3 * H, [("posts.count", 2.0, None, "files"),
+                                     ("posts.words", 1.0, None, "words")])
+    ok(store, "posts", NOW - H, [("posts.count", 1.0, None, "files"),
+                                 ("posts.words", 1.0, None, "words")])
+    ok(store, "blog", NOW - H, [("blog.new_items", 1.0, None, "items")])
+    text = render(rhome, store)
+    assert row(text, "posts.count")[1:3] == ["1 file", "-1 file"]
+    assert row(text, "posts.words")[1:3] == ["1 word", "±0"]
+    assert row(text, "blog.new_items")[1] == "1 item"
+    assert "- Files: posts.count 1 file, posts.words 1 word" in text
+
+
+def test_a_measure_of_one_keeps_its_unit_and_other_counts_stay_plural(rhome, store):
+    ok(store, "wallet", NOW - H, [("wallet.balance", 1.0, None, "ETH")])
+    ok(store, "moltbook", NOW - H, [("moltbook.latency", 1.0, None, "ms")])
+    ok(store, "posts", NOW - H, [("posts.words", 3.0, None, "words")])
+    text = render(rhome, store)
+    assert row(text, "wallet.balance")[1] == "1 ETH"
+    assert row(text, "moltbook.latency")[1] == "1 ms"
+    assert row(text, "posts.words")[1] == "3 words"

@@ -51,9 +51,13 @@ class System:
     def fetch(self, ctx: Context) -> Result:
         result = Result()
 
-        def add(field: str, unit: str | None, read) -> None:
+        # Rounded here, to what a reader can use (a tenth of a MiB, a hundredth of a
+        # GiB): the store and every view then carry sensible numbers, while other
+        # sources (a wallet balance) keep their full precision.
+        def add(field: str, unit: str | None, digits: int, read) -> None:
             try:
-                result.readings.append(Reading(field, value=round(float(read()), 3), unit=unit))
+                result.readings.append(
+                    Reading(field, value=round(float(read()), digits), unit=unit))
             except (OSError, ValueError, IndexError) as e:
                 msg = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
                 result.field_errors[field] = " ".join(str(msg).split()) or type(e).__name__
@@ -66,7 +70,7 @@ class System:
         else:
             for f, v in zip(("load1", "load5", "load15"), loads):
                 result.readings.append(Reading(f, value=round(v, 2)))
-        add("memory_available", "MiB", lambda: _meminfo_available_mib(PROC))
+        add("memory_available", "MiB", 1, lambda: _meminfo_available_mib(PROC))
         disk = Path(self.options.path).expanduser()
         disk = disk if disk.is_absolute() else ctx.home / disk
 
@@ -77,8 +81,8 @@ class System:
                 raise ValueError(f"cannot read {self.options.path}: {e.strerror or e}") from None
             return st.f_bavail * st.f_frsize / 2**30
 
-        add("disk_free", "GiB", free_gib)
-        add("uptime", "h", lambda: _uptime_hours(PROC))
+        add("disk_free", "GiB", 2, free_gib)
+        add("uptime", "h", 2, lambda: _uptime_hours(PROC))
         if not result.readings:
             raise SourceError("no system figures could be read")
         return result
