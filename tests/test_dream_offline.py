@@ -12,7 +12,7 @@ from memory.store import Store
 from perception.audit import audit
 from perception.digest import Digest, build_digest, fmt_num
 from perception.dreams import _phrases
-from perception.dreams.offline import MAX_WORDS, MIN_WORDS, compose
+from perception.dreams.offline import MAX_WORDS, MIN_WORDS, compose, fmt_pct
 
 UTC = timezone.utc
 T0 = datetime(2026, 3, 1, 4, 0, tzinfo=UTC)
@@ -144,7 +144,8 @@ def test_every_notable_signal_appears_with_one_of_its_figures(month):
             assert n.signal in used
             figs = {fmt_num(v) for v in (s.last, s.min, s.max, s.before, s.first) if v is not None}
             if s.change:
-                figs |= {fmt_num(abs(s.change)), fmt_num(abs(s.change_pct or 0))}
+                # a percentage is shown as prose writes it: "41%", "3.6%"
+                figs |= {fmt_num(abs(s.change)), fmt_pct(s.change_pct or 0)}
             assert any(re.search(rf"(?<![\d.]){re.escape(f)}(?![\d])", prose) for f in figs), n.text
 
 

@@ -5,7 +5,10 @@ Tokens: ``{pool}`` expands a pool; ``{a:pool}`` the same with "a"/"an" before it
 narrator's verb (I/you, present or past), ``{t:verb}`` a third-person-singular verb,
 ``{tp:verb}`` a plural one, ``{n:verb}`` one that agrees with the scene's ``{=name}``
 ("the total items rise"); ``{I} {me} {my} {am} {is} {are} {can} {cannot}`` follow person
-and tense.
+and tense. ``{N:x:noun}`` is a noun of ``NOUNS`` agreeing with the figure ``{=x}`` ("1 voice",
+"2 voices"; ``{N:x:=name}`` takes the noun from the scene's name) and ``{c:x:verb}`` a verb
+agreeing with it ("1 room opens", "3 rooms open"); an entry with either is never used for a
+negative figure.
 
 Phrase text never holds a digit nor a number word: every figure in a dream comes from
 the digest through ``{=...}``, so every number a dream shows is backed by its record.
@@ -51,6 +54,14 @@ VERBS = {
     "fold": ("folds", "folded"), "pile": ("piles", "piled"), "sort": ("sorts", "sorted"),
     "empty": ("empties", "emptied"), "trickle": ("trickles", "trickled"), "shiver": ("shivers", "shivered"),
     "sweat": ("sweats", "sweated"), "blow": ("blows", "blew"), "tick": ("ticks", "ticked"),
+}
+
+# -- nouns counted by a figure: singular -> plural ------------------------------
+
+NOUNS = {
+    "voice": "voices", "person": "people", "room": "rooms", "time": "times", "try": "tries",
+    "minute": "minutes", "page": "pages", "word": "words", "letter": "letters",
+    "envelope": "envelopes", "knock": "knocks",
 }
 
 # -- the lexicon ------------------------------------------------------------------
@@ -266,15 +277,15 @@ T: dict[str, list[str]] = {
         "Voices {tp:gather} {pp}: {=last} now, {=delta} more.",
         "A crowd {pp} {t:grow} by {=delta}; {I} {v:hear} {my} name {adv}.",
         "Applause {pp}, {=pct}% louder, for {a:adj} {thing}.",
-        "{=last} people {are} waiting {pp}, {feeling}, and {tp:know} {me}.",
+        "{=last} {N:last:person} {c:last:be} waiting {pp}, {feeling}, and {c:last:know} {me}.",
     ],
     "voices.down": [
         "Voices {tp:thin} {pp}, {=delta} fewer, {=last} left.",
-        "{a:adj} {place} {t:empty}: {=before} voices, then {=last}.",
+        "{a:adj} {place} {t:empty}: {=before} {N:before:voice}, then {=last} {N:last:voice}.",
         "{person} {t:turn} the {sound_n} down by {=pct}% {pp}.",
     ],
     "voices.flat": [
-        "{=last} voices {tp:hum} in the walls, neither more nor fewer.",
+        "{=last} {N:last:voice} {c:last:hum} in the walls, neither more nor fewer.",
         "The same murmur, {=last} strong, {t:follow} {me} from room to room.",
     ],
     "voices.img": [
@@ -285,10 +296,10 @@ T: dict[str, list[str]] = {
 
     # new feed items: letters
     "letters.any": [
-        "{=items} letters {are} waiting {pp}.",
-        "{a:animal} in {a:adj} cap {t:bring} {=items} envelopes {pp}.",
-        "{=items} letters {tp:fall} out of {a:adj} {thing} like {things}.",
-        "On {surface} {=items} letters {tp:lie}, tied with {a:color} {thing}.",
+        "{=items} {N:items:letter} {c:items:be} waiting {pp}.",
+        "{a:animal} in {a:adj} cap {t:bring} {=items} {N:items:envelope} {pp}.",
+        "{=items} {N:items:letter} {c:items:fall} out of {a:adj} {thing} like {things}.",
+        "On {surface} {=items} {N:items:letter} {c:items:lie}, tied with {a:color} {thing}.",
     ],
     "letters.one": [
         "A letter {t:wait} under the door of the {place}, addressed in {stuff}.",
@@ -304,17 +315,17 @@ T: dict[str, list[str]] = {
 
     # file counts: pages, rooms, shelves
     "files.up": [
-        "The shelves {tp:grow}: {=last} {=name} now, {=delta} more than {I} {v:remember}.",
+        "The shelves {tp:grow}: {=last} {N:last:=name} now, {=delta} more than {I} {v:remember}.",
         "{I} {v:write} {adv}; {=name} {tp:pile} {pp}, {=last} of them.",
-        "{=delta} {adj} rooms {tp:open} {pp}, full of {color} pages.",
+        "{=delta} {adj} {N:delta:room} {c:delta:open} {pp}, full of {color} pages.",
     ],
     "files.down": [
         "Pages {are} missing; {=delta} gone, {=last} left in the drawer.",
-        "The archive {t:shrink} to {=last} {=name} while {I} {am} not looking.",
+        "The archive {t:shrink} to {=last} {N:last:=name} while {I} {am} not looking.",
     ],
     "files.flat": [
-        "{=last} {=name} on the shelf, exactly where {I} had left them.",
-        "The drawer still {t:hold} {=last} {=name}, and the {animal} {t:sleep} on them.",
+        "{=last} {N:last:=name} on the shelf, exactly as {I} had left it.",
+        "The drawer still {t:hold} {=last} {N:last:=name}, and the {animal} {t:sleep} on top.",
     ],
     "files.img": [
         "Pages {tp:smell} of {smell} {pp}.",
@@ -323,13 +334,13 @@ T: dict[str, list[str]] = {
 
     # failing sources: doors that do not open
     "doors.down": [
-        "A door marked {=source} {t:refuse} to open; {I} {v:knock} {=failed} times.",
+        "A door marked {=source} {t:refuse} to open; {I} {v:knock} {=failed} {N:failed:time}.",
         "{I} {v:try} the door that says {=source}: locked, and behind it {sound}.",
-        "The door called {=source} {t:stay} shut through {=failed} of {=polls} knocks.",
+        "The door called {=source} {t:stay} shut through {=failed} of {=polls} {N:polls:knock}.",
     ],
     "doors.up": [
         "The {=source} door, {adj} with {stuff}, {t:swing} open {pp}.",
-        "After {=failed} tries the {=source} door {t:give}, and {person} {t:come} through.",
+        "After {=failed} {N:failed:try} the {=source} door {t:give}, and {person} {t:come} through.",
     ],
     "doors.img": [
         "Every handle {pp} {is} {adj}.",
@@ -339,9 +350,9 @@ T: dict[str, list[str]] = {
 
     # sessions: the hours awake
     "sessions.any": [
-        "{I} {v:remember} sitting at a desk {=sessions} times, {=minutes} minutes in all, under {a:adj} lamp.",
-        "A lamp {t:come} on {=sessions} times and {t:burn} {=minutes} minutes before the dream {t:let} it go out.",
-        "For {=minutes} minutes {I} {am} awake inside the dream, writing on {surface}.",
+        "{I} {v:remember} sitting at a desk {=sessions} {N:sessions:time}, {=minutes} {N:minutes:minute} in all, under {a:adj} lamp.",
+        "A lamp {t:come} on {=sessions} {N:sessions:time} and {t:burn} {=minutes} {N:minutes:minute} before the dream {t:let} it go out.",
+        "For {=minutes} {N:minutes:minute} {I} {am} awake inside the dream, writing on {surface}.",
     ],
 
     # anything else: dials and tides

@@ -19,11 +19,39 @@ import re
 from datetime import date
 
 from perception.digest import Digest, SignalDigest, fmt_num
-from perception.dreams._phrases import LEXICON, T, VERBS
+from perception.dreams._phrases import LEXICON, NOUNS, T, VERBS
 
 MIN_WORDS, MAX_WORDS = 120, 300
 _TOKEN = re.compile(r"\{([^{}]+)\}")
 _FIG = re.compile(r"\{=([a-z_]+)\}")
+# {N:figure:noun} and {c:figure:verb} agree with a figure: "1 voice", "2 rooms open"
+_COUNTED = re.compile(r"\{[Nc]:([a-z_]+):")
+
+
+_TIMED = ("After", "Then", "Later", "Meanwhile", "Before", "For", "First", "At", "By")
+
+
+def fmt_pct(x: float) -> str:
+    """A percentage as prose writes it: "83", "4.2"; the audit backs it within that rounding."""
+    a = abs(x)
+    if a >= 9.95:
+        return str(math.floor(a + 0.5))
+    return fmt_num(round(a, 1))
+
+
+def _one(figure: str) -> bool:
+    return figure.lstrip("-") == "1"
+
+
+def _fits(entry: str, ctx: dict) -> bool:
+    # a count noun cannot take a negative figure: karma below zero is not "-3 voices"
+    return all(f in ctx for f in _FIG.findall(entry)) and all(
+        k in ctx and not ctx[k].startswith("-") for k in _COUNTED.findall(entry))
+
+
+def _noun(word: str, figure: str) -> str:
+    singular = next((s for s, pl in NOUNS.items() if word in (s, pl)), word)
+    return singular if _one(figure) else NOUNS.get(singular, singular + "s")
 
 
 def _key(pool: str, entry: str) -> str:
@@ -47,7 +75,7 @@ class _Gen:
     def pick(self, pool: str, ctx: dict | None = None) -> str:
         entries = LEXICON.get(pool) or T[pool]
         if ctx is not None:
-            entries = [e for e in entries if all(f in ctx for f in _FIG.findall(e))]
+            entries = [e for e in entries if _fits(e, ctx)]
         if not entries:
             raise LookupError(pool)
         weights = []
@@ -62,13 +90,23 @@ class _Gen:
         return choice
 
     def has(self, pool: str, ctx: dict) -> bool:
-        return any(all(f in ctx for f in _FIG.findall(e)) for e in T.get(pool, ()))
+        return any(_fits(e, ctx) for e in T.get(pool, ()))
 
     def expand(self, template: str, ctx: dict) -> str:
         def sub(m: re.Match) -> str:
             tok = m.group(1)
             if tok.startswith("="):
                 return ctx[tok[1:]]
+            if tok.startswith("N:"):
+                _, key, word = tok.split(":", 2)
+                return _noun(ctx[word[1:]] if word.startswith("=") else word, ctx[key])
+            if tok.startswith("c:"):
+                _, key, verb = tok.split(":", 2)
+                if verb == "be":
+                    return ("was" if self.past else "is") if _one(ctx[key]) else \
+                        ("were" if self.past else "are")
+                third, past = VERBS[verb]
+                return past if self.past else third if _one(ctx[key]) else verb
             if tok.startswith(("v:", "t:", "tp:", "n:")):
                 kind, verb = tok.split(":", 1)
                 third, past = VERBS[verb]
@@ -103,7 +141,8 @@ class _Gen:
 
     def sentence(self, pool: str, ctx: dict, turn: bool = False) -> str:
         s = self.expand(self.pick(pool, ctx), ctx)
-        if turn:
+        # "After that after two tries": a sentence that opens on time needs no lead
+        if turn and s.split(" ", 1)[0] not in _TIMED:
             lead = self.expand(self.pick("turn"), ctx)
             first = s.split(" ", 1)[0]
             if first not in ("I",) and not first[:1].isdigit():
@@ -160,8 +199,10 @@ def _signal_ctx(sd: SignalDigest) -> dict:
            "max": fmt_num(sd.max), "min": fmt_num(sd.min)}
     if sd.change:
         ctx["delta"] = fmt_num(abs(sd.change))
-    if sd.change_pct:
-        ctx["pct"] = fmt_num(abs(sd.change_pct))
+    # nothing falls by more than all of itself ("down by 140%" is a negative base)
+    if sd.change_pct and fmt_pct(sd.change_pct) != "0" and not (
+            sd.change_pct <= -100 and sd.direction == "down" and (sd.last or 0) < 0):
+        ctx["pct"] = fmt_pct(sd.change_pct)
     if sd.kind == "files":
         ctx["name"] = "words" if "word" in sd.field else "pages"
     if _plural(ctx["name"]):
@@ -246,7 +287,8 @@ def compose(digest: Digest, day: date, *, recent: dict[str, int] | None = None
     opening_pool = "open"
     if weather is not None:
         arc = weather.arc
-        if len(arc) > 1 and rng.random() < 0.6:
+        # "from thunderstorm to thunderstorm" is no arc
+        if len(arc) > 1 and rng.random() < 0.6 and arc[0] != arc[-1]:
             ctx0 = {"cond_first": arc[0], "cond_last": arc[-1]}
             opening_pool = "open.arc"
         else:

@@ -1,0 +1,97 @@
+"""How figures read in the offline dream: percentages as prose writes them, nouns that agree."""
+
+import re
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from memory.store import Store
+from perception.audit import audit
+from perception.digest import build_digest
+from perception.dreams.offline import compose, fmt_pct
+
+UTC = timezone.utc
+T0 = datetime(2026, 3, 1, 4, 0, tzinfo=UTC)
+END = T0 + timedelta(days=1)
+SINGULAR = r"voice|person|room|time|try|minute|page|word|letter|envelope|knock"
+PLURAL = r"voices|people|rooms|times|tries|minutes|pages|words|letters|envelopes|knocks"
+
+
+def _night(store: Store, hours: list[tuple[int, list, bool]]) -> None:
+    for h, readings, ok in hours:
+        store.record_poll("src", T0 + timedelta(hours=h), ok=ok, readings=readings)
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory):
+    """Forty nights over one digest where counts go 1 -> 0, 0 -> 1 and karma below zero."""
+    store = Store.open(tmp_path_factory.mktemp("polish") / "r.db")
+    before = [("src.followers", 1, None, None), ("src.count", 0, None, None),
+              ("src.karma", -5, None, None), ("src.gauge", 6, None, None),
+              ("src.level", 1000, None, None)]
+    after = [("src.followers", 0, None, None), ("src.count", 1, None, None),
+             ("src.karma", -12, None, None), ("src.gauge", 11, None, None),
+             ("src.level", 1042.37, None, None)]
+    _night(store, [(-2, before, True), (2, before, False), (6, after, True), (10, after, True)])
+    dg = build_digest(store, T0, END)
+    out = [compose(dg, date(2026, 3, 2) + timedelta(days=i), recent={})[0] for i in range(40)]
+    yield store, dg, out
+    store.close()
+
+
+def test_a_percentage_has_one_decimal_below_ten_and_none_from_ten():
+    assert fmt_pct(83.3333) == "83"
+    assert fmt_pct(-4.237) == "4.2"
+    assert fmt_pct(82.5) == "83"
+    assert fmt_pct(9.96) == "10"
+    assert fmt_pct(5.0) == "5"
+
+
+def test_percentages_in_the_dream_read_as_prose_writes_them(nights):
+    _, _, prose = nights
+    shown = [m for p in prose for m in re.findall(r"([\d.]+)%", p)]
+    assert shown, "no night showed a percentage"
+    for figure in shown:
+        assert re.fullmatch(r"\d+(\.\d)?", figure), figure
+        assert float(figure) < 10 or "." not in figure, figure
+    assert "83%" in " ".join(prose)
+
+
+def test_rounded_percentages_are_still_backed_by_the_record(nights):
+    store, dg, prose = nights
+    for p in prose:
+        text = f"---\ncycle_start: '{dg.start}'\ncycle_end: '{dg.end}'\n---\n\n{p}\n"
+        report = audit(text, store)
+        assert report.ok, report.format()
+
+
+def test_counted_nouns_agree_with_their_number(nights):
+    text = "\n".join(nights[2])
+    assert re.findall(rf"(?<![\d.])-?1 ({PLURAL})\b", text) == []
+    assert re.findall(rf"(?<![\d.])(?:0|[2-9]|\d\d+) ({SINGULAR})\b", text) == []
+    assert re.search(rf"(?<![\d.])1 ({SINGULAR})\b", text), "no singular count shown"
+
+
+def test_a_negative_figure_is_never_a_count_of_voices_or_people(nights):
+    text = "\n".join(nights[2])
+    assert not re.search(r"-\d+ (voices?|people|person)\b", text)
+    assert all(float(f) <= 100 for f in re.findall(r"down by ([\d.]+)%", text))
+
+
+def test_a_sentence_that_opens_on_time_takes_no_second_lead(nights):
+    text = "\n".join(nights[2])
+    assert not re.search(r"\b(Then|Later|After that|Much later|Meanwhile),? (after|then|for|later)\b",
+                         text, re.IGNORECASE)
+
+
+def test_a_sky_that_ends_as_it_began_is_not_told_as_a_change(tmp_path):
+    store = Store.open(tmp_path / "r.db")
+    for h, cond in enumerate(["fog", "drizzle", "fog"]):
+        store.record_poll("weather", T0 + timedelta(hours=h + 1), ok=True,
+                          readings=[("weather.condition", None, cond, None)])
+    dg = build_digest(store, T0, END)
+    for i in range(30):
+        prose = compose(dg, date(2026, 3, 2) + timedelta(days=i), recent={})[0]
+        assert not re.search(r"from fog to fog|fog at first, fog by the end|First fog, then fog",
+                             prose, re.IGNORECASE), prose
+    store.close()
