@@ -22,6 +22,7 @@ import yaml
 from memory import atomic, clock
 from memory.home import Home
 from perception.dreams import DreamOptions
+from perception.dreams.llm import ModelFailure, complete
 
 PURPOSE = "distill"
 DIARY_CAP = 40_000  # characters of diary in one prompt: a day, not a month
@@ -44,7 +45,7 @@ to keep.
 """
 
 
-class DistillFailure(Exception):
+class DistillFailure(ModelFailure):
     """No summary this time; ``str(e)`` says why in one line, free of secrets."""
 
 
@@ -57,13 +58,6 @@ class Distilled:
 
 def path_for(home: Home, day: date) -> Path:
     return home.memory_dir / f"distilled-{day.isoformat()}.md"
-
-
-def _redact(text: str, secrets: tuple[str, ...]) -> str:
-    for s in secrets:
-        if s and len(s) >= 4:
-            text = text.replace(s, "[redacted]")
-    return text
 
 
 def distill_day(home: Home, store, opts: DreamOptions, *, day: date,
@@ -82,49 +76,12 @@ def distill_day(home: Home, store, opts: DreamOptions, *, day: date,
     text = raw.decode("utf-8", errors="replace").replace(FENCE, "=====")
     if len(text) > DIARY_CAP:
         text = text[-DIARY_CAP:]  # the end of the day matters most
-    secrets = tuple(s for s in (*secrets, opts.api_key) if s)
-    budget_day = clock.now().date().isoformat()
-    used = store.tokens_used(budget_day)
-    remaining = opts.max_tokens_per_day - used
-    if remaining < 16:
-        raise DistillFailure(f"daily token budget spent ({used} of {opts.max_tokens_per_day})")
-    prompt = PROMPT.format(fence=FENCE, diary=text)
     try:
-        import openai
-        from openai import OpenAI
-    except ImportError:  # pragma: no cover - openai is a dependency
-        raise DistillFailure("the openai package is not installed") from None
-    timeout = opts.timeout.total_seconds()
-    try:
-        client = OpenAI(base_url=opts.base_url, api_key=opts.api_key or "unused",
-                        timeout=timeout, max_retries=0)
-        resp = client.chat.completions.create(
-            model=opts.model,
-            messages=[{"role": "system", "content": prompt},
-                      {"role": "user", "content": "Distil the diary now."}],
-            temperature=0.2, max_tokens=min(opts.max_tokens, remaining))
-    except openai.APITimeoutError:
-        raise DistillFailure(f"model timed out after {timeout:g}s") from None
-    except openai.APIStatusError as e:
-        raise DistillFailure(f"model server answered HTTP {e.status_code}") from None
-    except openai.APIConnectionError:
-        raise DistillFailure("cannot reach the model server") from None
-    except Exception as e:
-        raise DistillFailure(f"model call failed: {type(e).__name__}") from None
-    usage = getattr(resp, "usage", None)
-    tokens = int(getattr(usage, "total_tokens", 0) or 0) if usage else 0
-    try:
-        summary = (resp.choices[0].message.content or "").strip()
-    except (AttributeError, IndexError, TypeError):
-        summary = ""
-    tokens = tokens or (len(prompt) + len(summary)) // 4
-    store.add_tokens(budget_day, PURPOSE, tokens)
-    if not summary:
-        raise DistillFailure("model returned an empty reply")
-    from perception.state import clean
-
-    summary = "\n".join(clean(line, squeeze=False) for line in summary.splitlines())
-    summary = _redact(summary, secrets).strip()
+        summary, tokens = complete(opts, store, system=PROMPT.format(fence=FENCE, diary=text),
+                                   user="Distil the diary now.", temperature=0.2,
+                                   purpose=PURPOSE, secrets=secrets)
+    except ModelFailure as e:
+        raise DistillFailure(str(e)) from None
     sessions = re.findall(r"<!-- session:([A-Za-z0-9_.-]+) -->", raw.decode("utf-8", "replace"))
     front = yaml.safe_dump({
         "status": "proposed",

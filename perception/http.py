@@ -21,6 +21,7 @@ import urllib3
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from memory import clock
+from perception.redact import redact
 from perception.sources import SourceError
 
 MiB = 1024 * 1024
@@ -88,12 +89,6 @@ def host_of(url: str) -> str:
         return f"{host}:{parts.port}" if parts.port else host
     except ValueError:
         return "?"
-
-
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    for s in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(s, "***")
-    return text
 
 
 def _fail(message: str, secrets: Iterable[str], retry_after: float | None = None) -> SourceError:

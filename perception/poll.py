@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable
-from urllib.parse import quote, quote_plus
 
 import structlog
 
@@ -21,13 +20,12 @@ from memory import clock
 from memory.home import Home
 from memory.store import Store
 from perception import sources
+from perception.redact import redact
 from perception.sources import Context, Result, SourceError, SourceSpec
 from perception.types import format_duration
 
 log = structlog.get_logger("reverie.poll")
 
-REDACTED = "***"
-MIN_SECRET_LEN = 4  # as daemon.logs: shorter values would redact ordinary words
 MAX_ERROR_LEN = 500
 MAX_TEXT_LEN = 2000  # a text reading is a label, not a document
 MAX_BACKOFF = 8  # a failing source waits at most 8 intervals between tries
@@ -80,14 +78,6 @@ def format_number(v: float) -> str:
     if abs(v) >= 1e6 or abs(v) < 1e-4:
         return f"{v:.6g}"
     return f"{v:.6f}".rstrip("0").rstrip(".")
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    for s in sorted((s for s in secrets if s and len(s) >= MIN_SECRET_LEN), key=len, reverse=True):
-        # a secret can reach a message URL-encoded too (a key in a query string)
-        for form in {s, quote(s, safe=""), quote_plus(s)}:
-            text = text.replace(form, REDACTED)
-    return text
 
 
 def _plain(text: str) -> str:

@@ -150,3 +150,13 @@ def test_the_daemon_job_distills_days_with_newly_consolidated_sessions(httpserve
     assert path_for(home, DAY).exists()
     assert len(httpserver.log) == 1
     assert d.store.get_meta("distill.done") == "20261125T080000Z-ab12"
+
+
+def test_distill_tokens_count_against_the_dream_budget_too(httpserver, home, store):
+    from perception.dreams.llm import ModelFailure, complete
+
+    store.add_tokens(clock.now().date().isoformat(), "distill", 500)
+    with pytest.raises(ModelFailure, match=r"daily token budget spent \(500 of 500\)"):
+        complete(opts(httpserver, max_tokens_per_day=500), store, system="s", user="u",
+                 temperature=0.9, purpose="dream")
+    assert httpserver.log == []

@@ -17,21 +17,24 @@ from memory.home import Home
 from perception.digest import Digest, fmt_num
 from perception.dreams import DreamOptions
 from perception.dreams.offline import MAX_WORDS, MIN_WORDS
+from perception.redact import redact as redact_text
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "dream_prompt.j2"
 PURPOSE = "dream"
 PERSONA_CAP = 8000  # characters of the persona file put in the prompt
 
 
-class DreamFailure(Exception):
-    """The model did not give a dream; ``str(e)`` says why in one line."""
+class ModelFailure(Exception):
+    """The model gave no text; ``str(e)`` says why in one line, free of secrets."""
+
+
+class DreamFailure(ModelFailure):
+    """The model did not give a dream."""
 
 
 def redact(text: str, secrets) -> str:
-    for s in secrets:
-        if s and len(s) >= 4:
-            text = text.replace(s, "[redacted]")
-    return " ".join(text.split())
+    """One line, secrets replaced: for reasons put in front matter and logs."""
+    return " ".join(redact_text(text, secrets).split())
 
 
 def _untrusted(text: str) -> str:
@@ -95,52 +98,64 @@ def render_prompt(digest: Digest, opts: DreamOptions, home: Home, day: date) -> 
         raise DreamFailure(f"prompt template {path.name}: {' '.join(str(e).split())}") from None
 
 
-def generate(digest: Digest, opts: DreamOptions, *, home: Home, store, day: date,
-             secrets=()) -> tuple[str, int]:
-    """(prose, tokens spent). Raises DreamFailure."""
+def complete(opts: DreamOptions, store, *, system: str, user: str, temperature: float,
+             purpose: str, secrets=()) -> tuple[str, int]:
+    """Ask the configured OpenAI-compatible model: (plain text, tokens spent).
+
+    Every model call reverie makes goes through here: one daily token budget
+    (``opts.max_tokens_per_day``, all purposes together, per UTC day), one client setup,
+    one way to turn failures into a one-line :class:`ModelFailure`.
+    """
     secrets = tuple(s for s in (*secrets, opts.api_key) if s)
     budget_day = clock.now().date().isoformat()  # token_usage is kept per UTC day
-    used = store.tokens_used(budget_day, PURPOSE)
+    used = store.tokens_used(budget_day)
     remaining = opts.max_tokens_per_day - used
     if remaining < 16:
-        raise DreamFailure(f"daily token budget spent ({used} of {opts.max_tokens_per_day})")
-    prompt = render_prompt(digest, opts, home, day)
+        raise ModelFailure(f"daily token budget spent ({used} of {opts.max_tokens_per_day})")
     try:
         from openai import OpenAI
         import openai
     except ImportError:  # pragma: no cover - openai is a dependency
-        raise DreamFailure("the openai package is not installed") from None
+        raise ModelFailure("the openai package is not installed") from None
     timeout = opts.timeout.total_seconds()
     try:
         client = OpenAI(base_url=opts.base_url, api_key=opts.api_key or "unused",
                         timeout=timeout, max_retries=0)
         resp = client.chat.completions.create(
             model=opts.model,
-            messages=[{"role": "system", "content": prompt},
-                      {"role": "user", "content": "Write the dream now."}],
-            temperature=opts.temperature,
-            max_tokens=min(opts.max_tokens, remaining))
+            messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+            temperature=temperature, max_tokens=min(opts.max_tokens, remaining))
     except openai.APITimeoutError:
-        raise DreamFailure(f"model timed out after {fmt_num(timeout)}s") from None
+        raise ModelFailure(f"model timed out after {fmt_num(timeout)}s") from None
     except openai.APIStatusError as e:
-        raise DreamFailure(redact(f"model server answered HTTP {e.status_code}", secrets)) from None
+        raise ModelFailure(redact(f"model server answered HTTP {e.status_code}", secrets)) from None
     except openai.APIConnectionError:
-        raise DreamFailure("cannot reach the model server") from None
-    except Exception as e:  # a broken reply must still leave a dream
-        raise DreamFailure(redact(f"model call failed: {type(e).__name__}", secrets)) from None
+        raise ModelFailure("cannot reach the model server") from None
+    except Exception as e:  # a broken reply must still leave a one-line reason
+        raise ModelFailure(redact(f"model call failed: {type(e).__name__}", secrets)) from None
     usage = getattr(resp, "usage", None)
     tokens = int(getattr(usage, "total_tokens", 0) or 0) if usage else 0
-    text = ""
     try:
         text = _plain(resp.choices[0].message.content or "")
     except (AttributeError, IndexError, TypeError):
         text = ""
     if not tokens:
-        tokens = (len(prompt) + len(text)) // 4  # a server that reports no usage still spends
-    store.add_tokens(budget_day, PURPOSE, tokens)
+        tokens = (len(system) + len(user) + len(text)) // 4  # no usage reported still spends
+    store.add_tokens(budget_day, purpose, tokens)
     if not text:
-        raise DreamFailure("model returned an empty reply")
-    return redact_prose(text, secrets), tokens
+        raise ModelFailure("model returned an empty reply")
+    return redact_text(text, secrets), tokens
+
+
+def generate(digest: Digest, opts: DreamOptions, *, home: Home, store, day: date,
+             secrets=()) -> tuple[str, int]:
+    """(prose, tokens spent). Raises DreamFailure."""
+    prompt = render_prompt(digest, opts, home, day)
+    try:
+        return complete(opts, store, system=prompt, user="Write the dream now.",
+                        temperature=opts.temperature, purpose=PURPOSE, secrets=secrets)
+    except ModelFailure as e:
+        raise DreamFailure(str(e)) from None
 
 
 def _plain(text: str) -> str:
@@ -149,10 +164,3 @@ def _plain(text: str) -> str:
     from perception.state import clean
 
     return "\n".join(clean(line, squeeze=False) for line in str(text).splitlines()).strip()
-
-
-def redact_prose(text: str, secrets) -> str:
-    for s in secrets:
-        if s and len(s) >= 4:
-            text = text.replace(s, "[redacted]")
-    return text

@@ -24,6 +24,7 @@ from memory.home import Home
 from perception.audit import RECEIPT_HEADING, AuditReport, Finding
 from perception.digest import NUMBER_RE, Digest, build_digest, fmt_num
 from perception.dreams import DreamOptions, offline
+from perception.redact import redact
 
 _LOCK = threading.Lock()
 
@@ -163,9 +164,7 @@ def write_dream(home: Home, store, opts: DreamOptions, *, day: date, tz: tzinfo,
             recent = store.recent_phrases(day.isoformat(), opts.dryness_nights)
             prose, phrase_keys, used_signals = offline.compose(digest, day, recent=recent)
         text = render(day, tz, digest, prose, used_signals, outcome, audit=report)
-        for s in secrets:
-            if s and len(s) >= 4:
-                text = text.replace(s, "[redacted]")
+        text = redact(text, secrets)
         atomic.write_text(path, text)
         newest = store.last_dream()
         # `dream --date` for an earlier morning must not turn latest.md back in time

@@ -14,7 +14,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from memory import clock
-from perception.http import redact
+from perception.redact import redact
 from perception.sources import Context, Reading, Result, SourceError
 from perception.sources.http_json import FieldSpec, check_fields, extract, result_of
 
