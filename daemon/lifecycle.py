@@ -22,6 +22,7 @@ from daemon import logs, scheduler as sched_mod
 from daemon.notify import Notifier
 from memory import clock
 from memory.store import Store
+from perception.types import first_occurrence, last_fire_time
 
 log = logs.get("reverie.daemon")
 
@@ -214,9 +215,9 @@ class Daemon:
         return out
 
     def scheduled_wake(self, expr: str) -> None:
-        fire = sched_mod.last_fire_time(expr, self.loaded.tz, clock.now())
+        fire = last_fire_time(expr, self.loaded.tz, clock.now())
         if fire is not None:
-            first = sched_mod.first_occurrence(fire, self.loaded.tz)
+            first = first_occurrence(fire, self.loaded.tz)
             if first != fire and self.store.wake_recorded(first):
                 # cron's rule: a wall-clock time seen twice (clocks went back) wakes once
                 log.info("wake.skipped", reason="this time of day already woke the agent "

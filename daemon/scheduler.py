@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Callable
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
@@ -34,25 +34,6 @@ WAKE_ON_EVERY = 30.0
 
 def cron(expr: str, tz: Any) -> CronTrigger:
     return CronTrigger.from_crontab(expr, timezone=tz)
-
-
-def last_fire_time(expr: str, tz: Any, now: datetime, window: timedelta = timedelta(days=2)) -> datetime | None:
-    """The latest fire time of ``expr`` at or before ``now`` (within ``window``)."""
-    trig = cron(expr, tz)
-    t = trig.get_next_fire_time(None, now - window)
-    last = None
-    while t is not None and t <= now:
-        last = t
-        # +1 s in UTC: local arithmetic drops `fold`, so on the repeated hour of a
-        # fall-back day it went back to the first 02:30 and looped forever
-        t = trig.get_next_fire_time(t, t.astimezone(clock.UTC) + timedelta(seconds=1))
-    return last
-
-
-def first_occurrence(t: datetime, tz: Any) -> datetime:
-    """The first instant showing ``t``'s local wall time: ``t`` itself, except for the
-    repeat of a fall-back hour, whose wall time already came an hour earlier."""
-    return t.astimezone(tz).replace(fold=0).astimezone(clock.UTC)
 
 
 # The work thread of each job by name, across reloads (which recreate the wrappers):
@@ -208,7 +189,3 @@ def install_jobs(d: "Daemon") -> None:
             sched.add_job(bounded("wake_on", 120, d.check_wake_on),
                           IntervalTrigger(seconds=WAKE_ON_EVERY), id="wake_on", coalesce=True,
                           max_instances=1, misfire_grace_time=int(WAKE_ON_EVERY))
-
-
-def next_runs(sched: BackgroundScheduler) -> dict[str, datetime | None]:
-    return {job.id: job.next_run_time for job in sched.get_jobs()}

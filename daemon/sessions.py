@@ -35,7 +35,8 @@ from memory.consolidate import consolidate, ensure_diary
 from memory.consolidate import recover as recover_consolidation
 from memory.home import Home
 from memory.store import Store
-from perception.types import Cron, Duration, PositiveDuration
+from perception.types import (Cron, Duration, PositiveDuration, fire_times,
+                              first_occurrence)
 
 log = structlog.get_logger("reverie.sessions")
 
@@ -151,20 +152,10 @@ def in_active_hours(spec: str | None, when: datetime, tz: tzinfo) -> bool:
 def missed_wakes(wake_crons: list[str], tz: tzinfo, since: datetime,
                  now: datetime) -> list[datetime]:
     """Fire times of ``wake_crons`` in (since, now], oldest first, in UTC."""
-    from apscheduler.triggers.cron import CronTrigger
-
     out: set[datetime] = set()
     for cron in wake_crons:
-        trig = CronTrigger.from_crontab(cron, timezone=tz)
-        t = trig.get_next_fire_time(None, since + timedelta(microseconds=1))
-        for _ in range(10_000):  # a bound for a long downtime with a busy cron
-            if t is None or t > now:
-                break
-            # the repeat of a fall-back hour counts as its first occurrence: a wall
-            # time seen twice wakes once (cron's rule)
-            out.add(t.astimezone(tz).replace(fold=0).astimezone(clock.UTC))
-            # +1 µs in UTC: local arithmetic drops `fold` and stalls on a fall-back day
-            t = trig.get_next_fire_time(None, t.astimezone(clock.UTC) + timedelta(microseconds=1))
+        for t in fire_times(cron, tz, since + timedelta(microseconds=1), now):
+            out.add(first_occurrence(t, tz))
     return sorted(out)
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer
 
+UTC = timezone.utc
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -69,6 +70,32 @@ def check_cron(value: Any) -> str:
 
 Cron = Annotated[str, BeforeValidator(check_cron)]
 
+
+def fire_times(expr: str, tz: Any, start: datetime, end: datetime,
+               limit: int = 10_000) -> list[datetime]:
+    """Fire times of the cron string ``expr`` (in zone ``tz``) with start <= t <= end,
+    oldest first, as aware UTC datetimes; at most ``limit`` of them.
+
+    Steps are taken in UTC: local arithmetic drops ``fold``, and on a fall-back day the
+    walk went back to the first 02:30 and looped forever.
+    """
+    from apscheduler.triggers.cron import CronTrigger
+
+    trig = CronTrigger.from_crontab(expr, timezone=tz)
+    out: list[datetime] = []
+    t = trig.get_next_fire_time(None, start)
+    while t is not None and t <= end and len(out) < limit:
+        out.append(t.astimezone(UTC))
+        t = trig.get_next_fire_time(t, t.astimezone(UTC) + timedelta(microseconds=1))
+    return out
+
+
+def last_fire_time(expr: str, tz: Any, now: datetime,
+                   window: timedelta = timedelta(days=2)) -> datetime | None:
+    """The latest fire time of ``expr`` at or before ``now``, looking back ``window``."""
+    times = fire_times(expr, tz, now - window, now)
+    return times[-1] if times else None
+
 NAME_RE = r"^[a-z0-9_-]+$"
 
 
@@ -79,3 +106,10 @@ def _name(value: Any) -> str:
 
 
 Name = Annotated[str, BeforeValidator(_name)]
+
+
+def first_occurrence(t: datetime, tz: Any) -> datetime:
+    """The first instant showing ``t``'s local wall time: ``t`` itself, except for the
+    repeat of a fall-back hour, whose wall time already came an hour earlier (cron's rule:
+    a wall time seen twice fires once)."""
+    return t.astimezone(tz).replace(fold=0).astimezone(UTC)

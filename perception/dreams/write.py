@@ -25,6 +25,7 @@ from perception.audit import RECEIPT_HEADING, AuditReport, Finding
 from perception.digest import NUMBER_RE, Digest, build_digest, fmt_num
 from perception.dreams import DreamOptions, offline
 from perception.redact import redact
+from perception.types import fire_times, last_fire_time
 
 _LOCK = threading.Lock()
 
@@ -63,38 +64,21 @@ def cycle_for(store, day: date, now: datetime, *, at: str | None = None,
 
 def _morning_of(day: date, tz: tzinfo, at: str | None) -> datetime:
     """The last fire time of ``at`` on the local date ``day`` (its end when none)."""
-    from apscheduler.triggers.cron import CronTrigger
-
     day_start = datetime.combine(day, time(0), tzinfo=tz)
     day_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
-    last = None
-    if at:
-        trig = CronTrigger.from_crontab(at, timezone=tz)
-        t = trig.get_next_fire_time(None, day_start)
-        while t is not None and t < day_end:
-            last = t
-            # +1 s in UTC: local arithmetic drops `fold` and loops on a fall-back day
-            t = trig.get_next_fire_time(t, t.astimezone(clock.UTC) + timedelta(seconds=1))
-    return (last or day_end).astimezone(clock.UTC)
+    times = fire_times(at, tz, day_start, day_end - timedelta(microseconds=1)) if at else []
+    return times[-1] if times else day_end.astimezone(clock.UTC)
 
 
 def due_dream_day(store, opts: DreamOptions, *, tz: tzinfo, now: datetime | None = None
                   ) -> date | None:
     """The date whose dream is due at daemon start: the latest fire time of ``opts.at``
     within ``opts.catch_up`` before now, when that date has no dream yet."""
-    from apscheduler.triggers.cron import CronTrigger
-
     now = now or clock.now()
     window = opts.catch_up
     if window.total_seconds() <= 0:
         return None
-    trig = CronTrigger.from_crontab(opts.at, timezone=tz)
-    t = trig.get_next_fire_time(None, now - window)
-    last = None
-    while t is not None and t <= now:
-        last = t
-        # +1 s in UTC: local arithmetic drops `fold` and loops on a fall-back day
-        t = trig.get_next_fire_time(t, t.astimezone(clock.UTC) + timedelta(seconds=1))
+    last = last_fire_time(opts.at, tz, now, window)
     if last is None:
         return None
     day = dream_day(last, tz)
