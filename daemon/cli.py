@@ -168,19 +168,11 @@ def _refresh(loaded: Any, store: Any) -> None:
     from perception.state import render_state
 
     render_state(loaded.home, store, loaded.config.sources, tz=loaded.tz,
-                 template=_template(loaded))
+                 template=loaded.state_template)
     try:
         render_page(loaded.home, store, loaded.config.sources, tz=loaded.tz)
     except PageError as e:
         click.echo(f"reverie: morning page not written: {e}", err=True)
-
-
-def _template(loaded: Any) -> Path | None:
-    t = loaded.config.perception.template
-    if not t:
-        return None
-    p = Path(t).expanduser()
-    return p if p.is_absolute() else loaded.home.root / p
 
 
 @cli.command()
@@ -236,15 +228,13 @@ def dream(ctx: click.Context, day: str | None, force: bool, backend: str | None,
 def _runner(loaded: Any, store: Any) -> Any:
     from daemon.sessions import SessionRunner
     from perception.digest import notable_since
-    from perception.state import render_state
 
     cfg = loaded.config
-    if not (cfg.sessions.command or cfg.sessions.webhook):
+    if not cfg.sessions.enabled:
         raise Usage(f"{loaded.path}: sessions.command: not configured (no agent to wake)")
     return SessionRunner(
         loaded.home, store, cfg.sessions, tz=loaded.tz, git=cfg.memory.git,
-        render_state=lambda: render_state(loaded.home, store, cfg.sources, tz=loaded.tz,
-                                          template=_template(loaded)),
+        render_state=lambda: _refresh(loaded, store),
         notable_since=lambda since, now: notable_since(store, since, now, rules=cfg.dream.notable))
 
 

@@ -102,6 +102,15 @@ class Loaded:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.config.timezone)
 
+    @property
+    def state_template(self) -> Path | None:
+        """perception.template as a path (relative ones are inside the home), or None."""
+        t = self.config.perception.template
+        if not t:
+            return None
+        p = Path(t).expanduser()
+        return p if p.is_absolute() else self.home.root / p
+
 
 # -- locating the file --------------------------------------------------------------
 
@@ -404,7 +413,7 @@ def summary(loaded: Loaded) -> str:
              + (f" ({', '.join(s.name for s in enabled)})" if enabled else ""),
              f"dream at '{c.dream.at}' ({c.dream.backend})"]
     s = c.sessions
-    if s.command or s.webhook:
+    if s.enabled:
         parts.append(f"{len(s.wake)} wake time{'s' if len(s.wake) != 1 else ''}, "
                      f"{len(s.sleep)} sleep time{'s' if len(s.sleep) != 1 else ''}")
     else:

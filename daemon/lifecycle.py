@@ -258,13 +258,6 @@ class Daemon:
 
     # -- the loop ---------------------------------------------------------------------
 
-    def _template(self) -> Path | None:
-        t = self.loaded.config.perception.template
-        if not t:
-            return None
-        p = Path(t).expanduser()
-        return p if p.is_absolute() else self.home.root / p
-
     def _notable(self, since: Any, now: Any) -> list[str]:
         from perception.digest import notable_since
 
@@ -279,11 +272,11 @@ class Daemon:
         cfg = self.loaded.config
         if self.renderer is None:
             self.renderer = StateRenderer(self.home, self.store, cfg.sources, tz=self.loaded.tz,
-                                          template=self._template(),
+                                          template=self.loaded.state_template,
                                           min_interval=cfg.perception.render_every.total_seconds(),
                                           on_render=self.render_page)
         else:
-            self.renderer.update(specs=cfg.sources, tz=self.loaded.tz, template=self._template())
+            self.renderer.update(specs=cfg.sources, tz=self.loaded.tz, template=self.loaded.state_template)
         if self.runner is None:
             self.runner = SessionRunner(self.home, self.store, cfg.sessions, tz=self.loaded.tz,
                                         git=cfg.memory.git, render_state=self.render_state,

@@ -167,7 +167,7 @@ def install_jobs(d: "Daemon") -> None:
                   misfire_grace_time=max(1, int(dream.catch_up.total_seconds())))
 
     s = cfg.sessions
-    if s.command or s.webhook:
+    if s.enabled:
         for i, expr in enumerate(s.wake):
             sched.add_job(bounded(f"wake:{i}", 120, lambda e=expr: d.scheduled_wake(e)),
                           cron(expr, tz), id=f"wake:{i}", coalesce=True, max_instances=1,

@@ -87,7 +87,7 @@ def render_status(loaded: Any) -> str:
                      f"elapsed {_span(now - clock.from_ts(cur['started']))}")
     else:
         lines.append("session: none running")
-    if s.command or s.webhook:
+    if s.enabled:
         nw, ns = _next_cron(s.wake, tz, now), _next_cron(s.sleep, tz, now)
         lines.append(f"next wake: {nw.astimezone(tz):%a %Y-%m-%d %H:%M}" if nw else "next wake: none scheduled")
         lines.append(f"next sleep: {ns.astimezone(tz):%a %Y-%m-%d %H:%M}" if ns else

@@ -175,3 +175,9 @@ def test_the_readme_example_config_is_valid(tmp_path):
     p.write_text(block)
     loaded = config.load(p, env={"MOLTBOOK_API_KEY": "k-123456", "BASE_RPC_URL": "http://127.0.0.1:9/"})
     assert [s.name for s in loaded.config.sources] == ["weather", "moltbook", "wallet", "blog", "posts"]
+
+
+def test_a_relative_state_template_is_found_in_the_home(write_config, tmp_path):
+    loaded = config.load(write_config("home: ./home\nperception: {template: my-state.j2}\n"), env={})
+    assert loaded.state_template == (tmp_path / "home" / "my-state.j2").resolve()
+    assert config.load(write_config("home: ./home\n"), env={}).state_template is None
