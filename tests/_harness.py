@@ -311,11 +311,3 @@ def daemon_pid(p: subprocess.Popen) -> int:
     return p.pid
 
 
-def wait_for(pred, timeout: float = 10.0, every: float = 0.05):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(every)
-    return None

@@ -6,19 +6,43 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
+
+from memory.home import Home
+from memory.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCHER = Path(__file__).resolve().parent / "_launcher.py"
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
-    h = tmp_path / "home"
-    h.mkdir()
+def home(tmp_path: Path) -> Home:
+    """An agent home with its folders (no files) under the test's tmp_path."""
+    h = Home.at(tmp_path / "home")
+    h.ensure()
     return h
+
+
+@pytest.fixture
+def store(home: Home):
+    """The home's real SQLite store."""
+    s = Store.open(home.db)
+    yield s
+    s.close()
+
+
+def wait_for(pred, timeout: float = 10.0, every: float = 0.05):
+    """Poll ``pred`` until it returns something true (returned) or ``timeout`` passes (None)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(every)
+    return None
 
 
 @pytest.fixture

@@ -11,13 +11,6 @@ from memory import clock
 from memory.store import Store
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "r.db")
-    yield s
-    s.close()
-
-
 NOW = clock.now().replace(microsecond=0)
 SINCE = NOW - timedelta(hours=2)
 

@@ -26,20 +26,6 @@ TZ = ZoneInfo("Europe/Berlin")
 START = datetime(2026, 11, 25, 7, 0, tzinfo=timezone.utc)  # 08:00 in Berlin
 
 
-@pytest.fixture
-def home(tmp_path):
-    h = Home.at(tmp_path / "home")
-    h.ensure()
-    return h
-
-
-@pytest.fixture
-def store(home):
-    s = Store.open(home.db)
-    yield s
-    s.close()
-
-
 def ended(store, sid="s1", start=START, minutes=90, reason="exited"):
     store.start_session(sid, start, 4242, "scheduled")
     store.end_session(sid, start + timedelta(minutes=minutes), reason, 0)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli, start_cli
+from tests.conftest import run_cli, start_cli, wait_for
 
 CONFIG = """
 home: ./home
@@ -17,16 +17,6 @@ timezone: UTC
 sources:
   - {name: posts, type: files, path: posts, every: 1h}
 """
-
-
-def wait_for(pred, timeout: float = 10.0, every: float = 0.05):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(every)
-    return None
 
 
 def heartbeat(db: Path) -> float | None:

@@ -4,19 +4,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from memory.store import Store
 from perception.digest import NotableRules, build_digest, classify, notable_since
 
 UTC = timezone.utc
 T0 = datetime(2026, 5, 1, 5, 0, tzinfo=UTC)  # the cycle starts here
 END = T0 + timedelta(hours=24)
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "r.db")
-    yield s
-    s.close()
 
 
 def poll(store, source, at, readings=(), ok=True, items=()):

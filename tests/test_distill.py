@@ -46,13 +46,6 @@ def home(tmp_path):
     return h
 
 
-@pytest.fixture
-def store(home):
-    s = Store.open(home.db)
-    yield s
-    s.close()
-
-
 def opts(httpserver, **kw) -> DreamOptions:
     return DreamOptions(base_url=httpserver.url_for("/v1"), api_key=KEY, model="local",
                         timeout="3s", **kw)

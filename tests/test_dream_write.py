@@ -7,28 +7,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from memory.home import Home
-from memory.store import Store
 from perception.audit import audit, split_dream
 from perception.dreams import DreamOptions
 from perception.dreams.write import dream_day, due_dream_day, write_dream
 
 UTC = timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-@pytest.fixture
-def home(tmp_path):
-    h = Home.at(tmp_path / "home")
-    h.ensure()
-    return h
-
-
-@pytest.fixture
-def store(home):
-    s = Store.open(home.db)
-    yield s
-    s.close()
 
 
 def signals(store, start, hours=24):

@@ -12,7 +12,6 @@ import pytest
 from memory import consolidate as c
 from memory.git import GitError, commit_home
 from memory.home import Home
-from memory.store import Store
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
 
@@ -29,13 +28,6 @@ def home(tmp_path, monkeypatch):
     h = Home.at(tmp_path / "home")
     h.ensure()
     return h
-
-
-@pytest.fixture
-def store(home):
-    s = Store.open(home.db)
-    yield s
-    s.close()
 
 
 def git(home, *args):

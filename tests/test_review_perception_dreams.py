@@ -1,6 +1,5 @@
 """Review fixes: past-date dreams, latest.md, and the offline dream's grammar."""
 
-import random
 import re
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
