@@ -216,13 +216,10 @@ class Daemon:
 
     def scheduled_wake(self, expr: str) -> None:
         fire = last_fire_time(expr, self.loaded.tz, clock.now())
+        # A wall time seen twice (the clocks went back) is one wake, as in cron: both fires
+        # are recorded under the first, and the store takes a fire time once.
         if fire is not None:
-            first = first_occurrence(fire, self.loaded.tz)
-            if first != fire and self.store.wake_recorded(first):
-                # cron's rule: a wall-clock time seen twice (clocks went back) wakes once
-                log.info("wake.skipped", reason="this time of day already woke the agent "
-                         "before the clocks went back", scheduled=fire.isoformat())
-                return
+            fire = first_occurrence(fire, self.loaded.tz)
         self.runner.wake(f"scheduled wake ({expr})", scheduled=fire,
                          check_quiet=self.loaded.config.sessions.skip_if_quiet)
         self.renderer.maybe_render()
