@@ -77,6 +77,15 @@ class Source(Protocol):
     def fetch(self, ctx: Context) -> Result: ...
 
 
+class BaseSource:
+    """What every built-in type shares: its name and its validated options. Third-party
+    types may inherit it too; only the Source protocol above is required."""
+
+    def __init__(self, name: str, options: BaseModel) -> None:
+        self.name = name
+        self.options = options
+
+
 BUILTINS = {
     "weather": "perception.sources.weather:Weather",
     "http_json": "perception.sources.http_json:HttpJson",

@@ -15,13 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from memory import clock
 from perception.redact import redact
-from perception.sources import Context, Reading, Result, SourceError
+from perception.sources import BaseSource, Context, Reading, Result, SourceError
 from perception.sources.http_json import FieldSpec, check_fields, extract, result_of
 
 _STDERR_KEEP = 16 * 1024  # only the end of stderr matters: its last line goes in the error
 
 
-class Command:
+class Command(BaseSource):
     """A program's output: stdout as one number, or as JSON with `fields` (JMESPath).
 
     `argv` is run directly (no shell), in the home (or `cwd` inside it), within the source's
@@ -73,10 +73,6 @@ class Command:
             if p.is_absolute() or ".." in p.parts:
                 raise ValueError(f"cwd {v!r} must be relative and stay inside the home")
             return v
-
-    def __init__(self, name: str, options: "Command.Options"):
-        self.name = name
-        self.options = options
 
     def fetch(self, ctx: Context) -> Result:
         o = self.options

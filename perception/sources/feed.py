@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 from memory.clock import UTC
 from perception import http
 from perception.http import HttpOptions
-from perception.sources import Context, Item, Reading, Result, SourceError
+from perception.sources import BaseSource, Context, Item, Reading, Result, SourceError
 
 SEEN_MAX = 2000  # ids remembered across polls; also the most entries of one feed considered
 SUMMARY_MAX = 500
@@ -130,7 +130,7 @@ def _inside(home: Path, rel: str) -> Path:
     return path
 
 
-class Feed:
+class Feed(BaseSource):
     """RSS or Atom feed: new entries become items; signals new_items and total_items.
 
     Fetched with a conditional GET (an unchanged feed costs one 304 and is not parsed).
@@ -164,10 +164,6 @@ class Feed:
                 if p.is_absolute() or ".." in p.parts:
                     raise ValueError(f"path {self.path!r} must be relative and stay inside the home")
             return self
-
-    def __init__(self, name: str, options: "Feed.Options"):
-        self.name = name
-        self.options = options
 
     def fetch(self, ctx: Context) -> Result:
         o = self.options

@@ -8,7 +8,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from memory import clock
-from perception.sources import Context, Reading, Result, SourceError
+from perception.sources import BaseSource, Context, Reading, Result, SourceError
 
 _READ_CHUNK = 1024 * 1024
 
@@ -29,7 +29,7 @@ def count_words(path: Path) -> int:
     return words + (1 if tail else 0)
 
 
-class Files:
+class Files(BaseSource):
     """Files in a folder of the home: how many match `glob`, and optionally their total words.
 
     Hidden files and folders (a name starting with '.') are left out, and so is anything
@@ -73,10 +73,6 @@ class Files:
             if not v or Path(v).is_absolute() or ".." in Path(v).parts:
                 raise ValueError(f"glob {v!r} must be a relative pattern like '*.md'")
             return v
-
-    def __init__(self, name: str, options: "Files.Options"):
-        self.name = name
-        self.options = options
 
     def fetch(self, ctx: Context) -> Result:
         o = self.options

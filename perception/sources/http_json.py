@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from perception import http
 from perception.http import HttpOptions
-from perception.sources import Context, Reading, Result, SourceError
+from perception.sources import BaseSource, Context, Reading, Result, SourceError
 from perception.types import NAME_RE
 
 MAX_TEXT = 500  # characters kept of a text reading
@@ -114,7 +114,7 @@ def raise_on_jsonrpc_error(doc: Any, host: str, secrets: tuple[str, ...]) -> Non
         http.check_jsonrpc(doc, host, secrets)
 
 
-class HttpJson:
+class HttpJson(BaseSource):
     """Any JSON endpoint (GET, or POST with a JSON body); fields picked with JMESPath.
 
     Numbers become values (optionally scaled, with a unit), strings become texts; a string
@@ -158,10 +158,6 @@ class HttpJson:
             if self.method is None:
                 self.method = "POST" if self.body is not None else "GET"
             return self
-
-    def __init__(self, name: str, options: "HttpJson.Options"):
-        self.name = name
-        self.options = options
 
     def fetch(self, ctx: Context) -> Result:
         o = self.options

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from perception import http
 from perception.http import HttpOptions
-from perception.sources import Context, Result
+from perception.sources import BaseSource, Context, Result
 from perception.sources.http_json import FieldSpec, extract, result_of
 
 DEFAULT_URL = "https://www.moltbook.com/api/v1/agents/me"
@@ -26,7 +26,7 @@ FIELDS = {
 }
 
 
-class Moltbook:
+class Moltbook(BaseSource):
     """Moltbook: the agent's karma, followers and unread notifications (a preset of http_json).
 
     `api_key` is sent as a Bearer token; write it as "${MOLTBOOK_API_KEY}" so it stays out of
@@ -48,10 +48,6 @@ class Moltbook:
     class Options(HttpOptions):
         url: str = DEFAULT_URL
         api_key: str | None = None
-
-    def __init__(self, name: str, options: "Moltbook.Options"):
-        self.name = name
-        self.options = options
 
     def fetch(self, ctx: Context) -> Result:
         o = self.options

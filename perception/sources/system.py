@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from perception.sources import Context, Reading, Result, SourceError
+from perception.sources import BaseSource, Context, Reading, Result, SourceError
 
 PROC = Path("/proc")  # a module global so tests can point it at a fake /proc
 
@@ -24,7 +24,7 @@ def _uptime_hours(proc: Path) -> float:
     return float((proc / "uptime").read_text().split()[0]) / 3600
 
 
-class System:
+class System(BaseSource):
     """This machine: load average, memory available, free disk of a path, uptime.
 
     Signals: load1, load5, load15; memory_available (MiB); disk_free (GiB) of `path`
@@ -43,10 +43,6 @@ class System:
         model_config = ConfigDict(extra="forbid")
 
         path: str = "."
-
-    def __init__(self, name: str, options: "System.Options"):
-        self.name = name
-        self.options = options
 
     def fetch(self, ctx: Context) -> Result:
         result = Result()

@@ -10,7 +10,7 @@ from pydantic import model_validator
 
 from perception import http
 from perception.http import HttpOptions
-from perception.sources import Context, Reading, Result, SourceError
+from perception.sources import BaseSource, Context, Reading, Result, SourceError
 
 DEFAULT_URLS = {
     "solana": "https://api.mainnet-beta.solana.com",
@@ -39,7 +39,7 @@ def _int(value: Any) -> int | None:
     return None
 
 
-class Wallet:
+class Wallet(BaseSource):
     """Native-coin balance of an address: Ethereum/EVM (JSON-RPC), Solana (JSON-RPC), Bitcoin (Esplora).
 
     Signal `balance`, in whole coins (ETH, SOL, BTC, or `symbol` for another EVM chain).
@@ -78,10 +78,6 @@ class Wallet:
                     raise ValueError("chain ethereum needs `url`: the JSON-RPC endpoint of your chain")
                 self.url = DEFAULT_URLS[self.chain]
             return self
-
-    def __init__(self, name: str, options: "Wallet.Options"):
-        self.name = name
-        self.options = options
 
     def fetch(self, ctx: Context) -> Result:
         o = self.options

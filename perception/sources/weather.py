@@ -8,7 +8,7 @@ from pydantic import Field
 
 from perception import http
 from perception.http import HttpOptions
-from perception.sources import Context, Reading, Result, SourceError
+from perception.sources import BaseSource, Context, Reading, Result, SourceError
 
 DEFAULT_URL = "https://api.open-meteo.com/v1/forecast"
 
@@ -61,7 +61,7 @@ def condition(code: Any) -> str | None:
     return WMO_CODES.get(int(code), f"weather code {int(code)}")
 
 
-class Weather:
+class Weather(BaseSource):
     """Current weather from Open-Meteo: temperature, wind, rain, clouds, humidity, condition.
 
     Signals: temperature, apparent_temperature, precipitation, wind_speed, cloud_cover,
@@ -85,10 +85,6 @@ class Weather:
         latitude: float = Field(ge=-90, le=90)
         longitude: float = Field(ge=-180, le=180)
         units: Literal["metric", "imperial"] = "metric"
-
-    def __init__(self, name: str, options: "Weather.Options"):
-        self.name = name
-        self.options = options
 
     def _url(self) -> str:
         o = self.options
