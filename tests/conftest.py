@@ -80,3 +80,12 @@ def start_cli(*args: str, env: dict | None = None, at: str | None = None,
         cmd = [sys.executable, str(LAUNCHER), "--at", at, "--", *args]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env or reverie_env(), **kw)
+
+
+def chat_completion(content: str, tokens: int = 42) -> dict:
+    """A chat-completions reply as an OpenAI-compatible server sends it."""
+    return {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "m",
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": content}}],
+            "usage": {"prompt_tokens": tokens - 10, "completion_tokens": 10,
+                      "total_tokens": tokens}}
