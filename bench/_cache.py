@@ -20,7 +20,7 @@ def cached_db(name: str, version: str, build: Callable[[Path], None]) -> tuple[P
     for p in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
         p.unlink(missing_ok=True)
     build(tmp)
-    from memory.store import Store
+    from reverie.memory.store import Store
 
     with Store.open(tmp) as store:  # fold the WAL in, so the cache is one file
         with store.transaction():

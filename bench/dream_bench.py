@@ -24,8 +24,8 @@ VERSION = "v1"
 
 
 def build(path: Path) -> None:
-    from memory import clock
-    from memory.store import Store
+    from reverie.memory import clock
+    from reverie.memory.store import Store
 
     rng = random.Random(1)
     names = [(f"src{i // 10}", f"src{i // 10}.{FIELDS[i % len(FIELDS)]}_{i}")
@@ -45,8 +45,8 @@ def build(path: Path) -> None:
 
 
 def run(quick: bool) -> list[Row]:
-    from memory.store import Store
-    from perception.digest import build_digest
+    from reverie.memory.store import Store
+    from reverie.perception.digest import build_digest
 
     db, fresh = cached_db("dream-720k", VERSION, build)
     if fresh:

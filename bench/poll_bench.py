@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 
 from bench import Row, median, ms, quiet_logs, server
-from memory import clock
-from memory.home import Home
-from memory.store import Store
-from perception import poll
-from perception.sources import SourceSpec
+from reverie.memory import clock
+from reverie.memory.home import Home
+from reverie.memory.store import Store
+from reverie.perception import poll
+from reverie.perception.sources import SourceSpec
 
 SOURCES = 200
 HANGING = 20

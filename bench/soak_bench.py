@@ -40,13 +40,13 @@ def _rss_mib() -> float:
 def run(quick: bool) -> list[Row]:
     import time_machine
 
-    from memory.home import Home
-    from memory.store import Store
-    from perception import poll
-    from perception.dreams import DreamOptions
-    from perception.dreams.write import write_dream
-    from perception.sources import SourceSpec
-    from perception.state import StateRenderer
+    from reverie.memory.home import Home
+    from reverie.memory.store import Store
+    from reverie.perception import poll
+    from reverie.perception.dreams import DreamOptions
+    from reverie.perception.dreams.write import write_dream
+    from reverie.perception.sources import SourceSpec
+    from reverie.perception.state import StateRenderer
 
     quiet_logs()
     every = 4 if quick else 1  # simulated hours between polls

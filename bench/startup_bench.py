@@ -26,7 +26,7 @@ def _reverie() -> list[str]:
     if exe.exists():
         return [str(exe)]
     found = shutil.which("reverie")
-    return [found] if found else [sys.executable, "-m", "daemon.cli"]
+    return [found] if found else [sys.executable, "-m", "reverie.daemon.cli"]
 
 
 def _time(argv: list[str]) -> float:
@@ -39,7 +39,7 @@ def heavy_imports() -> list[str]:
     """Heavy top-level packages imported by ``reverie --help``, by ``-X importtime``."""
     out = subprocess.run([sys.executable, "-X", "importtime", "-c",
                           "import sys; sys.argv = ['reverie', '--help']\n"
-                          "from daemon.cli import main\n"
+                          "from reverie.daemon.cli import main\n"
                           "try: main()\nexcept SystemExit: pass"],
                          capture_output=True, text=True, env={**os.environ})
     names = {line.split("|")[-1].strip() for line in out.stderr.splitlines()

@@ -32,15 +32,15 @@ VERSION = "v1"
 
 
 def _specs():
-    from perception.sources import SourceSpec
+    from reverie.perception.sources import SourceSpec
 
     return [SourceSpec(name=f"src{j}", type="http_json", every="5m") for j in range(SOURCES)] + [
         SourceSpec(name="blog", type="feed", every="1h")]
 
 
 def build(path: Path) -> None:
-    from memory import clock
-    from memory.store import Store
+    from reverie.memory import clock
+    from reverie.memory.store import Store
 
     signals = SOURCES * FIELDS
     per = OBSERVATIONS // signals
@@ -72,10 +72,10 @@ def _child(db: str, home: str, renders: int) -> None:
     """Runs in the child: render once cold, then ``renders`` more; report as JSON."""
     from zoneinfo import ZoneInfo
 
-    from memory import clock
-    from memory.home import Home
-    from memory.store import Store
-    from perception.state import render_state
+    from reverie.memory import clock
+    from reverie.memory.home import Home
+    from reverie.memory.store import Store
+    from reverie.perception.state import render_state
 
     h = Home.at(home)
     h.ensure()

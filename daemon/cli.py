@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from daemon import __version__
+from reverie.daemon import __version__
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -35,7 +35,7 @@ def _loaded(ctx: click.Context) -> Any:
     """The validated config (loaded once per invocation), or exit 2 with its problems."""
     obj = ctx.ensure_object(dict)
     if "loaded" not in obj:
-        from daemon import config, logs
+        from reverie.daemon import config, logs
 
         path = config.resolve_path(obj.get("config"))
         try:
@@ -47,7 +47,7 @@ def _loaded(ctx: click.Context) -> Any:
 
 
 def _store(loaded: Any, readonly: bool = False) -> Any:
-    from memory.store import Store
+    from reverie.memory.store import Store
 
     loaded.home.ensure()
     return Store.open(loaded.home.db, readonly=readonly)
@@ -66,7 +66,7 @@ def _store(loaded: Any, readonly: bool = False) -> Any:
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format: str) -> None:
     """reverie gives a file-memory agent a day: it perceives, dreams, wakes and sleeps."""
-    from daemon import logs
+    from reverie.daemon import logs
 
     ctx.ensure_object(dict)
     ctx.obj.update(config=config_path, log_level=log_level, log_format=log_format,
@@ -84,7 +84,7 @@ def init(home: str | None) -> None:
 
     Never overwrites a file: existing ones are kept and listed as kept.
     """
-    from memory.home import init_home
+    from reverie.memory.home import init_home
 
     target = Path(home or "~/agent").expanduser()
     for path, what in init_home(target):
@@ -97,7 +97,7 @@ def init(home: str | None) -> None:
 @click.pass_context
 def check_config(ctx: click.Context) -> None:
     """Validate the config: print its problems (exit 2) or one line of what it sets up."""
-    from daemon import config
+    from reverie.daemon import config
 
     click.echo(config.summary(_loaded(ctx)))
 
@@ -110,7 +110,7 @@ def config_group() -> None:
 @config_group.command("schema")
 def config_schema() -> None:
     """Print the JSON Schema of reverie.yaml (for editors; needs no config file)."""
-    from daemon import config
+    from reverie.daemon import config
 
     click.echo(json.dumps(config.json_schema(), indent=2))
 
@@ -121,7 +121,7 @@ def config_schema() -> None:
 @click.pass_context
 def run(ctx: click.Context, run_for: float | None) -> None:
     """Run the daemon in the foreground (what the systemd unit starts)."""
-    from daemon.lifecycle import Daemon
+    from reverie.daemon.lifecycle import Daemon
 
     loaded = _loaded(ctx)
     d = Daemon(loaded, log_level=ctx.obj["log_level"], log_format=ctx.obj["log_format"],
@@ -143,7 +143,7 @@ def run(ctx: click.Context, run_for: float | None) -> None:
 @click.pass_context
 def poll(ctx: click.Context, names: tuple[str, ...]) -> None:
     """Poll sources once now (all enabled ones by default); exit 1 if any failed."""
-    from perception import poll as poll_mod
+    from reverie.perception import poll as poll_mod
 
     loaded = _loaded(ctx)
     specs = {s.name: s for s in loaded.config.sources}
@@ -164,8 +164,8 @@ def poll(ctx: click.Context, names: tuple[str, ...]) -> None:
 
 def _refresh(loaded: Any, store: Any) -> None:
     """Write perception/state.md and the morning page from the store."""
-    from perception.page import PageError, render_page
-    from perception.state import render_state
+    from reverie.perception.page import PageError, render_page
+    from reverie.perception.state import render_state
 
     render_state(loaded.home, store, loaded.config.sources, tz=loaded.tz,
                  template=loaded.state_template)
@@ -204,8 +204,8 @@ def _newest_store_mtime(home: Any) -> float:
 @click.pass_context
 def dream(ctx: click.Context, day: str | None, force: bool, backend: str | None, show: bool) -> None:
     """Write the dream for a date (once per date unless --force)."""
-    from memory import clock
-    from perception.dreams.write import write_dream
+    from reverie.memory import clock
+    from reverie.perception.dreams.write import write_dream
 
     loaded = _loaded(ctx)
     try:
@@ -226,8 +226,8 @@ def dream(ctx: click.Context, day: str | None, force: bool, backend: str | None,
 
 
 def _runner(loaded: Any, store: Any) -> Any:
-    from daemon.sessions import SessionRunner
-    from perception.digest import notable_since
+    from reverie.daemon.sessions import SessionRunner
+    from reverie.perception.digest import notable_since
 
     cfg = loaded.config
     if not cfg.sessions.enabled:
@@ -239,7 +239,7 @@ def _runner(loaded: Any, store: Any) -> Any:
 
 
 def _ask_daemon(loaded: Any, payload: dict, timeout: float) -> dict | None:
-    from daemon import control
+    from reverie.daemon import control
 
     if not loaded.home.socket.exists():
         return None
@@ -265,7 +265,7 @@ def wake(ctx: click.Context, reason: str) -> None:
         raise Failure(f"not woken: {reply.get('reason') or reply.get('error')}")
     import signal
 
-    from daemon.lifecycle import HomeLock, LockHeld
+    from reverie.daemon.lifecycle import HomeLock, LockHeld
 
     # No daemon answers: run the session here, holding the home's lock so that a daemon
     # started meanwhile cannot start a second session.
@@ -309,7 +309,7 @@ def sleep(ctx: click.Context) -> None:
     import signal
     import time
 
-    from daemon.lifecycle import HomeLock, LockHeld
+    from reverie.daemon.lifecycle import HomeLock, LockHeld
 
     info = HomeLock.holder_info(loaded.home.lock)
     if info and info[1] != "wake":
@@ -346,7 +346,7 @@ def sleep(ctx: click.Context) -> None:
 @click.pass_context
 def status(ctx: click.Context) -> None:
     """Show the daemon, each source's health and next run, the session, next wake and dream."""
-    from daemon.status import render_status
+    from reverie.daemon.status import render_status
 
     loaded = _loaded(ctx)
     click.echo(render_status(loaded))
@@ -357,8 +357,8 @@ def status(ctx: click.Context) -> None:
 @click.pass_context
 def distill(ctx: click.Context, day: str | None) -> None:
     """Propose a summary of a day's diary into memory/ (memory.distill: openai)."""
-    from memory import clock
-    from perception.distill import DistillFailure, distill_day
+    from reverie.memory import clock
+    from reverie.perception.distill import DistillFailure, distill_day
 
     loaded = _loaded(ctx)
     if not loaded.config.memory.distill:
@@ -383,7 +383,7 @@ def distill(ctx: click.Context, day: str | None) -> None:
 @click.pass_context
 def audit(ctx: click.Context, file: str) -> None:
     """Check every number in a dream against the record of its cycle; exit 1 if any is unbacked."""
-    from perception.audit import audit as run_audit
+    from reverie.perception.audit import audit as run_audit
 
     loaded = _loaded(ctx)
     path = Path(file)
@@ -398,7 +398,7 @@ def audit(ctx: click.Context, file: str) -> None:
 @cli.command()
 def sources() -> None:
     """List every available source type, one line each."""
-    from perception import sources as registry
+    from reverie.perception import sources as registry
 
     for name, origin in sorted(registry.available().items()):
         try:
@@ -415,7 +415,7 @@ def sources() -> None:
 @click.pass_context
 def demo(ctx: click.Context, home: str | None) -> None:
     """Run a whole compressed day offline in a demo home and show where everything went."""
-    from daemon.demo import run_demo
+    from reverie.daemon.demo import run_demo
 
     ctx.exit(run_demo(Path(home) if home else None, echo=click.echo))
 
@@ -424,7 +424,7 @@ def demo(ctx: click.Context, home: str | None) -> None:
 @click.pass_context
 def page(ctx: click.Context) -> None:
     """Write morning.html: the dream, signal charts, health and sessions on one page."""
-    from perception.page import PageError, render_page
+    from reverie.perception.page import PageError, render_page
 
     loaded = _loaded(ctx)
     store = _store(loaded)
@@ -442,9 +442,9 @@ def page(ctx: click.Context) -> None:
 @click.pass_context
 def serve(ctx: click.Context, port: int, host: str) -> None:
     """Serve morning.html (and nothing else) read-only, on 127.0.0.1 by default."""
-    from memory.store import Store
-    from perception.serve import ServeError, bind_warning
-    from perception.serve import serve as run_server
+    from reverie.memory.store import Store
+    from reverie.perception.serve import ServeError, bind_warning
+    from reverie.perception.serve import serve as run_server
 
     loaded = _loaded(ctx)
     warning = bind_warning(host)
@@ -461,7 +461,7 @@ def serve(ctx: click.Context, port: int, host: str) -> None:
 
 def _add_systemd() -> None:
     try:
-        from daemon.systemd import systemd_group
+        from reverie.daemon.systemd import systemd_group
     except ImportError:
         return
     cli.add_command(systemd_group, "systemd")
@@ -486,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # the last line of defence: one line, details in the log
-        from daemon import logs
+        from reverie.daemon import logs
 
         logs.get("reverie").debug("cli.crashed", exc_info=True)
         click.echo(f"reverie: error: {logs.scrub(f'{e.__class__.__name__}: {e}')}", err=True)

@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from daemon.sessions import SessionsOptions
-from memory import clock
-from memory.home import Home
-from perception import sources as source_types
-from perception.dreams import DreamOptions
-from perception.sources import COMMON_KEYS, SourceSpec
-from perception.types import Duration, PositiveDuration
+from reverie.daemon.sessions import SessionsOptions
+from reverie.memory import clock
+from reverie.memory.home import Home
+from reverie.perception import sources as source_types
+from reverie.perception.dreams import DreamOptions
+from reverie.perception.sources import COMMON_KEYS, SourceSpec
+from reverie.perception.types import Duration, PositiveDuration
 
 CONFIG_NAME = "reverie.yaml"
 

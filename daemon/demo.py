@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from memory import atomic
+from reverie.memory import atomic
 
 DEMO_CONFIG = """\
 # Written by `reverie demo`: everything here works offline.
@@ -51,16 +51,16 @@ def _add_feed_item(feed: Path, guid: str, title: str, text: str) -> None:
 
 
 def run_demo(home: Path | None, echo: Callable[[str], None] = print) -> int:
-    from daemon import config, logs
-    from daemon.lifecycle import Daemon
-    from daemon.sessions import SessionRunner
-    from memory import clock
-    from memory.home import init_home
-    from memory.store import Store
-    from perception.dreams.write import write_dream
-    from perception.page import render_page
-    from perception.poll import poll_round
-    from perception.state import render_state
+    from reverie.daemon import config, logs
+    from reverie.daemon.lifecycle import Daemon
+    from reverie.daemon.sessions import SessionRunner
+    from reverie.memory import clock
+    from reverie.memory.home import init_home
+    from reverie.memory.store import Store
+    from reverie.perception.dreams.write import write_dream
+    from reverie.perception.page import render_page
+    from reverie.perception.poll import poll_round
+    from reverie.perception.state import render_state
 
     started = time.monotonic()
     logs.configure("warning", "console")

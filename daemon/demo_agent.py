@@ -19,7 +19,7 @@ _HEADING = re.compile(r"^ {0,3}#{1,2}\s+(.*?)\s*$")
 
 def command() -> list[str]:
     """The argv that starts this agent with the running interpreter."""
-    return [sys.executable, "-m", "daemon.demo_agent"]
+    return [sys.executable, "-m", "reverie.daemon.demo_agent"]
 
 
 def _read(var: str) -> str:

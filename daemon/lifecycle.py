@@ -17,12 +17,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from daemon import config as config_mod
-from daemon import logs, scheduler as sched_mod
-from daemon.notify import Notifier
-from memory import clock
-from memory.store import Store
-from perception.types import first_occurrence, last_fire_time
+from reverie.daemon import config as config_mod
+from reverie.daemon import logs, scheduler as sched_mod
+from reverie.daemon.notify import Notifier
+from reverie.memory import clock
+from reverie.memory.store import Store
+from reverie.perception.types import first_occurrence, last_fire_time
 
 log = logs.get("reverie.daemon")
 
@@ -149,7 +149,7 @@ class Daemon:
         return clock.monotonic() - self._last_beat < self.heartbeat_every * 3
 
     def poll(self, spec: Any) -> None:
-        from perception import poll
+        from reverie.perception import poll
 
         state = self.store.source_state(spec.name)
         go, why = poll.should_run(spec, state, clock.now())
@@ -161,7 +161,7 @@ class Daemon:
 
     def render_state(self) -> None:
         """A fresh state now (before a wake); a broken user template is logged, not fatal."""
-        from perception.state import StateError
+        from reverie.perception.state import StateError
 
         try:
             self.renderer.render()
@@ -169,13 +169,13 @@ class Daemon:
             log.error("state.render_failed", error=str(e))
 
     def render_page(self) -> None:
-        from perception.page import render_page
+        from reverie.perception.page import render_page
 
         render_page(self.home, self.store, self.loaded.config.sources, tz=self.loaded.tz)
 
     def distill_pending(self) -> None:
         """Propose a summary of each day whose diary gained consolidated sessions."""
-        from perception.distill import DistillFailure, distill_day
+        from reverie.perception.distill import DistillFailure, distill_day
 
         done = self.store.get_meta("distill.done") or ""
         rows = [r for r in self.store.sessions(since=clock.now() - timedelta(days=2))
@@ -201,7 +201,7 @@ class Daemon:
         log.info("retention.applied", removed=n, keep=str(keep))
 
     def dream_now(self, day: Any = None) -> Any:
-        from perception.dreams.write import write_dream
+        from reverie.perception.dreams.write import write_dream
 
         tz = self.loaded.tz
         now = clock.now()
@@ -256,15 +256,15 @@ class Daemon:
     # -- the loop ---------------------------------------------------------------------
 
     def _notable(self, since: Any, now: Any) -> list[str]:
-        from perception.digest import notable_since
+        from reverie.perception.digest import notable_since
 
         return notable_since(self.store, since, now, rules=self.loaded.config.dream.notable)
 
     def _build(self) -> None:
         """Create the renderer and the session runner, or hand them a reloaded config
         (the runner keeps the session it is watching across a reload)."""
-        from daemon.sessions import SessionRunner
-        from perception.state import StateRenderer
+        from reverie.daemon.sessions import SessionRunner
+        from reverie.perception.state import StateRenderer
 
         cfg = self.loaded.config
         if self.renderer is None:
@@ -297,7 +297,7 @@ class Daemon:
 
     def catch_up(self) -> None:
         """At start: what was due while the daemon was down happens once, now."""
-        from perception.dreams.write import due_dream_day
+        from reverie.perception.dreams.write import due_dream_day
 
         cfg = self.loaded.config
         now = clock.now()
@@ -345,7 +345,7 @@ class Daemon:
         self.notifier.ready(self._status_line())
 
     def run(self) -> int:
-        from daemon.control import ControlServer
+        from reverie.daemon.control import ControlServer
 
         limit_malloc_arenas()
         self.home.ensure()

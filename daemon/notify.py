@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, MutableMapping
 
-from daemon import logs
+from reverie.daemon import logs
 
 log = logs.get("reverie.notify")
 

@@ -19,11 +19,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from daemon import logs
-from memory import clock
+from reverie.daemon import logs
+from reverie.memory import clock
 
 if TYPE_CHECKING:
-    from daemon.lifecycle import Daemon
+    from reverie.daemon.lifecycle import Daemon
 
 log = logs.get("reverie.scheduler")
 

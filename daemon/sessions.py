@@ -29,13 +29,13 @@ import structlog
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, field_validator,
                       model_validator)
 
-from daemon.conditions import Condition, parse_condition
-from memory import atomic, clock
-from memory.consolidate import consolidate, ensure_diary
-from memory.consolidate import recover as recover_consolidation
-from memory.home import Home
-from memory.store import Store
-from perception.types import (Cron, Duration, PositiveDuration, fire_times,
+from reverie.daemon.conditions import Condition, parse_condition
+from reverie.memory import atomic, clock
+from reverie.memory.consolidate import consolidate, ensure_diary
+from reverie.memory.consolidate import recover as recover_consolidation
+from reverie.memory.home import Home
+from reverie.memory.store import Store
+from reverie.perception.types import (Cron, Duration, PositiveDuration, fire_times,
                               first_occurrence)
 
 log = structlog.get_logger("reverie.sessions")
@@ -756,7 +756,7 @@ _BASIC_ENV = frozenset({"HOME", "PATH", "USER", "LOGNAME", "SHELL", "LANG", "LAN
 
 
 def _secret_values() -> tuple[str, ...]:
-    from daemon.logs import secret_values
+    from reverie.daemon.logs import secret_values
 
     return secret_values()
 
@@ -766,7 +766,7 @@ def _one_line(text: str) -> str:
 
 
 def _err(e: BaseException) -> str:
-    from daemon.logs import scrub
+    from reverie.daemon.logs import scrub
 
     return scrub(_one_line(f"{e.__class__.__name__}: {e}"))
 

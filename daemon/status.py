@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from daemon.lifecycle import HomeLock
-from memory import clock
-from memory.store import Store
+from reverie.daemon.lifecycle import HomeLock
+from reverie.memory import clock
+from reverie.memory.store import Store
 
 
 def _ago(ts: float | None, now: datetime) -> str:

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import click
 
-from memory import atomic
+from reverie.memory import atomic
 
 Kind = Literal["system", "template", "user"]
 
@@ -60,7 +60,7 @@ def unit_source(kind: Kind) -> str:
     """The packaged unit file for ``kind``, unrendered."""
     if kind not in SOURCE_FILES:
         raise UnitError(f"unknown unit kind {kind!r} (system, template or user)")
-    return resources.files("daemon").joinpath("units", SOURCE_FILES[kind]).read_text("utf-8")
+    return resources.files("reverie.daemon").joinpath("units", SOURCE_FILES[kind]).read_text("utf-8")
 
 
 def timeout_stop_s(stop_timeout_s: float) -> int:
@@ -75,7 +75,7 @@ def render_unit(kind: Kind, *, executable: str | Sequence[str], config: Path, ho
     """The unit for ``kind`` with real paths.
 
     ``executable`` is the program (a path) or the command that starts reverie (an argv
-    prefix such as ``[sys.executable, "-m", "daemon.cli"]``); ``--config CONFIG run`` is
+    prefix such as ``[sys.executable, "-m", "reverie.daemon.cli"]``); ``--config CONFIG run`` is
     appended. ``user`` is the account of a system or template unit (default
     ``reverie``) and must be None for the user unit. The template is shared by every
     instance, so it keeps ``/etc/reverie/%i.yaml`` and ignores ``config`` and ``home``:
@@ -178,7 +178,7 @@ def reverie_command() -> list[str]:
     script = Path(sys.executable).parent / "reverie"
     if script.is_file() and os.access(script, os.X_OK):
         return [str(script)]
-    return [sys.executable, "-m", "daemon.cli"]
+    return [sys.executable, "-m", "reverie.daemon.cli"]
 
 
 def user_unit_dir() -> Path:

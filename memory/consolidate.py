@@ -34,9 +34,9 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from memory import atomic, clock
-from memory.home import Home, working_template
-from memory.store import Store
+from reverie.memory import atomic, clock
+from reverie.memory.home import Home, working_template
+from reverie.memory.store import Store
 
 log = structlog.get_logger("reverie.consolidate")
 
@@ -247,7 +247,7 @@ def _run(home: Home, store: Store, intent: dict, *, tz: ZoneInfo, git: bool) -> 
         store.advance_intent(KIND, sid, MARKED)
     commit = git_error = None
     if git and step < COMMITTED:
-        from memory import git as _git
+        from reverie.memory import git as _git
 
         try:
             commit = _git.commit_home(home, _commit_message(ledger))

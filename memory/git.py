@@ -13,8 +13,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from memory import atomic
-from memory.home import Home
+from reverie.memory import atomic
+from reverie.memory.home import Home
 
 TIMEOUT = 60  # seconds; a home's text files commit in well under a second
 

@@ -7,7 +7,7 @@ from datetime import date
 from importlib import resources
 from pathlib import Path
 
-from memory import atomic
+from reverie.memory import atomic
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ class Home:
 
 
 def _skeleton(name: str) -> str:
-    return resources.files("memory").joinpath("skeleton", name).read_text(encoding="utf-8")
+    return resources.files("reverie.memory").joinpath("skeleton", name).read_text(encoding="utf-8")
 
 
 WORKING_TEMPLATE_NAME = "working.md"
@@ -135,7 +135,7 @@ def init_home(path: str | Path) -> list[tuple[Path, str]]:
         else:
             atomic.write_text(target, text, mode=mode)
             report.append((target, "created"))
-    from memory.store import Store
+    from reverie.memory.store import Store
 
     Store.open(home.db).close()
     report.append((home.db, "ready"))

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from memory import clock
+from reverie.memory import clock
 
 SCHEMA = [
     # version 1

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from perception.digest import NUMBER_RE, NotableRules, build_digest, numbers_in
+from reverie.perception.digest import NUMBER_RE, NotableRules, build_digest, numbers_in
 
 RECEIPT_HEADING = "## Receipt"
 

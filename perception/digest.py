@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from memory import clock
+from reverie.memory import clock
 
 KINDS = ("weather", "balance", "voices", "letters", "files", "doors", "sessions", "other")
 

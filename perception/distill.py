@@ -19,10 +19,10 @@ from pathlib import Path
 
 import yaml
 
-from memory import atomic, clock
-from memory.home import Home
-from perception.dreams import DreamOptions
-from perception.dreams.llm import ModelFailure, complete
+from reverie.memory import atomic, clock
+from reverie.memory.home import Home
+from reverie.perception.dreams import DreamOptions
+from reverie.perception.dreams.llm import ModelFailure, complete
 
 PURPOSE = "distill"
 DIARY_CAP = 40_000  # characters of diary in one prompt: a day, not a month

@@ -20,9 +20,9 @@ import requests
 import urllib3
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from memory import clock
-from perception.redact import redact
-from perception.sources import SourceError
+from reverie.memory import clock
+from reverie.perception.redact import redact
+from reverie.perception.sources import SourceError
 
 MiB = 1024 * 1024
 DEFAULT_MAX_BYTES = 5 * MiB

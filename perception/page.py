@@ -26,13 +26,13 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from memory import atomic, clock
-from memory.home import Home
-from memory.store import Observation, Store
-from perception.audit import split_dream
-from perception.poll import format_number
-from perception.sources import SourceSpec
-from perception.state import (ITEMS_PER_SOURCE, MAX_ERROR, STALE_AFTER, _change, _item_group,
+from reverie.memory import atomic, clock
+from reverie.memory.home import Home
+from reverie.memory.store import Observation, Store
+from reverie.perception.audit import split_dream
+from reverie.perception.poll import format_number
+from reverie.perception.sources import SourceSpec
+from reverie.perception.state import (ITEMS_PER_SOURCE, MAX_ERROR, STALE_AFTER, _change, _item_group,
                               _Times, _value_text, ago, clean, unit_for)
 
 CHART_POINTS = 200
@@ -467,7 +467,7 @@ def _environment() -> jinja2.Environment:
 
 
 def default_template() -> str:
-    return resources.files("perception").joinpath("templates", TEMPLATE).read_text("utf-8")
+    return resources.files("reverie.perception").joinpath("templates", TEMPLATE).read_text("utf-8")
 
 
 def render_html(context: dict, template: Path | None = None) -> str:

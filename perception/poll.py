@@ -16,13 +16,13 @@ from typing import Any, Iterable
 
 import structlog
 
-from memory import clock
-from memory.home import Home
-from memory.store import Store
-from perception import sources
-from perception.redact import redact
-from perception.sources import Context, Result, SourceError, SourceSpec
-from perception.types import format_duration
+from reverie.memory import clock
+from reverie.memory.home import Home
+from reverie.memory.store import Store
+from reverie.perception import sources
+from reverie.perception.redact import redact
+from reverie.perception.sources import Context, Result, SourceError, SourceSpec
+from reverie.perception.types import format_duration
 
 log = structlog.get_logger("reverie.poll")
 
@@ -83,7 +83,7 @@ def format_number(v: float) -> str:
 def _plain(text: str) -> str:
     """One line without terminal escapes or control characters: what a source sends is
     stored as text a person can `cat` (state.md, dreams and receipts print it)."""
-    from perception.state import clean  # state imports this module
+    from reverie.perception.state import clean  # state imports this module
 
     return clean(text)
 

@@ -24,12 +24,12 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from memory import clock
-from memory.home import Home
-from memory.store import Store
-from perception.page import PageError, page_csp, render_page
-from perception.sources import SourceSpec
-from perception.state import clean
+from reverie.memory import clock
+from reverie.memory.home import Home
+from reverie.memory.store import Store
+from reverie.perception.page import PageError, page_csp, render_page
+from reverie.perception.sources import SourceSpec
+from reverie.perception.state import clean
 
 log = structlog.get_logger("reverie.serve")
 

@@ -27,11 +27,11 @@ from zoneinfo import ZoneInfo
 import jinja2
 import structlog
 
-from memory import atomic, clock
-from memory.home import Home
-from memory.store import Observation, Store
-from perception.poll import format_number
-from perception.sources import SourceSpec
+from reverie.memory import atomic, clock
+from reverie.memory.home import Home
+from reverie.memory.store import Observation, Store
+from reverie.perception.poll import format_number
+from reverie.perception.sources import SourceSpec
 
 log = structlog.get_logger("reverie.state")
 
@@ -358,7 +358,7 @@ def _environment() -> jinja2.Environment:
 
 
 def default_template() -> str:
-    return resources.files("perception").joinpath("templates", "state.md.j2").read_text("utf-8")
+    return resources.files("reverie.perception").joinpath("templates", "state.md.j2").read_text("utf-8")
 
 
 def render_text(context: dict, template: Path | None = None) -> str:

@@ -67,7 +67,7 @@ class World:
     env: dict = field(default_factory=dict)
 
     def cli(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "daemon.cli", "--config", str(self.config), *args]
+        return [sys.executable, "-m", "reverie.daemon.cli", "--config", str(self.config), *args]
 
     def launcher(self, at: str, *args: str, speed: float | None = None,
                  extra: tuple[str, ...] = ()) -> list[str]:

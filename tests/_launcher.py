@@ -64,7 +64,7 @@ def main() -> int:
             clock.shift(ns.jump * 3600)
 
         threading.Thread(target=jump, daemon=True).start()
-    from daemon.cli import main as cli_main
+    from reverie.daemon.cli import main as cli_main
 
     return cli_main(argv)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from memory import clock
-from perception.sources import Context
+from reverie.memory import clock
+from reverie.perception.sources import Context
 
 __all__ = ["_threaded_server", "server", "release", "ctx", "closed_port_url"]
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from memory.home import Home
-from memory.store import Store
+from reverie.memory.home import Home
+from reverie.memory.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCHER = Path(__file__).resolve().parent / "_launcher.py"
@@ -68,14 +68,14 @@ def reverie_env(**extra: str) -> dict[str, str]:
 def run_cli(*args: str, env: dict | None = None, timeout: float = 60,
             cwd: Path | None = None) -> subprocess.CompletedProcess:
     """The real `reverie` entry point in a fresh process."""
-    return subprocess.run([sys.executable, "-m", "daemon.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "reverie.daemon.cli", *args], capture_output=True,
                           text=True, env=env or reverie_env(), timeout=timeout, cwd=cwd)
 
 
 def start_cli(*args: str, env: dict | None = None, at: str | None = None,
               **kw) -> subprocess.Popen:
     """Start `reverie ARGS` in the background (through the time launcher when ``at`` is set)."""
-    cmd = [sys.executable, "-m", "daemon.cli", *args]
+    cmd = [sys.executable, "-m", "reverie.daemon.cli", *args]
     if at:
         cmd = [sys.executable, str(LAUNCHER), "--at", at, "--", *args]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from memory import atomic
+from reverie.memory import atomic
 
 
 def test_write_creates_file_with_content_and_mode(tmp_path):

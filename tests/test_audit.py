@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from memory.store import Store
-from perception.audit import audit
+from reverie.memory.store import Store
+from reverie.perception.audit import audit
 
 UTC = timezone.utc
 START = datetime(2026, 6, 9, 3, tzinfo=UTC)

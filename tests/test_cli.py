@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 import pytest
 
-from daemon import __version__
-from daemon.cli import cli, main
+from reverie.daemon import __version__
+from reverie.daemon.cli import cli, main
 from tests.conftest import run_cli
 
 
@@ -66,7 +66,7 @@ def test_page_writes_the_morning_page_of_a_new_home(tmp_path):
 
 
 def test_serve_on_another_address_warns(tmp_path):
-    from perception.serve import bind_warning
+    from reverie.perception.serve import bind_warning
 
     assert bind_warning("127.0.0.1") is None
     assert bind_warning("0.0.0.0")

@@ -1,4 +1,4 @@
-"""daemon.conditions: wake_on conditions are parsed by a small grammar, never evaluated as code."""
+"""reverie.daemon.conditions: wake_on conditions are parsed by a small grammar, never evaluated as code."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from daemon.conditions import parse_condition
-from memory import clock
-from memory.store import Store
+from reverie.daemon.conditions import parse_condition
+from reverie.memory import clock
+from reverie.memory.store import Store
 
 
 NOW = clock.now().replace(microsecond=0)

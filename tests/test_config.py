@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from daemon import config
+from reverie.daemon import config
 from tests.conftest import run_cli
 
 VALID = """

@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from memory import consolidate as c
-from memory.home import Home, working_template
-from memory.store import Store
+from reverie.memory import consolidate as c
+from reverie.memory.home import Home, working_template
+from reverie.memory.store import Store
 
 TZ = ZoneInfo("Europe/Berlin")
 START = datetime(2026, 11, 25, 7, 0, tzinfo=timezone.utc)  # 08:00 in Berlin
@@ -308,9 +308,9 @@ def test_recover_consolidates_every_ended_session_in_order(home, store):
 CHILD = """
 import sys
 from zoneinfo import ZoneInfo
-from memory.home import Home
-from memory.store import Store
-from memory import consolidate as c
+from reverie.memory.home import Home
+from reverie.memory.store import Store
+from reverie.memory import consolidate as c
 h = Home.at(sys.argv[1]); s = Store.open(h.db)
 if sys.argv[2] == "recover":
     c.recover(h, s, tz=ZoneInfo("Europe/Berlin"), git=True)

@@ -1,4 +1,4 @@
-"""daemon.control: `reverie wake|sleep|status` reach the running daemon through a unix socket."""
+"""reverie.daemon.control: `reverie wake|sleep|status` reach the running daemon through a unix socket."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from daemon.control import ControlServer, DaemonNotRunning, request
-from daemon.sessions import SessionRunner, SessionsOptions
-from memory.home import Home, init_home
-from memory.store import Store
+from reverie.daemon.control import ControlServer, DaemonNotRunning, request
+from reverie.daemon.sessions import SessionRunner, SessionsOptions
+from reverie.memory.home import Home, init_home
+from reverie.memory.store import Store
 
 
 @pytest.fixture

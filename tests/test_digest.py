@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from perception.digest import NotableRules, build_digest, classify, notable_since
+from reverie.perception.digest import NotableRules, build_digest, classify, notable_since
 
 UTC = timezone.utc
 T0 = datetime(2026, 5, 1, 5, 0, tzinfo=UTC)  # the cycle starts here

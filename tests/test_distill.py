@@ -11,11 +11,11 @@ from datetime import date
 
 import pytest
 
-from memory import clock
-from memory.home import Home
-from memory.store import Store
-from perception.distill import FENCE, DistillFailure, distill_day, path_for
-from perception.dreams import DreamOptions
+from reverie.memory import clock
+from reverie.memory.home import Home
+from reverie.memory.store import Store
+from reverie.perception.distill import FENCE, DistillFailure, distill_day, path_for
+from reverie.perception.dreams import DreamOptions
 from tests.conftest import chat_completion, reverie_env, run_cli
 
 KEY = "sk-distill-0123456789"
@@ -114,8 +114,8 @@ def test_the_cli_distills_a_day_and_refuses_when_disabled(httpserver, home, tmp_
 def test_the_daemon_job_distills_days_with_newly_consolidated_sessions(httpserver, home, tmp_path):
     from datetime import datetime, timezone
 
-    from daemon import config
-    from daemon.lifecycle import Daemon
+    from reverie.daemon import config
+    from reverie.daemon.lifecycle import Daemon
 
     httpserver.expect_request("/v1/chat/completions").respond_with_json(chat_completion(SUMMARY, 77))
     cfg = tmp_path / "reverie.yaml"
@@ -139,7 +139,7 @@ def test_the_daemon_job_distills_days_with_newly_consolidated_sessions(httpserve
 
 
 def test_distill_tokens_count_against_the_dream_budget_too(httpserver, home, store):
-    from perception.dreams.llm import ModelFailure, complete
+    from reverie.perception.dreams.llm import ModelFailure, complete
 
     store.add_tokens(clock.now().date().isoformat(), "distill", 500)
     with pytest.raises(ModelFailure, match=r"daily token budget spent \(500 of 500\)"):

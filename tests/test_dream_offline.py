@@ -8,11 +8,11 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from memory.store import Store
-from perception.audit import audit
-from perception.digest import Digest, build_digest, fmt_num
-from perception.dreams import _phrases
-from perception.dreams.offline import MAX_WORDS, MIN_WORDS, compose, fmt_pct
+from reverie.memory.store import Store
+from reverie.perception.audit import audit
+from reverie.perception.digest import Digest, build_digest, fmt_num
+from reverie.perception.dreams import _phrases
+from reverie.perception.dreams.offline import MAX_WORDS, MIN_WORDS, compose, fmt_pct
 
 UTC = timezone.utc
 T0 = datetime(2026, 3, 1, 4, 0, tzinfo=UTC)

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from werkzeug import Response
 
-from memory import clock
-from memory.home import Home
-from memory.store import Store
-from perception.audit import split_dream
-from perception.dreams import DreamOptions
-from perception.dreams.write import write_dream
+from reverie.memory import clock
+from reverie.memory.home import Home
+from reverie.memory.store import Store
+from reverie.perception.audit import split_dream
+from reverie.perception.dreams import DreamOptions
+from reverie.perception.dreams.write import write_dream
 from tests.conftest import chat_completion
 
 UTC = timezone.utc

@@ -5,10 +5,10 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from memory.store import Store
-from perception.audit import audit
-from perception.digest import build_digest
-from perception.dreams.offline import compose, fmt_pct
+from reverie.memory.store import Store
+from reverie.perception.audit import audit
+from reverie.perception.digest import build_digest
+from reverie.perception.dreams.offline import compose, fmt_pct
 
 UTC = timezone.utc
 T0 = datetime(2026, 3, 1, 4, 0, tzinfo=UTC)

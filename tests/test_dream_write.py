@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from perception.audit import audit, split_dream
-from perception.dreams import DreamOptions
-from perception.dreams.write import dream_day, due_dream_day, write_dream
+from reverie.perception.audit import audit, split_dream
+from reverie.perception.dreams import DreamOptions
+from reverie.perception.dreams.write import dream_day, due_dream_day, write_dream
 
 UTC = timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -147,7 +147,7 @@ def test_an_empty_night_still_writes_a_dream_with_a_quiet_receipt(home, store):
 
 
 def test_latest_is_a_copy_where_symlinks_fail(home, store, monkeypatch):
-    from memory import atomic
+    from reverie.memory import atomic
 
     def no_links(*a, **k):
         raise OSError("symlinks not supported")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from _sources_fixtures import *  # noqa: F403
 from _sources_fixtures import run, values
-from perception.sources.feed import Feed
+from reverie.perception.sources.feed import Feed
 
 ITEM = ("<item><title>Post {n}</title><link>https://blog.example/{n}</link>"
         "<guid>post-{n}</guid></item>")

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from memory import consolidate as c
-from memory.git import GitError, commit_home
-from memory.home import Home
+from reverie.memory import consolidate as c
+from reverie.memory.git import GitError, commit_home
+from reverie.memory.home import Home
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from memory.consolidate import CRASH_POINTS
+from reverie.memory.consolidate import CRASH_POINTS
 from tests._harness import check_home, kill_agents, make_world, wait_agents_gone
 
 DATES = ["2026-05-01", "2026-05-02", "2026-05-03", "2026-05-04"]

@@ -19,14 +19,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import reverie_env
-from daemon import config
-from memory import consolidate as c
-from memory.home import Home
-from memory.store import Store
-from perception import audit as audit_mod
-from perception.sources import Context, Result, SourceError
-from perception.sources.feed import Feed
-from perception.sources.http_json import HttpJson, extract
+from reverie.daemon import config
+from reverie.memory import consolidate as c
+from reverie.memory.home import Home
+from reverie.memory.store import Store
+from reverie.perception import audit as audit_mod
+from reverie.perception.sources import Context, Result, SourceError
+from reverie.perception.sources.feed import Feed
+from reverie.perception.sources.http_json import HttpJson, extract
 
 FAST = dict(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 TRIED: dict[str, int] = {}
@@ -178,7 +178,7 @@ def _cli_on(texts: list[str], tmp_path: Path) -> list[tuple[int, str]]:
         p = tmp_path / f"m{i}.yaml"
         p.write_text(text, encoding="utf-8")
         procs.append(subprocess.Popen(
-            [sys.executable, "-m", "daemon.cli", "--config", str(p), "check-config"],
+            [sys.executable, "-m", "reverie.daemon.cli", "--config", str(p), "check-config"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env=reverie_env(**ENV)))
     out = []

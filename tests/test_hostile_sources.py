@@ -19,12 +19,12 @@ import pytest
 
 from _badserver import BAD_PATHS, BadServer
 from conftest import start_cli
-from memory.home import Home
-from memory.store import Store
-from perception import poll
-from perception.sources import SourceSpec
-from perception.sources.feed import Feed
-from perception.sources.http_json import HttpJson
+from reverie.memory.home import Home
+from reverie.memory.store import Store
+from reverie.perception import poll
+from reverie.perception.sources import SourceSpec
+from reverie.perception.sources.feed import Feed
+from reverie.perception.sources.http_json import HttpJson
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import reverie_env, run_cli
-from daemon import config
+from reverie.daemon import config
 
 ESC = b"\x1b"
 

@@ -1,4 +1,4 @@
-"""perception.http: one request, bounded in time and size, failing in one line that names the host."""
+"""reverie.perception.http: one request, bounded in time and size, failing in one line that names the host."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from werkzeug import Response
 
 from _sources_fixtures import *  # noqa: F403
 from _sources_fixtures import gzip_bomb
-from memory import clock
-from perception import http
-from perception.sources import SourceError
+from reverie.memory import clock
+from reverie.perception import http
+from reverie.perception.sources import SourceError
 
 SECRET = "sk-very-secret-123"
 
@@ -241,7 +241,7 @@ def test_options_refuse_a_non_http_url_without_echoing_it():
 
 # -- the contract every built-in source type follows ----------------------------------
 
-from perception.sources import BUILTINS, COMMON_KEYS, get, summary  # noqa: E402
+from reverie.perception.sources import BUILTINS, COMMON_KEYS, get, summary  # noqa: E402
 
 
 @pytest.mark.parametrize("type_name", sorted(BUILTINS))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from memory.home import Home, init_home
+from reverie.memory.home import Home, init_home
 from tests.conftest import run_cli
 
 

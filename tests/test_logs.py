@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from daemon import logs
+from reverie.daemon import logs
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from daemon.notify import Notifier, monotonic_usec
+from reverie.daemon.notify import Notifier, monotonic_usec
 
 
 class Receiver:

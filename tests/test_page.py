@@ -19,12 +19,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from memory import atomic, clock
-from memory.home import Home
-from memory.store import Store
-from perception.page import CHART_POINTS, render_page
-from perception.serve import PageServer, bind_warning
-from perception.sources import SourceSpec
+from reverie.memory import atomic, clock
+from reverie.memory.home import Home
+from reverie.memory.store import Store
+from reverie.perception.page import CHART_POINTS, render_page
+from reverie.perception.serve import PageServer, bind_warning
+from reverie.perception.sources import SourceSpec
 
 UTC = timezone.utc
 TZ = ZoneInfo("Europe/Berlin")

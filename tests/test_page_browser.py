@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from memory import atomic, clock
-from memory.store import Store
-from perception.page import render_page
-from perception.serve import PageServer
+from reverie.memory import atomic, clock
+from reverie.memory.store import Store
+from reverie.perception.page import render_page
+from reverie.perception.serve import PageServer
 from tests.test_page import NOW, TZ, XSS, fail, poll, spec, wake_and_sleep
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -63,7 +63,7 @@ def png_size(path: Path) -> tuple[int, int]:
 @pytest.fixture
 def page(tmp_path: Path):
     """A home with a month of signals, a failure, items, sessions, a dream and a ledger."""
-    from memory.home import Home
+    from reverie.memory.home import Home
 
     home = Home.at(tmp_path / "home")
     home.root.mkdir()

@@ -10,11 +10,11 @@ import pytest
 from pydantic import BaseModel
 from structlog.testing import capture_logs
 
-from memory import clock
-from memory.home import Home
-from memory.store import Store
-from perception import poll, sources
-from perception.sources import Item, Reading, Result, SourceError, SourceSpec
+from reverie.memory import clock
+from reverie.memory.home import Home
+from reverie.memory.store import Store
+from reverie.perception import poll, sources
+from reverie.perception.sources import Item, Reading, Result, SourceError, SourceSpec
 
 T0 = datetime(2024, 5, 14, 7, 0, tzinfo=timezone.utc)
 RELEASE = threading.Event()  # hung test sources wait on this; set at teardown
@@ -307,7 +307,7 @@ def test_a_round_of_healthy_sources_is_fast(rhome, store):
 def test_a_real_files_source_polls_into_the_store_and_the_state_file(rhome, store):
     from zoneinfo import ZoneInfo
 
-    from perception.state import render_state
+    from reverie.perception.state import render_state
 
     (rhome.root / "posts").mkdir()
     for i in range(3):

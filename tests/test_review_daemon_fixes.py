@@ -12,10 +12,10 @@ import time
 
 import pytest
 
-from daemon import config as config_mod
-from daemon import scheduler as sched_mod
-from daemon.lifecycle import Daemon
-from memory.store import Store
+from reverie.daemon import config as config_mod
+from reverie.daemon import scheduler as sched_mod
+from reverie.daemon.lifecycle import Daemon
+from reverie.memory.store import Store
 from tests.conftest import start_cli
 
 
@@ -189,7 +189,7 @@ def test_sigterm_stops_the_session_at_once_even_while_a_slow_poll_runs(tmp_path,
 
 @pytest.mark.slow
 def test_sigterm_exits_after_the_grace_even_when_a_job_hangs_longer(tmp_path, write_config):
-    from daemon.lifecycle import SHUTDOWN_GRACE
+    from reverie.daemon.lifecycle import SHUTDOWN_GRACE
 
     daemon, agent_pid = _daemon_with_a_session_and_a_slow_poll(tmp_path, write_config)
     try:
@@ -207,7 +207,7 @@ def test_sigterm_exits_after_the_grace_even_when_a_job_hangs_longer(tmp_path, wr
 
 
 def test_a_second_daemon_says_who_holds_the_home_on_stderr_and_exits_1(tmp_path, write_config):
-    from daemon.lifecycle import HomeLock
+    from reverie.daemon.lifecycle import HomeLock
     from tests.conftest import run_cli
 
     home = tmp_path / "home"

@@ -4,12 +4,12 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from memory.home import Home
-from memory.store import Store
-from perception.digest import build_digest
-from perception.dreams import DreamOptions
-from perception.dreams.offline import compose
-from perception.dreams.write import write_dream
+from reverie.memory.home import Home
+from reverie.memory.store import Store
+from reverie.perception.digest import build_digest
+from reverie.perception.dreams import DreamOptions
+from reverie.perception.dreams.offline import compose
+from reverie.perception.dreams.write import write_dream
 
 UTC = timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -70,7 +70,7 @@ def test_warmth_and_cold_are_said_only_of_a_temperature(tmp_path):
 
 
 def test_articles_agree_with_the_sound_of_the_next_word():
-    from perception.dreams.offline import _article
+    from reverie.perception.dreams.offline import _article
 
     assert _article("hourglass") == "an"
     assert _article("amber") == "an"
@@ -106,7 +106,7 @@ def test_a_feed_new_items_count_dropping_back_to_zero_is_not_notable(tmp_path):
 
 
 def test_a_chart_range_never_reads_minus_zero():
-    from perception.page import _span_text
+    from reverie.perception.page import _span_text
 
     assert _span_text(-0.3, 16.9) == ("0", "17")
     assert _span_text(-1.2, 16.9) == ("-1", "17")

@@ -1,4 +1,4 @@
-"""daemon.sessions: wake the agent, put it to sleep, consolidate; real subprocesses."""
+"""reverie.daemon.sessions: wake the agent, put it to sleep, consolidate; real subprocesses."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from daemon.sessions import (SessionRunner, SessionsOptions, in_active_hours, missed_wakes,
+from reverie.daemon.sessions import (SessionRunner, SessionsOptions, in_active_hours, missed_wakes,
                              new_session_id)
-from memory import clock
-from memory.home import Home, init_home
-from memory.store import Store
+from reverie.memory import clock
+from reverie.memory.home import Home, init_home
+from reverie.memory.store import Store
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = clock.UTC
@@ -292,7 +292,7 @@ def test_what_the_agent_wrote_is_consolidated_when_it_ends(runner, agent_home):
 
 
 def test_the_bundled_demo_agent_remembers_a_line_and_carries_one(runner, agent_home):
-    from daemon import demo_agent
+    from reverie.daemon import demo_agent
 
     r = runner(command=demo_agent.command())
     res = r.wake("demo")

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from _sources_fixtures import *  # noqa: F403
 from _sources_fixtures import make_ctx, run, units, values
-from perception.sources import SourceError
-from perception.sources.command import Command
+from reverie.perception.sources import SourceError
+from reverie.perception.sources.command import Command
 
 PY = sys.executable
 

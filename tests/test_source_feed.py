@@ -9,8 +9,8 @@ from pydantic import ValidationError
 
 from _sources_fixtures import *  # noqa: F403
 from _sources_fixtures import make_ctx, run, values
-from perception.sources import SourceError
-from perception.sources.feed import SEEN_MAX, Feed, plain_text
+from reverie.perception.sources import SourceError
+from reverie.perception.sources.feed import SEEN_MAX, Feed, plain_text
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel>

@@ -7,8 +7,8 @@ from pydantic import ValidationError
 
 from _sources_fixtures import *  # noqa: F403
 from _sources_fixtures import make_ctx, run, units, values
-from perception.sources import SourceError
-from perception.sources.files import Files, count_words
+from reverie.perception.sources import SourceError
+from reverie.perception.sources.files import Files, count_words
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def test_a_symlinked_file_leaving_the_home_is_not_counted(tmp_path):
 
 
 def test_words_split_across_read_chunks_are_counted_once(tmp_path, monkeypatch):
-    import perception.sources.files as files_mod
+    import reverie.perception.sources.files as files_mod
 
     monkeypatch.setattr(files_mod, "_READ_CHUNK", 4)
     p = tmp_path / "t.txt"

@@ -7,8 +7,8 @@ from pydantic import ValidationError
 
 from _sources_fixtures import *  # noqa: F403
 from _sources_fixtures import gzip_bomb, make_ctx, run, units, values
-from perception.sources import SourceError
-from perception.sources.http_json import HttpJson
+from reverie.perception.sources import SourceError
+from reverie.perception.sources.http_json import HttpJson
 
 PROFILE = {"success": True, "agent": {"name": "reverie-test", "karma": 1284, "follower_count": 37,
                                       "status": "claimed", "balance": "12.50", "tags": ["a", "b"]}}

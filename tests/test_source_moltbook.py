@@ -6,8 +6,8 @@ import pytest
 
 from _sources_fixtures import *  # noqa: F403
 from _sources_fixtures import make_ctx, run, values
-from perception.sources import SourceError
-from perception.sources.moltbook import Moltbook
+from reverie.perception.sources import SourceError
+from reverie.perception.sources.moltbook import Moltbook
 
 KEY = "moltbook_sk_5up3rs3cr3t"
 

@@ -6,8 +6,8 @@ import pytest
 
 from _sources_fixtures import *  # noqa: F403
 from _sources_fixtures import make_ctx, run, units, values
-import perception.sources.system as system_mod
-from perception.sources.system import System
+import reverie.perception.sources.system as system_mod
+from reverie.perception.sources.system import System
 
 
 def test_reads_load_memory_disk_and_uptime(tmp_path):

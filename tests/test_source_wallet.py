@@ -9,8 +9,8 @@ from pydantic import ValidationError
 
 from _sources_fixtures import *  # noqa: F403
 from _sources_fixtures import make_ctx, run, units, values
-from perception.sources import SourceError
-from perception.sources.wallet import Wallet
+from reverie.perception.sources import SourceError
+from reverie.perception.sources.wallet import Wallet
 
 ETH = "0x00000000219ab540356cBB839Cbe05303d7705Fa"
 SOL = "Hb2HDX6tnRfw5j442npy58Z2GBzJA58Nz7ipouWGT63p"

@@ -7,8 +7,8 @@ from pydantic import ValidationError
 
 from _sources_fixtures import *  # noqa: F403
 from _sources_fixtures import run, units, values
-from perception.sources import SourceError, get
-from perception.sources.weather import Weather, condition
+from reverie.perception.sources import SourceError, get
+from reverie.perception.sources.weather import Weather, condition
 
 # shaped like https://api.open-meteo.com/v1/forecast?...&current=... answers
 OPEN_METEO = {

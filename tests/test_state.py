@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from structlog.testing import capture_logs
 
-from memory import atomic, clock
-from memory.home import Home
-from memory.store import Store
-from perception import state as state_mod
-from perception.sources import SourceSpec
-from perception.state import StateRenderer, render_state
+from reverie.memory import atomic, clock
+from reverie.memory.home import Home
+from reverie.memory.store import Store
+from reverie.perception import state as state_mod
+from reverie.perception.sources import SourceSpec
+from reverie.perception.state import StateRenderer, render_state
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2024, 5, 14, 7, 30, tzinfo=timezone.utc)  # 09:30 in Berlin

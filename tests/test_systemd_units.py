@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from daemon import systemd
-from daemon.systemd import UnitError, render_instance_dropin, render_unit, systemd_group
+from reverie.daemon import systemd
+from reverie.daemon.systemd import UnitError, render_instance_dropin, render_unit, systemd_group
 
 REPO = Path(__file__).resolve().parent.parent
 ANALYZE = shutil.which("systemd-analyze")
@@ -225,7 +225,7 @@ def test_install_uses_the_reverie_beside_this_interpreter(tmp_path):
     program = execstart.split()[0]
     assert Path(program).parent == Path(sys.executable).parent
     assert execstart.split()[1:] in (["--config", f"{tmp_path}/reverie.yaml", "run"],
-                                     ["-m", "daemon.cli", "--config", f"{tmp_path}/reverie.yaml", "run"])
+                                     ["-m", "reverie.daemon.cli", "--config", f"{tmp_path}/reverie.yaml", "run"])
 
 
 def test_install_user_writes_reverie_service_to_the_user_unit_dir(tmp_path, monkeypatch):

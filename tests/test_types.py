@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from perception.types import fire_times, first_occurrence, last_fire_time
+from reverie.perception.types import fire_times, first_occurrence, last_fire_time
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = timezone.utc

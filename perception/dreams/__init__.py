@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from perception.digest import NotableRules
-from perception.types import Cron, Duration, PositiveDuration
+from reverie.perception.digest import NotableRules
+from reverie.perception.types import Cron, Duration, PositiveDuration
 
 
 class DreamOptions(BaseModel):

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import jinja2
 
-from memory import clock
-from memory.home import Home
-from perception.digest import Digest, fmt_num
-from perception.dreams import DreamOptions
-from perception.dreams.offline import MAX_WORDS, MIN_WORDS
-from perception.redact import redact as redact_text
+from reverie.memory import clock
+from reverie.memory.home import Home
+from reverie.perception.digest import Digest, fmt_num
+from reverie.perception.dreams import DreamOptions
+from reverie.perception.dreams.offline import MAX_WORDS, MIN_WORDS
+from reverie.perception.redact import redact as redact_text
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "dream_prompt.j2"
 PURPOSE = "dream"
@@ -39,7 +39,7 @@ def redact(text: str, secrets) -> str:
 
 def _untrusted(text: str) -> str:
     # the fence must not be closable from inside the data it fences; no terminal escapes
-    from perception.state import clean
+    from reverie.perception.state import clean
 
     text = clean(text)
     return text.replace("<", "\u2039").replace(">", "\u203a").replace("```", "'''")
@@ -161,6 +161,6 @@ def generate(digest: Digest, opts: DreamOptions, *, home: Home, store, day: date
 def _plain(text: str) -> str:
     """The model's prose as plain text, line breaks kept: no terminal escapes or control
     characters in a dream a person may `cat`."""
-    from perception.state import clean
+    from reverie.perception.state import clean
 
     return "\n".join(clean(line, squeeze=False) for line in str(text).splitlines()).strip()

@@ -18,8 +18,8 @@ import random
 import re
 from datetime import date
 
-from perception.digest import Digest, SignalDigest, fmt_num
-from perception.dreams._phrases import LEXICON, NOUNS, T, VERBS
+from reverie.perception.digest import Digest, SignalDigest, fmt_num
+from reverie.perception.dreams._phrases import LEXICON, NOUNS, T, VERBS
 
 MIN_WORDS, MAX_WORDS = 120, 300
 _TOKEN = re.compile(r"\{([^{}]+)\}")

@@ -19,13 +19,13 @@ from typing import Iterator
 
 import yaml
 
-from memory import atomic, clock
-from memory.home import Home
-from perception.audit import RECEIPT_HEADING, AuditReport, Finding
-from perception.digest import NUMBER_RE, Digest, build_digest, fmt_num
-from perception.dreams import DreamOptions, offline
-from perception.redact import redact
-from perception.types import fire_times, last_fire_time
+from reverie.memory import atomic, clock
+from reverie.memory.home import Home
+from reverie.perception.audit import RECEIPT_HEADING, AuditReport, Finding
+from reverie.perception.digest import NUMBER_RE, Digest, build_digest, fmt_num
+from reverie.perception.dreams import DreamOptions, offline
+from reverie.perception.redact import redact
+from reverie.perception.types import fire_times, last_fire_time
 
 _LOCK = threading.Lock()
 
@@ -133,7 +133,7 @@ def write_dream(home: Home, store, opts: DreamOptions, *, day: date, tz: tzinfo,
         prose, used_signals, phrase_keys = None, None, None
         report: AuditReport | None = None
         if backend == "openai":
-            from perception.dreams import llm
+            from reverie.perception.dreams import llm
 
             try:
                 prose, outcome.tokens = llm.generate(digest, opts, home=home, store=store,

@@ -3,7 +3,7 @@
 A source type is a class with a pydantic ``Options`` model (its own config keys, extra
 keys forbidden) and one method, ``fetch(ctx)``, that returns a :class:`Result` or raises
 :class:`SourceError` with a one-line message. Scheduling, retries, backoff, storage and
-rendering are not a source's business (see ``perception.poll``).
+rendering are not a source's business (see ``reverie.perception.poll``).
 
 Third-party types register under the entry-point group ``reverie.sources``::
 
@@ -87,14 +87,14 @@ class BaseSource:
 
 
 BUILTINS = {
-    "weather": "perception.sources.weather:Weather",
-    "http_json": "perception.sources.http_json:HttpJson",
-    "wallet": "perception.sources.wallet:Wallet",
-    "moltbook": "perception.sources.moltbook:Moltbook",
-    "feed": "perception.sources.feed:Feed",
-    "files": "perception.sources.files:Files",
-    "command": "perception.sources.command:Command",
-    "system": "perception.sources.system:System",
+    "weather": "reverie.perception.sources.weather:Weather",
+    "http_json": "reverie.perception.sources.http_json:HttpJson",
+    "wallet": "reverie.perception.sources.wallet:Wallet",
+    "moltbook": "reverie.perception.sources.moltbook:Moltbook",
+    "feed": "reverie.perception.sources.feed:Feed",
+    "files": "reverie.perception.sources.files:Files",
+    "command": "reverie.perception.sources.command:Command",
+    "system": "reverie.perception.sources.system:System",
 }
 
 
@@ -133,7 +133,7 @@ from datetime import timedelta  # noqa: E402
 
 from pydantic import ConfigDict, model_validator  # noqa: E402
 
-from perception.types import Cron, Name, PositiveDuration  # noqa: E402
+from reverie.perception.types import Cron, Name, PositiveDuration  # noqa: E402
 
 
 class SourceSpec(BaseModel):

@@ -13,10 +13,10 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from memory import clock
-from perception.redact import redact
-from perception.sources import BaseSource, Context, Reading, Result, SourceError
-from perception.sources.http_json import FieldSpec, check_fields, extract, result_of
+from reverie.memory import clock
+from reverie.perception.redact import redact
+from reverie.perception.sources import BaseSource, Context, Reading, Result, SourceError
+from reverie.perception.sources.http_json import FieldSpec, check_fields, extract, result_of
 
 _STDERR_KEEP = 16 * 1024  # only the end of stderr matters: its last line goes in the error
 

@@ -12,10 +12,10 @@ from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
-from memory.clock import UTC
-from perception import http
-from perception.http import HttpOptions
-from perception.sources import BaseSource, Context, Item, Reading, Result, SourceError
+from reverie.memory.clock import UTC
+from reverie.perception import http
+from reverie.perception.http import HttpOptions
+from reverie.perception.sources import BaseSource, Context, Item, Reading, Result, SourceError
 
 SEEN_MAX = 2000  # ids remembered across polls; also the most entries of one feed considered
 SUMMARY_MAX = 500

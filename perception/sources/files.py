@@ -7,8 +7,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from memory import clock
-from perception.sources import BaseSource, Context, Reading, Result, SourceError
+from reverie.memory import clock
+from reverie.perception.sources import BaseSource, Context, Reading, Result, SourceError
 
 _READ_CHUNK = 1024 * 1024
 

@@ -10,10 +10,10 @@ import jmespath
 import jmespath.exceptions
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from perception import http
-from perception.http import HttpOptions
-from perception.sources import BaseSource, Context, Reading, Result, SourceError
-from perception.types import NAME_RE
+from reverie.perception import http
+from reverie.perception.http import HttpOptions
+from reverie.perception.sources import BaseSource, Context, Reading, Result, SourceError
+from reverie.perception.types import NAME_RE
 
 MAX_TEXT = 500  # characters kept of a text reading
 _HEX = re.compile(r"0x[0-9a-fA-F]{1,32}")

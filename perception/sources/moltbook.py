@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from perception import http
-from perception.http import HttpOptions
-from perception.sources import BaseSource, Context, Result
-from perception.sources.http_json import FieldSpec, extract, result_of
+from reverie.perception import http
+from reverie.perception.http import HttpOptions
+from reverie.perception.sources import BaseSource, Context, Result
+from reverie.perception.sources.http_json import FieldSpec, extract, result_of
 
 DEFAULT_URL = "https://www.moltbook.com/api/v1/agents/me"
 

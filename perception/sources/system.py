@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from perception.sources import BaseSource, Context, Reading, Result, SourceError
+from reverie.perception.sources import BaseSource, Context, Reading, Result, SourceError
 
 PROC = Path("/proc")  # a module global so tests can point it at a fake /proc
 

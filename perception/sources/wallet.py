@@ -8,9 +8,9 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import model_validator
 
-from perception import http
-from perception.http import HttpOptions
-from perception.sources import BaseSource, Context, Reading, Result, SourceError
+from reverie.perception import http
+from reverie.perception.http import HttpOptions
+from reverie.perception.sources import BaseSource, Context, Reading, Result, SourceError
 
 DEFAULT_URLS = {
     "solana": "https://api.mainnet-beta.solana.com",

@@ -6,9 +6,9 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from perception import http
-from perception.http import HttpOptions
-from perception.sources import BaseSource, Context, Reading, Result, SourceError
+from reverie.perception import http
+from reverie.perception.http import HttpOptions
+from reverie.perception.sources import BaseSource, Context, Reading, Result, SourceError
 
 DEFAULT_URL = "https://api.open-meteo.com/v1/forecast"
 
