@@ -31,19 +31,25 @@ class Failure(click.ClickException):
         click.echo(f"reverie: {self.message}", err=True)
 
 
-def _loaded(ctx: click.Context) -> Any:
-    """The validated config (loaded once per invocation), or exit 2 with its problems."""
+def _loaded(ctx: click.Context, need_secrets: bool = True, env: dict | None = None) -> Any:
+    """The validated config (loaded once per invocation), or exit 2 with its problems.
+
+    Commands that only read the home pass ``need_secrets=False``: an admin without the
+    service's environment file can still run them (an unset ${VAR} is left out)."""
     obj = ctx.ensure_object(dict)
-    if "loaded" not in obj:
+    key = "loaded" if need_secrets else "loaded_readonly"
+    if key not in obj:
         from reverie.daemon import config, logs
 
         path = config.resolve_path(obj.get("config"))
         try:
-            obj["loaded"] = config.load(path)
+            obj[key] = config.load(path, env=env, need_secrets=need_secrets)
         except config.ConfigError as e:
             raise Usage("\n".join(e.problems)) from None
-        logs.set_secrets(obj["loaded"].secrets)
-    return obj["loaded"]
+        logs.set_secrets(obj[key].secrets)
+        for line in obj[key].warnings:
+            click.echo(f"warning: {line}", err=True)
+    return obj[key]
 
 
 def _store(loaded: Any, readonly: bool = False) -> Any:
@@ -94,12 +100,26 @@ def init(home: str | None) -> None:
 
 
 @cli.command("check-config")
+@click.option("--env-file", "env_file", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Take ${VAR}s from this file (systemd EnvironmentFile= syntax) over the "
+                   "environment: check with the service's secrets without becoming the service.")
 @click.pass_context
-def check_config(ctx: click.Context) -> None:
-    """Validate the config: print its problems (exit 2) or one line of what it sets up."""
+def check_config(ctx: click.Context, env_file: str | None) -> None:
+    """Validate the config: print its problems (exit 2) or one line of what it sets up.
+
+    Every unset ${VAR} is a problem here, one line each, although the commands that only
+    read the home (status, state, page, audit, serve) run without them."""
+    import os
+
     from reverie.daemon import config
 
-    click.echo(config.summary(_loaded(ctx)))
+    env = None
+    if env_file:
+        try:
+            env = {**os.environ, **config.read_env_file(env_file)}
+        except config.ConfigError as e:
+            raise Usage("\n".join(e.problems)) from None
+    click.echo(config.summary(_loaded(ctx, env=env)))
 
 
 @cli.group("config")
@@ -157,6 +177,8 @@ def poll(ctx: click.Context, names: tuple[str, ...]) -> None:
     failed = 0
     for o in outcomes:
         click.echo(o.line())
+        for w in o.warnings:  # already one line each, secrets redacted
+            click.echo(f"  warning: {w}")
         failed += not o.ok
     _refresh(loaded, store)
     ctx.exit(EXIT_FAIL if failed else EXIT_OK)
@@ -179,7 +201,7 @@ def _refresh(loaded: Any, store: Any) -> None:
 @click.pass_context
 def state(ctx: click.Context) -> None:
     """Print perception/state.md (rendering it first when the store is newer)."""
-    loaded = _loaded(ctx)
+    loaded = _loaded(ctx, need_secrets=False)
     home = loaded.home
     stale = (not home.state_md.exists()) or (
         home.db.exists() and _newest_store_mtime(home) > home.state_md.stat().st_mtime)
@@ -348,7 +370,7 @@ def status(ctx: click.Context) -> None:
     """Show the daemon, each source's health and next run, the session, next wake and dream."""
     from reverie.daemon.status import render_status
 
-    loaded = _loaded(ctx)
+    loaded = _loaded(ctx, need_secrets=False)
     click.echo(render_status(loaded))
 
 
@@ -385,7 +407,7 @@ def audit(ctx: click.Context, file: str) -> None:
     """Check every number in a dream against the record of its cycle; exit 1 if any is unbacked."""
     from reverie.perception.audit import audit as run_audit
 
-    loaded = _loaded(ctx)
+    loaded = _loaded(ctx, need_secrets=False)
     path = Path(file)
     if not path.exists():
         raise Usage(f"{file}: no such file")
@@ -396,10 +418,20 @@ def audit(ctx: click.Context, file: str) -> None:
 
 
 @cli.command()
-def sources() -> None:
-    """List every available source type, one line each."""
+@click.argument("type_name", required=False, metavar="[TYPE]")
+def sources(type_name: str | None) -> None:
+    """List every available source type, one line each; with TYPE, that type's options."""
     from reverie.perception import sources as registry
 
+    if type_name:
+        from reverie.daemon.config import describe_source_type
+
+        try:
+            click.echo(describe_source_type(type_name), nl=False)
+        except KeyError:
+            raise Usage(f"sources: no source type {type_name!r} "
+                        f"(available: {', '.join(sorted(registry.available()))})") from None
+        return
     for name, origin in sorted(registry.available().items()):
         try:
             summary = registry.summary(registry.get(name))
@@ -426,7 +458,7 @@ def page(ctx: click.Context) -> None:
     """Write morning.html: the dream, signal charts, health and sessions on one page."""
     from reverie.perception.page import PageError, render_page
 
-    loaded = _loaded(ctx)
+    loaded = _loaded(ctx, need_secrets=False)
     store = _store(loaded)
     try:
         path = render_page(loaded.home, store, loaded.config.sources, tz=loaded.tz)
@@ -436,7 +468,7 @@ def page(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.option("--port", type=int, default=8765, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to bind; anything but loopback exposes the page to the network.")
 @click.pass_context
@@ -446,7 +478,7 @@ def serve(ctx: click.Context, port: int, host: str) -> None:
     from reverie.perception.serve import ServeError, bind_warning
     from reverie.perception.serve import serve as run_server
 
-    loaded = _loaded(ctx)
+    loaded = _loaded(ctx, need_secrets=False)
     warning = bind_warning(host)
     if warning:
         click.echo(warning, err=True)
@@ -476,6 +508,10 @@ def main(argv: list[str] | None = None) -> int:
         rv = cli.main(args=argv, prog_name="reverie", standalone_mode=False)
         return rv if isinstance(rv, int) else EXIT_OK
     except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.UsageError as e:  # one line, not click's usage block
+        where = e.ctx.command_path if e.ctx else "reverie"
+        click.echo(f"{where}: {' '.join(e.format_message().split())}", err=True)
         return e.exit_code
     except click.ClickException as e:
         e.show()

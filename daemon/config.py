@@ -7,8 +7,10 @@ through the marks of ``yaml.compose``.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -93,6 +95,8 @@ class Loaded:
     path: Path
     secrets: tuple[str, ...] = ()  # values interpolated from ${VAR}: never print them
     used_env: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # one line each, like problems
+    unset_env: list[str] = field(default_factory=list)  # ${VAR}s left unset (need_secrets=False)
 
     @property
     def home(self) -> Home:
@@ -138,6 +142,86 @@ _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 class _MissingVar(Exception):
     pass
+
+
+_UNSET = object()  # a value whose ${VAR} is unset, when secrets are not needed: the key is dropped
+
+
+def read_env_file(path: str | os.PathLike) -> dict[str, str]:
+    """KEY=VALUE lines as systemd's EnvironmentFile= reads them: '#' and ';' comment lines,
+    blank lines, whitespace around keys and unquoted values dropped, "double quotes" with
+    backslash escapes, 'single quotes' literal, a trailing backslash continuing the line.
+    Raises ConfigError naming file:line, never a value (they are secrets)."""
+    shown = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError([f"{shown}: cannot read the environment file: {e.__class__.__name__}"
+                           f"{': ' + e.strerror if getattr(e, 'strerror', None) else ''}"])
+    out: dict[str, str] = {}
+    problems: list[str] = []
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        start, line = i + 1, lines[i]
+        i += 1
+        stripped = line.strip()
+        if not stripped or stripped[0] in "#;":
+            continue
+        key, eq, rest = line.partition("=")
+        key = key.strip()
+        if not eq or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            problems.append(f"{shown}:{start}: not a KEY=VALUE line")
+            continue
+        value, quote, pending_ws = [], "", ""
+        rest = rest.lstrip()
+        while True:
+            j = 0
+            while j < len(rest):
+                c = rest[j]
+                if quote == "'":
+                    if c == "'":
+                        quote = ""
+                    else:
+                        value.append(c)
+                elif quote == '"':
+                    if c == '"':
+                        quote = ""
+                    elif c == "\\" and j + 1 < len(rest) and rest[j + 1] in '"\\`$':
+                        j += 1
+                        value.append(rest[j])
+                    elif c == "\\" and j + 1 == len(rest):
+                        break  # continues on the next line
+                    else:
+                        value.append(c)
+                elif c in "'\"":
+                    value.append(pending_ws)
+                    pending_ws = ""
+                    quote = c
+                elif c == "\\" and j + 1 < len(rest):
+                    j += 1
+                    value.append(pending_ws + rest[j])
+                    pending_ws = ""
+                elif c == "\\":
+                    break  # a trailing backslash: the value continues
+                elif c.isspace():
+                    pending_ws += c
+                else:
+                    value.append(pending_ws + c)
+                    pending_ws = ""
+                j += 1
+            if j < len(rest) and i < len(lines):  # stopped at a continuation backslash
+                rest = lines[i]  # backslash and newline vanish, as in systemd
+                i += 1
+                continue
+            break
+        if quote:
+            problems.append(f"{shown}:{start}: {key}: unterminated quote")
+            continue
+        out[key] = "".join(value)
+    if problems:
+        raise ConfigError(problems)
+    return out
 
 
 def _interpolate(text: str, env: dict[str, str], used: dict[str, str]) -> str:
@@ -257,8 +341,14 @@ def _shape_problem(root: yaml.Node | None) -> str | None:
 
 # -- loading ----------------------------------------------------------------------------
 
-def load(path: str | os.PathLike, env: dict[str, str] | None = None) -> Loaded:
-    """Load and validate; raise ConfigError with one line per problem."""
+def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
+         need_secrets: bool = True) -> Loaded:
+    """Load and validate; raise ConfigError with one line per problem.
+
+    ``need_secrets=False`` is for commands that only read the home (status, state, page,
+    audit, serve): a value whose ${VAR} is unset is left out, as if never written, and a
+    source whose options then fail is kept by name without valid options (nothing polls it
+    there). ``home`` and the other keys reading needs still report an unset variable."""
     path = Path(path)
     shown = str(path)
     env = dict(os.environ) if env is None else env
@@ -287,27 +377,65 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None) -> Loaded:
         raise ConfigError([f"{shown}:1: the config must be a mapping of keys (home:, sources:, ...)"])
 
     problems: list[str] = []
+    warnings: list[str] = []
     used: dict[str, str] = {}
+    unset: dict[tuple, str] = {}  # where a ${VAR} was left unset (need_secrets=False) -> VAR
+    interpolated: list[tuple[str, str]] = []  # (as written, as interpolated)
 
     def walk(value: Any, loc: tuple) -> Any:
         if isinstance(value, str):
             try:
-                return _interpolate(value, env, used)
+                out = _interpolate(value, env, used)
             except _MissingVar as m:
+                if not need_secrets:
+                    unset[loc] = m.args[0]
+                    return _UNSET
                 problems.append(f"{shown}:{_key_line(root, loc)}: {_fmt_loc(loc)}: "
                                 f"environment variable {m.args[0]} is not set")
                 return value
+            if out != value:
+                interpolated.append((value, out))
+            return out
         if isinstance(value, dict):
-            return {k: walk(v, (*loc, k)) for k, v in value.items()}
+            items = ((k, walk(v, (*loc, k))) for k, v in value.items())
+            return {k: v for k, v in items if v is not _UNSET}
         if isinstance(value, list):
-            return [walk(v, (*loc, i)) for i, v in enumerate(value)]
+            return [v for v in (walk(v, (*loc, i)) for i, v in enumerate(value)) if v is not _UNSET]
         return value
 
     data = walk(data, ())
 
-    def report(err: dict, prefix: tuple = ()) -> None:
+    def scrub(msg: str) -> str:
+        # An error may quote a value that came from ${VAR}: show it as written instead
+        # (the placeholder), then take out any value still left, in its quoted forms too.
+        for raw, out in interpolated:
+            msg = msg.replace(repr(out), repr(raw))
+        for value in sorted(used.values(), key=len, reverse=True):
+            if len(value) >= 4:
+                for form in {value, repr(value)[1:-1], value.encode("unicode_escape").decode()}:
+                    msg = msg.replace(form, "***")
+        return msg
+
+    def unset_var(loc: tuple) -> str | None:
+        for where, var in unset.items():
+            if loc[:len(where)] == where or where[:len(loc)] == loc and len(loc) >= 2:
+                return var
+        return None
+
+    def report(err: dict, prefix: tuple = (), allowed: Any = None) -> None:
         loc = (*prefix, *err["loc"])
-        problems.append(f"{shown}:{_key_line(root, loc)}: {_fmt_loc(loc)}: {_fmt_msg(err)}")
+        var = unset_var(loc)
+        if var is not None:
+            msg = f"environment variable {var} is not set"
+        else:
+            msg = _fmt_msg(err)
+            if err.get("type") == "extra_forbidden":
+                msg += _did_you_mean(str(loc[-1]), allowed if allowed is not None
+                                     else _keys_at(Config, loc[:-1]))
+        problems.append(f"{shown}:{_key_line(root, loc)}: {_fmt_loc(loc)}: {scrub(msg)}")
+
+    def warn(loc: tuple, msg: str) -> None:
+        warnings.append(f"{shown}:{_key_line(root, loc)}: {_fmt_loc(loc)}: {msg}")
 
     # Each source's own keys are validated by its type's options model.
     raw_sources = data.get("sources")
@@ -316,7 +444,8 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None) -> Loaded:
         problems.append(f"{shown}:{_key_line(root, ('sources',))}: sources: expected a list")
         raw_sources = []
     for i, entry in enumerate(raw_sources or []):
-        spec = _load_source(entry, (("sources", i)), report, problems, shown, root)
+        spec = _load_source(entry, ("sources", i), report, warn, problems, shown, root,
+                            lenient=lambda loc: unset_var(loc) is not None)
         if spec is not None:
             specs.append(spec)
     data = {**data, "sources": []}
@@ -338,11 +467,45 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None) -> Loaded:
             cfg = cfg.model_copy(update={"sources": specs})
             Config._unique(specs)
         except ValueError as e:
-            problems.append(f"{shown}:{_key_line(root, ('sources',))}: sources: {e}")
+            problems.append(f"{shown}:{_key_line(root, ('sources',))}: sources: {scrub(str(e))}")
     if problems:
         raise ConfigError(problems)
     assert cfg is not None
-    return Loaded(cfg, path, _secret_forms(used.values()), sorted(used))
+    return Loaded(cfg, path, _secret_forms(used.values()), sorted(used), warnings,
+                  sorted(set(unset.values())))
+
+
+def _close(key: str, allowed: Any) -> str:
+    close = difflib.get_close_matches(key, sorted(allowed or ()), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+def _did_you_mean(key: str, allowed: Any) -> str:
+    close = _close(key, allowed)
+    return f" ({close[:-1]})" if close else ""
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation like ``X | None`` or ``list[X]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _keys_at(model: type[BaseModel] | None, loc: tuple) -> set[str]:
+    """The keys the model nested at ``loc`` (under ``model``) accepts."""
+    for part in loc:
+        if model is None:
+            return set()
+        if isinstance(part, int):
+            continue
+        info = model.model_fields.get(str(part))
+        model = _model_in(info.annotation) if info is not None else None
+    return set(model.model_fields) if model is not None else set()
 
 
 _KEY_PART_LEN = 8  # shorter URL parts ('v1', 'mainnet') are not keys, and redacting them would garble logs
@@ -366,8 +529,8 @@ def _secret_forms(values: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def _load_source(entry: Any, loc: tuple, report, problems: list[str], shown: str,
-                 root: yaml.Node | None) -> SourceSpec | None:
+def _load_source(entry: Any, loc: tuple, report, warn, problems: list[str], shown: str,
+                 root: yaml.Node | None, lenient=lambda loc: False) -> SourceSpec | None:
     if not isinstance(entry, dict):
         problems.append(f"{shown}:{_key_line(root, loc)}: {_fmt_loc(loc)}: "
                         "expected a mapping with name, type and options")
@@ -378,7 +541,8 @@ def _load_source(entry: Any, loc: tuple, report, problems: list[str], shown: str
     except KeyError:
         names = ", ".join(sorted(source_types.available()))
         problems.append(f"{shown}:{_key_line(root, (*loc, 'type'))}: {_fmt_loc((*loc, 'type'))}: "
-                        f"unknown source type {type_name!r} (available: {names})")
+                        f"unknown source type {type_name!r} ({_close(str(type_name), source_types.available())}"
+                        f"available: {names})")
         return None
     except Exception as e:  # a broken third-party plugin must not take the config down
         problems.append(f"{shown}:{_key_line(root, (*loc, 'type'))}: {_fmt_loc((*loc, 'type'))}: "
@@ -386,20 +550,36 @@ def _load_source(entry: Any, loc: tuple, report, problems: list[str], shown: str
         return None
     common = {k: v for k, v in entry.items() if k in COMMON_KEYS}
     own = {k: v for k, v in entry.items() if k not in COMMON_KEYS}
+    # A key renamed in a type's options (command's argv: is now command:) still works, with a warning.
+    for old, new in getattr(cls, "renamed_keys", {}).items():
+        if old in own:
+            if new in own:
+                problems.append(f"{shown}:{_key_line(root, (*loc, old))}: {_fmt_loc((*loc, old))}: "
+                                f"give {new}: only ({old}: is its old name)")
+                return None
+            warn((*loc, old), f"{old}: is deprecated, rename it to {new}:")
+            own = {(new if k == old else k): v for k, v in own.items()}
     ok = True
     options = None
     if cls is not None:
+        allowed = set(cls.Options.model_fields) | COMMON_KEYS
         try:
             options = cls.Options.model_validate(own)
         except ValidationError as e:
-            ok = False
-            for err in e.errors():
-                report(err, loc)
+            errors = [err for err in e.errors() if not lenient((*loc, *err["loc"]))]
+            if errors:
+                ok = False
+                for err in errors:
+                    report(err, loc, allowed if len(err["loc"]) == 1 else None)
+            else:
+                # Only keys whose ${VAR} is unset are wrong: keep the source by name for
+                # the commands that read the record; nothing polls it there.
+                options = cls.Options.model_construct(**own)
     try:
         spec = SourceSpec.model_validate({**common, "options": options})
     except ValidationError as e:
         for err in e.errors():
-            report(err, loc)
+            report(err, loc, (set(cls.Options.model_fields) if cls else set()) | COMMON_KEYS)
         return None
     return spec if ok else None
 

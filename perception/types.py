@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, PlainSerializer
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
 UTC = timezone.utc
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# Longer spans overflow datetime arithmetic in the scheduler (99999999d did at start) and
+# mean nothing for a daemon: ten years is past any interval, timeout or retention a user means.
+MAX_DURATION = timedelta(days=3650)
+DURATION_PATTERN = r"^\s*(\d+(\.\d+)?\s*(ms|s|m|h|d|w)\s*)+$"
 
 
 def parse_duration(value: Any) -> timedelta:
@@ -20,13 +25,20 @@ def parse_duration(value: Any) -> timedelta:
     if isinstance(value, bool):
         raise ValueError(f"invalid duration {value!r}")
     if isinstance(value, (int, float)):
-        if value < 0:
-            raise ValueError(f"invalid duration {value!r}: negative")
-        return timedelta(seconds=value)
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"invalid duration {value!r}: "
+                             + ("negative" if value < 0 else "not a number of seconds"))
+        return _bounded(value, value)
     text = str(value).strip().replace(" ", "") if isinstance(value, str) else None
     if not text or not re.fullmatch(rf"(?:{_DURATION.pattern})+", text):
         raise ValueError(f"invalid duration {value!r} (use e.g. 30s, 15m, 1h30m, 2d)")
-    return timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in _DURATION.findall(text)))
+    return _bounded(sum(float(n) * _UNITS[u] for n, u in _DURATION.findall(text)), value)
+
+
+def _bounded(seconds: float, value: Any) -> timedelta:
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"invalid duration {value!r}: more than {format_duration(MAX_DURATION)}")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(td: timedelta) -> str:
@@ -47,8 +59,16 @@ def _positive(td: timedelta) -> timedelta:
     return td
 
 
+_DURATION_SCHEMA = {
+    "anyOf": [{"type": "string", "pattern": DURATION_PATTERN},
+              {"type": "number", "minimum": 0, "description": "seconds"}],
+    "description": "a duration: a number and a unit (ms, s, m, h, d, w), units may be "
+                   "combined (1h30m); at most 3650d",
+    "examples": ["30s", "15m", "1h", "1h30m", "2d"],
+}
 Duration = Annotated[timedelta, BeforeValidator(parse_duration),
-                     PlainSerializer(format_duration, return_type=str)]
+                     PlainSerializer(format_duration, return_type=str),
+                     WithJsonSchema(_DURATION_SCHEMA)]
 PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
 
 
@@ -62,13 +82,26 @@ def check_cron(value: Any) -> str:
     from apscheduler.triggers.cron import CronTrigger
 
     try:
-        CronTrigger.from_crontab(text, timezone="UTC")
+        trig = CronTrigger.from_crontab(text, timezone="UTC")
     except ValueError as e:
         raise ValueError(f"invalid cron {value!r}: {e}") from None
+    # A date that never comes (31 February) passes the field checks but never fires: the
+    # schedule would silently do nothing. From a leap year's start, so 29 February counts.
+    start = datetime(2028, 1, 1, tzinfo=UTC)
+    first = trig.get_next_fire_time(None, start)
+    if first is None or first - start > _CRON_HORIZON:
+        raise ValueError(f"invalid cron {value!r}: never fires (no such date)")
     return text
 
 
-Cron = Annotated[str, BeforeValidator(check_cron)]
+_CRON_HORIZON = timedelta(days=4 * 366)
+_CRON_SCHEMA = {
+    "type": "string",
+    "pattern": r"^\s*\S+(\s+\S+){4}\s*$",
+    "description": "a five-field crontab (minute hour day month weekday) in `timezone`",
+    "examples": ["0 5 * * *", "*/15 8-22 * * mon-fri"],
+}
+Cron = Annotated[str, BeforeValidator(check_cron), WithJsonSchema(_CRON_SCHEMA)]
 
 
 def fire_times(expr: str, tz: Any, start: datetime, end: datetime,

@@ -56,7 +56,7 @@ def test_an_unknown_key_is_an_error_at_its_line(write_config):
 
 def test_an_unknown_key_inside_a_source_is_an_error(write_config):
     p = write_config(VALID.replace("    glob: \"*.md\"", "    glob: \"*.md\"\n    globb: x"))
-    assert problems(p) == [f"{p}:8: sources[0].globb: unknown key"]
+    assert problems(p) == [f"{p}:8: sources[0].globb: unknown key (did you mean 'glob'?)"]
 
 
 def test_an_invalid_cron_is_caught_at_load(write_config):
@@ -74,7 +74,8 @@ def test_an_unknown_time_zone_is_an_error(write_config):
 def test_an_unknown_source_type_lists_the_available_ones(write_config):
     p = write_config(VALID.replace("type: system", "type: sytsem"))
     (line,) = problems(p)
-    assert line.startswith(f"{p}:10: sources[1].type: unknown source type 'sytsem' (available: ")
+    assert line.startswith(f"{p}:10: sources[1].type: unknown source type 'sytsem' "
+                           "(did you mean 'system'? available: ")
     assert "system" in line
 
 

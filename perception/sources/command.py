@@ -24,41 +24,44 @@ _STDERR_KEEP = 16 * 1024  # only the end of stderr matters: its last line goes i
 class Command(BaseSource):
     """A program's output: stdout as one number, or as JSON with `fields` (JMESPath).
 
-    `argv` is run directly (no shell), in the home (or `cwd` inside it), within the source's
-    `timeout`; the whole process group is killed when it runs over. A nonzero exit fails
-    the run with the last line the program wrote to stderr.
+    `command` (an argv list, like `sessions.command`) is run directly (no shell), in the home
+    (or `cwd` inside it), within the source's `timeout`; the whole process group is killed
+    when it runs over. A nonzero exit fails the run with the last line the program wrote to
+    stderr. (`argv:`, this key's old name, is still read, with a deprecation warning.)
 
     ```yaml
     - name: inbox
       type: command
-      argv: [sh, -c, "ls ~/Maildir/new | wc -l"]
+      command: [sh, -c, "ls ~/Maildir/new | wc -l"]
       field: unread         # the signal for a plain number (default: value)
       unit: mails
       every: 5m
     - name: repo
       type: command
-      argv: [gh, api, repos/me/project]
+      command: [gh, api, repos/me/project]
       fields: {stars: stargazers_count, issues: open_issues_count}
     ```
     """
 
     type_name: ClassVar[str] = "command"
+    # `argv:` was this key's first name: still read, with a one-line deprecation warning
+    renamed_keys: ClassVar[dict[str, str]] = {"argv": "command"}
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")
 
-        argv: list[str] = Field(min_length=1)
+        command: list[str] = Field(min_length=1)
         fields: dict[str, str | FieldSpec] | None = None
         field: str = "value"
         unit: str | None = None
         cwd: str = "."
         max_bytes: int = Field(1024 * 1024, gt=0, description="cap on stdout")
 
-        @field_validator("argv")
+        @field_validator("command")
         @classmethod
-        def _argv(cls, v: list[str]) -> list[str]:
+        def _command(cls, v: list[str]) -> list[str]:
             if not v[0].strip():
-                raise ValueError("argv[0] is empty")
+                raise ValueError("command[0] is empty")
             return v
 
         @field_validator("fields")
@@ -76,7 +79,7 @@ class Command(BaseSource):
 
     def fetch(self, ctx: Context) -> Result:
         o = self.options
-        prog = o.argv[0]
+        prog = o.command[0]
         try:
             out = self._run(ctx)
         except SourceError as e:
@@ -99,13 +102,13 @@ class Command(BaseSource):
 
     def _run(self, ctx: Context) -> bytes:
         o = self.options
-        prog = o.argv[0]
+        prog = o.command[0]
         home = ctx.home.resolve()
         cwd = (home / o.cwd).resolve()
         if not cwd.is_relative_to(home) or not cwd.is_dir():
             raise SourceError(f"no such folder in the home: {o.cwd}")
         try:
-            proc = subprocess.Popen(o.argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            proc = subprocess.Popen(o.command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, start_new_session=True)
         except FileNotFoundError:
             raise SourceError(f"command not found: {prog}") from None
