@@ -16,6 +16,8 @@ from bench import Row
 # bench module -> the measures it produces
 MODULES = {"poll": ("P1", "P2", "P3"), "state": ("P4",), "dream": ("P5",),
            "startup": ("P6",), "soak": ("P7",)}
+# bench module -> (import name, distribution) it needs beyond a plain install
+NEEDS = {"soak": ("time_machine", "time-machine")}
 
 
 def main(argv: list[str]) -> int:
@@ -32,6 +34,13 @@ def main(argv: list[str]) -> int:
     for name, ids in MODULES.items():
         if not wanted & set(ids):
             continue
+        missing = _missing(name)
+        if missing:
+            print(f"skipping {', '.join(ids)}: needs {missing} "
+                  "(pip install -e '.[bench]')", file=sys.stderr, flush=True)
+            rows += [Row(i, f"skipped: needs {missing}", "", "", "", "", None)
+                     for i in ids if i in wanted]
+            continue
         print(f"running {name} ({', '.join(ids)})…", file=sys.stderr, flush=True)
         started = time.monotonic()
         module = importlib.import_module(f"bench.{name}_bench")
@@ -41,6 +50,17 @@ def main(argv: list[str]) -> int:
     print(f"\n{'quick' if args.quick else 'full'} run, {time.monotonic() - begun:.0f} s",
           file=sys.stderr)
     return 0 if all(r.ok is not False for r in rows) else 1
+
+
+def _missing(module: str) -> str | None:
+    """The distribution a bench module needs that is not installed, or None."""
+    need = NEEDS.get(module)
+    if need:
+        try:
+            importlib.import_module(need[0])
+        except ImportError:
+            return need[1]
+    return None
 
 
 def print_table(rows: list[Row]) -> None:

@@ -434,7 +434,7 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
             if err.get("type") == "extra_forbidden":
                 msg += _did_you_mean(str(loc[-1]), allowed if allowed is not None
                                      else _keys_at(Config, loc[:-1]))
-        problems.append(f"{shown}:{_key_line(root, loc)}: {_fmt_loc(loc)}: {scrub(msg)}")
+        problems.append(f"{shown}:{_key_line(root, loc)}: {_fmt_loc(loc)}: {msg}")
 
     def warn(loc: tuple, msg: str) -> None:
         warnings.append(f"{shown}:{_key_line(root, loc)}: {_fmt_loc(loc)}: {msg}")
@@ -469,9 +469,12 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
             cfg = cfg.model_copy(update={"sources": specs})
             Config._unique(specs)
         except ValueError as e:
-            problems.append(f"{shown}:{_key_line(root, ('sources',))}: sources: {scrub(str(e))}")
+            problems.append(f"{shown}:{_key_line(root, ('sources',))}: sources: {e}")
     if problems:
-        raise ConfigError(problems)
+        # every line, whoever wrote it: the file and line stay, values from ${VAR} go
+        prefix = re.compile(rf"^{re.escape(shown)}:\d+: ")
+        raise ConfigError([m.group(0) + scrub(p[m.end():]) if (m := prefix.match(p)) else p
+                           for p in problems])
     assert cfg is not None
     return Loaded(cfg, path, _secret_forms(used.values()), sorted(used), warnings,
                   sorted(set(unset.values())))

@@ -68,7 +68,8 @@ class PollOutcome:
         if self.new_items:
             parts.append(f"+{self.new_items} new items")
         if self.warnings:
-            parts.append(f"({len(self.warnings)} warnings)")
+            n = len(self.warnings)
+            parts.append(f"({n} warning{'s' if n != 1 else ''})")
         return f"{self.source} ok" + (" " + " ".join(parts) if parts else "")
 
 
