@@ -389,12 +389,12 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
             try:
                 out = _interpolate(value, env, used)
             except _MissingVar as m:
-                if not need_secrets:
-                    unset[loc] = m.args[0]
-                    return _UNSET
-                problems.append(f"{shown}:{_key_line(root, loc)}: {_fmt_loc(loc)}: "
-                                f"environment variable {m.args[0]} is not set")
-                return value
+                # left out, so that what fails for want of it is said once, as this line
+                unset[loc] = m.args[0]
+                if need_secrets:
+                    problems.append(f"{shown}:{_key_line(root, loc)}: {_fmt_loc(loc)}: "
+                                    f"environment variable {m.args[0]} is not set")
+                return _UNSET
             if out != value:
                 interpolated.append((value, out))
             return out
@@ -410,8 +410,10 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
     def scrub(msg: str) -> str:
         # An error may quote a value that came from ${VAR}: show it as written instead
         # (the placeholder), then take out any value still left, in its quoted forms too.
-        for raw, out in interpolated:
+        for raw, out in sorted(interpolated, key=lambda ro: len(ro[1]), reverse=True):
             msg = msg.replace(repr(out), repr(raw))
+            if len(out) >= 4:
+                msg = msg.replace(out, raw)
         for value in sorted(used.values(), key=len, reverse=True):
             if len(value) >= 4:
                 for form in {value, repr(value)[1:-1], value.encode("unicode_escape").decode()}:
@@ -427,6 +429,8 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
     def report(err: dict, prefix: tuple = (), allowed: Any = None) -> None:
         loc = (*prefix, *err["loc"])
         var = unset_var(loc)
+        if var is not None and need_secrets:
+            return  # its "is not set" line is already there
         if var is not None:
             msg = f"environment variable {var} is not set"
         else:
@@ -447,7 +451,8 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
         raw_sources = []
     for i, entry in enumerate(raw_sources or []):
         spec = _load_source(entry, ("sources", i), report, warn, problems, shown, root,
-                            lenient=lambda loc: unset_var(loc) is not None)
+                            unset=lambda loc: unset_var(loc) is not None,
+                            need_secrets=need_secrets)
         if spec is not None:
             specs.append(spec)
     data = {**data, "sources": []}
@@ -535,7 +540,8 @@ def _secret_forms(values: Any) -> tuple[str, ...]:
 
 
 def _load_source(entry: Any, loc: tuple, report, warn, problems: list[str], shown: str,
-                 root: yaml.Node | None, lenient=lambda loc: False) -> SourceSpec | None:
+                 root: yaml.Node | None, unset=lambda loc: False,
+                 need_secrets: bool = True) -> SourceSpec | None:
     if not isinstance(entry, dict):
         problems.append(f"{shown}:{_key_line(root, loc)}: {_fmt_loc(loc)}: "
                         "expected a mapping with name, type and options")
@@ -571,8 +577,8 @@ def _load_source(entry: Any, loc: tuple, report, warn, problems: list[str], show
         try:
             options = cls.Options.model_validate(own)
         except ValidationError as e:
-            errors = [err for err in e.errors() if not lenient((*loc, *err["loc"]))]
-            if errors:
+            errors = [err for err in e.errors() if not unset((*loc, *err["loc"]))]
+            if errors or need_secrets:
                 ok = False
                 for err in errors:
                     report(err, loc, allowed if len(err["loc"]) == 1 else None)
