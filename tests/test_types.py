@@ -39,3 +39,30 @@ def test_last_fire_time_is_the_latest_at_or_before_now():
     assert last_fire_time("0 9 * * *", BERLIN, now - timedelta(seconds=1)) == now - timedelta(days=1)
     assert last_fire_time("0 9 * * *", BERLIN, now, window=timedelta(hours=1)) == now
     assert last_fire_time("0 9 1 1 *", BERLIN, now) is None
+
+
+import pytest  # noqa: E402
+
+from reverie.perception.types import check_cron, parse_duration  # noqa: E402
+
+
+@pytest.mark.parametrize("value", ["99999999d", "3651d", 10**20, 1e308, float("inf"), float("nan")])
+def test_a_duration_beyond_ten_years_or_not_finite_is_refused(value):
+    with pytest.raises(ValueError, match=r"^invalid duration "):
+        parse_duration(value)
+
+
+def test_ten_years_is_the_longest_duration():
+    assert parse_duration("3650d") == timedelta(days=3650)
+    assert parse_duration("520w") == timedelta(weeks=520)
+
+
+@pytest.mark.parametrize("expr", ["0 0 31 2 *", "0 0 30 2 *", "0 0 31 4,6,9,11 *"])
+def test_a_cron_on_a_date_that_never_comes_is_refused(expr):
+    with pytest.raises(ValueError, match=r"never fires \(no such date\)$"):
+        check_cron(expr)
+
+
+@pytest.mark.parametrize("expr", ["0 5 * * *", "0 0 29 2 *", "*/15 8-22 * * mon-fri", "0 0 31 * *"])
+def test_a_cron_that_fires_is_accepted(expr):
+    assert check_cron(expr) == expr
