@@ -119,7 +119,10 @@ def check_config(ctx: click.Context, env_file: str | None) -> None:
             env = {**os.environ, **config.read_env_file(env_file)}
         except config.ConfigError as e:
             raise Usage("\n".join(e.problems)) from None
-    click.echo(config.summary(_loaded(ctx, env=env)))
+    from reverie.perception.redact import redact
+
+    loaded = _loaded(ctx, env=env)
+    click.echo(redact(config.summary(loaded), loaded.secrets))
 
 
 @cli.group("config")

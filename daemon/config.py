@@ -824,9 +824,6 @@ def _type_name(prop: dict) -> str:
         return "cron"
     if "anyOf" in prop:
         kinds = [_type_name(p) for p in prop["anyOf"] if p.get("type") != "null"]
-        if "description" in prop and "duration" in prop.get("description", "") and \
-                any("duration" in str(p) or "pattern" in p for p in prop["anyOf"]):
-            return "duration"
         return " | ".join(dict.fromkeys(kinds)) or "any"
     if "enum" in prop:
         return " | ".join(map(str, prop["enum"]))
