@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer
 
+from reverie.perception.text import duration as format_duration
+
 UTC = timezone.utc
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -27,18 +29,6 @@ def parse_duration(value: Any) -> timedelta:
     if not text or not re.fullmatch(rf"(?:{_DURATION.pattern})+", text):
         raise ValueError(f"invalid duration {value!r} (use e.g. 30s, 15m, 1h30m, 2d)")
     return timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in _DURATION.findall(text)))
-
-
-def format_duration(td: timedelta) -> str:
-    s = int(td.total_seconds())
-    if s == 0:
-        return "0s"
-    out = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if s >= size:
-            out.append(f"{s // size}{unit}")
-            s %= size
-    return "".join(out)
 
 
 def _positive(td: timedelta) -> timedelta:
