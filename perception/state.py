@@ -29,7 +29,9 @@ from reverie.memory.home import Home
 from reverie.memory.store import Observation, Store
 from reverie.perception import health
 from reverie.perception.sources import SourceSpec
-from reverie.perception.text import MAX_VALUE_TEXT, Times, age, change, clean, md_escape, reading, safe_link
+from reverie.perception.text import (MAX_VALUE_TEXT, Times, age, change, clean, md_escape,
+                                     reading, safe_link)
+
 log = structlog.get_logger("reverie.state")
 
 BLOCKS = "▁▂▃▄▅▆▇█"
