@@ -92,9 +92,6 @@ def build_source(spec: SourceSpec) -> Any:
 
 # -- backoff ----------------------------------------------------------------------
 
-backoff_factor = health.backoff_factor
-
-
 def should_run(spec: SourceSpec, state: dict, now: datetime | None = None) -> tuple[bool, str | None]:
     """Whether the scheduler's fire for ``spec`` should poll now; else why not (the
     backoff rule is :func:`reverie.perception.health.deferral`)."""
