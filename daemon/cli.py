@@ -368,13 +368,18 @@ def sleep(ctx: click.Context) -> None:
 
 
 @cli.command()
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the status as one JSON document (its shape is in the README).")
 @click.pass_context
-def status(ctx: click.Context) -> None:
-    """Show the daemon, each source's health and next run, the session, next wake and dream."""
-    from reverie.daemon.status import render_status
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Show the daemon, each source's health and next run, the session, next wake and dream.
 
-    loaded = _loaded(ctx, need_secrets=False)
-    click.echo(render_status(loaded))
+    Exits 0 when the daemon is running and 3 when it is not (as `systemctl is-active`)."""
+    from reverie.daemon import status as st
+
+    data = st.collect(_loaded(ctx, need_secrets=False))
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2) if as_json else st.render_text(data))
+    ctx.exit(st.exit_code(data))
 
 
 @cli.command()

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Callable
 
 from reverie.memory.store import Store
+from reverie.perception.text import number as _fmt
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge, "<=": operator.le, "==": operator.eq, "!=": operator.ne,
@@ -62,7 +63,8 @@ class Condition:
                         f"{rel:+.1f}%)")
             return None
         if OPS[self.op](delta, self.threshold):
-            return f"{self.text} ({self.signal} {_fmt(base)} -> {_fmt(current)}, {delta:+g})"
+            sign = "+" if delta >= 0 else ""
+            return f"{self.text} ({self.signal} {_fmt(base)} -> {_fmt(current)}, {sign}{_fmt(delta)})"
         return None
 
 
@@ -143,7 +145,3 @@ def _baseline(store: Store, signal: str, since: datetime, now: datetime) -> floa
 def _count_items(store: Store, source: str, since: datetime, now: datetime) -> int:
     return sum(1 for it in store.items_since(since, limit=10_000, until=now)
                if it["source"] == source)
-
-
-def _fmt(v: float) -> str:
-    return f"{v:g}"

@@ -4,68 +4,50 @@ JSON lines when stderr is not a terminal (or under journald, where each line is
 prefixed with its syslog priority ``<3>`` so ``journalctl -p err`` works), a console
 renderer on a terminal. Exceptions are rendered as plain tracebacks without local
 variables (locals are where secrets live). Secret-looking keys and the value of every
-``${VAR}`` the config used are redacted from every line.
+``${VAR}`` the config used are redacted from every line, by the one redaction model
+(reverie.perception.redact).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 from typing import Any, Iterable
 
 import structlog
 
-REDACTED = "***"
-_SECRET_KEY = re.compile(r"authori[sz]ation|token|key|passw|secret|cookie|credential", re.I)
+from reverie.perception.redact import REDACTED, Redactor, is_secret_key
+
 _SYSLOG = {"critical": 2, "exception": 3, "error": 3, "warning": 4, "warn": 4, "info": 6,
            "debug": 7, "notset": 7}
-_MIN_SECRET_LEN = 4  # shorter values would redact ordinary words
 
-_secrets: tuple[str, ...] = ()
+_redactor = Redactor()
 
 
 def set_secrets(values: Iterable[str]) -> None:
-    """Replace the set of values that must never be printed (longest first)."""
-    global _secrets
-    _secrets = tuple(sorted({v for v in values if v and len(v) >= _MIN_SECRET_LEN},
-                            key=len, reverse=True))
+    """Replace the set of values that must never be printed."""
+    global _redactor
+    _redactor = Redactor(values)
 
 
 def secret_values() -> tuple[str, ...]:
     """The values ``set_secrets`` was last given (those long enough to redact)."""
-    return _secrets
+    return _redactor.secrets
 
 
 def scrub(text: str) -> str:
     """``text`` with every known secret value replaced."""
-    for s in _secrets:
-        if s in text:
-            text = text.replace(s, REDACTED)
-    return text
-
-
-def _scrub_value(value: Any) -> Any:
-    if isinstance(value, str):
-        return scrub(value)
-    if isinstance(value, dict):
-        return {k: (REDACTED if isinstance(k, str) and _SECRET_KEY.search(k) and v
-                    else _scrub_value(v)) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_scrub_value(v) for v in value)
-    if isinstance(value, (int, float, bool)) or value is None:
-        return value
-    return scrub(str(value))
+    return _redactor.text(text)
 
 
 def redact(_logger: Any, _name: str, event_dict: dict) -> dict:
     out = {}
     for k, v in event_dict.items():
-        if k not in ("event", "level", "timestamp", "logger") and _SECRET_KEY.search(k) and v:
+        if k not in ("event", "level", "timestamp", "logger") and is_secret_key(k) and v:
             out[k] = REDACTED
         else:
-            out[k] = _scrub_value(v)
+            out[k] = _redactor.value(v)
     return out
 
 

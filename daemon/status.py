@@ -1,104 +1,212 @@
-"""`reverie status`: the daemon, each source's health and next run, session, wake, dream."""
+"""`reverie status`: the daemon, each source's health and next run, session, wake, dream.
+
+:func:`collect` gathers the facts once, as the JSON document `reverie status --json`
+prints (its shape is documented in the README and versioned by ``"version"``); the text
+view is rendered from that same document, so the two never disagree. Source health is
+:mod:`reverie.perception.health`'s rule; durations and ages are written by
+:mod:`reverie.perception.text`.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from reverie.daemon.lifecycle import HomeLock
 from reverie.memory import clock
 from reverie.memory.store import Store
+from reverie.perception import health, text
+
+SHAPE_VERSION = 1
+EXIT_RUNNING, EXIT_NOT_RUNNING = 0, 3  # as `systemctl is-active`
+MAX_ERROR = 300
 
 
-def _ago(ts: float | None, now: datetime) -> str:
-    if ts is None:
-        return "never"
-    return _span(now - clock.from_ts(ts)) + " ago"
-
-
-def _span(td: timedelta) -> str:
-    s = int(td.total_seconds())
-    if s < 0:
-        return "in " + _span(-td)
-    if s < 90:
-        return f"{s}s"
-    if s < 5400:
-        return f"{s // 60}m"
-    if s < 172800:
-        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
-    return f"{s // 86400}d"
-
-
-def _next_cron(exprs: list[str], tz: Any, now: datetime) -> datetime | None:
+def _next_cron(exprs: list[str], tz: Any, after: datetime) -> datetime | None:
     from apscheduler.triggers.cron import CronTrigger
 
-    times = [CronTrigger.from_crontab(e, timezone=tz).get_next_fire_time(None, now) for e in exprs]
+    times = [CronTrigger.from_crontab(e, timezone=tz).get_next_fire_time(None, after)
+             for e in exprs]
     times = [t for t in times if t is not None]
     return min(times) if times else None
 
 
-def render_status(loaded: Any) -> str:
+def _next_run(spec: Any, h: health.Health | None, st: dict, tz: Any, now: datetime,
+              running: bool) -> datetime | None:
+    """When the daemon will next poll ``spec`` (None when nothing will: the daemon is
+    down, the source disabled, or an interval source has not run yet)."""
+    if not running or h is None:
+        return None
+    held = st.get("retry_after")
+    not_before = max(now, clock.from_ts(held)) if held else now
+    if spec.cron:
+        return _next_cron([spec.cron], tz, not_before)
+    if h.status == health.BACKING_OFF:
+        return max(now, clock.from_ts(h.next_try))
+    last = max([t for t in (st.get("last_ok"), st.get("last_error_ts")) if t] or [0])
+    return max(not_before, clock.from_ts(last) + spec.every) if last else None
+
+
+def collect(loaded: Any, now: datetime | None = None) -> dict:
+    """The status as a JSON-ready document (times ISO 8601 in the configured zone)."""
     cfg, home, tz = loaded.config, loaded.home, loaded.tz
-    now = clock.now()
-    lines = []
-    pid = HomeLock.holder(home.lock)
+    now = now or clock.now()
+    T = text.Times(tz)
+    holder = HomeLock.holder_info(home.lock)
+    running = bool(holder and holder[1] == "daemon")
     home.ensure()
     store = Store.open(home.db)
-    beat = store.last_beat()
-    if pid:
-        lines.append(f"daemon: running (pid {pid}), last heartbeat "
-                     f"{_ago(clock.to_ts(beat), now) if beat else 'never'}")
+    try:
+        beat = store.last_beat()
+        states = store.all_source_states()
+        healths = health.sources_health(store, cfg.sources, now=now)
+        sources = []
+        for spec in cfg.sources:
+            st = states.get(spec.name) or {}
+            h = healths.get(spec.name)
+            err = st.get("last_error")
+            sources.append({
+                "name": spec.name,
+                "type": spec.type,
+                "enabled": spec.enabled,
+                "every": text.duration(spec.every) if spec.every and not spec.cron else None,
+                "cron": spec.cron,
+                "health": h.status if h else "disabled",
+                "consecutive_failures": h.failures if h else 0,
+                "failing_since": T.iso(h.failing_since) if h and h.failing else None,
+                "last_success": T.iso(h.last_ok) if h else T.iso(st.get("last_ok")),
+                "last_error": {"at": T.iso(st.get("last_error_ts")),
+                               "message": text.clean(err, MAX_ERROR)} if err else None,
+                "next_run": T.iso(_next_run(spec, h, st, tz, now, running)),
+            })
+        cur = store.running_session()
+        s = cfg.sessions
+        last_wake = store.last_wake()
+        dream = store.last_dream()
+    finally:
+        store.close()
+    next_dream = _next_cron([cfg.dream.at], tz, now)
+    return {
+        "version": SHAPE_VERSION,
+        "now": T.iso(now),
+        "home": str(home.root),
+        "timezone": str(cfg.timezone),
+        "daemon": {
+            "running": running,
+            "pid": holder[0] if running else None,
+            "heartbeat": T.iso(beat),
+            "heartbeat_age_seconds": round((now - beat).total_seconds(), 1) if beat else None,
+        },
+        "sources": sources,
+        "session": {
+            "id": cur["id"],
+            "pid": cur["pid"],
+            "started": T.iso(cur["started"]),
+            "elapsed_seconds": round(clock.to_ts(now) - cur["started"], 1),
+        } if cur else None,
+        "sessions_enabled": bool(s.enabled),
+        "next_wake": T.iso(_next_cron(s.wake, tz, now)) if s.enabled else None,
+        "next_sleep": T.iso(_next_cron(s.sleep, tz, now)) if s.enabled else None,
+        "max_duration": text.duration(s.max_duration) if s.enabled and s.max_duration else None,
+        "last_wake": T.iso(last_wake),
+        "next_dream": {"at": T.iso(next_dream), "backend": cfg.dream.backend},
+        "last_dream": {
+            "date": dream["date"],
+            "path": text.clean(dream.get("path") or "", 500),
+            "backend": dream.get("backend"),
+            "model": dream.get("model"),
+            "written": T.iso(dream.get("created")),
+            "fell_back": bool(dream.get("fallback_reason")),
+            "fallback_reason": text.clean(dream["fallback_reason"], MAX_ERROR)
+            if dream.get("fallback_reason") else None,
+        } if dream else None,
+    }
+
+
+def exit_code(data: dict) -> int:
+    return EXIT_RUNNING if data["daemon"]["running"] else EXIT_NOT_RUNNING
+
+
+# -- the text view ----------------------------------------------------------------------
+
+def _at(iso: str) -> datetime:
+    return datetime.fromisoformat(iso)
+
+
+def _ago(iso: str | None, now: datetime) -> str:
+    return f"{text.age((now - _at(iso)).total_seconds())} ago" if iso else "never"
+
+
+def _until(iso: str, now: datetime) -> str:
+    left = (_at(iso) - now).total_seconds()
+    return f"in {text.age(left)}" if left >= 1 else "now"
+
+
+def _source_line(src: dict, now: datetime) -> str:
+    status = src["health"]
+    if src["cron"]:
+        when = f"cron {src['cron']}" + (f", next {_at(src['next_run']):%H:%M}" if src["next_run"] else "")
     else:
-        lines.append("daemon: not running"
-                     + (f" (last heartbeat {_ago(clock.to_ts(beat), now)})" if beat else ""))
-    lines.append(f"home: {home.root}   zone: {cfg.timezone}   now: "
-                 f"{now.astimezone(tz):%Y-%m-%d %H:%M %Z}")
+        nxt = src["next_run"]
+        when = f"every {src['every']}"
+        if nxt:
+            when += (", next try ~" if status == health.BACKING_OFF else ", next ~") + _until(nxt, now)
+    err = src["last_error"]["message"] if src["last_error"] else ""
+    n = src["consecutive_failures"]
+    if status == "disabled":
+        state = "disabled"
+    elif status == health.BACKING_OFF:
+        state = (f"BACKING OFF after {text.plural(n, 'failure')} "
+                 f"(failing since {_ago(src['failing_since'], now)}): {err}")
+    elif status == health.FAILING:
+        state = f"FAILING since {_ago(src['failing_since'], now)} ({n}x): {err}"
+    elif status == health.NEVER_POLLED:
+        state = "never polled"
+    else:
+        state = f"{health.LABELS[status]}, last good {_ago(src['last_success'], now)}"
+    return f"  {src['name']:14} {src['type']:10} {when:32} {state}".rstrip()
 
+
+def render_text(data: dict) -> str:
+    now = _at(data["now"])
+    d = data["daemon"]
+    beat = f"last heartbeat {_ago(d['heartbeat'], now)}"
+    lines = [f"daemon: running (pid {d['pid']}), {beat}" if d["running"] else
+             "daemon: not running" + (f" ({beat})" if d["heartbeat"] else "")]
+    lines.append(f"home: {data['home']}   zone: {data['timezone']}   now: "
+                 f"{now:%Y-%m-%d %H:%M %Z}")
     lines.append("sources:")
-    states = store.all_source_states()
-    if not cfg.sources:
+    if not data["sources"]:
         lines.append("  (none configured)")
-    for spec in cfg.sources:
-        st = states.get(spec.name, {})
-        if not spec.enabled:
-            health = "disabled"
-        elif st.get("consecutive_failures"):
-            health = (f"FAILING since {_ago(st.get('failing_since'), now)} "
-                      f"({st.get('consecutive_failures')}x): {st.get('last_error') or ''}")
-        elif st.get("last_ok"):
-            age = now.timestamp() - st["last_ok"]
-            health = ("stale, " if age > 3 * spec.interval else "ok, ") + f"last good {_ago(st['last_ok'], now)}"
-        else:
-            health = "not polled yet"
-        if spec.cron:
-            nxt = _next_cron([spec.cron], tz, now)
-            when = f"next {nxt.astimezone(tz):%H:%M}" if nxt else ""
-        else:
-            last = max([t for t in (st.get("last_ok"), st.get("last_error_ts")) if t] or [0])
-            when = (f"every {_span(spec.every)}" + (f", next ~{_span(clock.from_ts(last) + spec.every - now)}"
-                    if last and pid else ""))
-        lines.append(f"  {spec.name:14} {spec.type:10} {when:24} {health}")
-
-    cur = store.running_session()
-    s = cfg.sessions
+    lines += [_source_line(src, now) for src in data["sources"]]
+    cur = data["session"]
     if cur:
         lines.append(f"session: {cur['id']} running, pid {cur['pid']}, started "
-                     f"{clock.from_ts(cur['started']).astimezone(tz):%H:%M}, "
-                     f"elapsed {_span(now - clock.from_ts(cur['started']))}")
+                     f"{_at(cur['started']):%H:%M}, elapsed {text.age(cur['elapsed_seconds'])}")
     else:
         lines.append("session: none running")
-    if s.enabled:
-        nw, ns = _next_cron(s.wake, tz, now), _next_cron(s.sleep, tz, now)
-        lines.append(f"next wake: {nw.astimezone(tz):%a %Y-%m-%d %H:%M}" if nw else "next wake: none scheduled")
-        lines.append(f"next sleep: {ns.astimezone(tz):%a %Y-%m-%d %H:%M}" if ns else
-                     "next sleep: none scheduled" + (f" (max_duration {_span(s.max_duration)})" if s.max_duration else ""))
+    if data["sessions_enabled"]:
+        nw, ns = data["next_wake"], data["next_sleep"]
+        lines.append(f"next wake: {_at(nw):%a %Y-%m-%d %H:%M}" if nw else "next wake: none scheduled")
+        lines.append(f"next sleep: {_at(ns):%a %Y-%m-%d %H:%M}" if ns else
+                     "next sleep: none scheduled"
+                     + (f" (max_duration {data['max_duration']})" if data["max_duration"] else ""))
     else:
         lines.append("sessions: not configured")
-    lw = store.last_wake()
-    lines.append(f"last wake: {lw.astimezone(tz):%Y-%m-%d %H:%M} ({_span(now - lw)} ago)" if lw else "last wake: none yet")
-    nd = _next_cron([cfg.dream.at], tz, now)
-    last = store.last_dream()
-    lines.append(f"next dream: {nd.astimezone(tz):%a %Y-%m-%d %H:%M} ({cfg.dream.backend})"
-                 + (f"; last: {last['path']}" if last else "; none yet"))
-    store.close()
+    lw = data["last_wake"]
+    lines.append(f"last wake: {_at(lw):%Y-%m-%d %H:%M} ({_ago(lw, now)})" if lw else "last wake: none yet")
+    nd, last = data["next_dream"], data["last_dream"]
+    line = (f"next dream: {_at(nd['at']):%a %Y-%m-%d %H:%M} ({nd['backend']})" if nd["at"]
+            else f"next dream: none scheduled ({nd['backend']})")
+    if last:
+        line += f"; last: {last['path']}"
+        if last["fell_back"]:
+            line += f" (fell back to offline: {last['fallback_reason']})"
+    else:
+        line += "; none yet"
+    lines.append(line)
     return "\n".join(lines)
+
+
+def render_status(loaded: Any) -> str:
+    return render_text(collect(loaded))

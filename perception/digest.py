@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from reverie.memory import clock
+from reverie.perception.text import figure as fmt_num  # how the digest writes every figure
 
 KINDS = ("weather", "balance", "voices", "letters", "files", "doors", "sessions", "other")
 
@@ -68,20 +69,6 @@ def classify(signal: str, unit: str | None) -> str:
     if any(w in fieldname for w in _WEATHER) or source == "weather" or u in ("°C", "°F", "mm", "km/h", "m/s"):
         return "weather"
     return "other"
-
-
-def fmt_num(x: float | int | None) -> str:
-    """How every figure is written: no exponent, no thousands separator, few decimals."""
-    if x is None:
-        return "?"
-    x = float(x)
-    if abs(x - round(x)) < 1e-9 and abs(x) < 1e15:
-        n = int(round(x))
-        return str(n)
-    a = abs(x)
-    d = 1 if a >= 100 else 2 if a >= 1 else 4
-    s = f"{x:.{d}f}".rstrip("0").rstrip(".")
-    return "0" if s in ("-0", "") else s
 
 
 def numbers_in(text: str) -> list[float]:

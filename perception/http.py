@@ -22,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from reverie.memory import clock
 from reverie.perception.redact import redact
-from reverie.perception.sources import SourceError
+from reverie.perception.errors import SourceError
+from reverie.perception.text import byte_size as _fmt_bytes, duration as _fmt_seconds
 
 MiB = 1024 * 1024
 DEFAULT_MAX_BYTES = 5 * MiB
@@ -111,18 +112,6 @@ def retry_after_seconds(value: str | None) -> float | None:
     if when.tzinfo is None:
         return None
     return max(0.0, (when - clock.now()).total_seconds())
-
-
-def _fmt_seconds(s: float) -> str:
-    return f"{s:.0f}s" if s >= 1 else f"{s:.1f}s"
-
-
-def _fmt_bytes(n: int) -> str:
-    if n >= MiB and n % MiB == 0:
-        return f"{n // MiB} MiB"
-    if n >= 1024 and n % 1024 == 0:
-        return f"{n // 1024} KiB"
-    return f"{n} bytes"
 
 
 def _connection_message(err: BaseException, host: str, timeout: float) -> str:

@@ -30,10 +30,10 @@ from reverie.memory import atomic, clock
 from reverie.memory.home import Home
 from reverie.memory.store import Observation, Store
 from reverie.perception.audit import split_dream
-from reverie.perception.poll import format_number
+from reverie.perception import health
 from reverie.perception.sources import SourceSpec
-from reverie.perception.state import (ITEMS_PER_SOURCE, MAX_ERROR, STALE_AFTER, _change, _item_group,
-                              _Times, _value_text, ago, clean, unit_for)
+from reverie.perception.state import ITEMS_PER_SOURCE, MAX_ERROR, item_group
+from reverie.perception.text import Times, age, change, clean, distinct, reading, unit_for
 
 CHART_POINTS = 200
 CHART_W, CHART_H, CHART_PAD = 300.0, 84.0, 6.0
@@ -76,20 +76,8 @@ def page_csp(html: str, *, header: bool = False) -> str:
 
 # -- charts -----------------------------------------------------------------------------
 
-def _span_text(lo: float, hi: float) -> tuple[str, str]:
-    """``lo`` and ``hi`` with as many decimals as it takes to tell them apart."""
-    if lo == hi:
-        return format_number(lo), format_number(hi)
-    for d in range(7):
-        # -0.3 rounds to "-0": a chart's axis should say 0
-        a, b = (t.lstrip("-") if float(t) == 0 else t for t in (f"{lo:.{d}f}", f"{hi:.{d}f}"))
-        if a != b:
-            return a, b
-    return format_number(lo), format_number(hi)
-
-
 def chart(series: list[tuple[float, float, float, float]],
-          fails: list[tuple[float, float | None, int]], start: float, end: float, T: _Times,
+          fails: list[tuple[float, float | None, int]], start: float, end: float, T: Times,
           *, title: str) -> dict:
     """Geometry of one chart. ``series`` holds (ts, last value, min, max) per time bucket:
     the line goes through the last values, time on x, value on y (the window's min at
@@ -148,7 +136,7 @@ def build_page_context(home: Home, store: Store, specs: list[SourceSpec], *, tz:
                        now: datetime | None = None) -> dict:
     now = now or clock.now()
     t_now = clock.to_ts(now)
-    T = _Times(tz)
+    T = Times(tz)
     specs = [s for s in specs if s.enabled]
     wake = store.last_wake()
     born_meta = store.get_meta("born")  # read only: the page never stamps the store
@@ -161,7 +149,7 @@ def build_page_context(home: Home, store: Store, specs: list[SourceSpec], *, tz:
         "day": ((now.astimezone(tz).date() - born.astimezone(tz).date()).days + 1
                 if born else None),
         "wake": {"at": T.iso(wake), "text": T.text(wake, "%a %H:%M"),
-                 "ago": ago(t_now - clock.to_ts(wake))} if wake else None,
+                 "ago": age(t_now - clock.to_ts(wake))} if wake else None,
         "dream": _dream(home, store, T),
     }
     ctx.update(_signals(store, specs, now, wake, T))
@@ -170,7 +158,7 @@ def build_page_context(home: Home, store: Store, specs: list[SourceSpec], *, tz:
     ctx["items"] = {
         "title": (f"New since the last wake ({T.text(wake, '%a %H:%M')})" if wake
                   else "New in the last 24 hours (no wake yet)"),
-        "sources": [_item_group(s.name, *groups[s.name], T) for s in specs if s.name in groups],
+        "sources": [item_group(s.name, *groups[s.name], T) for s in specs if s.name in groups],
     }
     ctx["health"] = _health(specs, store, ctx.pop("_latest"), t_now, T)
     ctx["sessions"] = _sessions(store, now, tz, T)
@@ -178,7 +166,7 @@ def build_page_context(home: Home, store: Store, specs: list[SourceSpec], *, tz:
     return ctx
 
 
-def _dream(home: Home, store: Store, T: _Times) -> dict | None:
+def _dream(home: Home, store: Store, T: Times) -> dict | None:
     row = store.last_dream()
     if row is None:
         return None
@@ -246,7 +234,7 @@ def receipt_items(receipt: str) -> list[dict]:
 
 
 def _signals(store: Store, specs: list[SourceSpec], now: datetime, wake: datetime | None,
-             T: _Times) -> dict:
+             T: Times) -> dict:
     t_now = clock.to_ts(now)
     names = {s.name for s in specs}
     by_source: dict[str, list[str]] = {}
@@ -263,9 +251,9 @@ def _signals(store: Store, specs: list[SourceSpec], now: datetime, wake: datetim
             if cur is None:
                 continue
             latest[sig] = cur
-            row = {"signal": sig, "source": spec.name, "display": _value_text(cur),
-                   "since_wake": _change(cur, before) if wake else None,
-                   "age": ago(t_now - cur.ts), "at": T.text(cur.ts, "%a %H:%M")}
+            row = {"signal": sig, "source": spec.name, "display": reading(cur),
+                   "since_wake": change(cur, before) if wake else None,
+                   "age": age(t_now - cur.ts), "at": T.text(cur.ts, "%a %H:%M")}
             if cur.value is None:
                 texts.append(row)
                 continue
@@ -277,7 +265,7 @@ def _signals(store: Store, specs: list[SourceSpec], now: datetime, wake: datetim
                     fail_cache[key] = store.page_failures(spec.name, start, now, FAILURE_SPANS)
                 c = chart(pts, fail_cache[key], clock.to_ts(start), t_now, T,
                           title=f"{sig} {label}")
-                lo, hi = _span_text(c["lo"], c["hi"]) if c["count"] else ("", "")
+                lo, hi = distinct(c["lo"], c["hi"]) if c["count"] else ("", "")
                 # "1 file" only where the whole range is 1; a range reads in plural
                 u = unit_for(c["hi"] if c["count"] and c["lo"] == c["hi"] else None, cur.unit)
                 unit = f" {u}" if u else ""
@@ -296,7 +284,7 @@ def _signals(store: Store, specs: list[SourceSpec], now: datetime, wake: datetim
     return {"charts": charts, "texts": texts, "_latest": latest}
 
 
-def _windows(first: float | None, now: datetime, T: _Times) -> list[tuple[str, datetime]]:
+def _windows(first: float | None, now: datetime, T: Times) -> list[tuple[str, datetime]]:
     """(label, start) of the charts a signal gets."""
     shortest = WINDOWS[0][1]
     if first is None or clock.from_ts(first) <= now - shortest:
@@ -307,34 +295,32 @@ def _windows(first: float | None, now: datetime, T: _Times) -> list[tuple[str, d
 
 
 def _health(specs: list[SourceSpec], store: Store, latest: dict[str, Observation],
-            t_now: float, T: _Times) -> list[dict]:
+            t_now: float, T: Times) -> list[dict]:
     states = store.all_source_states()
     out = []
     for spec in specs:
-        st = states.get(spec.name) or {}
-        failures = st.get("consecutive_failures") or 0
         good = [o.ts for o in latest.values() if o.source == spec.name]
-        last_ok = max([t for t in [st.get("last_ok"), *good] if t is not None], default=None)
+        h = health.source_health(spec, states.get(spec.name), now=t_now,
+                                 last_reading=max(good, default=None))
         since = None
-        if failures:
-            status, since = "failing", st.get("failing_since")
-            detail = f"{failures} failed poll{'s' if failures != 1 else ''} in a row"
-        elif last_ok is None:
+        if h.failing:
+            status, since = "failing", h.failing_since
+            detail = f"{h.failures} failed poll{'s' if h.failures != 1 else ''} in a row"
+        elif h.status == health.NEVER_POLLED:
             status, detail = "waiting", "no reading yet"
-        elif t_now - last_ok > STALE_AFTER * spec.interval:
-            status, since = "stale", last_ok
-            detail = f"no good reading for {ago(t_now - last_ok)}"
+        elif h.status == health.STALE:
+            status, since = "stale", h.last_ok
+            detail = f"no good reading for {age(t_now - h.last_ok)}"
         else:
-            status, detail = "ok", f"last good reading {ago(t_now - last_ok)} ago"
+            status, detail = "ok", f"last good reading {age(t_now - h.last_ok)} ago"
         out.append({
             "source": spec.name,
             "type": spec.type,
             "status": status,
             "detail": detail,
-            "since": f"{T.text(since, '%a %m-%d %H:%M')} ({ago(t_now - since)} ago)"
+            "since": f"{T.text(since, '%a %m-%d %H:%M')} ({age(t_now - since)} ago)"
             if since else None,
-            "error": clean(st.get("last_error"), MAX_ERROR)
-            if failures and st.get("last_error") else None,
+            "error": clean(h.last_error, MAX_ERROR) if h.failing and h.last_error else None,
         })
     return out
 
@@ -349,7 +335,7 @@ class _Day:
     events: list
 
 
-def _sessions(store: Store, now: datetime, tz: ZoneInfo, T: _Times) -> list[dict]:
+def _sessions(store: Store, now: datetime, tz: ZoneInfo, T: Times) -> list[dict]:
     local_now = now.astimezone(tz)
     first_day = (local_now - timedelta(days=SESSION_DAYS - 1)).date()
     since = datetime.combine(first_day, datetime.min.time(), tzinfo=tz)
@@ -374,7 +360,7 @@ def _sessions(store: Store, now: datetime, tz: ZoneInfo, T: _Times) -> list[dict
         how = s["end_reason"] or ("running" if s["ended"] is None else "ended")
         span = f"{T.text(s['started'], '%H:%M')}–" + (
             T.text(s["ended"], "%H:%M") if s["ended"] is not None else "now")
-        text = f"awake {span} ({ago(end - s['started'])}), {how}"
+        text = f"awake {span} ({age(end - s['started'])}), {how}"
         if s["exit_code"] not in (None, 0):
             text += f", exit code {s['exit_code']}"
         a = x_of(day, s["started"])
@@ -383,9 +369,9 @@ def _sessions(store: Store, now: datetime, tz: ZoneInfo, T: _Times) -> list[dict
                              "bad" if how in ("killed", "lost", "timed out") else "ok",
                              "title": text})
         if s["ended"] is None:
-            short = f"still awake ({ago(end - s['started'])})"
+            short = f"still awake ({age(end - s['started'])})"
         else:
-            short = f"until {T.text(s['ended'], '%H:%M')} ({ago(end - s['started'])}), {how}"
+            short = f"until {T.text(s['ended'], '%H:%M')} ({age(end - s['started'])}), {how}"
         if s["exit_code"] not in (None, 0):
             short += f", exit code {s['exit_code']}"
         day.events.append({"ts": s["started"], "time": T.text(s["started"], "%H:%M"),
@@ -414,7 +400,7 @@ def _sessions(store: Store, now: datetime, tz: ZoneInfo, T: _Times) -> list[dict
     return out
 
 
-def _ledger(home: Home, T: _Times) -> list[dict]:
+def _ledger(home: Home, T: Times) -> list[dict]:
     try:
         with open(home.ledger, "rb") as f:
             f.seek(0, 2)

@@ -11,7 +11,7 @@ import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Iterable
 
 import structlog
@@ -19,16 +19,15 @@ import structlog
 from reverie.memory import clock
 from reverie.memory.home import Home
 from reverie.memory.store import Store
-from reverie.perception import sources
+from reverie.perception import health, sources, text
+from reverie.perception.errors import SourceError
 from reverie.perception.redact import redact
-from reverie.perception.sources import Context, Result, SourceError, SourceSpec
-from reverie.perception.types import format_duration
+from reverie.perception.sources import Context, Result, SourceSpec
 
 log = structlog.get_logger("reverie.poll")
 
 MAX_ERROR_LEN = 500
 MAX_TEXT_LEN = 2000  # a text reading is a label, not a document
-MAX_BACKOFF = 8  # a failing source waits at most 8 intervals between tries
 # seconds after which a fetch stops counting against poll_round's bound: a healthy fetch
 # costs milliseconds of CPU, so one still going is waiting on the network (at 1.0, 20
 # hung sources of 200 held the slots long enough to double the round: bench P1)
@@ -59,12 +58,12 @@ class PollOutcome:
         if not self.ok:
             return f"{self.source} failed: {self.error}"
         parts = []
-        for signal, value, text, unit in self.readings:
+        for signal, value, label, unit in self.readings:
             short = signal.split(".", 1)[1] if "." in signal else signal
             if value is not None:
-                parts.append(f"{short}={format_number(value)}{' ' + unit if unit else ''}")
+                parts.append(f"{short}={text.number(value)}{' ' + unit if unit else ''}")
             else:
-                parts.append(f"{short}={text!r}")
+                parts.append(f"{short}={label!r}")
         if self.new_items:
             parts.append(f"+{self.new_items} new items")
         if self.warnings:
@@ -73,25 +72,15 @@ class PollOutcome:
         return f"{self.source} ok" + (" " + " ".join(parts) if parts else "")
 
 
-def format_number(v: float) -> str:
-    if math.isfinite(v) and v == int(v) and abs(v) < 1e15:
-        return str(int(v))
-    if abs(v) >= 1e6 or abs(v) < 1e-4:
-        return f"{v:.6g}"
-    return f"{v:.6f}".rstrip("0").rstrip(".")
-
-
-def _plain(text: str) -> str:
+def _plain(s: str) -> str:
     """One line without terminal escapes or control characters: what a source sends is
     stored as text a person can `cat` (state.md, dreams and receipts print it)."""
-    from reverie.perception.state import clean  # state imports this module
-
-    return clean(text)
+    return text.clean(s)
 
 
-def one_line(text: str, secrets: Iterable[str] = (), limit: int = MAX_ERROR_LEN) -> str:
-    text = redact(_plain(text), secrets)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def one_line(s: str, secrets: Iterable[str] = (), limit: int = MAX_ERROR_LEN) -> str:
+    s = redact(_plain(s), secrets)
+    return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
 def build_source(spec: SourceSpec) -> Any:
@@ -104,47 +93,17 @@ def build_source(spec: SourceSpec) -> Any:
 
 # -- backoff ----------------------------------------------------------------------
 
-def backoff_factor(consecutive_failures: int) -> int:
-    """How many base intervals a source waits: 2, 4, 8, 8… after 1, 2, 3, 4… failures."""
-    if consecutive_failures <= 0:
-        return 1
-    return min(2 ** consecutive_failures, MAX_BACKOFF)
-
-
 def should_run(spec: SourceSpec, state: dict, now: datetime | None = None) -> tuple[bool, str | None]:
-    """Whether the scheduler's fire for ``spec`` should poll now; else why not.
-
-    The scheduler fires at the base interval (with jitter); a failing source lets all
-    but every 2nd/4th/8th fire pass. Half an interval of slack absorbs the jitter, so a
-    fire that lands a little early still counts.
-    """
-    now = now or clock.now()
-    t = clock.to_ts(now)
-    retry_after = state.get("retry_after")
-    if retry_after and t < retry_after:
-        return False, f"Retry-After: next try in {_ago_text(retry_after - t)}"
-    failures = state.get("consecutive_failures") or 0
-    last_try = state.get("last_error_ts")
-    if failures <= 0 or last_try is None or spec.every is None:
-        # a cron schedule is the user's explicit choice: only Retry-After defers it
+    """Whether the scheduler's fire for ``spec`` should poll now; else why not (the
+    backoff rule is :func:`reverie.perception.health.deferral`)."""
+    t = clock.to_ts(now or clock.now())
+    d = health.deferral(spec, state, t)
+    if d is None:
         return True, None
-    base = spec.interval
-    wait = base * backoff_factor(failures)
-    elapsed = t - last_try
-    if elapsed < wait - base / 2:
-        return False, (f"backing off after {failures} failure{'s' if failures > 1 else ''}:"
-                       f" next try in {_ago_text(wait - elapsed)}")
-    return True, None
-
-
-def _seconds_text(seconds: float) -> str:
-    if seconds < 60 and seconds != int(seconds):
-        return f"{seconds:g}s"
-    return format_duration(timedelta(seconds=seconds))
-
-
-def _ago_text(seconds: float) -> str:
-    return format_duration(timedelta(seconds=max(0, round(seconds))))
+    wait = text.duration(round(max(0.0, d.next_try - t)))
+    if d.reason == "retry_after":
+        return False, f"Retry-After: next try in {wait}"
+    return False, f"backing off after {text.plural(d.failures, 'failure')}: next try in {wait}"
 
 
 # -- one run ------------------------------------------------------------------------
@@ -228,7 +187,7 @@ def _readings(name: str, result: Result, secrets: tuple[str, ...], warnings: lis
               ) -> list[tuple[str, float | None, str | None, str | None]]:
     out = []
     for r in result.readings:
-        value, text = r.value, r.text
+        value, label = r.value, r.text
         if value is not None:
             try:
                 value = float(value)
@@ -238,12 +197,12 @@ def _readings(name: str, result: Result, secrets: tuple[str, ...], warnings: lis
             if not math.isfinite(value):
                 warnings.append(f"{r.field}: not a finite number")
                 continue
-        if text is not None:
-            text = redact(_plain(text), secrets)[:MAX_TEXT_LEN]
-        if value is None and text is None:
+        if label is not None:
+            label = redact(_plain(label), secrets)[:MAX_TEXT_LEN]
+        if value is None and label is None:
             warnings.append(f"{r.field}: no value")
             continue
-        out.append((f"{name}.{r.field}", value, text, r.unit))
+        out.append((f"{name}.{r.field}", value, label, r.unit))
     return out
 
 
@@ -281,7 +240,7 @@ def _poll_source(spec: SourceSpec, home: Home, store: Store, secrets: tuple[str,
     error: str | None = None
     retry_after: float | None = None
     if not finished:
-        error = f"timed out after {_seconds_text(timeout)}"
+        error = f"timed out after {text.duration(timeout)}"
     elif exc is not None:
         error = _error_text(exc)
         retry_after = getattr(exc, "retry_after", None)
@@ -330,7 +289,7 @@ def _poll_source(spec: SourceSpec, home: Home, store: Store, secrets: tuple[str,
         log.warning("source.failing", source=name, error=poll_note)
     elif ok and failures:
         log.info("source.recovered", source=name, failures=failures,
-                 down_for=_ago_text(t - state["failing_since"]) if state["failing_since"] else None)
+                 down_for=text.duration(round(max(0.0, t - state["failing_since"]))) if state["failing_since"] else None)
     if warnings:
         log.debug("source.warnings", source=name, warnings=warnings)
 

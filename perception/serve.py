@@ -29,7 +29,7 @@ from reverie.memory.home import Home
 from reverie.memory.store import Store
 from reverie.perception.page import PageError, page_csp, render_page
 from reverie.perception.sources import SourceSpec
-from reverie.perception.state import clean
+from reverie.perception.text import clean
 
 log = structlog.get_logger("reverie.serve")
 

@@ -13,15 +13,12 @@ bucket ends) through the (signal, ts) index.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import threading
-import unicodedata
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Callable, Any
-from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -30,8 +27,10 @@ import structlog
 from reverie.memory import atomic, clock
 from reverie.memory.home import Home
 from reverie.memory.store import Observation, Store
-from reverie.perception.poll import format_number
+from reverie.perception import health
 from reverie.perception.sources import SourceSpec
+from reverie.perception.text import (MAX_VALUE_TEXT, Times, age, change, clean, md_escape,
+                                     reading, safe_link)
 
 log = structlog.get_logger("reverie.state")
 
@@ -40,8 +39,6 @@ GAP = "·"  # a sparkline bucket before the signal's first reading
 SPARK_BUCKETS = 16
 SPARK_SPAN = timedelta(days=7)
 ITEMS_PER_SOURCE = 10
-STALE_AFTER = 3  # intervals without a good reading
-MAX_VALUE_TEXT = 80
 MAX_TITLE = 200
 MAX_SUMMARY = 160
 MAX_ERROR = 200
@@ -51,36 +48,6 @@ class StateError(Exception):
     """The state could not be rendered (a broken user template); one line."""
 
 
-# -- text hygiene ---------------------------------------------------------------------
-
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
-_MD_SPECIAL = re.compile(r"([\\`|\[\]<>])")
-
-
-_BREAKS = "\t\n\r\v\f\x85\u2028\u2029"
-
-
-def clean(text: Any, limit: int | None = None, *, squeeze: bool = True) -> str:
-    """One line of plain text: terminal escapes and control/format characters gone,
-    whitespace collapsed (unless not ``squeeze``), cut at ``limit`` characters."""
-    s = _ANSI.sub("", str(text))
-    s = "".join(" " if ch in _BREAKS else ch for ch in s
-                if ch in _BREAKS or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
-    if squeeze:
-        s = " ".join(s.split())
-    if limit and len(s) > limit:
-        s = s[: limit - 1].rstrip() + "…"
-    return s
-
-
-def md_escape(text: str) -> str:
-    """``text`` (already one clean line) safe inside a Markdown table cell or list item."""
-    s = _MD_SPECIAL.sub(r"\\\1", text)
-    if s and s[0] in "#>":
-        s = "\\" + s
-    return s
-
-
 def _finalize(value: Any) -> Any:
     if value is None:
         return ""
@@ -88,84 +55,6 @@ def _finalize(value: Any) -> Any:
         # the context is clean already; this is for whatever a user's template prints
         return md_escape(clean(value, squeeze=False))
     return value
-
-
-def safe_link(link: Any) -> str | None:
-    """An absolute http(s) URL that cannot break out of ``<…>``; anything else is dropped
-    (a relative ``../`` or ``javascript:`` link in a feed is not a place to send a reader)."""
-    if not link:
-        return None
-    s = clean(link, 2000).replace(" ", "")
-    try:
-        parts = urlsplit(s)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return quote(s, safe=":/?#@!$&'()*+,;=%~-._")
-
-
-# -- formatting -------------------------------------------------------------------------
-
-def ago(seconds: float) -> str:
-    """A compact age: 35s, 4m, 2h, 1h30m, 3d, 2d5h."""
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m"
-    if s < 86400:
-        h, m = divmod(s // 60, 60)
-        return f"{h}h{m:02d}m" if m else f"{h}h"
-    d, h = divmod(s // 3600, 24)
-    return f"{d}d{h}h" if h else f"{d}d"
-
-
-# Count units sources use (files, feed) and a user may name (files' `unit`): "1 file"
-# reads right, "1 files" does not. Measures (MiB, °C, ETH) have no plural to undo.
-_SINGULAR = {
-    "files": "file", "items": "item", "words": "word", "posts": "post", "entries": "entry",
-    "lines": "line", "pages": "page", "notes": "note", "messages": "message",
-    "comments": "comment", "followers": "follower", "points": "point", "stars": "star",
-    "issues": "issue", "commits": "commit", "letters": "letter", "dreams": "dream",
-    "days": "day", "hours": "hour", "minutes": "minute", "seconds": "second",
-}
-
-
-def unit_for(value: float | None, unit: str | None) -> str:
-    """``unit`` as it reads after ``value``: a known plural count unit is singular for
-    exactly 1 (or -1, as in a change of "-1 item")."""
-    if not unit:
-        return ""
-    if value is not None and abs(value) == 1:
-        return _SINGULAR.get(unit, unit)
-    return unit
-
-
-def with_unit(value: float, unit: str | None) -> str:
-    """``value`` formatted, followed by its unit when it has one: "3 files", "1 file"."""
-    u = unit_for(value, unit)
-    return format_number(value) + (f" {u}" if u else "")
-
-
-def _value_text(o: Observation) -> str:
-    if o.value is not None:
-        return with_unit(o.value, o.unit)
-    return clean(o.text or "", MAX_VALUE_TEXT)
-
-
-def _change(cur: Observation, prev: Observation | None) -> str:
-    """The change from ``prev`` to ``cur`` as a reader wants it: "+12 words", "-0.5 °C"."""
-    if prev is None:
-        return "new"
-    if cur.value is not None and prev.value is not None:
-        d = cur.value - prev.value
-        if abs(d) < 1e-12 * max(1.0, abs(cur.value)):
-            return "±0"
-        return ("+" if d > 0 else "-") + with_unit(abs(d), cur.unit)
-    if (cur.text or "") == (prev.text or "") and cur.value == prev.value:
-        return "same"
-    return "was " + _value_text(prev)
 
 
 def sparkline(values: list[float | None]) -> str:
@@ -184,21 +73,6 @@ def sparkline(values: list[float | None]) -> str:
     return "".join(out)
 
 
-class _Times:
-    def __init__(self, tz: ZoneInfo):
-        self.tz = tz
-
-    def iso(self, ts: float | datetime | None) -> str | None:
-        if ts is None:
-            return None
-        dt = ts if isinstance(ts, datetime) else clock.from_ts(ts)
-        return dt.astimezone(self.tz).isoformat(timespec="seconds")
-
-    def text(self, ts: float | datetime, fmt: str = "%a %Y-%m-%d %H:%M") -> str:
-        dt = ts if isinstance(ts, datetime) else clock.from_ts(ts)
-        return dt.astimezone(self.tz).strftime(fmt)
-
-
 # -- the context ------------------------------------------------------------------------
 
 def build_context(home: Home, store: Store, specs: list[SourceSpec], *, tz: ZoneInfo,
@@ -206,7 +80,7 @@ def build_context(home: Home, store: Store, specs: list[SourceSpec], *, tz: Zone
     """Everything state.md shows, as plain JSON-ready data (times ISO, in ``tz``)."""
     now = now or clock.now()
     t_now = clock.to_ts(now)
-    T = _Times(tz)
+    T = Times(tz)
     specs = [s for s in specs if s.enabled]
     names = {s.name for s in specs}
 
@@ -224,7 +98,7 @@ def build_context(home: Home, store: Store, specs: list[SourceSpec], *, tz: Zone
                 if born else None),
         "born": {"at": T.iso(born), "date": born.astimezone(tz).date().isoformat()}
         if born else None,
-        "wake": {"at": T.iso(wake), "text": T.text(wake), "ago": ago(t_now - clock.to_ts(wake))}
+        "wake": {"at": T.iso(wake), "text": T.text(wake), "ago": age(t_now - clock.to_ts(wake))}
         if wake else None,
         "dream": _dream_path(home, dream),
     }
@@ -255,11 +129,11 @@ def build_context(home: Home, store: Store, specs: list[SourceSpec], *, tz: Zone
                 "value": cur.value,
                 "text": clean(cur.text, MAX_VALUE_TEXT) if cur.text is not None else None,
                 "unit": cur.unit,
-                "display": _value_text(cur),
+                "display": reading(cur),
                 "at": T.iso(cur.ts),
-                "age": ago(t_now - cur.ts),
-                "since_wake": _change(cur, found[1]) if wake else "—",
-                "day_change": _change(cur, found[2]),
+                "age": age(t_now - cur.ts),
+                "since_wake": change(cur, found[1]) if wake else "—",
+                "day_change": change(cur, found[2]),
                 "sparkline": sparkline([o.value if o else None for o in found[3:]])
                 if numeric else "",
             })
@@ -275,7 +149,7 @@ def build_context(home: Home, store: Store, specs: list[SourceSpec], *, tz: Zone
         "since": T.iso(since),
         "title": (f"New since the last wake ({T.text(wake, '%a %H:%M')})" if wake
                   else "New in the last 24 h (no wake yet)"),
-        "sources": [_item_group(spec.name, *groups[spec.name], T)
+        "sources": [item_group(spec.name, *groups[spec.name], T)
                     for spec in specs if spec.name in groups],
     }
 
@@ -295,7 +169,8 @@ def _dream_path(home: Home, dream: dict | None) -> str | None:
     return p.as_posix()
 
 
-def _item_group(source: str, count: int, rows: list[dict], T: _Times) -> dict:
+def item_group(source: str, count: int, rows: list[dict], T: Times) -> dict:
+    """One source's new items, as state.md and the morning page list them."""
     items = []
     for r in rows:
         when = r["published"] or r["ts"]
@@ -312,38 +187,37 @@ def _item_group(source: str, count: int, rows: list[dict], T: _Times) -> dict:
 
 
 def _problems(specs: list[SourceSpec], states: dict[str, dict], latest: dict[str, Observation],
-              t_now: float, T: _Times) -> list[dict]:
+              t_now: float, T: Times) -> list[dict]:
     out = []
     for spec in specs:
         st = states.get(spec.name) or {}
-        failures = st.get("consecutive_failures") or 0
         good = [o for o in latest.values() if o.source == spec.name]
         # readings imply a good poll even where no health was kept (an imported store)
-        last_ok = max([t for t in [st.get("last_ok")] + [o.ts for o in good] if t is not None],
-                      default=None)
-        if failures:
+        h = health.source_health(spec, st, now=t_now,
+                                 last_reading=max((o.ts for o in good), default=None))
+        failures, last_ok = h.failures, h.last_ok
+        if h.failing:
             status = f"failing ({failures} in a row)" if failures > 1 else "failing"
-            since = st.get("failing_since")
-        elif last_ok is None:
+            since = h.failing_since
+        elif h.status == health.NEVER_POLLED:
             status, since = "no reading yet", None
-        elif t_now - last_ok > STALE_AFTER * spec.interval:
+        elif h.status == health.STALE:
             status, since = "stale", last_ok
         else:
             continue
-        good_text = ", ".join(f"{o.signal.split('.', 1)[1]} {_value_text(o)}" for o in good)
+        good_text = ", ".join(f"{o.signal.split('.', 1)[1]} {reading(o)}" for o in good)
         out.append({
             "source": spec.name,
             "status": status,
             "failures": failures,
             "since": T.iso(since),
-            "since_text": f"{T.text(since, '%m-%d %H:%M')} ({ago(t_now - since)} ago)"
+            "since_text": f"{T.text(since, '%m-%d %H:%M')} ({age(t_now - since)} ago)"
             if since else "",
-            "error": clean(st.get("last_error"), MAX_ERROR) if failures and st.get("last_error")
-            else None,
+            "error": clean(h.last_error, MAX_ERROR) if h.failing and h.last_error else None,
             "last_ok": T.iso(last_ok),
-            "last_good": [{"signal": o.signal, "value": o.value, "display": _value_text(o),
+            "last_good": [{"signal": o.signal, "value": o.value, "display": reading(o),
                            "at": T.iso(o.ts)} for o in good],
-            "last_good_text": (f"{ago(t_now - last_ok)} ago" if last_ok else "never")
+            "last_good_text": (f"{age(t_now - last_ok)} ago" if last_ok else "never")
             + (f": {good_text}" if good_text and last_ok else ""),
         })
     return out

@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
+from reverie.perception.text import duration as format_duration
+
 UTC = timezone.utc
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -39,18 +41,6 @@ def _bounded(seconds: float, value: Any) -> timedelta:
     if seconds > MAX_DURATION.total_seconds():
         raise ValueError(f"invalid duration {value!r}: more than {format_duration(MAX_DURATION)}")
     return timedelta(seconds=seconds)
-
-
-def format_duration(td: timedelta) -> str:
-    s = int(td.total_seconds())
-    if s == 0:
-        return "0s"
-    out = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if s >= size:
-            out.append(f"{s // size}{unit}")
-            s %= size
-    return "".join(out)
 
 
 def _positive(td: timedelta) -> timedelta:

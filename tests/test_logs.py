@@ -59,6 +59,28 @@ def test_config_secret_values_are_redacted_everywhere(stream):
     assert text.count("***") >= 2
 
 
+def test_a_secret_logged_url_encoded_is_redacted_as_perception_redacts_it(stream):
+    from reverie.perception.redact import redact
+
+    secret = "p@ss word/42"
+    logs.set_secrets([secret])
+    logs.configure("info", "json", stream=stream)
+    message = "401 for https://h/?key=p%40ss+word%2F42 and https://h/p%40ss%20word%2F42"
+    logs.get().warning("source.failing", error=message)
+    rec = json.loads(lines(stream)[-1])
+    assert rec["error"] == "401 for https://h/?key=*** and https://h/***"
+    assert rec["error"] == redact(message, [secret])
+
+
+def test_a_secret_with_quotes_never_reaches_the_rendered_line(stream):
+    secret = 'ab"cd\\ef'
+    logs.set_secrets([secret])
+    logs.configure("info", "json", stream=stream)
+    logging.getLogger("urllib3").warning("header %s", secret)
+    text = stream.getvalue()
+    assert "cd" not in text and "***" in text
+
+
 def test_tracebacks_show_no_local_variables(stream):
     logs.set_secrets(["hunter2-the-secret"])
     logs.configure("info", "json", stream=stream)

@@ -106,7 +106,7 @@ def test_a_feed_new_items_count_dropping_back_to_zero_is_not_notable(tmp_path):
 
 
 def test_a_chart_range_never_reads_minus_zero():
-    from reverie.perception.page import _span_text
+    from reverie.perception.text import distinct
 
-    assert _span_text(-0.3, 16.9) == ("0", "17")
-    assert _span_text(-1.2, 16.9) == ("-1", "17")
+    assert distinct(-0.3, 16.9) == ("0", "17")
+    assert distinct(-1.2, 16.9) == ("-1", "17")

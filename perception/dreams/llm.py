@@ -14,7 +14,8 @@ import jinja2
 
 from reverie.memory import clock
 from reverie.memory.home import Home
-from reverie.perception.digest import Digest, fmt_num
+from reverie.perception.digest import Digest
+from reverie.perception.text import duration, figure as fmt_num
 from reverie.perception.dreams import DreamOptions
 from reverie.perception.dreams.offline import MAX_WORDS, MIN_WORDS
 from reverie.perception.redact import redact as redact_text
@@ -126,7 +127,7 @@ def complete(opts: DreamOptions, store, *, system: str, user: str, temperature: 
             messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
             temperature=temperature, max_tokens=min(opts.max_tokens, remaining))
     except openai.APITimeoutError:
-        raise ModelFailure(f"model timed out after {fmt_num(timeout)}s") from None
+        raise ModelFailure(f"model timed out after {duration(timeout)}") from None
     except openai.APIStatusError as e:
         raise ModelFailure(redact(f"model server answered HTTP {e.status_code}", secrets)) from None
     except openai.APIConnectionError:

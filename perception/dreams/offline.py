@@ -18,7 +18,8 @@ import random
 import re
 from datetime import date
 
-from reverie.perception.digest import Digest, SignalDigest, fmt_num
+from reverie.perception.digest import Digest, SignalDigest
+from reverie.perception.text import figure as fmt_num
 from reverie.perception.dreams._phrases import LEXICON, NOUNS, T, VERBS
 
 MIN_WORDS, MAX_WORDS = 120, 300

@@ -22,7 +22,8 @@ import yaml
 from reverie.memory import atomic, clock
 from reverie.memory.home import Home
 from reverie.perception.audit import RECEIPT_HEADING, AuditReport, Finding
-from reverie.perception.digest import NUMBER_RE, Digest, build_digest, fmt_num
+from reverie.perception.digest import NUMBER_RE, Digest, build_digest
+from reverie.perception.text import figure as fmt_num
 from reverie.perception.dreams import DreamOptions, offline
 from reverie.perception.redact import redact
 from reverie.perception.types import fire_times, last_fire_time

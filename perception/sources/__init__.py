@@ -22,13 +22,7 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel
 
-
-class SourceError(Exception):
-    """A source run failed; ``str(err)`` is one line a person can read."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None):
-        super().__init__(" ".join(str(message).split()))
-        self.retry_after = retry_after  # seconds, from a Retry-After header
+from reverie.perception.errors import SourceError  # noqa: F401 - the plugin API's name for it
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from reverie.memory import clock
 from reverie.perception.redact import redact
 from reverie.perception.sources import BaseSource, Context, Reading, Result, SourceError
+from reverie.perception.text import duration
 from reverie.perception.sources.http_json import FieldSpec, check_fields, extract, result_of
 
 _STDERR_KEEP = 16 * 1024  # only the end of stderr matters: its last line goes in the error
@@ -131,7 +132,7 @@ class Command(BaseSource):
             while sel.get_map():
                 left = deadline - clock.monotonic()
                 if left <= 0:
-                    failure = f"{prog} timed out after {ctx.timeout:g}s"
+                    failure = f"{prog} timed out after {duration(ctx.timeout)}"
                     break
                 for key, _ in sel.select(timeout=left):
                     data = os.read(key.fd, 65536)
@@ -151,7 +152,7 @@ class Command(BaseSource):
                 try:
                     proc.wait(timeout=max(0.0, deadline - clock.monotonic()))
                 except subprocess.TimeoutExpired:
-                    failure = f"{prog} timed out after {ctx.timeout:g}s"
+                    failure = f"{prog} timed out after {duration(ctx.timeout)}"
         finally:
             sel.close()
             if proc.poll() is None:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from reverie.memory import clock
 from reverie.perception.sources import BaseSource, Context, Reading, Result, SourceError
+from reverie.perception.text import duration
 
 _READ_CHUNK = 1024 * 1024
 
@@ -90,7 +91,7 @@ class Files(BaseSource):
         matches = folder.rglob(o.glob) if o.recursive else folder.glob(o.glob)
         for path in matches:
             if clock.monotonic() > deadline:
-                raise SourceError(f"timed out after {ctx.timeout:g}s counting files in {o.path}")
+                raise SourceError(f"timed out after {duration(ctx.timeout)} counting files in {o.path}")
             rel = path.relative_to(folder)
             if any(part.startswith(".") for part in rel.parts):
                 continue
