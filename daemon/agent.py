@@ -3,10 +3,12 @@ process group of its own, and stopped with everything it started.
 
 Stopping is SIGTERM, ``stop_timeout`` of grace, SIGKILL, sent to the agent's whole tree:
 its process group, and what left the group (``setsid``, Node's ``detached: true``, a
-double fork). Those are found three ways, because each alone can be dodged: the daemon is
-a child subreaper (Linux), so an orphan of the tree is re-parented to it instead of init
-and stays a descendant; the tree is remembered while the session runs; and every process
-still carrying the session's ``REVERIE_SESSION_ID`` in its environment belongs to it.
+double fork). Those are found three ways, because each alone can be dodged: the agent and
+the daemon are child subreapers (Linux), so an orphan of the tree is re-parented to them
+instead of init and stays a descendant; the tree is remembered at every check while the
+session runs; and every process still carrying the session's ``REVERIE_SESSION_ID`` in
+its environment belongs to it. What escapes all three (a double fork that also clears its
+environment in the moment the agent exits) takes a cgroup to catch.
 """
 
 from __future__ import annotations
@@ -67,15 +69,26 @@ def agent_env(extra: Mapping[str, str], session: Mapping[str, str]) -> dict[str,
     return env
 
 
+def _prctl():
+    """libc's prctl, looked up once, here: a child between fork and exec only calls it."""
+    global _PRCTL
+    if _PRCTL is None:
+        try:
+            import ctypes
+
+            _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+        except (OSError, AttributeError):  # not Linux
+            _PRCTL = False
+    return _PRCTL or None
+
+
+_PRCTL = None
+
+
 def become_subreaper() -> bool:
     """Ask Linux to re-parent orphaned descendants to this process instead of init."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
+    prctl = _prctl()
+    return prctl is not None and prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
 
 
 @dataclass
@@ -102,6 +115,7 @@ class Agent:
         self.proc = proc
         self.copier = copier
         self.known: dict[int, int] = {}  # pid -> start time, of every descendant seen
+        self._outside: set[int] = set()  # members seen outside the agent's process group
 
     @classmethod
     def spawn(cls, argv: list[str], *, cwd: Path, env: dict[str, str], session_id: str,
@@ -109,11 +123,16 @@ class Agent:
         if not cwd.is_dir():
             raise StartError(f"the session cwd {str(cwd)!r} is not a folder")
         become_subreaper()
+        prctl = _prctl()
+        # The agent is a subreaper too (it lasts across exec): while it lives, what its tree
+        # orphans stays under it, so a double fork does not leave the tree.
+        keep_orphans = (lambda: prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) if prctl else None
         log_path.parent.mkdir(parents=True, exist_ok=True)
         try:
             proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    start_new_session=True, close_fds=True)
+                                    start_new_session=True, close_fds=True,
+                                    preexec_fn=keep_orphans)
         except OSError as e:
             raise StartError(_start_error(e, argv)) from None
         copier = LogCopier(proc.stdout, log_path, log_cap)
@@ -223,30 +242,32 @@ class Agent:
         members = self._members(table, scan)
         for p in members:
             self.known.setdefault(p, table[p][4])
+        # those in the agent's group are reached by the group's signal, and one signal each
+        self._outside = {p for p in members if table[p][2] != self.pid}
         return {p for p in members if table[p][0] not in ("Z", "X")}
 
     def _signal(self, pids: set[int], sig: int) -> None:
         killpg(self.pid, sig)
-        for p in pids:
+        for p in pids & self._outside:
             try:
                 os.kill(p, sig)
             except (ProcessLookupError, PermissionError):
                 pass
 
     def _reap(self) -> None:
-        """Collect the exit of the orphans re-parented to us (never the agent: its Popen
-        does that), so none stays a zombie of the daemon."""
-        me, table = os.getpid(), process_table()
-        for p, start in self.known.items():
-            row = table.get(p)
-            if (p == self.pid and self.proc is not None) or row is None \
-                    or row[4] != start or row[1] != me or row[0] != "Z":
+        """Collect the exit of the orphans re-parented to us, so none stays a zombie of the
+        daemon. Never one of our own children (its Popen collects it): those are in our
+        session or lead their own (start_new_session); an orphan's session leader is gone."""
+        me, mine, table = os.getpid(), os.getsid(0), process_table()
+        for p, row in table.items():
+            state, ppid, _, sid, start = row
+            if ppid != me or state != "Z" or p == self.pid:
                 continue
-            try:
-                os.waitpid(p, os.WNOHANG)
-            except ChildProcessError:
-                pass
-
+            if self.known.get(p) == start or sid not in (mine, p):
+                try:
+                    os.waitpid(p, os.WNOHANG)
+                except ChildProcessError:
+                    pass
 
 def _start_error(e: OSError, argv: list[str]) -> str:
     if isinstance(e, FileNotFoundError) and e.filename in (argv[0], None):
