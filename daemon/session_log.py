@@ -1,7 +1,7 @@
 """The agent's session logs: its output copied under a cap, and the old logs pruned.
 
 One log per session, ``.reverie/sessions/<session id>.log``. Session ids sort by start
-time, so the newest logs are the last names.
+time to the second, so the newest logs are the last names (and the last written).
 """
 
 from __future__ import annotations
@@ -92,9 +92,10 @@ def prune_logs(folder: Path, keep: int) -> list[Path]:
     """Delete all but the newest ``keep`` session logs in ``folder``; returns what went.
     Only names a session log has are touched; a link is removed, never followed."""
     try:
-        names = sorted(n for n in os.listdir(folder) if _LOG_NAME.match(n))
+        names = [n for n in os.listdir(folder) if _LOG_NAME.match(n)]
     except OSError:
         return []
+    names.sort(key=lambda n: (n[:16], _mtime(folder / n)))  # ids of one second: by last write
     gone = []
     for name in names[:max(0, len(names) - keep)]:
         path = folder / name
@@ -107,6 +108,13 @@ def prune_logs(folder: Path, keep: int) -> list[Path]:
     if gone:
         log.info("session.logs_pruned", removed=len(gone), kept=keep)
     return gone
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.lstat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _secret_values() -> tuple[str, ...]:
