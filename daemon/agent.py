@@ -54,7 +54,8 @@ def substitute(arg: str, values: dict[str, str]) -> str:
     return _TOKEN.sub(lambda m: values[m.group(1)], arg)
 
 
-def agent_env(extra: Mapping[str, str], session: Mapping[str, str]) -> dict[str, str]:
+def agent_env(extra: Mapping[str, str], paths: Mapping[str, str], *, session_id: str,
+              reason: str) -> dict[str, str]:
     """The daemon's environment without its secrets, then ``extra`` (sessions.env), then
     the session's own variables. A variable holding a configured secret, even inside a
     longer value (a URL with a key), is reverie's, not the agent's: an agent that needs
@@ -65,7 +66,8 @@ def agent_env(extra: Mapping[str, str], session: Mapping[str, str]) -> dict[str,
            and (k in _BASIC_ENV or k.startswith(("LC_", "XDG_"))
                 or not any(s in v for s in hidden))}
     env.update(extra)
-    env.update(session)
+    env.update({f"REVERIE_{k.upper()}": paths[k] for k in SUBSTITUTIONS})
+    env.update(REVERIE_SESSION_ID=session_id, REVERIE_WAKE_REASON=reason)
     return env
 
 

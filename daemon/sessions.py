@@ -27,7 +27,7 @@ from reverie.daemon.session_log import prune_logs
 # Re-exported: the config models are read from here (daemon/config.py).
 from reverie.daemon.session_options import SessionsOptions, WebhookOptions  # noqa: F401
 from reverie.daemon.wake_policy import (HANDLED, WAKE_ON_MARK, WakeResult, catch_up_plan,
-                                        in_active_hours, is_quiet, missed_wakes, wake_on_due)
+                                        missed_wakes, refusal, wake_on_due)
 from reverie.memory import clock
 from reverie.memory.consolidate import consolidate, ensure_diary
 from reverie.memory.consolidate import recover as recover_consolidation
@@ -80,22 +80,13 @@ class SessionRunner:
             now = clock.now()
             if scheduled is not None and self.store.wake_recorded(scheduled):
                 return HANDLED
-            if self._running is not None:
-                return self._decide("skipped", "a session is running", reason, scheduled)
-            if check_hours and not in_active_hours(self.opts.active_hours, scheduled or now,
-                                                   self.tz):
-                return self._decide("skipped", f"outside active hours {self.opts.active_hours}",
-                                    reason, scheduled)
-            if check_quiet and self.opts.skip_if_quiet and self.notable_since is not None:
-                last = self.store.last_wake()
-                if last is not None and is_quiet(self.notable_since, last, now):
-                    return self._decide("skipped", "nothing notable since the last wake",
-                                        reason, scheduled)
+            why = refusal(self.opts, self.store, now=now, scheduled=scheduled, tz=self.tz,
+                          running=self._running is not None, check_hours=check_hours,
+                          notable_since=self.notable_since if check_quiet else None)
+            if why is not None:
+                return self._decide("skipped", why, reason, scheduled)
             if self.opts.webhook is not None:
                 return self._wake_webhook(reason, scheduled, now)
-            if not self.opts.command:
-                return self._decide("skipped", "sessions are not configured "
-                                    "(no sessions.command or sessions.webhook)", reason, scheduled)
             return self._start(reason, scheduled, now)
 
     def _decide(self, outcome: str, why: str, reason: str,
@@ -125,11 +116,7 @@ class SessionRunner:
         sid = new_session_id(now)
         paths = self._prepare(now)
         argv = [substitute(a, paths) for a in self.opts.command or []]
-        env = agent_env(self.opts.env, {
-            "REVERIE_HOME": paths["home"], "REVERIE_STATE": paths["state"],
-            "REVERIE_DREAM": paths["dream"], "REVERIE_DIARY": paths["diary"],
-            "REVERIE_WORKING": paths["working"], "REVERIE_SESSION_ID": sid,
-            "REVERIE_WAKE_REASON": reason})
+        env = agent_env(self.opts.env, paths, session_id=sid, reason=reason)
         # Recorded before the start: a second fire of the same time finds it taken.
         if not self.store.record_wake("started", reason, scheduled=scheduled, session_id=sid):
             return HANDLED

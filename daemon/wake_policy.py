@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, tzinfo
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import structlog
 
@@ -17,6 +17,9 @@ from reverie.daemon.conditions import Condition
 from reverie.memory import clock
 from reverie.memory.store import Store
 from reverie.perception.types import fire_times, first_occurrence
+
+if TYPE_CHECKING:
+    from reverie.daemon.session_options import SessionsOptions
 
 log = structlog.get_logger("reverie.sessions")
 
@@ -72,6 +75,24 @@ def missed_wakes(wake_crons: list[str], tz: tzinfo, since: datetime,
         for t in fire_times(cron, tz, since + timedelta(microseconds=1), now):
             out.add(first_occurrence(t, tz))
     return sorted(out)
+
+
+def refusal(opts: "SessionsOptions", store: Store, *, now: datetime,
+            scheduled: datetime | None, tz: tzinfo, running: bool, check_hours: bool,
+            notable_since: Callable[[datetime, datetime], list[str]] | None) -> str | None:
+    """Why a wake must not start a session now, or None. Active hours bind scheduled wakes
+    (``check_hours``); skip_if_quiet asks ``notable_since`` when it is given."""
+    if running:
+        return "a session is running"
+    if check_hours and not in_active_hours(opts.active_hours, scheduled or now, tz):
+        return f"outside active hours {opts.active_hours}"
+    if notable_since is not None and opts.skip_if_quiet:
+        last = store.last_wake()
+        if last is not None and is_quiet(notable_since, last, now):
+            return "nothing notable since the last wake"
+    if opts.webhook is None and not opts.command:
+        return "sessions are not configured (no sessions.command or sessions.webhook)"
+    return None
 
 
 def catch_up_plan(fires: Sequence[datetime], now: datetime,
