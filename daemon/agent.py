@@ -160,7 +160,7 @@ class Agent:
         """Remember the tree as it is now, so a process that leaves it later is still known."""
         table = process_table()
         for pid in self._members(table, scan=False):
-            self.known.setdefault(pid, table[pid][4])
+            self.known[pid] = table[pid][4]
 
     def stop(self, grace: float) -> Stopped:
         """SIGTERM to the whole tree, up to ``grace`` seconds, then SIGKILL. Waits for the
@@ -243,7 +243,7 @@ class Agent:
         table = process_table()
         members = self._members(table, scan)
         for p in members:
-            self.known.setdefault(p, table[p][4])
+            self.known[p] = table[p][4]
         # those in the agent's group are reached by the group's signal, and one signal each
         self._outside = {p for p in members if table[p][2] != self.pid}
         return {p for p in members if table[p][0] not in ("Z", "X")}

@@ -13,6 +13,7 @@ Steps run in order; what follows ``--`` is only data (reported by ``report``):
     double-fork     fork, setsid, fork: a grandchild whose parent exits at once
     bare            the processes started after this step get an empty environment
     pids=FILE       write "agent-pid child-pid..." to FILE (whole, by rename)
+    wait=FILE       wait (up to a minute) until FILE exists
     sleep=S         sleep S seconds;  exit=N: exit with code N
 
 Every process it starts ignores SIGTERM and sleeps a minute.
@@ -89,6 +90,10 @@ def main(args: list[str]) -> None:
             env = {}
         elif name == "pids":
             _write_whole(arg, " ".join(str(p) for p in [os.getpid(), *started]))
+        elif name == "wait":
+            end = time.monotonic() + 60
+            while not os.path.exists(arg) and time.monotonic() < end:
+                time.sleep(0.02)
         elif name == "sleep":
             time.sleep(float(arg))
         elif name == "exit":

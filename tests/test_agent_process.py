@@ -205,6 +205,24 @@ def test_a_double_forked_child_without_the_sessions_environment_is_still_stopped
         reap(child)
 
 
+@linux_only
+def test_a_child_seen_in_the_tree_is_stopped_after_it_left_it_without_a_trace(runner, store,
+                                                                              tmp_path):
+    # its own session, no REVERIE_SESSION_ID, its parent gone: only having been seen tells
+    go = tmp_path / "go"
+    r = runner("bare", "detached", f"pids={tmp_path / 'pids'}", f"wait={go}", "exit=0")
+    res = r.wake("w")
+    agent, child = pids(tmp_path / "pids")
+    try:
+        assert r.check() is None  # the daemon's periodic check, while the agent runs
+        go.touch()
+        assert ended(r)
+        assert store.session(res.session_id)["end_reason"] == "killed"
+        assert not alive(child)
+    finally:
+        reap(child)
+
+
 def test_status_shows_the_running_session(runner, tmp_path):
     r = runner(f"pids={tmp_path / 'pids'}", "sleep=30")
     res = r.wake("w")
