@@ -7,6 +7,8 @@ from __future__ import annotations
 class SourceError(Exception):
     """A source run failed; ``str(err)`` is one line a person can read."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None):
+    def __init__(self, message: str, *, retry_after: float | None = None,
+                 status: int | None = None):
         super().__init__(" ".join(str(message).split()))
         self.retry_after = retry_after  # seconds, from a Retry-After header
+        self.status = status  # the HTTP status that refused the request, if one did

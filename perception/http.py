@@ -92,8 +92,9 @@ def host_of(url: str) -> str:
         return "?"
 
 
-def _fail(message: str, secrets: Iterable[str], retry_after: float | None = None) -> SourceError:
-    return SourceError(redact(message, secrets), retry_after=retry_after)
+def _fail(message: str, secrets: Iterable[str], retry_after: float | None = None,
+          status: int | None = None) -> SourceError:
+    return SourceError(redact(message, secrets), retry_after=retry_after, status=status)
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -248,14 +249,15 @@ def _finish(resp: requests.Response, host: str, timeout: float, deadline: float,
     if status in (429, 503):
         wait = retry_after_seconds(resp.headers.get("Retry-After"))
         hint = f" (retry after {_fmt_seconds(wait)})" if wait is not None else ""
-        raise _fail(f"HTTP {status} from {host}{hint}", secrets, retry_after=wait)
+        raise _fail(f"HTTP {status} from {host}{hint}", secrets, retry_after=wait, status=status)
     if status >= 400:
         try:
             reason = _reason(_read(resp, host, timeout, deadline, _ERROR_BODY_BYTES, secrets,
                                    truncate=True))
         except SourceError:
             reason = ""
-        raise _fail(f"HTTP {status} from {host}" + (f": {reason}" if reason else ""), secrets)
+        raise _fail(f"HTTP {status} from {host}" + (f": {reason}" if reason else ""), secrets,
+                    status=status)
 
     declared = resp.headers.get("Content-Length")
     if declared and declared.isdigit() and "Content-Encoding" not in resp.headers \

@@ -1,0 +1,103 @@
+"""The ``sessions:`` section of reverie.yaml: how the agent is started and when it wakes."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, field_validator,
+                      model_validator)
+
+from reverie.daemon.conditions import Condition, parse_condition
+from reverie.perception.types import Cron, Duration, PositiveDuration
+
+
+def _check_condition(text: str) -> str:
+    parse_condition(text)
+    return text
+
+
+# Checked item by item, so a bad one is reported at its own line of reverie.yaml.
+ConditionText = Annotated[str, AfterValidator(_check_condition)]
+
+
+_HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def parse_hours(spec: str) -> tuple[int, int]:
+    """'HH:MM-HH:MM' as (start, end) minutes after local midnight; may wrap midnight."""
+    m = _HOURS.match(spec)
+    if not m:
+        raise ValueError(f"invalid active_hours {spec!r} (use HH:MM-HH:MM, e.g. 07:00-23:00)")
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
+        raise ValueError(f"invalid active_hours {spec!r}: not a time of day")
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if start == end % 1440:
+        raise ValueError(f"invalid active_hours {spec!r}: the window is empty")
+    return start, end
+
+
+class WebhookOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    headers: dict[str, str] = {}
+    timeout: PositiveDuration = Field(default="10s", validate_default=True)
+    retries: int = Field(default=2, ge=0, le=10)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("webhook url must start with http:// or https://")
+        return v
+
+
+class SessionsOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    command: list[str] | None = None
+    cwd: str | None = None
+    env: dict[str, str] = {}
+    wake: list[Cron] = []
+    sleep: list[Cron] = []
+    max_duration: PositiveDuration | None = Field(default="2h", validate_default=True)
+    stop_timeout: PositiveDuration = Field(default="60s", validate_default=True)
+    active_hours: str | None = None
+    webhook: WebhookOptions | None = None
+    skip_if_quiet: bool = False
+    wake_on: list[ConditionText] = []
+    wake_on_min_interval: PositiveDuration = Field(default="1h", validate_default=True)
+    missed_grace: Duration = Field(default="15m", validate_default=True)
+    log_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    log_keep: int = Field(default=100, ge=1, description="session logs kept, newest first")
+
+    @field_validator("command")
+    @classmethod
+    def _command(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and (not v or not v[0].strip()):
+            raise ValueError("command must be a non-empty argv list, e.g. [my-agent, --flag]")
+        return v
+
+    @field_validator("active_hours")
+    @classmethod
+    def _hours(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_hours(v)
+        return v
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "SessionsOptions":
+        if self.command is not None and self.webhook is not None:
+            raise ValueError("set either command or webhook, not both")
+        if (self.wake or self.wake_on) and self.command is None and self.webhook is None:
+            raise ValueError("wake and wake_on need a command (or a webhook) to start")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return self.command is not None or self.webhook is not None
+
+    def conditions(self) -> list[Condition]:
+        return [parse_condition(t) for t in self.wake_on]
