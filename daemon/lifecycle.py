@@ -1,5 +1,7 @@
 """The run loop: lock, jobs, signals as flags, reload, clean shutdown.
 
+What runs is built by daemon/services.py; the jobs run on daemon/scheduler.py.
+
 Signal handlers only set flags; the main loop wakes at least once a second and acts
 on them (the huey way), so nothing heavy ever runs inside a signal handler.
 """
@@ -44,13 +46,11 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
 
 class Daemon:
     def __init__(self, loaded: config_mod.Loaded, *, log_level: str = "info",
-                 log_format: str = "auto", run_for: float | None = None,
-                 clock: clock.Clock | None = None):
+                 log_format: str = "auto", run_for: float | None = None):
         self.loaded = loaded
         self.home = loaded.home
         self.log_level, self.log_format = log_level, log_format
         self.run_for = run_for
-        self.clock = clock
         self.stop_flag = threading.Event()
         self.reload_flag = threading.Event()
         self.services: services_mod.Services | None = None
@@ -121,7 +121,7 @@ class Daemon:
             return 1
         self._install_signals()
         try:
-            self.services = s = services_mod.build(self.loaded, clock=self.clock)
+            self.services = s = services_mod.build(self.loaded)
             self.scheduler = sched_mod.make_scheduler(self.loaded.tz)
             sched_mod.listen(self.scheduler)
             s.start()

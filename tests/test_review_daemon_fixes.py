@@ -215,7 +215,7 @@ def test_sigterm_exits_after_the_grace_even_when_a_job_hangs_longer(tmp_path, wr
 
 
 def test_a_second_daemon_says_who_holds_the_home_on_stderr_and_exits_1(tmp_path, write_config):
-    from reverie.daemon.lifecycle import HomeLock
+    from reverie.daemon.foreground import HomeLock
     from tests.conftest import run_cli
 
     home = tmp_path / "home"
