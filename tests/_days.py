@@ -84,6 +84,7 @@ class Days:
         """The daemon's stop: end the session (consolidating it) and close the store."""
         assert self.s is not None
         self.s.end_session()
+        self.s.renderer.close()  # no deferred render after the store is closed
         self.s.close()
         self.s = None
 

@@ -81,8 +81,8 @@ def assert_one_dream_and_one_session(w, day: str) -> None:
 def test_spring_forward_day_has_one_dream_and_the_0230_wake_starts_one_session(tmp_path, driven):
     # 02:30 does not exist on 2026-03-29 in Berlin (02:00 CET -> 03:00 CEST)
     w = world(tmp_path, dream_at="30 2 * * *", wake=["30 2 * * *"])
-    d = driven(w, "2026-03-29T01:45:00+01:00")
-    d.life(at("2026-03-29T01:45:00+01:00"), 2 * 3600)
+    d = driven(w, "2026-03-29T01:50:00+01:00")
+    d.life(at("2026-03-29T01:50:00+01:00"), 3600)
     assert [n for n, _ in d.ran if n in ("dream", "wake:0")] == ["dream", "wake:0"]
     assert_one_dream_and_one_session(w, "2026-03-29")
 
@@ -90,10 +90,11 @@ def test_spring_forward_day_has_one_dream_and_the_0230_wake_starts_one_session(t
 def test_fall_back_day_has_one_dream_and_the_twice_seen_0230_starts_one_session(tmp_path, driven):
     # 02:30 happens twice on 2026-10-25 in Berlin (03:00 CEST -> 02:00 CET)
     w = world(tmp_path, dream_at="30 2 * * *", wake=["30 2 * * *"])
-    d = driven(w, "2026-10-25T01:45:00+02:00")
-    d.life(at("2026-10-25T01:45:00+02:00"), 3 * 3600)
+    d = driven(w, "2026-10-25T02:20:00+02:00")
+    d.life(at("2026-10-25T02:20:00+02:00"), 1.5 * 3600)
     fired = [utc(f.timestamp()) for n, f in d.ran if n == "wake:0"]
-    assert fired[0] == "2026-10-25T00:30+00:00"  # the first 02:30 (CEST) wakes
+    # the wake job fires at both 02:30s; the first (CEST) wakes, the second is refused
+    assert fired == ["2026-10-25T00:30+00:00", "2026-10-25T01:30+00:00"]
     assert_one_dream_and_one_session(w, "2026-10-25")
     assert [o for o, _, _ in wakes(w)] == ["started"]
 
