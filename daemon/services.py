@@ -232,17 +232,15 @@ class Services:
     # -- the table of jobs ------------------------------------------------------------
 
     def jobs(self) -> list[Job]:
-        """Every job the config asks for, with its trigger, timeout and misfire rules.
-        Interval triggers start from the clock's now, not APScheduler's own."""
+        """Every job the config asks for, with its trigger, timeout and misfire rules."""
         cfg = self.loaded.config
         tz = self.tz
         now = clock_mod.now()
         beat = self.heartbeat_every
         from apscheduler.triggers.cron import CronTrigger
-        from apscheduler.triggers.interval import IntervalTrigger
 
-        out = [Job("heartbeat", self.heartbeat, IntervalTrigger(seconds=beat, start_date=now), 30,
-                   misfire_grace_time=max(1, int(beat)), first=now)]
+        out = [Job("heartbeat", self.heartbeat, _every(beat, now),
+                   30, misfire_grace_time=max(1, int(beat)), first=now)]
         for spec in cfg.sources:
             if not spec.enabled:
                 continue
@@ -251,7 +249,7 @@ class Services:
                 trig: Any = CronTrigger.from_crontab(spec.cron, timezone=tz, jitter=jitter)
                 grace = 300
             else:
-                trig = IntervalTrigger(seconds=spec.interval, jitter=jitter, start_date=now)
+                trig = _every(spec.interval, now, jitter)
                 grace = max(1, int(spec.interval / 2))
             # First poll soon after start, spread out so 50 sources don't fire in one instant.
             first = now + timedelta(seconds=random.uniform(0, min(5.0, spec.interval / 4)))
@@ -275,17 +273,27 @@ class Services:
                 out.append(Job(f"sleep:{i}", self.scheduled_sleep, cron(expr, tz),
                                s.stop_timeout.total_seconds() + 300, misfire_grace_time=3600))
             out.append(Job("sessions", self.check_sessions,
-                           IntervalTrigger(seconds=SESSION_CHECK_EVERY, start_date=now),
+                           _every(SESSION_CHECK_EVERY, now),
                            s.stop_timeout.total_seconds() + 300,
                            misfire_grace_time=int(SESSION_CHECK_EVERY)))
             if cfg.memory.distill:
-                out.append(Job("distill", self.distill_pending, IntervalTrigger(seconds=60, start_date=now),
+                out.append(Job("distill", self.distill_pending,
+                               _every(60, now),
                                cfg.dream.timeout.total_seconds() + 60, misfire_grace_time=60))
             if s.wake_on:
                 out.append(Job("wake_on", self.check_wake_on,
-                               IntervalTrigger(seconds=WAKE_ON_EVERY, start_date=now), 120,
+                               _every(WAKE_ON_EVERY, now), 120,
                                misfire_grace_time=int(WAKE_ON_EVERY)))
         return out
+
+
+def _every(seconds: float, now: Any, jitter: int | None = None) -> Any:
+    """An interval trigger counted from the clock's now (APScheduler's default start is
+    its own now plus one interval: kept, but from the one clock)."""
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    return IntervalTrigger(seconds=seconds, jitter=jitter,
+                           start_date=now + timedelta(seconds=seconds))
 
 
 def _bind(fn: Callable[[Any], Any], arg: Any) -> Callable[[], Any]:
