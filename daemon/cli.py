@@ -175,29 +175,30 @@ def poll(ctx: click.Context, names: tuple[str, ...]) -> None:
         raise Usage(f"{loaded.path}: sources: no source named {', '.join(map(repr, unknown))} "
                     f"(configured: {', '.join(specs) or 'none'})")
     chosen = [specs[n] for n in names] if names else [s for s in specs.values() if s.enabled]
-    store = _store(loaded)
-    outcomes = poll_mod.poll_round(chosen, home=loaded.home, store=store, secrets=loaded.secrets)
+    svc = _services(loaded)
+    outcomes = poll_mod.poll_round(chosen, home=loaded.home, store=svc.store,
+                                   secrets=loaded.secrets)
     failed = 0
     for o in outcomes:
         click.echo(o.line())
         for w in o.warnings:  # already one line each, secrets redacted
             click.echo(f"  warning: {w}")
         failed += not o.ok
-    _refresh(loaded, store)
+    _refresh(svc)
     ctx.exit(EXIT_FAIL if failed else EXIT_OK)
 
 
-def _refresh(loaded: Any, store: Any) -> None:
-    """Write perception/state.md and the morning page from the store."""
-    from reverie.perception.page import PageError, render_page
-    from reverie.perception.state import render_state
+def _services(loaded: Any, store: Any = None) -> Any:
+    from reverie.daemon import services
 
-    render_state(loaded.home, store, loaded.config.sources, tz=loaded.tz,
-                 template=loaded.state_template)
-    try:
-        render_page(loaded.home, store, loaded.config.sources, tz=loaded.tz)
-    except PageError as e:
-        click.echo(f"reverie: morning page not written: {e}", err=True)
+    return services.build(loaded, store=store)
+
+
+def _refresh(svc: Any) -> None:
+    """Write perception/state.md and the morning page from the store."""
+    problem = svc.refresh()
+    if problem:
+        click.echo(f"reverie: morning page not written: {problem}", err=True)
 
 
 @cli.command()
@@ -209,9 +210,9 @@ def state(ctx: click.Context) -> None:
     stale = (not home.state_md.exists()) or (
         home.db.exists() and _newest_store_mtime(home) > home.state_md.stat().st_mtime)
     if stale:
-        store = _store(loaded)
-        _refresh(loaded, store)
-        store.close()
+        svc = _services(loaded)
+        _refresh(svc)
+        svc.close()
     click.echo(home.state_md.read_text(encoding="utf-8"), nl=False)
 
 
@@ -243,24 +244,11 @@ def dream(ctx: click.Context, day: str | None, force: bool, backend: str | None,
     if out.written:
         extra = f" (fallback: {out.fallback_reason})" if out.fallback_reason else ""
         click.echo(f"dream written: {out.path} [{out.backend}]{extra}")
-        _refresh(loaded, store)
+        _refresh(_services(loaded, store))
     else:
         click.echo(f"dream for {d} already written: {out.path} (use --force to write again)")
     if show:
         click.echo(Path(out.path).read_text(encoding="utf-8"))
-
-
-def _runner(loaded: Any, store: Any) -> Any:
-    from reverie.daemon.sessions import SessionRunner
-    from reverie.perception.digest import notable_since
-
-    cfg = loaded.config
-    if not cfg.sessions.enabled:
-        raise Usage(f"{loaded.path}: sessions.command: not configured (no agent to wake)")
-    return SessionRunner(
-        loaded.home, store, cfg.sessions, tz=loaded.tz, git=cfg.memory.git,
-        render_state=lambda: _refresh(loaded, store),
-        notable_since=lambda since, now: notable_since(store, since, now, rules=cfg.dream.notable))
 
 
 def _ask_daemon(loaded: Any, payload: dict, timeout: float) -> dict | None:
@@ -288,34 +276,13 @@ def wake(ctx: click.Context, reason: str) -> None:
             click.echo(f"woke the agent: session {reply.get('session_id')}")
             return
         raise Failure(f"not woken: {reply.get('reason') or reply.get('error')}")
-    import signal
+    from reverie.daemon import foreground
 
-    from reverie.daemon.lifecycle import HomeLock, LockHeld
-
-    # No daemon answers: run the session here, holding the home's lock so that a daemon
-    # started meanwhile cannot start a second session.
-    lock = HomeLock(loaded.home.lock, role="wake")
+    _need_sessions(loaded)
     try:
-        lock.acquire()
-    except LockHeld as e:
-        raise Failure(f"a reverie daemon (pid {e.pid}) holds {loaded.home.root} but its "
-                      f"control socket does not answer") from None
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt  # run_foreground puts the agent to sleep and consolidates
-
-    signal.signal(signal.SIGTERM, interrupt)
-    # A closed terminal (ssh drop) sends SIGHUP: dying of it would leave the agent,
-    # which runs in its own session, unwatched and past max_duration.
-    signal.signal(signal.SIGHUP, interrupt)
-    try:
-        store = _store(loaded)
-        runner = _runner(loaded, store)
-        runner.recover()
-        res = runner.run_foreground(reason)
-        _refresh(loaded, store)
-    finally:
-        lock.release()
+        res = foreground.wake(loaded, reason, warn=lambda m: click.echo(m, err=True))
+    except foreground.ForegroundError as e:
+        raise Failure(str(e)) from None
     click.echo(f"session {res.session_id}: {res.outcome} ({res.reason})")
     ctx.exit(EXIT_OK if res.outcome == "started" else EXIT_FAIL)
 
@@ -330,41 +297,18 @@ def sleep(ctx: click.Context) -> None:
     if reply is not None:
         click.echo("the agent sleeps" if reply.get("stopped") else "no session was running")
         return
-    import os
-    import signal
-    import time
+    from reverie.daemon import foreground
 
-    from reverie.daemon.lifecycle import HomeLock, LockHeld
+    _need_sessions(loaded)
+    try:
+        click.echo(foreground.sleep(loaded, warn=lambda m: click.echo(m, err=True)))
+    except foreground.ForegroundError as e:
+        raise Failure(str(e)) from None
 
-    info = HomeLock.holder_info(loaded.home.lock)
-    if info and info[1] != "wake":
-        raise Failure(f"the reverie daemon (pid {info[0]}) on {loaded.home.root} does not "
-                      "answer on its control socket; see its log, or restart it")
-    holder = info[0] if info else None
-    if holder and holder > 0:
-        # A foreground `reverie wake` runs the session: ask it to end it (it consolidates).
-        os.kill(holder, signal.SIGTERM)
-        deadline = time.monotonic() + stop_s + 60
-        while HomeLock.holder(loaded.home.lock) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if HomeLock.holder(loaded.home.lock):
-            raise Failure(f"process {holder} holds {loaded.home.root} and did not stop")
-        click.echo(f"the agent sleeps (asked process {holder} to end its session)")
-        return
-    lock = HomeLock(loaded.home.lock)
-    try:
-        lock.acquire()
-    except LockHeld as e:
-        raise Failure(f"process {e.pid} holds {loaded.home.root}; try again") from None
-    try:
-        store = _store(loaded)
-        runner = _runner(loaded, store)
-        runner.recover()  # adopts a session whose process still runs, consolidates the rest
-        stopped = runner.sleep("slept")
-        _refresh(loaded, store)
-    finally:
-        lock.release()
-    click.echo("the agent sleeps" if stopped else "no session was running; consolidation is up to date")
+
+def _need_sessions(loaded: Any) -> None:
+    if not loaded.config.sessions.enabled:
+        raise Usage(f"{loaded.path}: sessions.command: not configured (no agent to wake)")
 
 
 @cli.command()
@@ -464,12 +408,11 @@ def demo(ctx: click.Context, home: str | None) -> None:
 @click.pass_context
 def page(ctx: click.Context) -> None:
     """Write morning.html: the dream, signal charts, health and sessions on one page."""
-    from reverie.perception.page import PageError, render_page
+    from reverie.perception.page import PageError
 
-    loaded = _loaded(ctx, need_secrets=False)
-    store = _store(loaded)
+    svc = _services(_loaded(ctx, need_secrets=False))
     try:
-        path = render_page(loaded.home, store, loaded.config.sources, tz=loaded.tz)
+        path = svc.render_page()
     except PageError as e:
         raise Failure(str(e)) from None
     click.echo(f"{path}  (open it in a browser: file://{path})")

@@ -51,16 +51,11 @@ def _add_feed_item(feed: Path, guid: str, title: str, text: str) -> None:
 
 
 def run_demo(home: Path | None, echo: Callable[[str], None] = print) -> int:
-    from reverie.daemon import config, logs
+    from reverie.daemon import config, logs, services
     from reverie.daemon.lifecycle import Daemon
-    from reverie.daemon.sessions import SessionRunner
     from reverie.memory import clock
     from reverie.memory.home import init_home
-    from reverie.memory.store import Store
-    from reverie.perception.dreams.write import write_dream
-    from reverie.perception.page import render_page
     from reverie.perception.poll import poll_round
-    from reverie.perception.state import render_state
 
     started = time.monotonic()
     logs.configure("warning", "console")
@@ -73,10 +68,10 @@ def run_demo(home: Path | None, echo: Callable[[str], None] = print) -> int:
     loaded = config.load(cfg_path)
     h = loaded.home
     specs = loaded.config.sources
-    store = Store.open(h.db)
+    svc = services.build(loaded)
 
     def perceive(label: str) -> None:
-        outcomes = poll_round(specs, home=h, store=store)
+        outcomes = poll_round(specs, home=h, store=svc.store)
         ok = sum(o.ok for o in outcomes)
         echo(f"  {label}: polled {len(outcomes)} sources, {ok} ok")
 
@@ -87,12 +82,10 @@ def run_demo(home: Path | None, echo: Callable[[str], None] = print) -> int:
     _add_feed_item(h.root / "feeds" / "local.xml", "local-2", "A letter arrived",
                    "Somebody wrote to the agent overnight.")
     perceive("second round (a new post and a new letter)")
-    render_state(h, store, specs, tz=loaded.tz)
+    svc.refresh()
 
     echo("morning: the agent wakes, works and sleeps")
-    runner = SessionRunner(h, store, loaded.config.sessions, tz=loaded.tz,
-                           render_state=lambda: render_state(h, store, specs, tz=loaded.tz))
-    res = runner.run_foreground("the demo's morning wake")
+    res = svc.runner.run_foreground("the demo's morning wake")
     echo(f"  session {res.session_id}: {res.outcome}")
 
     echo("afternoon: the world moves on")
@@ -101,12 +94,9 @@ def run_demo(home: Path | None, echo: Callable[[str], None] = print) -> int:
     perceive("third round")
 
     echo("night: the agent dreams")
-    now = clock.now()
-    out = write_dream(h, store, loaded.config.dream, day=now.astimezone(loaded.tz).date(),
-                      tz=loaded.tz, now=now)
-    render_state(h, store, specs, tz=loaded.tz)
-    render_page(h, store, specs, tz=loaded.tz)
-    store.close()
+    out = svc.dream_now()
+    svc.refresh()
+    svc.close()
 
     echo("the daemon runs for a few seconds (heartbeat, jobs), then stops cleanly")
     code = Daemon(loaded, log_level="warning", log_format="console", run_for=3.0).run()

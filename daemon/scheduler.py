@@ -1,39 +1,46 @@
-"""The daemon's jobs, built from the config, and the catch-up at start.
+"""Runs a table of jobs (built by daemon/services.py) on APScheduler.
 
 APScheduler 3.x runs the jobs on a thread pool; nothing it keeps survives a restart on
-purpose: what must (last dream, wakes, sessions, heartbeat) is in our store, and
-:func:`catch_up` works from there. Each job sets ``misfire_grace_time``, ``coalesce``
-and ``max_instances`` for what it is, and is bounded by its own timeout (3.x cannot kill
-a hung job, so a job that overruns is abandoned and logged, never waited for).
+purpose: what must (last dream, wakes, sessions, heartbeat) is in our store, and the
+services' catch-up works from there. Each job says its ``misfire_grace_time``,
+``coalesce`` and ``max_instances`` for what it is, and is bounded by its own timeout
+(3.x cannot kill a hung job, so a job that overruns is abandoned and logged, never
+waited for).
 """
 
 from __future__ import annotations
 
-import random
 import threading
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
 from reverie.daemon import logs
-from reverie.memory import clock
-
-if TYPE_CHECKING:
-    from reverie.daemon.lifecycle import Daemon
 
 log = logs.get("reverie.scheduler")
-
-HEARTBEAT_EVERY = 10.0  # seconds; the watchdog trusts the scheduler while beats are fresh
-SESSION_CHECK_EVERY = 2.0
-WAKE_ON_EVERY = 30.0
 
 
 def cron(expr: str, tz: Any) -> CronTrigger:
     return CronTrigger.from_crontab(expr, timezone=tz)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One entry of the table of jobs: what runs, when, and how a late or long run is
+    treated. ``first`` is the first run (None: the trigger's next fire time)."""
+
+    name: str
+    fn: Callable[[], Any]
+    trigger: Any  # an APScheduler trigger: get_next_fire_time(previous, now)
+    timeout: float
+    misfire_grace_time: int
+    coalesce: bool = True
+    max_instances: int = 1
+    first: datetime | None = None
 
 
 # The work thread of each job by name, across reloads (which recreate the wrappers):
@@ -97,7 +104,7 @@ def make_scheduler(tz: Any) -> BackgroundScheduler:
     )
 
 
-class _SkipLogger:
+class SkipLogger:
     """Log a skipped run (still running / missed) once until the job next runs fine."""
 
     def __init__(self) -> None:
@@ -125,67 +132,17 @@ class _SkipLogger:
             self._noted = {k for k in self._noted if k[0] != job_id}
 
 
-def install_jobs(d: "Daemon") -> None:
-    """(Re)create every job from ``d.loaded`` on ``d.scheduler``."""
-    sched = d.scheduler
-    cfg = d.loaded.config
-    tz = d.loaded.tz
+def install(sched: BackgroundScheduler, jobs: list[Job]) -> None:
+    """(Re)place every job of ``sched`` by the table ``jobs``, each bounded by its timeout."""
     for job in sched.get_jobs():
         job.remove()
+    for j in jobs:
+        extra: dict[str, Any] = {} if j.first is None else {"next_run_time": j.first}
+        sched.add_job(bounded(j.name, j.timeout, j.fn), j.trigger, id=j.name,
+                      coalesce=j.coalesce, max_instances=j.max_instances,
+                      misfire_grace_time=j.misfire_grace_time, **extra)
 
-    now = clock.now()
-    beat = d.heartbeat_every
-    sched.add_job(bounded("heartbeat", 30, d.heartbeat), IntervalTrigger(seconds=beat),
-                  id="heartbeat", next_run_time=now, coalesce=True, max_instances=1,
-                  misfire_grace_time=max(1, int(beat)))
 
-    for spec in cfg.sources:
-        if not spec.enabled:
-            continue
-        timeout = spec.timeout.total_seconds() + 15
-        fn = bounded(f"source:{spec.name}", timeout, lambda s=spec: d.poll(s))
-        if spec.cron:
-            trig: Any = CronTrigger.from_crontab(spec.cron, timezone=tz, jitter=int(spec.effective_jitter) or None)
-            grace = 300
-        else:
-            trig = IntervalTrigger(seconds=spec.interval, jitter=int(spec.effective_jitter) or None)
-            grace = max(1, int(spec.interval / 2))
-        # First poll soon after start, spread out so 50 sources don't fire in one instant.
-        first = now + timedelta(seconds=random.uniform(0, min(5.0, spec.interval / 4)))
-        sched.add_job(fn, trig, id=f"source:{spec.name}", next_run_time=first, coalesce=True,
-                      max_instances=1, misfire_grace_time=grace)
-
-    sched.add_job(bounded("retention", 600, d.retention), cron("30 3 * * *", tz), id="retention",
-                  coalesce=True, max_instances=1, misfire_grace_time=6 * 3600)
-
-    dream = cfg.dream
-    dream_timeout = dream.timeout.total_seconds() + 120
-    # A dream that fires late (suspend, busy pool) still counts within catch_up; a double
-    # fire is harmless: write_dream is exactly-once per date.
-    sched.add_job(bounded("dream", dream_timeout, d.dream_now), cron(dream.at, tz), id="dream",
-                  coalesce=True, max_instances=1,
-                  misfire_grace_time=max(1, int(dream.catch_up.total_seconds())))
-
-    s = cfg.sessions
-    if s.enabled:
-        for i, expr in enumerate(s.wake):
-            sched.add_job(bounded(f"wake:{i}", 120, lambda e=expr: d.scheduled_wake(e)),
-                          cron(expr, tz), id=f"wake:{i}", coalesce=True, max_instances=1,
-                          misfire_grace_time=max(1, int(s.missed_grace.total_seconds())))
-        for i, expr in enumerate(s.sleep):
-            sched.add_job(bounded(f"sleep:{i}", s.stop_timeout.total_seconds() + 300,
-                                  lambda: d.scheduled_sleep()),
-                          cron(expr, tz), id=f"sleep:{i}", coalesce=True, max_instances=1,
-                          misfire_grace_time=3600)
-        sched.add_job(bounded("sessions", s.stop_timeout.total_seconds() + 300, d.check_sessions),
-                      IntervalTrigger(seconds=SESSION_CHECK_EVERY), id="sessions", coalesce=True,
-                      max_instances=1, misfire_grace_time=int(SESSION_CHECK_EVERY))
-        if cfg.memory.distill:
-            sched.add_job(bounded("distill", cfg.dream.timeout.total_seconds() + 60,
-                                  d.distill_pending),
-                          IntervalTrigger(seconds=60), id="distill", coalesce=True,
-                          max_instances=1, misfire_grace_time=60)
-        if s.wake_on:
-            sched.add_job(bounded("wake_on", 120, d.check_wake_on),
-                          IntervalTrigger(seconds=WAKE_ON_EVERY), id="wake_on", coalesce=True,
-                          max_instances=1, misfire_grace_time=int(WAKE_ON_EVERY))
+def listen(sched: BackgroundScheduler) -> None:
+    """Log skipped runs (still running, missed) once each."""
+    sched.add_listener(SkipLogger(), EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)

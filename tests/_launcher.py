@@ -21,16 +21,25 @@ import time_machine
 
 def _wake_scheduler_often() -> None:
     """APScheduler sleeps (in real seconds) until its next fire time: on a fast or
-    jumping clock it must look again often, as it would notice a real clock change."""
-    from apscheduler.schedulers.base import BaseScheduler
+    jumping clock it must look again often, as it would notice a real clock change.
+    The daemon's scheduler is asked to (its public ``wakeup``) every 20 ms."""
+    from reverie.daemon import scheduler
 
-    process = BaseScheduler._process_jobs
+    make = scheduler.make_scheduler
 
-    def capped(self):  # type: ignore[no-untyped-def]
-        wait = process(self)
-        return 0.02 if wait is None else min(wait, 0.02)
+    def make_and_wake(tz):  # type: ignore[no-untyped-def]
+        sched = make(tz)
 
-    BaseScheduler._process_jobs = capped
+        def poke() -> None:
+            while True:
+                time.sleep(0.02)
+                if sched.running:
+                    sched.wakeup()
+
+        threading.Thread(target=poke, daemon=True).start()
+        return sched
+
+    scheduler.make_scheduler = make_and_wake
 
 
 def main() -> int:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli, start_cli
+from tests.conftest import run_cli, start_cli, wait_for
 
 AGENT = """
 import os, sys, time
@@ -61,10 +60,8 @@ def test_sleep_ends_a_foreground_session_which_then_consolidates(setup):
     cfg, home = setup(60)
     waker = start_cli("--config", str(cfg), "wake")
     try:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and "agent was here" not in (
-                (home / "working.md").read_text() if (home / "working.md").exists() else ""):
-            time.sleep(0.1)
+        assert wait_for(lambda: "agent was here" in (
+            (home / "working.md").read_text() if (home / "working.md").exists() else ""), 15)
         r = run_cli("--config", str(cfg), "sleep", timeout=30)
         assert r.returncode == 0, r.stderr
         assert "the agent sleeps" in r.stdout
@@ -81,9 +78,7 @@ def test_wake_and_sleep_go_through_a_running_daemon(setup):
     cfg, home = setup(60)
     daemon = start_cli("--config", str(cfg), "--log-format", "json", "run")
     try:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and not (home / ".reverie" / "control.sock").exists():
-            time.sleep(0.1)
+        assert wait_for(lambda: (home / ".reverie" / "control.sock").exists(), 15)
         r = run_cli("--config", str(cfg), "wake", timeout=30)
         assert r.returncode == 0, r.stderr
         assert r.stdout.startswith("woke the agent: session ")
@@ -107,16 +102,14 @@ def test_sleep_never_signals_a_daemon_whose_socket_is_gone(setup):
     daemon = start_cli("--config", str(cfg), "--log-format", "json", "run")
     try:
         sock = home / ".reverie" / "control.sock"
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and not sock.exists():
-            time.sleep(0.1)
+        assert wait_for(sock.exists, 15)
         sock.unlink()
         r = run_cli("--config", str(cfg), "sleep", timeout=30)
         assert r.returncode == 1
         assert f"the reverie daemon (pid {daemon.pid})" in r.stderr
         assert "does not answer on its control socket" in r.stderr
-        time.sleep(0.5)
-        assert daemon.poll() is None
+        # no condition to wait for: a SIGTERM would end the daemon within its 1 s loop
+        assert wait_for(lambda: daemon.poll() is not None, timeout=0.5) is None
     finally:
         daemon.terminate()
         daemon.wait(timeout=15)

@@ -1,4 +1,5 @@
-"""reverie.daemon.control: `reverie wake|sleep|status` reach the running daemon through a unix socket."""
+"""reverie.daemon.control: `reverie wake|sleep|status` reach the running daemon through a unix
+socket, answered by the daemon's own handler (daemon/services.py)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,15 @@ import os
 import socket
 import stat
 import sys
-import time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from reverie.daemon import config, services
 from reverie.daemon.control import ControlServer, DaemonNotRunning, request
-from reverie.daemon.sessions import SessionRunner, SessionsOptions
+from reverie.daemon.notify import Notifier
 from reverie.memory.home import Home, init_home
-from reverie.memory.store import Store
+from tests.conftest import wait_for
 
 
 @pytest.fixture
@@ -39,26 +39,66 @@ def server(agent_home: Home):
         s.stop()
 
 
+def daemon_services(agent_home: Home, tmp_path: Path, script: str) -> services.Services:
+    """The services the daemon builds for a home whose agent runs ``script``."""
+    agent = tmp_path / "agent.py"
+    agent.write_text(script)
+    cfg = tmp_path / "reverie.yaml"
+    cfg.write_text(f"home: {agent_home.root}\ntimezone: UTC\n"
+                   f"sessions: {{command: [{sys.executable}, {agent}], stop_timeout: 0.5s}}\n")
+    return services.build(config.load(cfg, env={}), notifier=Notifier(None))
+
+
 def test_wake_status_and_sleep_round_trip_through_the_socket(agent_home, server, tmp_path):
-    script = tmp_path / "agent.py"
-    script.write_text("import time; time.sleep(30)")
-    store = Store.open(agent_home.db)
-    runner = SessionRunner(agent_home, store, SessionsOptions(
-        command=[sys.executable, str(script)], stop_timeout="0.5s"), tz=ZoneInfo("UTC"))
-    server(runner.handle)
+    s = daemon_services(agent_home, tmp_path, "import time; time.sleep(30)")
+    server(s.handle_control)
     try:
         woke = request(agent_home.socket, {"cmd": "wake", "reason": "asked"})
         status = request(agent_home.socket, {"cmd": "status"})
         slept = request(agent_home.socket, {"cmd": "sleep"})
         after = request(agent_home.socket, {"cmd": "status"})
     finally:
-        runner.sleep()
-        store.close()
+        s.runner.sleep()
+        s.close()
     assert woke["ok"] and woke["outcome"] == "started"
     assert status["session"]["session_id"] == woke["session_id"]
     assert status["session"]["pid"] > 0
+    assert status["pid"] == os.getpid()
     assert slept == {"ok": True, "stopped": True}
-    assert after == {"ok": True, "session": None}
+    assert after == {"ok": True, "pid": os.getpid(), "session": None}
+
+
+def test_a_wake_over_a_running_session_is_refused_with_its_reason(agent_home, server, tmp_path):
+    s = daemon_services(agent_home, tmp_path, "import time; time.sleep(30)")
+    server(s.handle_control)
+    try:
+        first = request(agent_home.socket, {"cmd": "wake"})
+        second = request(agent_home.socket, {"cmd": "wake"})
+    finally:
+        s.runner.sleep()
+        s.close()
+    assert first["ok"]
+    assert second == {"ok": False, "outcome": "skipped", "session_id": None,
+                      "reason": "a session is running"}
+
+
+def test_sleep_with_no_session_says_nothing_was_stopped(agent_home, server, tmp_path):
+    s = daemon_services(agent_home, tmp_path, "pass")
+    server(s.handle_control)
+    try:
+        assert request(agent_home.socket, {"cmd": "sleep"}) == {"ok": True, "stopped": False}
+    finally:
+        s.close()
+
+
+def test_an_unknown_command_is_an_error_reply(agent_home, server, tmp_path):
+    s = daemon_services(agent_home, tmp_path, "pass")
+    server(s.handle_control)
+    try:
+        assert request(agent_home.socket, {"cmd": "dance"}) == \
+            {"ok": False, "error": "unknown command 'dance'"}
+    finally:
+        s.close()
 
 
 def test_the_socket_is_owner_only(agent_home, server):
@@ -114,8 +154,7 @@ def test_a_handler_that_fails_answers_one_line_error(agent_home, server):
 def test_stop_removes_the_socket(agent_home, server):
     s = server(lambda req: {"ok": True})
     s.stop()
-    time.sleep(0.05)
-    assert not agent_home.socket.exists()
+    assert wait_for(lambda: not agent_home.socket.exists(), timeout=2)
 
 
 def test_a_home_deeper_than_a_socket_address_allows_still_works(tmp_path):

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from tests.conftest import reverie_env, start_cli
+from tests._logtail import LogTail
+from tests.conftest import reverie_env, start_cli, wait_for
 
 CONFIG = """
 home: ./home
@@ -99,9 +100,11 @@ def test_no_watchdog_once_the_scheduler_is_wedged(write_config, tmp_path, notify
     cfg = write_config(f"home: ./home\ntimezone: UTC\nsources:\n{hung}\n")
     (tmp_path / "home").mkdir()
     p = start(cfg, path, WATCHDOG_USEC="1000000")
+    log = LogTail(p.stderr)
     try:
         wait_message(sock, lambda m: "READY=1" in m)
-        time.sleep(3.0)  # the pool fills up; beats go stale after 3 x 0.25 s
+        # the pool fills up; beats go stale after 3 x 0.25 s and the watchdog says so
+        assert wait_for(lambda: log.has('"watchdog.withheld"'), timeout=15), log.text(0)
         collect(sock, 0.3)  # drop what was sent before the wedge and sat in the buffer
         late = [m for _, m in collect(sock, 2.0) if m == "WATCHDOG=1"]
         assert late == []

@@ -114,16 +114,15 @@ def test_the_cli_distills_a_day_and_refuses_when_disabled(httpserver, home, tmp_
 def test_the_daemon_job_distills_days_with_newly_consolidated_sessions(httpserver, home, tmp_path):
     from datetime import datetime, timezone
 
-    from reverie.daemon import config
-    from reverie.daemon.lifecycle import Daemon
+    from reverie.daemon import config, services
+    from reverie.daemon.notify import Notifier
 
     httpserver.expect_request("/v1/chat/completions").respond_with_json(chat_completion(SUMMARY, 77))
     cfg = tmp_path / "reverie.yaml"
     cfg.write_text(f"home: {home.root}\ntimezone: UTC\n"
                    f"dream: {{model: local, base_url: '{httpserver.url_for('/v1')}'}}\n"
                    "memory: {distill: openai}\n")
-    d = Daemon(config.load(cfg, env={}))
-    d.store = Store.open(home.db)
+    d = services.build(config.load(cfg, env={}), store=Store.open(home.db), notifier=Notifier(None))
     started = datetime(2026, 11, 25, 8, 0, tzinfo=timezone.utc)
     d.store.start_session("20261125T080000Z-ab12", started, 1, "test")
     d.store.end_session("20261125T080000Z-ab12", started.replace(hour=9), "exited", 0)

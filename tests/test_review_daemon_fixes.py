@@ -14,9 +14,9 @@ import pytest
 
 from reverie.daemon import config as config_mod
 from reverie.daemon import scheduler as sched_mod
-from reverie.daemon.lifecycle import Daemon
-from reverie.memory.store import Store
-from tests.conftest import start_cli
+from reverie.daemon import services
+from reverie.daemon.notify import Notifier
+from tests.conftest import start_cli, wait_for
 
 
 def test_a_hung_job_is_not_started_again_while_its_abandoned_run_still_hangs():
@@ -49,7 +49,8 @@ def test_a_job_runs_again_once_its_hung_run_has_ended():
     job = sched_mod.bounded("review:recovers", 0.1, work)
     job()
     release.set()
-    time.sleep(0.2)
+    assert wait_for(lambda: not any(t.name == "job:review:recovers" and t.is_alive()
+                                    for t in threading.enumerate()), timeout=5)
     job()
     assert len(calls) == 2
 
@@ -63,17 +64,14 @@ def test_a_reload_checks_the_wake_on_conditions_of_the_new_config(tmp_path, writ
           command: [{sys.executable}, -c, "pass"]
     """
     cfg = write_config(base)
-    d = Daemon(config_mod.load(cfg))
-    d.store = Store.open(d.home.db)
+    s = services.build(config_mod.load(cfg), notifier=Notifier(None))
     try:
-        d._build()
-        assert d.runner.conditions == []
+        assert s.runner.conditions == []
         write_config(base.rstrip(" ") + "          wake_on: ['host.load > 3']\n")
-        d.loaded = config_mod.load(cfg)
-        d._build()
-        assert [c.text for c in d.runner.conditions] == ["host.load > 3"]
+        s.reload(config_mod.load(cfg))
+        assert [c.text for c in s.runner.conditions] == ["host.load > 3"]
     finally:
-        d.store.close()
+        s.close()
 
 
 AGENT = """
@@ -99,15 +97,8 @@ def test_a_foreground_wake_whose_terminal_closes_stops_its_agent_and_consolidate
           stop_timeout: 2s
     """)
     waker = start_cli("--config", str(cfg), "wake")
-    agent_pid = None
     try:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and agent_pid is None:
-            text = (home / "working.md").read_text() if (home / "working.md").exists() else ""
-            for line in text.splitlines():
-                if line.startswith("pid "):
-                    agent_pid = int(line.split()[1])
-            time.sleep(0.1)
+        agent_pid = wait_for(lambda: _agent_pid(home), timeout=15)
         assert agent_pid is not None
         waker.send_signal(signal.SIGHUP)
         waker.wait(timeout=15)
@@ -145,6 +136,26 @@ SLOW_POLL_CONFIG = """
 """
 
 
+def _agent_pid(home) -> int | None:
+    """The pid the agent wrote into working.md, once it has."""
+    text = (home / "working.md").read_text() if (home / "working.md").exists() else ""
+    return next((int(l.split()[1]) for l in text.splitlines() if l.startswith("pid ")), None)
+
+
+def _running(script) -> bool:
+    """Whether some process runs ``script`` (its path on the command line)."""
+    needle = str(script).encode()
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/cmdline", "rb") as f:
+                    if needle in f.read():
+                        return True
+            except OSError:
+                continue
+    return False
+
+
 def _alive(pid: int) -> bool:
     try:
         return open(f"/proc/{pid}/stat").read().split(") ")[1][0] not in "ZX"
@@ -161,13 +172,11 @@ def _daemon_with_a_session_and_a_slow_poll(tmp_path, write_config):
     cfg = write_config(SLOW_POLL_CONFIG.format(py=sys.executable, slow=tmp_path / "slow.py",
                                                agent=tmp_path / "agent.py"))
     daemon = start_cli("--config", str(cfg), "--log-format", "json", "run")
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not (home / ".reverie" / "control.sock").exists():
-        time.sleep(0.1)
-    time.sleep(6)  # the slow source's first poll starts within 5 s of the daemon's start
+    assert wait_for(lambda: (home / ".reverie" / "control.sock").exists(), timeout=20)
+    # the slow source's first poll starts within 5 s of the daemon's start
+    assert wait_for(lambda: _running(tmp_path / "slow.py"), timeout=15)
     assert start_cli("--config", str(cfg), "wake").wait(timeout=30) == 0
-    text = (home / "working.md").read_text()
-    agent_pid = next(int(l.split()[1]) for l in text.splitlines() if l.startswith("pid "))
+    agent_pid = wait_for(lambda: _agent_pid(home), timeout=15)
     return daemon, agent_pid
 
 
@@ -176,8 +185,7 @@ def test_sigterm_stops_the_session_at_once_even_while_a_slow_poll_runs(tmp_path,
     try:
         daemon.send_signal(signal.SIGTERM)
         sent = time.monotonic()
-        while time.monotonic() - sent < 30 and _alive(agent_pid):
-            time.sleep(0.1)
+        wait_for(lambda: not _alive(agent_pid), timeout=30, every=0.1)
         took = time.monotonic() - sent
     finally:
         daemon.kill()
@@ -207,7 +215,7 @@ def test_sigterm_exits_after_the_grace_even_when_a_job_hangs_longer(tmp_path, wr
 
 
 def test_a_second_daemon_says_who_holds_the_home_on_stderr_and_exits_1(tmp_path, write_config):
-    from reverie.daemon.lifecycle import HomeLock
+    from reverie.daemon.foreground import HomeLock
     from tests.conftest import run_cli
 
     home = tmp_path / "home"

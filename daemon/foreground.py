@@ -1,0 +1,166 @@
+"""`reverie wake` and `reverie sleep` when no daemon answers, and the home's lock.
+
+One reverie process acts on a home at a time: the daemon, or a foreground `reverie wake`
+that runs the session itself. Both hold an flock on ``.reverie/reverie.lock`` that
+says who they are ("<pid> <role>"). A foreground `reverie sleep` asks the process that
+runs the session to end it: SIGTERM to a foreground wake (it puts its agent to sleep
+and consolidates), never to a daemon (that one is asked on its control socket).
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+
+class LockHeld(Exception):
+    def __init__(self, pid: str):
+        super().__init__(pid)
+        self.pid = pid
+
+
+class ForegroundError(Exception):
+    """The foreground command could not do its work (one line for the user)."""
+
+
+class HomeLock:
+    """One reverie process acting on a home at a time: an flock on .reverie/reverie.lock
+    holding "<pid> <role>" (role: daemon, or wake for a foreground `reverie wake`)."""
+
+    def __init__(self, path: Path, role: str = "daemon"):
+        self.path = path
+        self.role = role
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            if e.errno in (errno.EAGAIN, errno.EACCES):
+                text = os.pread(fd, 64, 0).decode(errors="replace").split()
+                os.close(fd)
+                raise LockHeld(text[0] if text else "unknown") from None
+            os.close(fd)
+            raise
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {self.role}\n".encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            try:
+                os.ftruncate(self._fd, 0)
+            finally:
+                os.close(self._fd)
+                self._fd = None
+
+    @staticmethod
+    def holder(path: Path) -> int | None:
+        """The pid of the process holding this lock, or None."""
+        info = HomeLock.holder_info(path)
+        return info[0] if info else None
+
+    @staticmethod
+    def holder_info(path: Path) -> tuple[int, str] | None:
+        """(pid, role) of the process holding this lock (pid -1 if unreadable), or None."""
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            text = os.pread(fd, 64, 0).decode(errors="replace").split()
+            pid = int(text[0]) if text and text[0].isdigit() else -1
+            return pid, (text[1] if len(text) > 1 else "daemon")
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        finally:
+            os.close(fd)
+
+
+def _refresh(s: Any, warn: Callable[[str], None]) -> None:
+    problem = s.refresh()
+    if problem:
+        warn(f"reverie: morning page not written: {problem}")
+
+
+def wake(loaded: Any, reason: str, *, warn: Callable[[str], None]) -> Any:
+    """Run a session here until it ends (or this process is told to stop), holding the
+    home's lock so that a daemon started meanwhile cannot start a second session.
+    Returns the runner's WakeResult."""
+    from reverie.daemon import services
+
+    lock = HomeLock(loaded.home.lock, role="wake")
+    try:
+        lock.acquire()
+    except LockHeld as e:
+        raise ForegroundError(f"a reverie daemon (pid {e.pid}) holds {loaded.home.root} but "
+                              f"its control socket does not answer") from None
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # run_foreground puts the agent to sleep and consolidates
+
+    signal.signal(signal.SIGTERM, interrupt)
+    # A closed terminal (ssh drop) sends SIGHUP: dying of it would leave the agent,
+    # which runs in its own session, unwatched and past max_duration.
+    signal.signal(signal.SIGHUP, interrupt)
+    try:
+        s = services.build(loaded, before_wake=lambda: _refresh(s, warn))
+        try:
+            s.runner.recover()
+            res = s.runner.run_foreground(reason)
+            _refresh(s, warn)
+        finally:
+            s.close()
+    finally:
+        lock.release()
+    return res
+
+
+def sleep(loaded: Any, *, warn: Callable[[str], None]) -> str:
+    """End the session without a daemon; the line to tell the user."""
+    from reverie.daemon import services
+
+    stop_s = loaded.config.sessions.stop_timeout.total_seconds()
+    info = HomeLock.holder_info(loaded.home.lock)
+    if info and info[1] != "wake":
+        raise ForegroundError(f"the reverie daemon (pid {info[0]}) on {loaded.home.root} does "
+                              "not answer on its control socket; see its log, or restart it")
+    holder = info[0] if info else None
+    if holder and holder > 0:
+        # A foreground `reverie wake` runs the session: ask it to end it (it consolidates).
+        os.kill(holder, signal.SIGTERM)
+        deadline = time.monotonic() + stop_s + 60
+        while HomeLock.holder(loaded.home.lock) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if HomeLock.holder(loaded.home.lock):
+            raise ForegroundError(f"process {holder} holds {loaded.home.root} and did not stop")
+        return f"the agent sleeps (asked process {holder} to end its session)"
+    lock = HomeLock(loaded.home.lock)
+    try:
+        lock.acquire()
+    except LockHeld as e:
+        raise ForegroundError(f"process {e.pid} holds {loaded.home.root}; try again") from None
+    try:
+        s = services.build(loaded, before_wake=lambda: _refresh(s, warn))
+        try:
+            s.runner.recover()  # adopts a session whose process still runs, consolidates the rest
+            stopped = s.runner.sleep("slept")
+            _refresh(s, warn)
+        finally:
+            s.close()
+    finally:
+        lock.release()
+    return "the agent sleeps" if stopped else "no session was running; consolidation is up to date"
+
+
+__all__ = ["ForegroundError", "HomeLock", "LockHeld", "sleep", "wake"]
