@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from reverie.daemon import config as config_mod
+from reverie.daemon import config as config_mod, harden
 from reverie.daemon import logs, scheduler as sched_mod
 from reverie.daemon.notify import Notifier
 from reverie.memory import clock
@@ -348,6 +348,7 @@ class Daemon:
         from reverie.daemon.control import ControlServer
 
         limit_malloc_arenas()
+        harden.make_undumpable()  # the agent (same user) cannot read our /proc/pid/environ
         self.home.ensure()
         lock = HomeLock(self.home.lock)
         try:
