@@ -20,7 +20,7 @@ def write_bytes(path: str | os.PathLike, data: bytes, *, mode: int = FILE_MODE) 
     path = Path(path)
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    fd, tmp = _mkstemp(path)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -45,7 +45,7 @@ def create_bytes(path: str | os.PathLike, data: bytes, *, mode: int = FILE_MODE)
     path = Path(path)
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    fd, tmp = _mkstemp(path)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -64,6 +64,15 @@ def create_bytes(path: str | os.PathLike, data: bytes, *, mode: int = FILE_MODE)
             pass
     fsync_dir(folder)
     return True
+
+
+def _mkstemp(path: Path) -> tuple[int, str]:
+    try:
+        return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        # name the file being written, not the random temporary one: the same failure
+        # (a read-only home) then reads the same every time and is logged once
+        raise OSError(e.errno, e.strerror, str(path)) from None
 
 
 def _keep_owner(fd: int, folder: Path) -> None:
