@@ -62,6 +62,9 @@ def bind_warning(host: str) -> str | None:
             "Leave out --host to keep it on 127.0.0.1.")
 
 
+SEEN_MAX = 100
+
+
 class PageServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -72,7 +75,8 @@ class PageServer(ThreadingHTTPServer):
         self.home, self.store_factory, self.specs, self.tz = home, store_factory, specs, tz
         self.template, self.max_age = template, max_age
         self.loopback = is_loopback(host)
-        self.seen: list[tuple[str, str, int]] = []  # (method, path, status) answered
+        # (method, path, status) of the last SEEN_MAX requests answered: never an ever-growing list
+        self.seen: list[tuple[str, str, int]] = []
         self._render_lock = threading.Lock()
         self._stamp: tuple | None = None
         self._rendered_at: float | None = None
@@ -138,6 +142,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         self.server.seen.append((self.command, self.path, int(code) if str(code).isdigit() else 0))
+        del self.server.seen[:-SEEN_MAX]
         log.debug("serve.request", method=self.command, path=clean(self.path, 200), status=code)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib name)
