@@ -172,3 +172,35 @@ def test_safe_read_refuses_a_file_over_its_cap(tmp_path):
     p.write_bytes(b"x" * 2048)
     with pytest.raises(safe_read.UnsafeFile, match="refused: over the 1024 bytes cap"):
         safe_read.read_bytes(p, max_bytes=1024)
+
+
+CONFIG = """
+home: ./home
+timezone: UTC
+sources:
+  - {name: posts, type: files, path: posts, every: 1h}
+"""
+
+
+def test_a_fifo_at_working_md_does_not_block_recovery_at_start(write_config, tmp_path):
+    from reverie.memory.store import Store
+    from tests.conftest import start_cli, wait_for
+
+    cfg = write_config(CONFIG)
+    h = Home.at(tmp_path / "home")
+    (h.root / "posts").mkdir(parents=True)
+    h.ensure()
+    with Store.open(h.db) as s:  # a session that ended but was never consolidated
+        ended(s)
+    os.mkfifo(h.working)
+    p = start_cli("--config", str(cfg), "run")
+    try:
+        assert wait_for(lambda: h.sessions_dir.joinpath("s1.working.refused").exists()
+                        and h.working.is_file(), timeout=30)
+        r = run_cli("--config", str(cfg), "status", timeout=10)
+        assert r.returncode == 0, r.stderr
+        assert p.poll() is None
+    finally:
+        p.terminate()
+        p.wait(timeout=20)
+    assert "working.md was a FIFO" in diary(h)
