@@ -204,3 +204,12 @@ def test_a_fifo_at_working_md_does_not_block_recovery_at_start(write_config, tmp
         p.terminate()
         p.wait(timeout=20)
     assert "working.md was a FIFO" in diary(h)
+
+
+def test_counting_words_refuses_a_fifo_instead_of_waiting_on_it(tmp_path):
+    from reverie.perception.sources.files import count_words
+
+    fifo = tmp_path / "post.md"
+    os.mkfifo(fifo)
+    with pytest.raises(safe_read.UnsafeFile, match="refused: a FIFO"):
+        count_words(fifo)
