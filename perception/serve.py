@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from reverie.memory import clock
+from reverie.memory import clock, safe_read
 from reverie.memory.home import Home
 from reverie.memory.store import Store
 from reverie.perception.page import PageError, page_csp, render_page
@@ -63,6 +63,7 @@ def bind_warning(host: str) -> str | None:
 
 
 SEEN_MAX = 100
+PAGE_MAX_BYTES = 16 * 1024 * 1024
 
 
 class PageServer(ThreadingHTTPServer):
@@ -128,8 +129,8 @@ class PageServer(ThreadingHTTPServer):
                     self._stamp, self._rendered_at = stamp, clock.monotonic()
                 except (PageError, OSError, sqlite3.Error) as e:
                     log.warning("page.render_failed", error=clean(e, 300))
-            try:
-                return self.home.page.read_bytes()
+            try:  # the agent may have put a FIFO there: never wait on it holding the lock
+                return safe_read.read_bytes(self.home.page, max_bytes=PAGE_MAX_BYTES)
             except OSError:
                 return None
 
