@@ -232,7 +232,7 @@ def _keep_whole(home: Home, path: Path, sid: str, start: datetime) -> dict:
 
 
 def _wait_for_writers(path: Path, grace: float | None = None) -> None:
-    """Return once no process holds ``path`` open (or after ``grace`` seconds): a writer
+    """Return once no process holds ``path`` open for writing (or after ``grace`` seconds): a writer
     that opened working.md before it was taken finishes its line into the taken file."""
     grace = WRITER_GRACE if grace is None else grace
     deadline = time.monotonic() + grace
@@ -262,9 +262,21 @@ def _held_open(path: Path) -> bool:
                 s = os.stat(f"/proc/{pid}/fd/{fd}")
             except OSError:
                 continue
-            if (s.st_dev, s.st_ino) == key:
+            if (s.st_dev, s.st_ino) == key and _writable(pid, fd):
                 return True
     return False
+
+
+def _writable(pid: str, fd: str) -> bool:
+    # a reader (`tail -f working.md`) does not hold up consolidation; a writer does
+    try:
+        with open(f"/proc/{pid}/fdinfo/{fd}", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("flags:"):
+                    return int(line.split()[1], 8) & 0o3 != 0
+    except (OSError, ValueError, IndexError):
+        pass
+    return True
 
 
 def _read_home(home: Home, path: Path, max_bytes: int = HOME_FILE_MAX_BYTES) -> str:

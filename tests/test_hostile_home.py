@@ -213,3 +213,42 @@ def test_counting_words_refuses_a_fifo_instead_of_waiting_on_it(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(safe_read.UnsafeFile, match="refused: a FIFO"):
         count_words(fifo)
+
+
+HOLDER = textwrap.dedent("""
+    import sys, time
+    f = open(sys.argv[1], sys.argv[2])
+    print("open", flush=True)
+    if "a" in sys.argv[2]:
+        time.sleep(0.5)
+        f.write("written while held open\\n")
+        f.flush()
+    time.sleep(30)
+""")
+
+
+def test_a_writer_holding_working_md_open_finishes_its_line_into_the_taken_file(home, store):
+    home.working.write_text("- before\n", encoding="utf-8")
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(home.working), "a"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "open\n"
+        led = c.consolidate(home, store, ended(store), tz=TZ)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert led.lines_in == 2 and "written while held open" in diary(home)
+
+
+def test_a_reader_holding_working_md_open_does_not_delay_consolidation(home, store):
+    home.working.write_text("- before\n", encoding="utf-8")
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(home.working), "r"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "open\n"
+        t = time.monotonic()
+        c.consolidate(home, store, ended(store), tz=TZ)
+        assert time.monotonic() - t < c.WRITER_GRACE / 2
+    finally:
+        holder.kill()
+        holder.wait()
