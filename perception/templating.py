@@ -32,6 +32,10 @@ def read(path: str | os.PathLike) -> str:
     fd = safe_read.open_regular(path)
     with os.fdopen(fd, "rb") as f:
         st = os.fstat(f.fileno())
+        if st.st_uid not in (os.geteuid(), 0):
+            # its owner could change it: only we (or root) may decide what renders
+            raise safe_read.UnsafeFile(path, f"refused: owned by uid {st.st_uid}, not by this "
+                                             f"user (uid {os.geteuid()}) or root")
         if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
             raise safe_read.UnsafeFile(path, "refused: writable by other users than its owner "
                                              "(chmod go-w)")

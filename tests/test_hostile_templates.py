@@ -61,3 +61,12 @@ def test_a_fifo_as_template_is_refused_without_blocking(tmp_path):
 def test_the_page_template_still_escapes_html(tmp_path):
     env = templating.environment(autoescape=True)
     assert env.from_string("{{ x }}").render(x="<b>") == "&lt;b&gt;"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the template another owner")
+def test_a_template_owned_by_another_user_is_refused(tmp_path):
+    tpl = tmp_path / "t.j2"
+    tpl.write_text("hello\n", encoding="utf-8")
+    os.chown(tpl, 65534, 65534)
+    with pytest.raises(state.StateError, match=r"refused: owned by uid 65534, not by this user"):
+        state.render_text({}, tpl)
