@@ -154,6 +154,7 @@ def consolidate(home: Home, store: Store, session: dict, *, tz: ZoneInfo,
         if row.get("ended") is None:
             raise ConsolidationError(f"session {sid} has not ended; it cannot be consolidated")
         _crash_point("begin")
+        home.ensure()  # refuses a symlinked .reverie/sessions before anything is moved there
         intent = store.begin_intent(KIND, sid, _snapshot(home, row, tz))
         _crash_point("snapshot")
     return _run(home, store, intent, tz=tz, git=git)
@@ -232,8 +233,9 @@ def _keep_whole(home: Home, path: Path, sid: str, start: datetime) -> dict:
 
 
 def _wait_for_writers(path: Path, grace: float | None = None) -> None:
-    """Return once no process holds ``path`` open for writing (or after ``grace`` seconds): a writer
-    that opened working.md before it was taken finishes its line into the taken file."""
+    """Return once no process holds ``path`` open for writing (or after ``grace`` seconds):
+    a writer that opened working.md before it was taken finishes its line into the taken
+    file."""
     grace = WRITER_GRACE if grace is None else grace
     deadline = time.monotonic() + grace
     while _held_open(path):
@@ -287,7 +289,7 @@ def _read_home(home: Home, path: Path, max_bytes: int = HOME_FILE_MAX_BYTES) -> 
         return safe_read.read_text(path, max_bytes=max_bytes, errors="replace")
     except safe_read.UnsafeFile as e:
         if os.path.lexists(path):
-            _move_aside(home, path, f"{path.name}.{int(clock.now().timestamp())}.refused",
+            _move_aside(home, path, f"{path.name}.{time.time_ns()}.refused",
                         e.strerror.removeprefix("refused: ").removesuffix(", not a regular file"))
         raise FileNotFoundError(str(e)) from None
 

@@ -252,3 +252,16 @@ def test_a_reader_holding_working_md_open_does_not_delay_consolidation(home, sto
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_consolidation_refuses_a_symlinked_sessions_folder_and_moves_nothing(home, store,
+                                                                           tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    home.sessions_dir.rmdir()
+    home.sessions_dir.symlink_to(outside)
+    home.working.write_text("- mine\n", encoding="utf-8")
+    with pytest.raises(safe_read.UnsafeFile, match="sessions: refused: a symlink"):
+        c.consolidate(home, store, ended(store), tz=TZ)
+    assert home.working.read_text(encoding="utf-8") == "- mine\n"
+    assert list(outside.iterdir()) == []
