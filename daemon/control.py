@@ -149,6 +149,8 @@ class ControlServer:
     def _answer(self, line: bytes) -> dict:
         try:
             request = json.loads(line)
+        except RecursionError:  # nested deeper than the parser's stack, under the size cap
+            return {"ok": False, "error": "a request nests too deeply"}
         except ValueError:
             return {"ok": False, "error": "a request is one JSON object per line"}
         if not isinstance(request, dict) or not isinstance(request.get("cmd"), str):

@@ -14,7 +14,7 @@ import sys
 import threading
 from typing import Any
 
-from reverie.daemon import config as config_mod
+from reverie.daemon import config as config_mod, harden
 from reverie.daemon import logs, scheduler as sched_mod
 from reverie.daemon import services as services_mod
 from reverie.daemon.foreground import HomeLock, LockHeld
@@ -111,6 +111,7 @@ class Daemon:
         from reverie.daemon.control import ControlServer
 
         limit_malloc_arenas()
+        harden.make_undumpable()  # the agent (same user) cannot read our /proc/pid/environ
         self.home.ensure()
         lock = HomeLock(self.home.lock)
         try:

@@ -114,7 +114,7 @@ def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> Non
     root.addHandler(handler)
     root.setLevel(numeric)
     # Chatty libraries: their routine INFO lines are not the operator's business.
-    for noisy in ("apscheduler", "urllib3", "httpx", "openai", "httpcore"):
+    for noisy in ("apscheduler", "urllib3", "httpx", "httpx2", "openai", "httpcore", "httpcore2"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
     logging.getLogger("apscheduler.scheduler").addFilter(_ApschedulerFilter())
     logging.getLogger("apscheduler.executors.default").addFilter(_ApschedulerFilter())

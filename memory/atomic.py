@@ -13,17 +13,19 @@ from pathlib import Path
 
 FILE_MODE = 0o640
 SECRET_MODE = 0o600
+APPEND_MAX_BYTES = 64 * 1024 * 1024
 
 
 def write_bytes(path: str | os.PathLike, data: bytes, *, mode: int = FILE_MODE) -> Path:
     path = Path(path)
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    fd, tmp = _mkstemp(path)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
+            _keep_owner(f.fileno(), folder)
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
@@ -37,15 +39,62 @@ def write_bytes(path: str | os.PathLike, data: bytes, *, mode: int = FILE_MODE) 
     return path
 
 
+def create_bytes(path: str | os.PathLike, data: bytes, *, mode: int = FILE_MODE) -> bool:
+    """Write ``path`` atomically only if nothing is there: False (and nothing written) when
+    a file appeared first. ``os.link`` of the finished temporary file never replaces."""
+    path = Path(path)
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = _mkstemp(path)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            _keep_owner(f.fileno(), folder)
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+    finally:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+    fsync_dir(folder)
+    return True
+
+
+def _mkstemp(path: Path) -> tuple[int, str]:
+    try:
+        return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        # name the file being written, not the random temporary one: the same failure
+        # (a read-only home) then reads the same every time and is logged once
+        raise OSError(e.errno, e.strerror, str(path)) from None
+
+
+def _keep_owner(fd: int, folder: Path) -> None:
+    # root (``sudo reverie poll``) writing into a user's home: the file keeps the folder's
+    # owner, so the agent can still read what reverie wrote for it
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        st = os.stat(folder)
+        if st.st_uid != 0:
+            os.fchown(fd, st.st_uid, st.st_gid)
+
+
 def write_text(path: str | os.PathLike, text: str, *, mode: int = FILE_MODE) -> Path:
     return write_bytes(path, text.encode("utf-8"), mode=mode)
 
 
 def append_text(path: str | os.PathLike, text: str, *, mode: int = FILE_MODE) -> Path:
     """Append by rewriting the whole file atomically (files reverie appends to are small)."""
+    from reverie.memory import safe_read
+
     path = Path(path)
     try:
-        old = path.read_text(encoding="utf-8")
+        old = safe_read.read_text(path, max_bytes=APPEND_MAX_BYTES)
     except FileNotFoundError:
         old = ""
     return write_text(path, old + text, mode=mode)

@@ -27,6 +27,7 @@ import json
 import os
 import re
 import signal
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -34,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from reverie.memory import atomic, clock
+from reverie.memory import atomic, clock, safe_read
 from reverie.memory.home import Home, working_template
 from reverie.memory.store import Store
 
@@ -54,12 +55,24 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}(?=[^`]*$)|~{3,})")
 _FENCE_CLOSE = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*$")
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
-_COMMENT_LINE = re.compile(r"^\s*<!--.*-->\s*$")
+_COMMENT_LINE = re.compile(r"^\s*(?:<!--(?:(?!-->).)*-->\s*)+$")
 _INLINE_CODE = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 _TAG = re.compile(r"(?<![\w#])#remember(?![\w-])(?:[ \t]+([a-z0-9_-]{1,64}):(?=\s|$))?")
-_LATE_MARKER = r"<!-- session:{sid} late sha256:([0-9a-f]{{64}}) lines:(\d+) -->"
+_LATE_MARKER = r"<!-- session:{sid} late sha256:([0-9a-f]{{64}}) lines:(\d+)(?: id:\d+)? -->"
 
 NOTES = "notes"
+# names distill writes into memory/: a #remember tag cannot aim at them
+_RESERVED_TOPIC = re.compile(r"distilled(?:-|$)")
+
+MiB = 1024 * 1024
+# working.md is read into memory up to this; a larger one is kept whole in diary/, unread
+WORKING_MAX_BYTES = 16 * MiB
+# the diary, memory/ files and the ledger are read whole to append to them
+HOME_FILE_MAX_BYTES = 64 * MiB
+# how long a writer that still holds the taken working.md open may take to finish
+WRITER_GRACE = 3.0
+# how often the agent may recreate working.md while the fresh one is being put in place
+_RESET_TRIES = 20
 
 
 class ConsolidationError(Exception):
@@ -113,14 +126,20 @@ def _crash_point(name: str) -> None:
 def ensure_diary(home: Home, day: date) -> Path:
     """The diary file of ``day``, created with its heading if missing."""
     path = home.diary(day)
-    if not path.exists():
+    try:
+        _read_home(home, path)
+    except FileNotFoundError:
         atomic.write_text(path, f"# Diary {day.isoformat()}\n")
     return path
 
 
 def consolidate(home: Home, store: Store, session: dict, *, tz: ZoneInfo,
                 git: bool = False) -> Ledger:
-    """Consolidate one ended session (idempotent; resumes a crashed run)."""
+    """Consolidate one ended session (idempotent; resumes a crashed run).
+
+    working.md is first taken away by an atomic rename into ``.reverie/sessions/``, so a
+    line the agent appends while this runs lands either in the taken file (read once every
+    writer holding it open is done) or in a new working.md (archived as written late)."""
     sid = session["id"]
     if not isinstance(sid, str) or not _SESSION_ID.fullmatch(sid):
         raise ConsolidationError(f"session id {sid!r} is not a plain identifier")
@@ -135,7 +154,8 @@ def consolidate(home: Home, store: Store, session: dict, *, tz: ZoneInfo,
         if row.get("ended") is None:
             raise ConsolidationError(f"session {sid} has not ended; it cannot be consolidated")
         _crash_point("begin")
-        intent = store.begin_intent(KIND, sid, _snapshot(home, row))
+        home.ensure()  # refuses a symlinked .reverie/sessions before anything is moved there
+        intent = store.begin_intent(KIND, sid, _snapshot(home, row, tz))
         _crash_point("snapshot")
     return _run(home, store, intent, tz=tz, git=git)
 
@@ -156,16 +176,122 @@ def recover(home: Home, store: Store, *, tz: ZoneInfo, git: bool = False) -> lis
 
 # -- the steps ---------------------------------------------------------------------------
 
-def _snapshot(home: Home, row: dict) -> dict:
-    try:
-        raw = home.working.read_bytes()
-        missing = False
-    except FileNotFoundError:
-        raw, missing = b"", True
-    text, raw_copy = _decode(home, raw, f"{row['id']}.working.raw")
+def _taken(home: Home, sid: str) -> Path:
+    return home.sessions_dir / f"{sid}.working.taken"
+
+
+def _snapshot(home: Home, row: dict, tz: ZoneInfo) -> dict:
+    sid = row["id"]
+    taken = _taken(home, sid)
+    refused = kept_whole = None
+    missing = False
+    if not os.path.lexists(taken):
+        try:
+            why = safe_read.refusal(home.working)
+            if why is None:
+                os.rename(home.working, taken)
+                _wait_for_writers(taken)
+            else:
+                refused = _move_aside(home, home.working, f"{sid}.working.refused", why)
+        except FileNotFoundError:
+            missing = True
+    raw = b""
+    if os.path.lexists(taken):
+        why = safe_read.refusal(taken)
+        if why is not None:  # only reverie writes there; still, never open what is not a file
+            refused = _move_aside(home, taken, f"{sid}.working.refused", why)
+        elif os.lstat(taken).st_size > WORKING_MAX_BYTES:
+            kept_whole = _keep_whole(home, taken, sid, clock.from_ts(row["started"]).astimezone(tz))
+        else:
+            raw = safe_read.read_bytes(taken, max_bytes=WORKING_MAX_BYTES)
+    text, raw_copy = _decode(home, raw, f"{sid}.working.raw")
     return {"text": text, "sha256": _sha(raw), "bytes": len(raw), "missing": missing,
-            "raw_copy": raw_copy,
+            "raw_copy": raw_copy, "refused": refused, "kept_whole": kept_whole,
             "session": {k: row.get(k) for k in ("id", "started", "ended", "end_reason")}}
+
+
+def _move_aside(home: Home, path: Path, name: str, why: str) -> str:
+    """Rename a non-file the agent put where reverie reads (a FIFO, a device link) out of
+    the way, unopened: renaming never blocks. Returns the one-line reason."""
+    aside = home.sessions_dir / name
+    os.replace(path, aside)
+    rel = path.relative_to(home.root) if home.root in path.parents else path.name
+    reason = f"{rel} was {why}, not a regular file; moved unread to {aside.relative_to(home.root)}"
+    log.error("consolidate.refused", reason=reason)
+    return reason
+
+
+def _keep_whole(home: Home, path: Path, sid: str, start: datetime) -> dict:
+    """An oversized working.md goes into diary/ whole, by rename: never read into memory."""
+    dest = home.diary_dir / f"{start.date().isoformat()}.session-{sid}.working.md"
+    n = os.lstat(path).st_size
+    os.replace(path, dest)
+    atomic.fsync_dir(home.diary_dir)
+    rel = str(dest.relative_to(home.root))
+    log.warning("consolidate.oversized", session=sid, bytes=n, cap=WORKING_MAX_BYTES, kept=rel)
+    return {"path": rel, "bytes": n}
+
+
+def _wait_for_writers(path: Path, grace: float | None = None) -> None:
+    """Return once no process holds ``path`` open for writing (or after ``grace`` seconds):
+    a writer that opened working.md before it was taken finishes its line into the taken
+    file."""
+    grace = WRITER_GRACE if grace is None else grace
+    deadline = time.monotonic() + grace
+    while _held_open(path):
+        if time.monotonic() >= deadline:
+            log.warning("consolidate.writer_still_open", path=path.name, grace=grace)
+            return
+        time.sleep(0.02)
+
+
+def _held_open(path: Path) -> bool:
+    try:
+        st = os.lstat(path)
+        pids = os.listdir("/proc")
+    except OSError:
+        return False
+    key = (st.st_dev, st.st_ino)
+    for pid in pids:
+        if not pid.isdigit():
+            continue
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                s = os.stat(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if (s.st_dev, s.st_ino) == key and _writable(pid, fd):
+                return True
+    return False
+
+
+def _writable(pid: str, fd: str) -> bool:
+    # a reader (`tail -f working.md`) does not hold up consolidation; a writer does
+    try:
+        with open(f"/proc/{pid}/fdinfo/{fd}", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("flags:"):
+                    return int(line.split()[1], 8) & 0o3 != 0
+    except (OSError, ValueError, IndexError):
+        pass
+    return True
+
+
+def _read_home(home: Home, path: Path, max_bytes: int = HOME_FILE_MAX_BYTES) -> str:
+    """A diary/memory/ledger file reverie appends to. One that is not a plain file within the
+    cap (a FIFO, a device link, a flood) is moved aside with a logged reason and counts as
+    missing, so consolidation never blocks on it and never loses what was there."""
+    try:
+        return safe_read.read_text(path, max_bytes=max_bytes, errors="replace")
+    except safe_read.UnsafeFile as e:
+        if os.path.lexists(path):
+            _move_aside(home, path, f"{path.name}.{time.time_ns()}.refused",
+                        e.strerror.removeprefix("refused: ").removesuffix(", not a regular file"))
+        raise FileNotFoundError(str(e)) from None
 
 
 def _decode(home: Home, raw: bytes, copy_name: str) -> tuple[str, str | None]:
@@ -189,6 +315,7 @@ class _Plan:
     kinds: list[tuple[str, str | None]]  # ("promote", topic) | ("carry", None) | ("drop", None)
     open_fence: str | None
     template: str
+    note: str | None = None  # why working.md was not read (refused, or kept whole)
 
     @property
     def anchor(self) -> str:
@@ -215,7 +342,17 @@ def _plan(payload: dict, tz: ZoneInfo) -> _Plan:
     lines = split_lines(payload["text"])
     kinds, open_fence = classify(lines)
     return _Plan(s["id"], start.date(), start, end, s.get("end_reason"), lines, kinds,
-                 open_fence, working_template())
+                 open_fence, working_template(), _note(payload))
+
+
+def _note(payload: dict) -> str | None:
+    if payload.get("refused"):
+        return payload["refused"]
+    kept = payload.get("kept_whole")
+    if kept:
+        return (f"working.md was {kept['bytes']} bytes, over the {WORKING_MAX_BYTES // MiB} MiB "
+                f"cap; kept whole, unread, in {kept['path']}")
+    return None
 
 
 def _run(home: Home, store: Store, intent: dict, *, tz: ZoneInfo, git: bool) -> Ledger:
@@ -223,6 +360,10 @@ def _run(home: Home, store: Store, intent: dict, *, tz: ZoneInfo, git: bool) -> 
     plan = _plan(payload, tz)
     sid, step = plan.sid, intent["step"]
     home.ensure()
+    try:  # the snapshot is in the intent now
+        _taken(home, sid).unlink()
+    except FileNotFoundError:
+        pass
 
     if step < ARCHIVED:
         _archive(home, plan)
@@ -268,7 +409,9 @@ def _archive(home: Home, plan: _Plan) -> None:
     if plan.open_fence:
         # an unclosed fence would swallow the rest of the diary when rendered
         body += "\n" + plan.open_fence
-    _append_once(path, f"<!-- session:{plan.sid} -->",
+    if plan.note:
+        body = f"_({plan.note})_"
+    _append_once(home, path, f"<!-- session:{plan.sid} -->",
                  f"## Session {plan.sid} · {_span(plan)}\n"
                  f'<a id="session-{plan.sid}"></a>\n<!-- session:{plan.sid} -->\n\n'
                  f"{body}\n\n<!-- /session:{plan.sid} -->\n")
@@ -278,9 +421,11 @@ def _promote(home: Home, plan: _Plan) -> None:
     for n, (rel, lines) in enumerate(plan.promoted().items()):
         path = home.root / rel
         heading = "# Notes" if rel == f"memory/{NOTES}.md" else f"# {path.stem}"
-        if not path.exists():
+        try:
+            _read_home(home, path, max_bytes=HOME_FILE_MAX_BYTES)
+        except FileNotFoundError:
             atomic.write_text(path, heading + "\n")
-        _append_once(path, f"<!-- promoted:{plan.sid} -->",
+        _append_once(home, path, f"<!-- promoted:{plan.sid} -->",
                      f"<!-- promoted:{plan.sid} -->\n"
                      f"### {plan.day.isoformat()} · session {plan.sid} ({plan.anchor})\n\n"
                      + "\n".join(lines) + "\n")
@@ -289,26 +434,70 @@ def _promote(home: Home, plan: _Plan) -> None:
 
 
 def _reset(home: Home, plan: _Plan, payload: dict) -> None:
-    new = reset_text(plan.template, plan.carried())
+    """Put the fresh working.md in place without ever replacing one the agent wrote: a
+    working.md that appeared since the take is taken in turn and archived as written late."""
+    new = reset_text(plan.template, plan.carried()).encode()
     try:
-        current = home.working.read_bytes()
+        for _ in range(_RESET_TRIES):
+            _archive_lates(home, plan)
+            if atomic.create_bytes(home.working, new):
+                return
+            if _take_late(home, plan, new):
+                return
+        log.warning("consolidate.reset_gave_up", session=plan.sid,
+                    reason="working.md kept being recreated; left as the agent wrote it")
+    finally:
+        _archive_lates(home, plan)
+        atomic.create_bytes(home.working, new)  # never replaces: only if none is there
+
+
+def _archive_lates(home: Home, plan: _Plan) -> None:
+    for late in sorted(home.sessions_dir.glob(f"{plan.sid}.late.*.taken")):
+        _archive_late(home, plan, late)
+
+
+def _take_late(home: Home, plan: _Plan, new: bytes) -> bool:
+    """Take away a working.md that appeared since the take; True when it is already ours."""
+    late_id = f"{time.time_ns():020d}"
+    try:
+        why = safe_read.refusal(home.working)
+        if why is not None:
+            _move_aside(home, home.working, f"{plan.sid}.late.{late_id}.refused", why)
+            return False
+        if os.lstat(home.working).st_size == len(new) \
+                and safe_read.read_bytes(home.working, max_bytes=len(new)) == new:
+            return True  # ours, from a run that crashed before recording the step
+        late = home.sessions_dir / f"{plan.sid}.late.{late_id}.taken"
+        os.rename(home.working, late)
+        _wait_for_writers(late)
     except FileNotFoundError:
-        current = None
-    if current is not None and _sha(current) != payload["sha256"] \
-            and current not in (new.encode(), plan.template.encode()):
-        # written after the snapshot (a straggler process?): archive it too, never lose it
-        text, raw_copy = _decode(home, current, f"{plan.sid}.late.{_sha(current)[:12]}.raw")
-        lines = split_lines(text)
-        marker = f"<!-- session:{plan.sid} late sha256:{_sha(current)} lines:{len(lines)} -->"
-        _append_once(home.diary(plan.day), marker,
+        pass
+    return False
+
+
+def _archive_late(home: Home, plan: _Plan, late: Path) -> None:
+    """Archive a working.md written after the take into the diary, then delete it."""
+    if late.stat().st_size > WORKING_MAX_BYTES:
+        kept = _keep_whole(home, late, f"{plan.sid}-late-{late.name.split('.')[-2]}", plan.start)
+        raw = f"(kept whole, unread, in {kept['path']})".encode()
+    else:
+        raw = safe_read.read_bytes(late, max_bytes=WORKING_MAX_BYTES)
+    text, raw_copy = _decode(home, raw, f"{plan.sid}.late.{_sha(raw)[:12]}.raw")
+    lines = split_lines(text)
+    late_id = late.name.split(".")[-2]
+    marker = f"<!-- session:{plan.sid} late sha256:{_sha(raw)} lines:{len(lines)} id:{late_id} -->"
+    if lines:
+        _append_once(home, home.diary(plan.day), marker,
                      f"### Written to working.md after session {plan.sid} ended\n"
                      f"{marker}\n\n" + "\n".join(lines) + "\n"
                      + (f"\n_(raw bytes kept in {raw_copy})_\n" if raw_copy else ""))
         log.warning("working.md changed after the session ended; archived it too",
                     session=plan.sid, lines=len(lines))
-        _crash_point("reset:late")
-    if current != new.encode():
-        atomic.write_text(home.working, new)
+    _crash_point("reset:late")
+    try:
+        late.unlink()
+    except FileNotFoundError:
+        pass
 
 
 def _ledger(home: Home, plan: _Plan, payload: dict) -> Ledger:
@@ -316,7 +505,7 @@ def _ledger(home: Home, plan: _Plan, payload: dict) -> Ledger:
     carried, dropped = plan.carried(), plan.dropped()
     late = 0
     try:
-        diary = home.diary(plan.day).read_text(encoding="utf-8")
+        diary = _read_home(home, home.diary(plan.day))
         late = sum(int(m.group(2)) for m in
                    re.finditer(_LATE_MARKER.format(sid=re.escape(plan.sid)), diary))
     except FileNotFoundError:
@@ -337,20 +526,26 @@ def _ledger(home: Home, plan: _Plan, payload: dict) -> Ledger:
 
 def _write_ledger(home: Home, plan: _Plan, ledger: Ledger) -> None:
     if _ledger_record(home, plan.sid) is None:
-        atomic.append_text(home.ledger, ledger.to_json() + "\n")
+        try:
+            old = _read_home(home, home.ledger)
+        except FileNotFoundError:
+            old = ""
+        sep = "\n" if old and not old.endswith("\n") else ""
+        atomic.write_text(home.ledger, old + sep + ledger.to_json() + "\n")
     _crash_point("ledger:jsonl")
     where = ", ".join(f"{k} {v}" for k, v in ledger.targets.items())
-    _append_once(home.diary(plan.day), f"<!-- ledger:{plan.sid} -->",
+    kept = f" {plan.note}." if plan.note else ""
+    _append_once(home, home.diary(plan.day), f"<!-- ledger:{plan.sid} -->",
                  f"<!-- ledger:{plan.sid} -->\n"
                  f"*Consolidated: {ledger.lines_in} lines in, {ledger.archived} archived, "
                  f"{ledger.promoted} promoted{f' ({where})' if where else ''}, "
                  f"{ledger.carried} carried, {ledger.dropped} dropped"
-                 f"{f', {ledger.late} written late and archived' if ledger.late else ''}.*\n")
+                 f"{f', {ledger.late} written late and archived' if ledger.late else ''}.{kept}*\n")
 
 
 def _ledger_record(home: Home, sid: str) -> Ledger | None:
     try:
-        text = home.ledger.read_text(encoding="utf-8")
+        text = _read_home(home, home.ledger)
     except FileNotFoundError:
         return None
     for line in text.splitlines():
@@ -427,7 +622,10 @@ def _tag(line: str) -> tuple[bool, str | None]:
     m = _TAG.search(_INLINE_CODE.sub("", line))
     if m is None:
         return False, None
-    return True, m.group(1)
+    topic = m.group(1)
+    if topic is not None and _RESERVED_TOPIC.match(topic):
+        return True, NOTES  # distill's files are not the agent's to write into
+    return True, topic
 
 
 def reset_text(template: str, carried: list[str]) -> str:
@@ -447,10 +645,10 @@ def reset_text(template: str, carried: list[str]) -> str:
 
 # -- helpers -------------------------------------------------------------------------------
 
-def _append_once(path: Path, marker: str, block: str) -> None:
+def _append_once(home: Home, path: Path, marker: str, block: str) -> None:
     """Append ``block`` unless a line equal to ``marker`` is already in ``path``."""
     try:
-        old = path.read_text(encoding="utf-8")
+        old = _read_home(home, path)
     except FileNotFoundError:
         old = ""
     if marker in old.splitlines():

@@ -97,7 +97,13 @@ class Home:
         return p
 
     def ensure(self) -> None:
-        """Create the folders (never files) the daemon writes into."""
+        """Create the folders (never files) the daemon writes into. A folder of reverie's
+        that is a symlink is refused (UnsafeFile), never followed or chmodded."""
+        from reverie.memory.safe_read import check_folder
+
+        for d in (self.private, self.perception_dir, self.dreams_dir, self.diary_dir,
+                  self.memory_dir, self.sessions_dir):
+            check_folder(d)
         for d in (self.perception_dir, self.dreams_dir, self.diary_dir, self.memory_dir,
                   self.sessions_dir):
             d.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ lets other processes (``reverie state``, ``reverie status``) read meanwhile.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -139,6 +140,25 @@ class Observation:
     unit: str | None
 
 
+def _keep_owner(path: Path) -> None:
+    # root (`sudo reverie poll`) must not leave the store root-owned in a user's home: the
+    # daemon, running as that user, could no longer write it
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return
+    st = os.stat(path.parent)
+    if st.st_uid == 0:
+        return
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            os.chown(p, st.st_uid, st.st_gid)
+        except FileNotFoundError:
+            pass
+
+
+class CorruptDatabase(sqlite3.DatabaseError):
+    """The store file is not a usable SQLite database; ``str()`` says which and what to do."""
+
+
 class Store:
     def __init__(self, conn: sqlite3.Connection, path: Path):
         self._conn = conn
@@ -147,7 +167,18 @@ class Store:
 
     @classmethod
     def open(cls, path: str | Path, *, readonly: bool = False) -> "Store":
-        path = Path(path)
+        try:
+            return cls._open(Path(path), readonly)
+        except sqlite3.OperationalError:
+            raise  # locked, busy, unreadable: not a corrupt file
+        except sqlite3.DatabaseError as e:
+            raise CorruptDatabase(
+                f"{path}: not a usable reverie database ({e}); stop reverie, move it aside "
+                f"(mv {path} {path}.broken) and start again: a new, empty store is created "
+                f"and the home's files are untouched") from None
+
+    @classmethod
+    def _open(cls, path: Path, readonly: bool) -> "Store":
         if readonly:
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10,
                                    check_same_thread=False, isolation_level=None)
@@ -164,6 +195,7 @@ class Store:
         store = cls(conn, path)
         if not readonly:
             store._migrate()
+            _keep_owner(path)
         return store
 
     def close(self) -> None:
@@ -359,12 +391,15 @@ class Store:
         return self._q1("SELECT COUNT(*) FROM items WHERE source = ?", (source,))[0]
 
     def apply_retention(self, before: datetime) -> int:
-        """Delete raw observations and polls older than ``before``; returns rows removed."""
+        """Delete raw observations, polls and finished intents (their payload is a whole
+        working.md) older than ``before``; returns rows removed."""
         t = clock.to_ts(before)
         with self.transaction() as c:
             n = c.execute("DELETE FROM observations WHERE ts < ?", (t,)).rowcount
             n += c.execute("DELETE FROM polls WHERE ts < ?", (t,)).rowcount
             n += c.execute("DELETE FROM items WHERE ts < ?", (t,)).rowcount
+            n += c.execute("DELETE FROM intents WHERE done IS NOT NULL AND done < ?",
+                           (t,)).rowcount
         return n
 
     def count_observations(self) -> int:

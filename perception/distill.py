@@ -19,13 +19,14 @@ from pathlib import Path
 
 import yaml
 
-from reverie.memory import atomic, clock
+from reverie.memory import atomic, clock, safe_read
 from reverie.memory.home import Home
 from reverie.perception.dreams import DreamOptions
 from reverie.perception.dreams.llm import ModelFailure, complete
 
 PURPOSE = "distill"
 DIARY_CAP = 40_000  # characters of diary in one prompt: a day, not a month
+DIARY_MAX_BYTES = 64 * 1024 * 1024  # a diary beyond this is not a day's notes: refused
 FENCE = "=====DIARY====="
 
 PROMPT = """You keep the long-term memory of an AI agent that lives in files.
@@ -66,12 +67,24 @@ def distill_day(home: Home, store, opts: DreamOptions, *, day: date,
     or it has not changed since the last summary. Raises DistillFailure."""
     diary = home.diary(day)
     try:
-        raw = diary.read_bytes()
+        raw = safe_read.read_bytes(diary, max_bytes=DIARY_MAX_BYTES)
     except FileNotFoundError:
         return None
+    except safe_read.UnsafeFile as e:
+        raise DistillFailure(f"diary/{diary.name}: {e.strerror}") from None
     digest = hashlib.sha256(raw).hexdigest()
     out = path_for(home, day)
-    if out.exists() and f"diary_sha256: {digest}" in out.read_text(encoding="utf-8"):
+    try:
+        old = safe_read.read_text(out, errors="replace")
+    except FileNotFoundError:
+        old = None
+    except safe_read.UnsafeFile as e:
+        raise DistillFailure(f"memory/{out.name}: {e.strerror}") from None
+    if old is not None and not old.startswith("---\nstatus: proposed\n"):
+        # the name is distill's, but this file is not: never overwrite what someone wrote
+        raise DistillFailure(f"memory/{out.name} was not written by distill; not overwritten "
+                             "(rename it to keep it)")
+    if old is not None and f"diary_sha256: {digest}" in old:
         return None  # this diary was already distilled as it is
     text = raw.decode("utf-8", errors="replace").replace(FENCE, "=====")
     if len(text) > DIARY_CAP:

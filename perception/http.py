@@ -8,6 +8,7 @@ in a message, and any of ``secrets`` is replaced by ``***`` as well.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
 from dataclasses import dataclass, field
@@ -31,6 +32,10 @@ MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
 _ERROR_BODY_BYTES = 64 * 1024  # read this much of an error page, for its reason
 _CONNECT_TIMEOUT = 5.0  # seconds; a port that does not answer should fail well before the budget
+# where a redirect may never lead: link-local holds the cloud metadata service
+# (169.254.169.254), whose answers are credentials. The URL a source is configured with is
+# the operator's choice and is not checked; only where a server sends us is.
+DENIED_NETWORKS: tuple[str, ...] = ("169.254.0.0/16", "fe80::/10")
 
 
 def _user_agent() -> str:
@@ -165,13 +170,20 @@ def fetch(
     etag: str | None = None,
     last_modified: str | None = None,
     secrets: Iterable[str] = (),
+    deny: Iterable[str] | None = None,
 ) -> Response:
     """One HTTP request, all of it (redirects, headers and body) within ``timeout`` seconds.
+
+    A redirect to another origin drops every header the caller configured (any of them may
+    hold a key) and is refused when it would re-send a body; a redirect to an address in
+    ``deny`` (default :data:`DENIED_NETWORKS`) is refused before any connection is made.
 
     The body is capped at ``max_bytes`` counted after decompression. A 304 comes back as
     ``not_modified``; 429 and 503 raise with ``retry_after``; any other status >= 400 raises.
     """
     secrets = tuple(s for s in secrets if s)
+    denied = [ipaddress.ip_network(n) for n in (DENIED_NETWORKS if deny is None else deny)]
+    configured = {k.lower() for k in (headers or {})}
     host = host_of(url)
     deadline = clock.monotonic() + timeout
 
@@ -213,13 +225,44 @@ def fetch(
                 raise _fail(f"{host} redirected to a URL that is not http(s)", secrets)
             if resp.status_code == 303 or (resp.status_code in (301, 302) and method == "POST"):
                 method, json_body = "GET", None
-            if urlsplit(target).hostname != urlsplit(url).hostname:
-                for name in [k for k in send if k.lower() in ("authorization", "cookie", "proxy-authorization")]:
+            if _origin(target) != _origin(url):
+                if json_body is not None:
+                    raise _fail(f"{host} redirected a request with a body to another host; "
+                                f"not followed", secrets)
+                for name in [k for k in send if k.lower() in configured
+                             or k.lower() in ("authorization", "cookie", "proxy-authorization")]:
                     del send[name]
+            _check_address(target, host, denied, secrets)
             url, host = target, host_of(target)
         raise _fail(f"too many redirects from {host} (more than {MAX_REDIRECTS})", secrets)
     finally:
         session.close()
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def _check_address(target: str, host: str, denied: list, secrets: tuple[str, ...]) -> None:
+    """Refuse a redirect whose host is, or resolves to, an address in ``denied``."""
+    if not denied:
+        return
+    parts = urlsplit(target)
+    name = parts.hostname or ""
+    try:
+        addrs = {ipaddress.ip_address(name.split("%")[0])}
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(name, parts.port or 80, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            return  # the request itself will fail with a one-line reason
+        addrs = {ipaddress.ip_address(str(i[4][0]).split("%")[0]) for i in infos}
+    for addr in addrs:
+        if any(addr.version == n.version and addr in n for n in denied):
+            raise _fail(f"{host} redirected to {host_of(target)}, a denied address "
+                        f"({addr}); not followed", secrets)
 
 
 def _redirect_target(resp: requests.Response, url: str) -> str | None:

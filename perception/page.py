@@ -28,6 +28,7 @@ import jinja2
 
 from reverie.memory import atomic, clock
 from reverie.memory.home import Home
+from reverie.perception import templating
 from reverie.memory.store import Observation, Store
 from reverie.perception.audit import split_dream
 from reverie.perception import health
@@ -448,8 +449,8 @@ def _ledger(home: Home, T: Times) -> list[dict]:
 # -- rendering ----------------------------------------------------------------------
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True)
+    return templating.environment(autoescape=True, undefined=jinja2.StrictUndefined,
+                                  trim_blocks=True, lstrip_blocks=True)
 
 
 def default_template() -> str:
@@ -459,7 +460,7 @@ def default_template() -> str:
 def render_html(context: dict, template: Path | None = None) -> str:
     """The page's HTML, its CSP ``<meta>`` pinned to the hash of its own styles."""
     try:
-        source = Path(template).read_text("utf-8") if template else default_template()
+        source = templating.read(template) if template else default_template()
     except OSError as e:
         raise PageError(f"{template}: cannot read the template: {e.strerror}") from None
     where = str(template) if template else TEMPLATE

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from reverie.memory import clock
+from reverie.memory import clock, safe_read
 from reverie.memory.home import Home
 from reverie.memory.store import Store
 from reverie.perception.page import PageError, page_csp, render_page
@@ -62,6 +62,10 @@ def bind_warning(host: str) -> str | None:
             "Leave out --host to keep it on 127.0.0.1.")
 
 
+SEEN_MAX = 100
+PAGE_MAX_BYTES = 16 * 1024 * 1024
+
+
 class PageServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -72,7 +76,8 @@ class PageServer(ThreadingHTTPServer):
         self.home, self.store_factory, self.specs, self.tz = home, store_factory, specs, tz
         self.template, self.max_age = template, max_age
         self.loopback = is_loopback(host)
-        self.seen: list[tuple[str, str, int]] = []  # (method, path, status) answered
+        # (method, path, status) of the last SEEN_MAX requests answered: never an ever-growing list
+        self.seen: list[tuple[str, str, int]] = []
         self._render_lock = threading.Lock()
         self._stamp: tuple | None = None
         self._rendered_at: float | None = None
@@ -124,8 +129,8 @@ class PageServer(ThreadingHTTPServer):
                     self._stamp, self._rendered_at = stamp, clock.monotonic()
                 except (PageError, OSError, sqlite3.Error) as e:
                     log.warning("page.render_failed", error=clean(e, 300))
-            try:
-                return self.home.page.read_bytes()
+            try:  # the agent may have put a FIFO there: never wait on it holding the lock
+                return safe_read.read_bytes(self.home.page, max_bytes=PAGE_MAX_BYTES)
             except OSError:
                 return None
 
@@ -138,6 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         self.server.seen.append((self.command, self.path, int(code) if str(code).isdigit() else 0))
+        del self.server.seen[:-SEEN_MAX]
         log.debug("serve.request", method=self.command, path=clean(self.path, 200), status=code)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib name)

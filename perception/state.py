@@ -26,6 +26,7 @@ import structlog
 
 from reverie.memory import atomic, clock
 from reverie.memory.home import Home
+from reverie.perception import templating
 from reverie.memory.store import Observation, Store
 from reverie.perception import health
 from reverie.perception.sources import SourceSpec
@@ -226,7 +227,7 @@ def _problems(specs: list[SourceSpec], states: dict[str, dict], latest: dict[str
 # -- rendering ----------------------------------------------------------------------
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    return templating.environment(
         autoescape=False, finalize=_finalize, undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
@@ -237,7 +238,7 @@ def default_template() -> str:
 
 def render_text(context: dict, template: Path | None = None) -> str:
     try:
-        source = Path(template).read_text("utf-8") if template else default_template()
+        source = templating.read(template) if template else default_template()
     except OSError as e:
         raise StateError(f"{template}: cannot read the template: {e.strerror}") from None
     where = str(template) if template else "state.md.j2"

@@ -296,3 +296,58 @@ def test_a_redirect_body_is_never_read(server):
                                                   headers={"Location": "/ok", "Content-Encoding": "gzip"})
     server.expect_request("/ok").respond_with_data("fine")
     assert http.fetch(server.url_for("/r"), timeout=2, max_bytes=1024).body == b"fine"
+
+
+# -- redirects never carry a configured secret elsewhere ------------------------------------
+
+@pytest.fixture
+def other_host():
+    """A second server on another loopback address: another host as far as a URL goes."""
+    from pytest_httpserver import HTTPServer
+
+    srv = HTTPServer(host="127.0.0.2", port=0)
+    srv.start()
+    yield srv
+    srv.clear()
+    srv.stop()
+
+
+def test_a_cross_host_redirect_drops_every_configured_header(server, other_host):
+    other_host.expect_request("/landing").respond_with_data("landed")
+    server.expect_request("/start").respond_with_data(
+        "", status=302, headers={"Location": other_host.url_for("/landing")})
+    resp = http.fetch(server.url_for("/start"), timeout=2,
+                      headers={"X-Api-Key": "k-123", "Authorization": "Bearer t-456"},
+                      secrets=("k-123", "t-456"))
+    assert resp.body == b"landed"
+    (req, _), = other_host.log
+    assert "X-Api-Key" not in req.headers and "Authorization" not in req.headers
+    assert "k-123" not in str(req.headers) and "t-456" not in str(req.headers)
+
+
+def test_a_same_host_redirect_keeps_the_configured_headers(server):
+    server.expect_request("/a").respond_with_data("", status=302, headers={"Location": "/b"})
+    server.expect_request("/b", headers={"X-Api-Key": "k-123"}).respond_with_data("ok")
+    assert http.fetch(server.url_for("/a"), timeout=2, headers={"X-Api-Key": "k-123"}).body == b"ok"
+
+
+def test_a_redirect_to_a_denied_address_is_refused_before_connecting(server, other_host):
+    other_host.expect_request("/metadata").respond_with_data("credentials")
+    server.expect_request("/start").respond_with_data(
+        "", status=302, headers={"Location": other_host.url_for("/metadata")})
+    with pytest.raises(SourceError, match=rf"^{host(server)} redirected to 127\.0\.0\.2:\d+, "
+                                          r"a denied address \(127\.0\.0\.2\); not followed$"):
+        http.fetch(server.url_for("/start"), timeout=2, deny=("127.0.0.2/32",))
+    assert other_host.log == []
+
+
+def test_link_local_addresses_are_denied_by_default():
+    assert "169.254.0.0/16" in http.DENIED_NETWORKS and "fe80::/10" in http.DENIED_NETWORKS
+
+
+def test_a_cross_host_redirect_of_a_post_is_not_followed(server, other_host):
+    server.expect_request("/rpc", method="POST").respond_with_data(
+        "", status=307, headers={"Location": other_host.url_for("/rpc")})
+    with pytest.raises(SourceError, match="redirected a request with a body to another host"):
+        http.fetch(server.url_for("/rpc"), timeout=2, method="POST", json_body={"key": "k"})
+    assert other_host.log == []

@@ -63,6 +63,12 @@ def test_packaged_units_are_the_repository_units(name):
     assert (REPO / "daemon" / "units" / name).read_text() == (REPO / "systemd" / name).read_text()
 
 
+@pytest.mark.parametrize("kind", ["system", "template", "user"])
+def test_rendered_units_cap_the_memory_of_daemon_and_session(tmp_path, kind):
+    keys = _keys(_render(kind, tmp_path))
+    assert keys.get("MemoryMax") == ["2G"] and keys.get("MemoryHigh") == ["1536M"]
+
+
 def test_example_env_file_sets_no_value_by_default():
     lines = (REPO / "systemd" / "reverie.env.example").read_text().splitlines()
     assert [ln for ln in lines if ln.strip() and not ln.startswith("#")] == []

@@ -14,6 +14,7 @@ import jinja2
 
 from reverie.memory import clock
 from reverie.memory.home import Home
+from reverie.perception import templating
 from reverie.perception.digest import Digest
 from reverie.perception.text import duration, figure as fmt_num
 from reverie.perception.dreams import DreamOptions
@@ -69,7 +70,7 @@ def render_prompt(digest: Digest, opts: DreamOptions, home: Home, day: date) -> 
     try:
         p = home.inside(opts.persona)
         if p.is_file():
-            persona = p.read_text(encoding="utf-8", errors="replace")[:PERSONA_CAP].strip()
+            persona = templating.read_persona(p, PERSONA_CAP)
     except (OSError, ValueError):
         persona = ""
     if opts.prompt_template:
@@ -79,11 +80,11 @@ def render_prompt(digest: Digest, opts: DreamOptions, home: Home, day: date) -> 
     else:
         path = DEFAULT_TEMPLATE
     try:
-        source = path.read_text(encoding="utf-8")
+        source = templating.read(path) if opts.prompt_template else path.read_text("utf-8")
     except OSError as e:
         raise DreamFailure(f"prompt template {path}: {e.strerror or e}") from None
-    env = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=True)
+    env = templating.environment(autoescape=False, undefined=jinja2.StrictUndefined,
+                                 keep_trailing_newline=True)
     try:
         return env.from_string(source).render(
             persona=persona, day=day.isoformat(), zone=digest.tz,

@@ -103,7 +103,7 @@ def _keep_old(path: Path) -> Path:
     n = 1
     while (kept := path.with_name(f"{path.stem}.{n}.md")).exists():
         n += 1
-    atomic.write_bytes(kept, path.read_bytes())
+    os.replace(path, kept)  # a rename never reads: a FIFO the agent put here cannot block it
     return kept
 
 

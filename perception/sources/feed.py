@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
+from reverie.memory import safe_read
 from reverie.memory.clock import UTC
 from reverie.perception import http
 from reverie.perception.http import HttpOptions
@@ -227,7 +228,7 @@ class Feed(BaseSource):
         if st.st_size > o.max_bytes:
             raise SourceError(f"{o.path} is over the {o.max_bytes} bytes cap")
         try:
-            body = path.read_bytes()
+            body = safe_read.read_bytes(path.resolve(), max_bytes=o.max_bytes)
         except OSError as e:
             raise SourceError(f"cannot read {o.path}: {e.strerror}") from None
         return body, {}, o.path, {"file": signature}

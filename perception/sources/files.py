@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from reverie.memory import clock
+from reverie.memory import clock, safe_read
 from reverie.perception.sources import BaseSource, Context, Reading, Result, SourceError
 from reverie.perception.text import duration
 
@@ -18,7 +18,7 @@ def count_words(path: Path) -> int:
     """Whitespace-separated words, read in chunks so a huge file never sits in memory."""
     words = 0
     tail = b""
-    with path.open("rb") as f:
+    with open(safe_read.open_regular(path.resolve()), "rb") as f:  # never a FIFO swapped in
         while chunk := f.read(_READ_CHUNK):
             parts = (tail + chunk).split()
             # a word may continue into the next chunk: hold the last piece back

@@ -1,0 +1,57 @@
+"""A home reverie cannot write to: the daemon says so once, not on every poll."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import reverie_env, wait_for
+
+CONFIG = """
+home: ./home
+timezone: UTC
+sources:
+  - {name: posts, type: files, path: posts, every: 1s}
+"""
+
+
+def unprivileged() -> list[str]:
+    """As root, drop every capability so file modes bind (CAP_DAC_OVERRIDE would ignore them)."""
+    if os.geteuid() != 0:
+        return []
+    if not shutil.which("setpriv"):
+        pytest.skip("running as root without setpriv: a read-only folder would not bind")
+    return ["setpriv", "--bounding-set=-all", "--inh-caps=-all", "--"]
+
+
+def test_a_read_only_perception_folder_is_logged_once_not_on_every_poll(write_config, tmp_path):
+    cfg = write_config(CONFIG)
+    home = tmp_path / "home"
+    (home / "posts").mkdir(parents=True)
+    (home / "perception").mkdir()
+    (home / "perception").chmod(0o555)
+    p = subprocess.Popen([*unprivileged(), sys.executable, "-m", "reverie.daemon.cli",
+                          "--config", str(cfg), "--log-format", "json", "run"],
+                         env=reverie_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        assert wait_for(lambda: (home / ".reverie" / "control.sock").exists(), timeout=30)
+        (home / "posts" / "a.md").write_text("one\n")
+        time.sleep(3.5)  # several polls, each with new data to render
+        (home / "posts" / "b.md").write_text("two\n")
+        time.sleep(2)
+    finally:
+        p.terminate()
+        err = p.communicate(timeout=20)[1]
+        (home / "perception").chmod(0o755)
+    failures = [json.loads(ln) for ln in err.splitlines()
+                if ln.startswith("{") and "render_failed" in ln]
+    assert failures, err
+    assert len(failures) == 1, failures  # the same failure: said once
+    assert "perception/state." in failures[0]["error"] and ".tmp" not in failures[0]["error"]
