@@ -1,5 +1,12 @@
 """The offline dream's phrase groups (a Tracery-like grammar; see offline.py).
 
+Pools are named for the kind of signal they express (money, reputation, work, items,
+weather, health, host) and its direction; each kind keeps its imagery (money is water
+and coins, reputation voices, posts letters the dreamer wrote, sessions hours awake, a
+failing source a door that does not open, the weather the sky). An entry whose words
+the record contradicts (rain on a dry night, warmth in the cold) is never picked: see
+``offline._forbidden``.
+
 Tokens: ``{pool}`` expands a pool; ``{a:pool}`` the same with "a"/"an" before it;
 ``{=x}`` a figure or text of the scene, inserted literally; ``{v:verb}`` the
 narrator's verb (I/you, present or past), ``{t:verb}`` a third-person-singular verb,
@@ -106,7 +113,7 @@ LEXICON: dict[str, list[str]] = {
               "a tap dripping", "a crowd far off", "a clock with no hands", "a brass band"],
     "stuff": ["chalk", "ink", "salt", "frost", "wax", "soot", "honey", "sand", "dust", "flour",
               "moss", "lipstick", "rust", "pollen", "ash", "milk", "pencil", "glitter", "clay"],
-    "surface": ["the wall", "a window", "my palm", "the ceiling", "a napkin", "the floor",
+    "surface": ["the wall", "a window", "{my} palm", "the ceiling", "a napkin", "the floor",
                 "a tile", "a mirror", "the back of a ticket", "a tablecloth", "a door",
                 "a paper bag", "the inside of a hat", "a pebble", "a leaf", "a sail"],
     "smell": ["oranges", "wet stone", "diesel", "bread", "pencil shavings", "the sea",
@@ -133,40 +140,161 @@ LEXICON: dict[str, list[str]] = {
             "with both hands", "sideways", "half asleep"],
 }
 
+# -- the night's one scene: a setting and the things in it that can become motifs ------
+
+SETTINGS: list[tuple[str, list[str]]] = [
+    ("a harbour town at low water", ["a rowing boat", "the harbour bell", "a coil of rope"]),
+    ("a railway station with no timetable", ["a station clock", "a porter's trolley", "the last bench"]),
+    ("an old house with too many stairs", ["a brass doorknob", "the landing window", "a hall mirror"]),
+    ("a greenhouse on a roof", ["a watering can", "a fig tree in a pot", "the glass roof"]),
+    ("a library that is also a ferry", ["a reading lamp", "the ship's rail", "a card catalogue"]),
+    ("a seaside hotel out of season", ["a room key on a wooden fob", "the empty ballroom", "a lift with a gate"]),
+    ("a night market under a bridge", ["a paper lantern", "a fishmonger's scale", "a crate of oranges"]),
+    ("a lighthouse kept by nobody", ["the great lamp", "a spiral stair", "a logbook"]),
+    ("a school gym after hours", ["a climbing rope", "a whistle on a string", "the wooden horse"]),
+    ("an orchard behind a wall", ["a ladder in the branches", "a wheelbarrow", "the garden gate"]),
+    ("a post office at the end of a pier", ["a sorting table", "a rubber stamp", "the counter bell"]),
+    ("a town made of attics", ["a dressmaker's dummy", "a skylight", "a trunk of letters"]),
+    ("a museum of small things", ["a glass case", "the guard's chair", "a stuffed heron"]),
+    ("a village at the edge of a salt marsh", ["a footbridge", "a heron", "the tide table"]),
+    ("a tram that never reaches the depot", ["the driver's bell", "a leather strap", "a fogged window"]),
+    ("a bakery before dawn", ["a long wooden paddle", "the oven door", "a sack of flour"]),
+    ("an observatory on a hill", ["the telescope", "a star chart", "the turning dome"]),
+    ("a swimming pool with no water", ["the diving board", "a lost sandal", "the lane ropes"]),
+    ("a boathouse on a slow river", ["an upturned canoe", "a tin of varnish", "the boathouse doors"]),
+    ("a hospital corridor that turns into a garden", ["a wheelchair", "a vase of tulips", "the night desk"]),
+]
+
 # -- sentences ------------------------------------------------------------------------
 
 T: dict[str, list[str]] = {
-    # where the dream opens
-    "open": [
-        "{I} {am} somewhere between {a:place} and {a:place}, and the {stuff} on the floor {t:keep} {my} footprints.",
-        "It {is} {hour} in {a:adj} {place}; {I} {v:know} it by the sound of {sound}.",
-        "The {place} {is} {adj} and full of {things}, and {I} {am} late for something nobody {t:name}.",
-        "{I} {v:arrive} at {a:place} by {vehicle}, carrying {a:adj} {thing} that {t:belong} to {person}.",
-        "Everything {is} {color}: the {place}, the {thing}, even the {animal} asleep by the door.",
-        "{person} {t:lead} {me} through {a:adj} {place} {adv}.",
-        "There {is} {a:place} at the edge of {a:adj} {landscape}, and {I} {am} inside it before {I} {v:decide} to go.",
-        "{I} {v:wake} inside the dream already walking, down {a:adj} {passage} that {t:smell} of {smell}.",
-        "At first there {is} only {a:adj} {passage} and {sound} somewhere ahead.",
-        "{I} {am} {feeling} in {a:adj} {place} that {is} also, somehow, {a:landscape}.",
-    ],
-    "open.weather": [
-        "Over {a:adj} {place} the weather {is} {=cond}, the kind {I} {v:remember} from {a:season}.",
-        "In the dream the weather {is} {=cond}, even indoors, even over the {thing} on {my} lap.",
-        "{=cond}, and {a:adj} {place} under it; {I} {v:stand} in the doorway holding {a:thing}.",
-        "Someone had brought the weather inside: {=cond} over the {things}, and {I} {v:walk} through it {adv}.",
-        "The {landscape} {is} {=cond} all the way to the horizon, and {I} {v:cross} it by {vehicle}.",
-    ],
-    "open.arc": [
-        "{=cond_first} at first, {=cond_last} by the end, over {a:adj} {place} {pp}.",
-        "First {=cond_first}, then {=cond_last}; {I} {nvp} {pp}.",
-        "{I} {v:watch} the sky go from {=cond_first} to {=cond_last} over {a:adj} {place}.",
-    ],
-    "turn": [
-        "Then", "Later", "After that", "Somewhere behind {me},", "Without warning,", "Further on,",
-        "By the time the {animal} {t:stop},", "When {I} {v:look} again,", "Next door,",
-        "Down {a:adj} {passage},", "Much later,", "Under the {thing},", "Meanwhile,",
-        "In another room,", "On the way back,",
-    ],
+    # the scene: where the dream is, and its motifs, said once at the start; each
+    # sentence is put together from short parts so that no run of words recurs
+    "open": ["{o_in} {=setting}{o_with} {=motif_a}{o_and} {=motif_b}."],
+    "o_in": ["{I} {am} in", "It {t:begin} in", "{I} {v:arrive} by {vehicle} at",
+             "{person} {t:lead} {me} into", "Tonight {I} {am} back in", "{I} {v:wake} in",
+             "{I} {v:stand} {adv} in", "The dream {t:put} {me} down in", "{I} {v:wander} into",
+             "There {is} {a:adj} light over", "{I} {v:know} by heart"],
+    "o_with": [", with", ": there {is}", "; beside {me}", ", and {I} {v:find}", ", carrying",
+               "; first {I} {v:see}", ", where {person} {t:hold}", ", near", ". It {t:smell} of {smell}, and of"],
+    "o_and": [" and", ", and later", ", then", " and, further off,", ", and behind it",
+              ", and somewhere", " and also"],
+
+    # the sky: the night's weather, in its own words
+    "sky": ["{s_over} {=cond}, {sky_cold}."],
+    "s_over": ["Above it all the sky {is}", "The weather {is}", "Outside it {is}",
+               "Over the roofs it {is}", "All night the sky {t:stay}", "The {landscape} {is}",
+               "Beyond the windows it {is}", "The sky {t:keep} to", "Up above, it {is}",
+               "The air outside {is}", "Overhead {I} {v:see}"],
+    "sky.arc": ["{s_from} {=cond_first} {s_to} {=cond_last}, {sky_cold}."],
+    "s_from": ["The sky {t:go} from", "It {is} first", "The weather {t:turn} from",
+               "Overhead it {t:change} from", "{I} {v:watch} the sky go from", "It {t:start} as"],
+    "s_to": ["to", "and then", "and later", "and by the end", "before it {t:become}", "to"],
+    "sky_cold": ["{=deg} and {air_word}", "{air_word}, {=deg}", "{=deg} in the air",
+                 "{=deg}, {air_word} on {my} hands", "{air_word} at {=deg}",
+                 "{=deg} on {a:adj} thermometer", "{air_word}; {person} {t:say} {=deg}"],
+    "air.cold": ["cold", "bitter", "raw", "sharp", "frost-bright", "chilly", "biting", "numbing"],
+    "air.cool": ["cool", "fresh", "crisp", "mild", "brisk", "soft", "still"],
+    "air.warm": ["warm", "close", "sticky", "heavy with heat", "balmy", "drowsy"],
+    "sky.storm": ["{st_a} {=cond}{st_b} {=motif_a} {st_c}."],
+    "st_a": ["Then the storm {t:break}:", "Thunder {t:come} for {me} at last,",
+             "Lightning {t:find} the {place}:", "The night {t:split} open,",
+             "Out of nowhere,"],
+    "st_b": [", and thunder {t:shake}", "; the lightning {t:show}", ", rattling",
+             "; {I} {v:hold} on to", ", and the thunder {t:roll} over"],
+    "st_c": ["", "{adv}", "like {a:thing}", "in the flashes", "until {I} {am} soaked"],
+    "sky.img.rain": ["Rain {t:run} off {=motif_b} {pp}.", "Rain {t:talk} on {surface} {adv}.",
+                     "{I} {v:listen} to the rain on {=motif_a}."],
+    "sky.img.fog": ["Fog {t:sit} {pp} like {stuff}.", "The fog {t:hide} {=motif_b}, then {t:give} it back."],
+    "sky.img.snow": ["Snow {t:settle} on {=motif_a} {adv}.", "Snow {t:fill} {my} footprints {pp}."],
+    "sky.img.wind": ["Wind {t:push} at {=motif_b} {adv}.", "The wind {t:carry} {things} {pp}."],
+    "sky.img.clear": ["The stars {tp:stand} over {=motif_a}, {adj} and near.",
+                      "The sky {is} clean {pp}, and {I} {can} see a long way."],
+    "sky.img.cloud": ["Low cloud {t:lie} over {=motif_b}.", "The clouds {tp:move} {adv} {pp}."],
+
+    # money: water, the tide, coins
+    "money.down": ["{m_subj} {m_down} {m_by}{m_tail}."],
+    "money.up": ["{m_subj} {m_up} {m_by}{m_tail}."],
+    "money.small": ["{m_subj} {m_still}{m_tail}."],
+    "m_subj": ["The tide {pp}", "The water under {=motif_b}", "{my} purse of {color} coins",
+               "The well {pp}", "A pile of coins on {surface}", "The {adj} river",
+               "The sea beside {=motif_a}", "{a:adj} bowl of coins", "The fountain {pp}",
+               "The water {I} {v:keep} in {a:thing}", "The harbour {pp}", "A silver stream"],
+    "m_down": ["{t:go} out", "{t:drain} away", "{t:sink}", "{t:ebb}", "{t:shrink}",
+               "{t:run} thin", "{t:fall} back", "{t:slip} away", "{t:leak} into {a:landscape}"],
+    "m_up": ["{t:come} in", "{t:rise}", "{t:swell}", "{t:climb} the steps", "{t:fill} up",
+             "{t:brim}", "{t:gather}", "{t:spill} over {surface}", "{t:grow}"],
+    "m_still": ["{t:stir}, barely", "barely {t:move}", "{t:shift} {adv}", "{t:lap} {adv}",
+                "{t:tremble} a little", "{t:rest}"],
+    "m_by": ["by {=pct_about}", "{=pct_about} in one night", "{=pct_about} at once",
+             "{=pct_about} while {I} {v:watch}", "by {=pct_about}, {adv}"],
+    "m_tail": ["; the {=label} {nis} {=amount}", ", and {=amount} {nis} the {=label} now",
+               ": {=amount} in the {=label}", ", leaving the {=label} at {=amount}",
+               "; {person} {t:count} {=amount} in the {=label}",
+               ", and the {=label} {t:read} {=amount}"],
+
+    # reputation: voices, a crowd
+    "reputation.up": ["{r_subj} {r_up} {=delta_voices}{r_tail}."],
+    "reputation.down": ["{r_subj} {r_down} {=delta_voices}{r_tail}."],
+    "r_subj": ["The crowd outside", "A choir {pp}", "The murmur around {=motif_a}",
+               "The audience in the {place}", "A gathering by {=motif_b}", "The applause {pp}",
+               "The room {pp}", "A line of strangers"],
+    "r_up": ["{t:grow} by", "{t:swell} by", "{t:gain}", "{t:take} in", "{t:welcome}",
+             "{t:find} room for"],
+    "r_down": ["{t:lose}", "{t:thin} by", "{t:shed}", "{t:let} go of", "{t:drop}"],
+    "r_tail": ["; the {=label} {nis} {=last_says}", ", and the {=label} {t:stand} at {=last_says}",
+               ": {=last_says} in the {=label} now", ", and {I} {v:hear} {my} name; {=label}, {=last_says}",
+               "; {person} {t:say} the {=label} {nis} {=last_says}"],
+
+    # the agent's own work: the letters it wrote, the hours it was awake
+    "work.up": ["{w_subj} {w_up}{w_tail}."],
+    "work.down": ["{w_subj} {w_down}{w_tail}."],
+    "w_subj": ["On {=motif_b} {I} {v:find}", "At {a:adj} desk {I} {v:count}",
+               "{I} {v:recognise} {my} hand in", "Beside {=motif_a} {I} {v:stack}",
+               "{person} {t:hand} {me}", "{I} {v:read} over"],
+    "w_up": ["{=delta_pages} more", "{=delta_pages}, new", "{=delta_pages} fresh from {my} pen",
+             "{=delta_pages} still wet with ink"],
+    "w_down": ["{=delta_pages} fewer", "{=delta_pages} gone missing", "{=delta_pages} torn out"],
+    "w_tail": ["; the {=label} {nis} {=last_says}", ", {=last_says} in the {=label} now",
+               ": the {=label}, {=last_says} in all", ", and the {=label} {t:grow} to {=last_says}"],
+    "sessions": ["{se_a} {=count_says}{se_b} {=duration}{se_c}."],
+    "se_a": ["{I} {v:remember} being awake", "A lamp {t:burn} beside {=motif_a} while {I} {am} awake",
+             "{I} {am} awake inside the dream", "{I} {v:sit} up awake in the {place}",
+             "{I} {v:work} awake by {=motif_b}", "{person} {t:see} {me} awake",
+             "{I} {am} up and awake", "The hours awake {tp:come} back:"],
+    "se_b": [",", "; in all", ", for", ", working", ", altogether"],
+    "se_c": ["", " under {a:adj} lamp", ", writing on {surface}", ", {adv}", " at {a:adj} desk"],
+
+    # new items: letters arriving
+    "items": ["{i_subj} {=items_letters} {i_verb} from the {=label}{i_tail}."],
+    "items.one": ["{i_subj} a single letter {i_verb} from the {=label}{i_tail}."],
+    "i_subj": ["Then", "Under the door,", "On {=motif_b}", "By morning", "Through the window,",
+               "In {a:adj} sack,", "Beside {=motif_a}"],
+    "i_verb": ["{n:arrive}", "{n:wait}", "{n:come}", "{n:lie}", "{n:turn} up"],
+    "i_tail": ["", ", addressed in {stuff}", ", carried by {a:animal}", ", tied with {a:color} ribbon",
+               ", smelling of {smell}"],
+    "items.title": ["{I} {v:open} one; it {t:say} only “{=title}”.",
+                    "One {is} addressed to {me}: “{=title}”.",
+                    "{person} {t:read} one aloud: “{=title}”.",
+                    "The first one {t:begin} “{=title}”."],
+
+    # a failing source: a door that does not open
+    "health.down": ["{h_subj} {=source} {h_down}."],
+    "health.up": ["{h_subj} {=source} {h_up}."],
+    "h_subj": ["The door marked", "A door in the {place} that {t:lead} to the", "The gate to the",
+               "The {adj} door of the"],
+    "h_down": ["{t:refuse} to open", "{t:stay} shut however {I} {v:knock}", "{is} locked, and behind it {sound}",
+               "will not give, {adv}"],
+    "h_up": ["{t:swing} open at last", "{t:give} after some knocking", "{is} open again, {adv}"],
+
+    # the host, and anything else: gauges and dials
+    "other.up": ["{g_subj} {=label} {t:climb} to {=last_plain}."],
+    "other.down": ["{g_subj} {=label} {t:sink} to {=last_plain}."],
+    "g_subj": ["A gauge marked", "On the wall a dial for the", "A needle for the", "The meter for the"],
+
+    "turn": ["Then", "Later", "After that", "Further in,", "By then", "Meanwhile,",
+             "Without warning,", "When {I} {v:look} again,", "On the way back,", "Much later,"],
+
     # filler built from clause parts, so that it rarely says the same four words twice
     "texture": [
         "{np} {vp} {pp}.",
@@ -175,10 +303,17 @@ T: dict[str, list[str]] = {
         "{I} {nvp} {pp}.",
         "{pp}, {I} {nvp}.",
         "{I} {nvp} while {np} {vp}.",
-        "{np} {vp} {pp}, {adv}.",
+    ],
+    # the motifs come back: filler that holds on to the scene
+    "motif": [
+        "{=motif_a} {vp} {pp}.",
+        "{I} {v:go} back to {=motif_b}; {np} {vp}.",
+        "{=motif_b} {is} still there, {adj} now, and {np} {vp}.",
+        "{pp}, {=motif_a} {vp}.",
+        "{I} {nvp} beside {=motif_b}.",
     ],
     "np": ["{a:animal}", "{person}", "the {thing}", "{a:adj} {thing}", "the {adj} {animal}",
-           "the {place}", "{a:color} {thing}", "{a:thing} of {stuff}", "{sound}",
+           "{a:color} {thing}", "{a:thing} of {stuff}", "{sound}",
            "the {animal} from {a:place}", "{my} {thing}"],
     "vp": ["{t:drift}", "{t:wait} {adv}", "{t:hum}", "{t:lean} toward {a:thing}", "{t:turn} {color}",
            "{t:sleep}", "{t:whisper} about {smell}", "{t:hold} {a:adj} {thing}", "{t:count} {things}",
@@ -186,7 +321,7 @@ T: dict[str, list[str]] = {
            "{t:fold} into {a:thing}", "{t:sing} of {a:season}", "{t:spill} {stuff}",
            "{t:shine} like {stuff}", "{t:sink} into {surface}", "{t:shiver}", "{t:settle}",
            "{t:rattle}", "{t:remember} {a:season}", "{t:ask} for {a:thing}", "{t:hide} {things}",
-           "{t:glow} {color}", "{t:spin} {adv}", "{t:forget} {my} name", "{t:knock} twice on {surface}"],
+           "{t:glow} {color}", "{t:spin} {adv}", "{t:forget} {my} name", "{t:knock} on {surface}"],
     "pp": ["in {a:adj} {place}", "under {a:thing}", "beside {a:animal}", "at {hour}",
            "near {surface}", "on {surface}", "past the {place}", "through {a:adj} {passage}",
            "behind {a:place}", "across the {landscape}", "inside {a:thing}",
@@ -198,206 +333,29 @@ T: dict[str, list[str]] = {
             "{v:drift}", "{v:wash} {a:thing}", "{v:try} to name {a:animal}", "{v:sort} {things}",
             "{v:climb} {a:adj} {thing}", "{v:whisper} to {a:animal}", "{v:fold} {a:thing}",
             "{v:remember} {a:season}", "{v:hide} {a:thing}", "{v:swim}", "{v:wander}"],
-    "close": [
-        "{I} {v:wake} with the taste of {smell} still there and {a:thing} not in {my} hand.",
-        "Then the {place} {t:fold} itself up like {a:thing}, and {I} {am} awake.",
-        "The last thing {I} {v:see} {is} {a:animal} on {surface}, and then morning.",
-        "{I} {v:wake} {feeling}, {sound} still going somewhere.",
-        "It {t:end} the way such dreams do: {a:adj} {thing}, {a:adj} {passage}, light.",
-        "Before {I} {can} answer, the {landscape} {t:go} {color} and thin, and {I} {v:wake}.",
-        "{person} {t:say} something {I} {cannot} keep, and the {place} {t:let} {me} go.",
-        "In the end {I} {v:sit} down on {a:adj} {thing} and {v:wait} for the morning to find {me}.",
-    ],
-
-    # weather: the dream's weather
-    # temperature: warmth and cold (only a temperature can be "warmer")
-    "temp.up": [
-        "The warmth {t:climb} until {a:adj} {thing} on {surface} {t:read} {=last}{=u}.",
-        "It {is} warmer than it should be, {=last}{=u}, and the {animal} {t:pant} in the shade of {a:thing}.",
-        "Heat {t:gather} in the {place}: up {=delta}{=u} since yesterday, {=last}{=u} now, honey-slow.",
-        "The {=name} {n:rise} by {=delta}{=u}; {I} {v:open} every window of the {place} {adv}.",
-    ],
-    "temp.down": [
-        "The cold {t:arrive} early: {=last}{=u}, written in {stuff} on {surface}.",
-        "{I} {v:see} {my} breath; {person} {t:say} it {is} {=last}{=u} and still falling.",
-        "The {place} {t:lose} {=delta}{=u} while {I} {v:look} away, and frost {t:find} the {things}.",
-        "Down to {=last}{=u}, the {=name} {n:drop} like {a:thing} into a well.",
-    ],
-    "temp.flat": [
-        "The {=name} {n:hold} at {=last}{=u} as if someone had pinned it to {surface}.",
-        "All night the {=name} {n:stay} near {=last}{=u}, steady as {a:adj} {animal}.",
-    ],
-    # wind, humidity, rain, cloud: the weather's other dials, with no warmth in them
-    "weather.up": [
-        "The {=name} {n:rise} by {=delta}{=u}; {I} {v:open} every window of the {place} {adv}.",
-        "Outside, the {=name} {n:climb} to {=last}{=u}, and the {things} on the sill {tp:rattle}.",
-        "A weathervane {pp} {t:read} {=name}: {=last}{=u}, up from {=before}{=u}.",
-    ],
-    "weather.down": [
-        "Down to {=last}{=u}, the {=name} {n:drop} like {a:thing} into a well.",
-        "The {=name} {n:fall} away to {=last}{=u}, and the {place} {t:go} quiet.",
-        "A weathervane {pp} {t:read} {=name}: {=last}{=u}, down from {=before}{=u}.",
-    ],
-    "weather.flat": [
-        "The {=name} {n:hold} at {=last}{=u} as if someone had pinned it to {surface}.",
-        "All night the {=name} {n:stay} near {=last}{=u}, steady as {a:adj} {animal}.",
-    ],
-    "weather.img": [
-        "Rain {t:fall} {pp}, and {np} {vp}.",
-        "Wind {t:carry} {things} {pp}.",
-        "Fog {t:settle} {pp} like {stuff}.",
-        "The light {is} {color} {pp}.",
-    ],
-
-    # balances: coins or water
-    "balance.up": [
-        "Water {t:rise} {pp} to {=last}{=u}; {I} {v:wade} {adv}.",
-        "Coins {tp:pile} on {surface}: {=last}{=u}, up {=delta}{=u}, bright as {stuff}.",
-        "{a:adj} well {t:fill} by {=pct}%, and {a:animal} {t:drink}.",
-        "{person} {t:pour} {=delta}{=u} into {my} cupped hands and {t:say} it {is} mine now.",
-    ],
-    "balance.down": [
-        "Water {t:drain} {pp}: {=before}{=u}, then {=last}{=u}.",
-        "Coins {tp:slip} through a crack in {surface}, {=delta}{=u} of them, one by one.",
-        "The {thing} {I} {v:keep} {my} savings in {t:leak} {=pct}% of itself onto the floor.",
-        "The tide {t:go} out {=delta}{=u} and {t:leave} {things} on the sand.",
-    ],
-    "balance.flat": [
-        "The pool {t:lie} still at {=last}{=u}, and {I} {v:see} {a:adj} {thing} at the bottom.",
-        "{=last}{=u} in coins, counted and recounted, never more and never less.",
-    ],
-    "balance.img": [
-        "Water {t:run} {pp}, {adv}.",
-        "{I} {v:count} coins {pp} and {v:lose} count at {a:animal}.",
-        "The coins {are} {adj} {pp}.",
-    ],
-
-    # karma, followers, unread: voices
-    "voices.up": [
-        "Voices {tp:gather} {pp}: {=last} now, {=delta} more.",
-        "A crowd {pp} {t:grow} by {=delta}; {I} {v:hear} {my} name {adv}.",
-        "Applause {pp}, {=pct}% louder, for {a:adj} {thing}.",
-        "{=last} {N:last:person} {c:last:be} waiting {pp}, {feeling}, and {c:last:know} {me}.",
-    ],
-    "voices.down": [
-        "Voices {tp:thin} {pp}, {=delta} fewer, {=last} left.",
-        "{a:adj} {place} {t:empty}: {=before} {N:before:voice}, then {=last} {N:last:voice}.",
-        "{person} {t:turn} the {sound_n} down by {=pct}% {pp}.",
-    ],
-    "voices.flat": [
-        "{=last} {N:last:voice} {c:last:hum} in the walls, neither more nor fewer.",
-        "The same murmur, {=last} strong, {t:follow} {me} from room to room.",
-    ],
-    "voices.img": [
-        "{person} {t:call} {pp}, and {I} {v:answer} {adv}.",
-        "Whispers in {a:adj} {place}, {feeling}, {adv}.",
-        "{person} {t:shout} {my} name {pp}.",
-    ],
-
-    # new feed items: letters
-    "letters.any": [
-        "{=items} {N:items:letter} {c:items:be} waiting {pp}.",
-        "{a:animal} in {a:adj} cap {t:bring} {=items} {N:items:envelope} {pp}.",
-        "{=items} {N:items:letter} {c:items:fall} out of {a:adj} {thing} like {things}.",
-        "On {surface} {=items} {N:items:letter} {c:items:lie}, tied with {a:color} {thing}.",
-    ],
-    "letters.one": [
-        "A letter {t:wait} under the door of the {place}, addressed in {stuff}.",
-        "{a:animal} in {a:adj} cap {t:bring} a letter {pp}.",
-        "A letter {t:fall} out of {a:adj} {thing} and {t:land} by {my} {foot}.",
-    ],
-    "letters.title": [
-        "{I} {v:open} one with {a:adj} {thing}; it {t:say} only “{=title}”.",
-        "The {adj} envelope, in {stuff}, {t:read} “{=title}”.",
-        "One {is} addressed to {me} in {stuff}: “{=title}”, it {t:begin}, and then {t:run}.",
-        "{person} {t:read} one aloud {pp}: “{=title}”.",
-    ],
-
-    # file counts: pages, rooms, shelves
-    "files.up": [
-        "The shelves {tp:grow}: {=last} {N:last:=name} now, {=delta} more than {I} {v:remember}.",
-        "{I} {v:write} {adv}; {=name} {tp:pile} {pp}, {=last} of them.",
-        "{=delta} {adj} {N:delta:room} {c:delta:open} {pp}, full of {color} pages.",
-    ],
-    "files.down": [
-        "Pages {are} missing; {=delta} gone, {=last} left in the drawer.",
-        "The archive {t:shrink} to {=last} {N:last:=name} while {I} {am} not looking.",
-    ],
-    "files.flat": [
-        "{=last} {N:last:=name} on the shelf, exactly as {I} had left it.",
-        "The drawer still {t:hold} {=last} {N:last:=name}, and the {animal} {t:sleep} on top.",
-    ],
-    "files.img": [
-        "Pages {tp:smell} of {smell} {pp}.",
-        "{I} {v:sort} pages into {color} and {color} {pp}.",
-    ],
-
-    # failing sources: doors that do not open
-    "doors.down": [
-        "A door marked {=source} {t:refuse} to open; {I} {v:knock} {=failed} {N:failed:time}.",
-        "{I} {v:try} the door that says {=source}: locked, and behind it {sound}.",
-        "The door called {=source} {t:stay} shut through {=failed} of {=polls} {N:polls:knock}.",
-    ],
-    "doors.up": [
-        "The {=source} door, {adj} with {stuff}, {t:swing} open {pp}.",
-        "After {=failed} {N:failed:try} the {=source} door {t:give}, and {person} {t:come} through.",
-    ],
-    "doors.img": [
-        "Every handle {pp} {is} {adj}.",
-        "The keys on {my} ring all {tp:belong} to {a:adj} {place} elsewhere.",
-        "{a:animal} {t:sleep} by the locked {thing} {pp}.",
-    ],
-
-    # sessions: the hours awake
-    "sessions.any": [
-        "{I} {v:remember} sitting at a desk {=sessions} {N:sessions:time}, {=minutes} {N:minutes:minute} in all, under {a:adj} lamp.",
-        "A lamp {t:come} on {=sessions} {N:sessions:time} and {t:burn} {=minutes} {N:minutes:minute} before the dream {t:let} it go out.",
-        "For {=minutes} {N:minutes:minute} {I} {am} awake inside the dream, writing on {surface}.",
-    ],
-
-    # anything else: dials and tides
-    "other.up": [
-        "A dial marked {=name} {t:climb} to {=last}{=u}, {=delta} higher than the day before.",
-        "The {=name} {n:swell} by {=pct}% and {n:press} against the walls of the {place}.",
-        "{I} {v:watch} the {=name} rise from {=before} to {=last}{=u}, {adv}.",
-    ],
-    "other.down": [
-        "The needle of the {=name} gauge {t:sink} to {=last}{=u}, down {=delta}.",
-        "The {=name} {n:fall} away by {=pct}%, like {stuff} poured from {a:thing}.",
-        "{I} {v:watch} the {=name} slip from {=before} to {=last}{=u}.",
-    ],
-    "other.flat": [
-        "The {=name} {n:stay} at {=last}{=u}, patient as {a:animal}.",
-        "Somewhere a gauge {t:read} {=name}: {=last}{=u}, and {t:mean} it.",
-    ],
-    "other.img": [
-        "Hands of {a:adj} {thing} {tp:turn} {pp}.",
-        "{np} {vp} toward the {place}.",
-    ],
-
-    # a new high or low, after any scene
-    "high": [
-        "{person} {t:point} at the {=name}: {=max}{=u}, {adj} and new.",
-        "{a:color} mark {pp}: {=max}{=u}, {adj} and new.",
-        "{person} {t:climb} {a:thing} to mark {=max}{=u} for the {=name}.",
-        "The {=name} {n:touch} {=max}{=u}, and the {animal} {t:look} up {adv}.",
-        "{=max}{=u}, {t:whisper} the {adj} {thing}: a month's {adj} record.",
-    ],
-    "low": [
-        "{a:animal} {t:find} the {=name} at {=min}{=u} {pp}.",
-        "{person} {t:chalk} {=min}{=u} on {surface} {adv}.",
-        "The {=name} {n:sink} to {=min}{=u} {pp}.",
-        "At {=min}{=u} the {=name} {n:lie} at the bottom of the {place}, {adv}.",
-    ],
+    # the end: back to the motifs
+    "close": ["{c_a} {=motif_a}{c_b}."],
+    "c_a": ["{I} {v:wake} still holding", "At the end there {is} only", "The last thing {I} {v:see} {is}",
+            "{I} {v:leave} behind", "Morning {t:come} and {t:take}", "When {I} {v:wake}, {I} {am} thinking of",
+            "The dream {t:fold} itself up around", "{I} {v:wake} {feeling}, with", "Last of all {I} {v:hear}"],
+    "c_b": ["", ", or the shape of it", ", and then morning", ", {adj} in the light", " and {=motif_b}",
+            ", and {I} {am} awake", ", {adv}", ", and the {place} {t:go} {color}"],
 }
 
-# verbs used above that are not in VERBS
 VERBS.update({
-    "name": ("names", "named"), "change_mood": ("changes its mood", "changed its mood"),
-    "watch": ("watches", "watched"), "remark": ("remarks", "remarked"), "feel": ("feels", "felt"),
-    "go": ("goes", "went"), "nod": ("nods", "nodded"), "tilt": ("tilts", "tilted"),
-    "let": ("lets", "let"), "smell": ("smells", "smelled"), "reach": ("reaches", "reached"),
-    "drink": ("drinks", "drank"), "pant": ("pants", "panted"), "drop": ("drops", "dropped"),
-    "leave": ("leaves", "left"), "thin": ("thins", "thinned"), "lift": ("lifts", "lifted"),
-    "swing": ("swings", "swung"), "mean": ("means", "meant"), "chalk": ("chalks", "chalked"), "touch": ("touches", "touched"), "land": ("lands", "landed"),
+    "name": ("names", "named"), "watch": ("watches", "watched"), "feel": ("feels", "felt"),
+    "go": ("goes", "went"), "let": ("lets", "let"), "smell": ("smells", "smelled"),
+    "drink": ("drinks", "drank"), "drop": ("drops", "dropped"), "leave": ("leaves", "left"),
+    "thin": ("thins", "thinned"), "swing": ("swings", "swung"), "happen": ("happens", "happened"),
+    "flash": ("flashes", "flashed"), "talk": ("talks", "talked"), "push": ("pushes", "pushed"),
+    "roll": ("rolls", "rolled"), "remain": ("remains", "remained"), "change": ("changes", "changed"),
+    "stir": ("stirs", "stirred"), "check": ("checks", "checked"), "get": ("gets", "got"),
+    "thicken": ("thickens", "thickened"), "recognise": ("recognises", "recognised"),
+    "work": ("works", "worked"), "slide": ("slides", "slid"), "do": ("does", "did"),
+    "put": ("puts", "put"), "start": ("starts", "started"), "become": ("becomes", "became"),
+    "split": ("splits", "split"), "shake": ("shakes", "shook"), "roll": ("rolls", "rolled"),
+    "ebb": ("ebbs", "ebbed"), "brim": ("brims", "brimmed"), "hardly": ("hardly", "hardly"),
+    "shift": ("shifts", "shifted"), "lap": ("laps", "lapped"), "tremble": ("trembles", "trembled"),
+    "rest": ("rests", "rested"), "gain": ("gains", "gained"), "welcome": ("welcomes", "welcomed"),
+    "shed": ("sheds", "shed"), "stack": ("stacks", "stacked"), "hand": ("hands", "handed"),
 })

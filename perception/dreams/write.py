@@ -113,7 +113,10 @@ def _local_iso(ts: str | datetime, tz: tzinfo) -> str:
 
 def write_dream(home: Home, store, opts: DreamOptions, *, day: date, tz: tzinfo,
                 now: datetime | None = None, force: bool = False, backend: str | None = None,
-                secrets=()) -> DreamOutcome:
+                secrets=(), sources=()) -> DreamOutcome:
+    """Write the dream for ``day`` (once per date unless ``force``). ``sources`` are the
+    config's SourceSpecs: they give each signal its kind and label (without them, kinds
+    are told from names and units)."""
     now = now or clock.now()
     path = home.dream(day)
     backend = backend or opts.backend
@@ -128,7 +131,7 @@ def write_dream(home: Home, store, opts: DreamOptions, *, day: date, tz: tzinfo,
         if path.exists() and known:
             _keep_old(path)
         start, end = cycle_for(store, day, now, at=opts.at, tz=tz)
-        digest = build_digest(store, start, end, tz=tz, rules=opts.notable)
+        digest = build_digest(store, start, end, tz=tz, rules=opts.notable, sources=sources)
         outcome = DreamOutcome(day, path, True, "offline")
         prose, used_signals, phrase_keys = None, None, None
         report: AuditReport | None = None
@@ -146,7 +149,8 @@ def write_dream(home: Home, store, opts: DreamOptions, *, day: date, tz: tzinfo,
                 outcome.fallback_reason = llm.redact(str(e), secrets) or "model failed"
         if prose is None:
             recent = store.recent_phrases(day.isoformat(), opts.dryness_nights)
-            prose, phrase_keys, used_signals = offline.compose(digest, day, recent=recent)
+            prose, phrase_keys, used_signals = offline.compose(
+                digest, day, recent=recent, persona_text=read_persona(home, opts))
         text = render(day, tz, digest, prose, used_signals, outcome, audit=report)
         text = redact(text, secrets)
         atomic.write_text(path, text)
@@ -164,6 +168,28 @@ def write_dream(home: Home, store, opts: DreamOptions, *, day: date, tz: tzinfo,
         if phrase_keys is not None:
             store.record_phrases(day.isoformat(), phrase_keys)
         return outcome
+
+
+PERSONA_CAP = 8000  # characters of the persona file read
+
+
+def read_persona(home: Home, opts: DreamOptions) -> str:
+    """The agent's persona file (hostile: inside the home, a regular file, capped)."""
+    try:
+        p = home.inside(opts.persona)
+        fd = os.open(p, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except (OSError, ValueError):
+        return ""
+    try:
+        import stat
+
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ""
+        return os.read(fd, PERSONA_CAP * 4).decode("utf-8", "replace")[:PERSONA_CAP]
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
 
 
 def _point_latest(home: Home, path: Path, text: str) -> None:

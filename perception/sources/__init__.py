@@ -133,7 +133,11 @@ from datetime import timedelta  # noqa: E402
 
 from pydantic import ConfigDict, model_validator  # noqa: E402
 
+from typing import Literal  # noqa: E402
+
 from reverie.perception.types import Cron, Name, PositiveDuration  # noqa: E402
+
+Kind = Literal["money", "reputation", "work", "items", "weather", "health", "host", "other"]
 
 
 class SourceSpec(BaseModel):
@@ -148,6 +152,10 @@ class SourceSpec(BaseModel):
     jitter: PositiveDuration | None = None  # default: 10% of `every`, at most 5 min
     timeout: PositiveDuration = timedelta(seconds=10)
     enabled: bool = True
+    # what the signals mean to the agent (the dream's subjects and imagery): one kind or
+    # label for the whole source, or one per field ({karma: reputation})
+    kind: Kind | dict[str, Kind] | None = None
+    label: str | dict[str, str] | None = None
     options: Any = None  # an instance of the type's Options model
 
     @model_validator(mode="after")
