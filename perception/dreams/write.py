@@ -21,8 +21,8 @@ import yaml
 
 from reverie.memory import atomic, clock
 from reverie.memory.home import Home
-from reverie.perception.audit import RECEIPT_HEADING, AuditReport, Finding
-from reverie.perception.digest import NUMBER_RE, Digest, build_digest, fmt_num
+from reverie.perception.audit import RECEIPT_HEADING, AuditReport, Record, check
+from reverie.perception.digest import Digest, build_digest, fmt_num
 from reverie.perception.dreams import DreamOptions, offline
 from reverie.perception.redact import redact
 from reverie.perception.types import fire_times, last_fire_time
@@ -120,7 +120,7 @@ def write_dream(home: Home, store, opts: DreamOptions, *, day: date, tz: tzinfo,
     now = now or clock.now()
     path = home.dream(day)
     backend = backend or opts.backend
-    secrets = tuple(s for s in (*secrets, opts.api_key) if s)
+    secrets = tuple(s for s in (*secrets, opts.api_key, os.environ.get("OPENAI_API_KEY")) if s)
     with _dream_lock(home):
         known = store.dream(day.isoformat())
         if known and path.exists() and not force:
@@ -147,6 +147,7 @@ def write_dream(home: Home, store, opts: DreamOptions, *, day: date, tz: tzinfo,
                 outcome.audit_ok = report.ok
             except llm.DreamFailure as e:
                 outcome.fallback_reason = llm.redact(str(e), secrets) or "model failed"
+                outcome.tokens = e.tokens
         if prose is None:
             recent = store.recent_phrases(day.isoformat(), opts.dryness_nights)
             prose, phrase_keys, used_signals = offline.compose(
@@ -200,16 +201,8 @@ def _point_latest(home: Home, path: Path, text: str) -> None:
 
 
 def audit_prose(prose: str, digest: Digest) -> AuditReport:
-    figures = sorted({abs(f) for f in digest.figures()})
-    report = AuditReport(source="<prose>", record="digest")
-    for i, line in enumerate(prose.split("\n"), 1):
-        for m in NUMBER_RE.finditer(line):
-            frac = m.group(2) or ""
-            value = float(m.group(1).replace(",", "") + frac)
-            tol = 0.5 * 10 ** -(len(frac) - 1 if frac else 0) + 1e-9
-            report.findings.append(Finding(i, m.group(0), value,
-                                           any(abs(f - value) <= tol for f in figures)))
-    return report
+    """The prose against the digest it was made from (the model gate and front matter)."""
+    return check(prose, Record.of(digest))
 
 
 def render(day: date, tz: tzinfo, digest: Digest, prose: str, used: list[str],
