@@ -227,3 +227,24 @@ def test_the_api_key_never_reaches_the_dream_file(httpserver, home, store):
         chat_completion(f"My key is {SECRET}. {PROSE}"))
     out, _, _ = dream(home, store, opts(httpserver))
     assert SECRET not in out.path.read_text()
+
+
+def test_reverie_dream_that_fell_back_says_why_on_stderr_and_exits_1(httpserver, tmp_path):
+    from tests.conftest import reverie_env, run_cli
+
+    replies(httpserver, INVENTED)
+    cfg = tmp_path / "reverie.yaml"
+    cfg.write_text(f"home: {tmp_path / 'home'}\ntimezone: UTC\n"
+                   f"dream: {{backend: openai, base_url: '{httpserver.url_for('/v1')}', "
+                   f"model: m, timeout: 5s}}\n")
+    assert run_cli("--config", str(cfg), "init").returncode == 0
+    p = run_cli("--config", str(cfg), "dream", env=reverie_env(OPENAI_API_KEY=SECRET))
+    assert p.returncode == 1, p.stderr
+    lines = [x for x in p.stderr.splitlines() if not x.startswith("{")]  # log lines are JSON
+    assert len(lines) == 1 and lines[0].startswith(
+        "reverie dream: the model's dream was not used, wrote the offline dream instead: "
+        "the model's dream failed twice: it states figures the record does not hold: ")
+    assert "8123" in lines[0]
+    assert "[offline]" in p.stdout and SECRET not in p.stdout + p.stderr
+    meta, _, _, _ = split_dream((tmp_path / "home" / "dreams" / "latest.md").read_text())
+    assert meta["backend"] == "offline" and "failed twice" in meta["fallback_reason"]
