@@ -387,9 +387,11 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
         if minutes >= 90:
             hours = round(minutes / 60, 1)
             whole = int(math.floor(hours + 0.5))
-            duration = f"about {says(whole)} hours"
+            duration = rng.choice(["about {} hours", "{} hours or so", "close to {} hours",
+                                   "some {} hours", "roughly {} hours"]).format(says(whole))
         elif minutes >= 1:
-            duration = f"{minutes} minute{'s' if minutes != 1 else ''}"
+            duration = rng.choice(["{} minute{}", "a good {} minute{}", "{} minute{} or so"]).format(
+                minutes, "s" if minutes != 1 else "")
         else:
             duration = "a moment"
         out.append(_Subject("sessions", {"count_says": count_says, "duration": duration},
