@@ -16,9 +16,9 @@ from bench import Row
 # bench module -> the measures it produces
 MODULES = {"poll": ("P1", "P2", "P3"), "state": ("P4",), "dream": ("P5",),
            "startup": ("P6",), "soak": ("P7",),
-           "dream_quality": tuple(f"D{i}" for i in range(1, 10))}
+           "dreams": tuple(f"D{i}" for i in range(1, 10))}
 # a group name stands for its measures: `python -m bench dreams`
-GROUPS = {"dreams": MODULES["dream_quality"]}
+GROUPS = {"dreams": MODULES["dreams"]}
 
 
 def main(argv: list[str]) -> int:
