@@ -176,7 +176,7 @@ T: dict[str, list[str]] = {
              "{I} {v:stand} {adv} in", "The dream {t:put} {me} down in", "{I} {v:wander} into",
              "There {is} {a:adj} light over", "{I} {v:know} by heart"],
     "o_with": [", with", ": there {is}", "; beside {me}", ", and {I} {v:find}", ", carrying",
-               "; first {I} {v:see}", ", where {person} {t:hold}", ", near", ". It {t:smell} of {smell}, and of"],
+               "; first {I} {v:see}", ", where {person} {t:hold}", ", near", ", smelling of {smell} and of"],
     "o_and": [" and", ", and later", ", then", " and, further off,", ", and behind it",
               ", and somewhere", " and also"],
 

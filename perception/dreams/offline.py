@@ -60,7 +60,7 @@ def amount(x: float, unit: str | None) -> str:
     elif a == 0:
         s = "nothing"
     else:
-        digits = max(2, 1 - math.floor(math.log10(a)) + 1)  # two significant figures
+        digits = 1 - math.floor(math.log10(a))  # two significant figures
         s = fmt_num(round(a, digits))
     if x < 0 and s != "nothing":
         s = "minus " + s
@@ -369,11 +369,11 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
             one = abs(round(sd.change)) == 1
             ctx["delta_voices"] = "a single voice" if one else f"{says(sd.change)} voices"
             ctx["delta_pages"] = "one page" if one else f"{says(sd.change)} pages"
-            ctx["last_says"] = big(sd.last) if abs(sd.last) >= 10 or sd.last <= 0 else says(sd.last)
+            ctx["last_says"] = ("zero" if round(sd.last) == 0 else big(sd.last)
+                                if abs(sd.last) >= 10 else says(sd.last))
             if 1 < abs(round(sd.change)) < 10:
                 ctx["delta_word"] = says(sd.change)
-            if sd.last < 0:
-                del ctx["last_says"]  # a negative karma is not a number of voices
+            if round(sd.last) < 0:  # a negative karma is not a number of voices
                 ctx["last_says"] = "below nothing"
             pool = f"{sd.kind}.{'up' if sd.change > 0 else 'down'}"
             out.append(_Subject(pool, ctx, score + 0.02, [sd.signal]))
