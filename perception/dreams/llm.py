@@ -102,8 +102,9 @@ def render_prompt(digest: Digest, opts: DreamOptions, home: Home, day: date) -> 
         return env.from_string(source).render(
             persona=persona, day=day.isoformat(), zone=digest.tz,
             cycle_start=digest.start, cycle_end=digest.end,
-            signals=[{"signal": s.signal, "kind": s.kind, "figures": signal_figures(s)}
-                     for s in digest.signals],
+            signals=[{"signal": s.signal, "label": s.label or s.signal, "kind": s.kind,
+                      "figures": signal_figures(s)} for s in digest.signals],
+            lead=_untrusted(digest.lead().text) if digest.lead() else "",
             notable=[_untrusted(n.text) for n in digest.notable],
             items=[{"source": it["source"], "title": _untrusted(it["title"]),
                     "summary": _untrusted(it["summary"])} for it in digest.items],
