@@ -24,7 +24,8 @@ from reverie.memory import clock
 
 # What a signal means to the agent, which decides whether the dream must speak of it and
 # what imagery it becomes. Order is the order of importance when two events tie.
-KINDS = ("money", "reputation", "work", "items", "weather", "health", "host", "other")
+from reverie.perception.sources import KINDS  # noqa: E402  (money, reputation, work, …)
+
 MUST_SPEAK = ("money", "reputation", "work")  # spoken of whenever they moved
 
 # a built-in source type's kind; fields of types not here are told by name and unit

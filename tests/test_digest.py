@@ -203,3 +203,13 @@ def test_a_thunderstorm_is_an_event_and_can_lead_the_night(store):
     poll(store, "weather", T0 + timedelta(hours=5), [("weather.condition", None, "thunderstorm", None)])
     dg = build_digest(store, T0, END)
     assert dg.lead().what == "storm" and dg.lead().text == "condition: thunderstorm"
+
+
+def test_an_unknown_kind_in_the_config_is_one_clear_error():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as e:
+        spec(name="site", type="http_json", kind={"score": "coins"})
+    assert e.value.errors()[0]["msg"] == (
+        "Value error, unknown kind 'coins' (use one of: money, reputation, work, items, "
+        "weather, health, host, other)")
