@@ -121,9 +121,13 @@ def test_consecutive_nights_share_little_and_no_setting(nights):
     assert all(a != b for a, b in zip(settings, settings[1:]))
 
 
+def test_no_five_word_phrase_recurs_in_more_than_three_of_thirty_nights(nights):
+    assert world.repeated_phrases([world.tokens(n["prose"]) for n in nights]) == []
+
+
 def test_self_bleu_over_thirty_nights_stays_under_the_old_generators(nights):
     # the old generator measured 0.40-0.43 on a world like this; the goal is 0.35 (see bench)
-    assert world.self_bleu([world.tokens(n["prose"]) for n in nights]) <= 0.44
+    assert world.self_bleu([world.tokens(n["prose"]) for n in nights]) <= 0.43
 
 
 def test_the_same_night_gives_the_same_dream(nights):

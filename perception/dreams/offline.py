@@ -311,7 +311,9 @@ class _Gen:
             keep = s.split(" ", 1)[0] == "I" or any(
                 m[:1].isupper() and s.startswith(m) for m in (ctx.get("motif_a", ""),
                                                               ctx.get("motif_b", "")))
-            s = f"{lead} {s if keep else s[:1].lower() + s[1:]}"
+            # "Then then": a sentence that already opens on a turn takes no second one
+            if lead.split()[0].strip(",").lower() != s.split()[0].strip(",").lower():
+                s = f"{lead} {s if keep else s[:1].lower() + s[1:]}"
         return _cap(s)
 
 
