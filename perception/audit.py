@@ -218,7 +218,7 @@ class Record:
 
 
 def _norm(text: str) -> str:
-    return " ".join(text.replace("\u201c", "").replace("\u201d", "").split()).lower()
+    return " ".join(re.sub(r"[\u201c\u201d\"]", "", text).split()).lower()
 
 
 # -- numbers in prose -----------------------------------------------------------------

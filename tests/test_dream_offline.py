@@ -138,12 +138,13 @@ def test_the_same_night_gives_the_same_dream(nights):
 
 def test_a_persona_can_ask_for_the_second_person():
     dg = Digest(start="2026-03-01T04:00:00+00:00", end="2026-03-02T04:00:00+00:00", tz="UTC")
-    text = "I am Wren.\npoint of view: second\n\n## Motifs\n- my paper boat\n- 42 tin cups\n"
-    assert persona(text).motifs == ["my paper boat", "tin cups"]
+    text = ("I am Wren.\npoint of view: second\n\n## Motifs\n- my paper boat\n- 42 tin cups\n"
+            "- forty-two thieves\n")
+    assert persona(text).motifs == ["my paper boat", "tin cups", "thieves"]
     for i in range(10):
         prose = compose(dg, date(2026, 3, 2 + i), persona_text=text)[0]
         assert not re.search(r"\b(I|my|me)\b", prose), prose
-        assert "your paper boat" in prose or "tin cups" in prose
+        assert any(m in prose for m in ("your paper boat", "tin cups", "thieves")), prose
 
 
 def test_an_empty_night_still_dreams_without_a_figure():
@@ -188,3 +189,22 @@ def test_counts_are_said_in_words_when_small_and_never_as_zero():
                                                               "12,400"]
     assert amount(0.5981, "ETH") == "0.6 ETH" and amount(1.0234, "ETH") == "1.02 ETH"
     assert amount(0.004231, "ETH") == "0.0042 ETH" and amount(0, "ETH") == "nothing"
+
+
+def test_a_title_with_figures_and_quotation_marks_is_quoted_and_passes_the_audit(tmp_path):
+    from reverie.memory.store import Store
+    from reverie.perception.digest import build_digest
+
+    store = Store.open(tmp_path / "r.db")
+    t0 = world.T0
+    store.record_poll("blog", t0 + world.timedelta(hours=2), ok=True, items=[
+        {"uid": "a", "title": 'He said "999 ETH" at 4.5 \u201cpercent\u201d'}])
+    dg = build_digest(store, t0, t0 + world.timedelta(days=1))
+    quoted = 0
+    for i in range(20):
+        prose = compose(dg, date(2026, 3, 2 + i % 20))[0]
+        text = f"---\ncycle_start: '{dg.start}'\ncycle_end: '{dg.end}'\n---\n\n{prose}\n"
+        assert audit(text, store).ok, prose
+        quoted += "999 ETH" in prose
+    assert quoted  # the title was quoted on some nights, and that quotation was backed
+    store.close()

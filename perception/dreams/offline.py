@@ -28,6 +28,9 @@ MIN_WORDS, MAX_WORDS = 120, 300
 _TOKEN = re.compile(r"\{([^{}]+)\}")
 _FIG = re.compile(r"\{=([a-z_]+)\}")
 SMALL = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+_NUMBER_WORDS = set(SMALL) | set(
+    "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty "
+    "thirty forty fifty sixty seventy eighty ninety hundred thousand million".split())
 
 
 def fmt_pct(x: float) -> str:
@@ -130,7 +133,10 @@ def persona(text: str) -> Persona:
         if not inside:
             continue
         words = re.sub(r"[^A-Za-z' -]+", " ", line.strip().lstrip("-*+ ").strip())
-        words = " ".join(words.split())[:60].strip(" -'")
+        # a number word in a motif would be a figure the record cannot back
+        words = " ".join(w for w in words.split()
+                         if not _NUMBER_WORDS & set(w.lower().strip("'-").split("-")))
+        words = words[:60].strip(" -'")
         if len(words) >= 3 and words.lower() not in (x.lower() for x in p.motifs):
             p.motifs.append(words)
         if len(p.motifs) >= 12:
@@ -410,7 +416,9 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
             ctx["plural"] = "1"
         extra = []
         titles = [" ".join(it["title"].split()[:10]) for it in dg.items if it.get("title")]
-        titles = [t.strip("\u201c\u201d\"' ") for t in titles if t.strip("\u201c\u201d\"' ")]
+        # quotation marks inside a title would end the quotation the audit recognises
+        titles = [re.sub(r"[\u201c\u201d\"]", "", t).strip("' ") for t in titles]
+        titles = [t for t in titles if t]
         if titles:
             extra.append(("items.title", dict(ctx, title=rng.choice(titles))))
         out.append(_Subject("items.one" if n == 1 else "items", ctx,
