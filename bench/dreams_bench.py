@@ -36,10 +36,15 @@ BIG_WALLET, BIG_KARMA, STORM = 11, 19, 6  # the nights of the big moves (0-based
 WALLET_DOWN = (23, 24)  # the nights the wallet's RPC fails
 CONDITIONS = ["clear sky", "mainly clear", "partly cloudy", "overcast", "fog", "light drizzle",
               "light rain", "moderate rain", "slight snow fall"]
+# a feed's titles: some with figures (untrusted: they back only their own quotation)
 TITLES = ["Notes on agent memory", "Why small models dream", "Release 2.3 is out",
           "What 999 ETH buys you", "A week of quiet commits", "On forgetting well",
           "Ten things about cron", "The weather in my logs", "Letters to a new agent",
-          "How we cut latency by 40%"]
+          "How we cut latency by 40%", "Field notes from a slow server", "In praise of retries",
+          "The quiet cost of polling", "A map of my own diary", "Small tools, long days",
+          "What the logs remembered", "Against clever schedulers", "Reading old configs",
+          "The case for plain files", "Three bugs and a heron", "Sleep as a design pattern",
+          "What I learned from SQLite", "Notes toward a better wake", "Cron, again"]
 MOTIFS = "# Who I am\n\nI am Wren, an agent who writes.\n\n## Motifs\n- the green ferry\n" \
          "- my grandmother's radio\n- the tall lighthouse\n- Ink the cat\n"
 
@@ -95,7 +100,7 @@ def build_world(store, nights: int = NIGHTS, seed: int = 11) -> None:
         if rng.random() < 0.04:
             n_items += 1
             store.record_poll("blog", ts, ok=True, readings=[("blog.new_items", 1, None, "items")],
-                              items=[{"uid": f"i{n_items}", "title": rng.choice(TITLES)}])
+                              items=[{"uid": f"i{n_items}", "title": TITLES[n_items % len(TITLES)]}])
         if h % 24 == 10 and rng.random() < 0.6:
             posts += 1
         store.record_poll("posts", ts, ok=True, readings=[("posts.count", posts, None, "files")])

@@ -40,18 +40,24 @@ def test_the_wallets_forty_percent_night_leads_with_it_as_a_person_says_it(night
     night = nights[world.BIG_WALLET]
     assert night["digest"].lead().signal == "wallet.balance"
     first = first_paragraph(night)
-    assert "about 40%" in first and "wallet balance" in first
+    pct = night["digest"].signal("wallet.balance").change_pct
+    assert -45 < pct < -35
+    assert re.search(rf"\b(about )?{round(abs(pct))}%", first) and "wallet balance" in first
     assert amount(night["digest"].signal("wallet.balance").last, "ETH") in first
 
 
 def test_the_karma_night_leads_with_the_313_new_voices(nights):
-    first = first_paragraph(nights[world.BIG_KARMA])
-    assert "313 voices" in first and "karma" in first
+    night = nights[world.BIG_KARMA]
+    change = night["digest"].signal("moltbook.karma").change
+    assert 300 < change < 340  # +313 and that day's ordinary drift
+    first = first_paragraph(night)
+    assert f"{round(change)} voices" in first and "karma" in first
 
 
 def test_the_thunderstorm_is_in_the_first_paragraph_of_its_night(nights):
-    first = first_paragraph(nights[world.STORM]).lower()
-    assert "thunderstorm" in first and ("thunder " in first or "lightning" in first)
+    night = nights[world.STORM]
+    assert night["digest"].lead().what == "storm"
+    assert "thunderstorm" in first_paragraph(night)
 
 
 def test_every_nights_biggest_event_is_in_its_first_paragraph(nights):
@@ -127,7 +133,7 @@ def test_no_five_word_phrase_recurs_in_more_than_three_of_thirty_nights(nights):
 
 def test_self_bleu_over_thirty_nights_stays_under_the_old_generators(nights):
     # the old generator measured 0.40-0.43 on a world like this; the goal is 0.35 (see bench)
-    assert world.self_bleu([world.tokens(n["prose"]) for n in nights]) <= 0.43
+    assert world.self_bleu([world.tokens(n["prose"]) for n in nights]) <= 0.40
 
 
 def test_the_same_night_gives_the_same_dream(nights):
@@ -173,7 +179,13 @@ def test_a_cold_dry_clear_night_has_no_warmth_rain_or_fog_in_any_of_sixty_dreams
         prose = compose(dg, date(2026, 1, 1).fromordinal(date(2026, 1, 1).toordinal() + i))[0]
         assert not re.search(r"(?i)\b(warm\w*|heat|hot|rain\w*|drizzl\w*|fog\w*|mist\w*|"
                              r"thunder\w*|snow\w*)\b", prose), prose
-        assert "around zero" in prose or "1 below zero" in prose
+        assert re.search(r"around zero|1 below zero|1 degree of frost|1 degree below zero", prose)
+
+
+def test_every_verb_the_phrases_use_has_its_forms():
+    used = {m for pool in _phrases.T.values() for e in pool
+            for m in re.findall(r"\{(?:v|t|tp|n):([a-z_]+)\}", e)}
+    assert used - set(_phrases.VERBS) == set()
 
 
 def test_phrase_text_holds_no_digits_nor_number_words():

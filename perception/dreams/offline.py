@@ -192,7 +192,7 @@ def _temperature(sd: SignalDigest) -> bool:
     return unit in ("°C", "°F") or sd.field.lower() in ("temperature", "temp")
 
 
-def sky_of(dg: Digest) -> Sky:
+def sky_of(dg: Digest, rng: random.Random | None = None) -> Sky:
     sky = Sky()
     for sd in dg.signals:
         if sd.kind != "weather":
@@ -204,7 +204,7 @@ def sky_of(dg: Digest) -> Sky:
         elif sd.numeric and _temperature(sd) and sky.temp_c is None:
             t = sd.last if (sd.unit or "").strip() != "°F" else (sd.last - 32) * 5 / 9
             sky.temp_c = t
-            sky.temp_said = _degrees(sd.last)
+            sky.temp_said = _degrees(sd.last, rng)
             sky.signals.append(sd.signal)
         elif sd.numeric and "precip" in sd.field.lower() and (sd.max or 0) > 0:
             sky.rain = True
@@ -219,13 +219,17 @@ def sky_of(dg: Digest) -> Sky:
     return sky
 
 
-def _degrees(t: float) -> str:
+def _degrees(t: float, rng: random.Random | None = None) -> str:
+    """A temperature as said: "3 below zero", "3 degrees of frost", "12 degrees"."""
     n = int(math.floor(abs(t) + 0.5))
     if n == 0:
         return "around zero"
+    deg = f"degree{'s' if n != 1 else ''}"
     if t < 0:
-        return f"{n} below zero"
-    return f"{n} degree{'s' if n != 1 else ''}"
+        ways = [f"{n} below zero", f"{n} {deg} of frost", f"{n} {deg} below zero"]
+    else:
+        ways = [f"{n} {deg}", f"{n} {deg} above zero"] if t < 10 else [f"{n} {deg}"]
+    return rng.choice(ways) if rng else ways[0]
 
 
 # -- the generator --------------------------------------------------------------------
@@ -375,8 +379,10 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
                 continue
             ctx["delta_says"] = says(sd.change)
             one = abs(round(sd.change)) == 1
-            ctx["delta_voices"] = "a single voice" if one else f"{says(sd.change)} voices"
-            ctx["delta_pages"] = "one page" if one else f"{says(sd.change)} pages"
+            ctx["delta_voices"] = rng.choice(["a single voice", "one voice", "a lone voice"]) \
+                if one else f"{says(sd.change)} voices"
+            ctx["delta_pages"] = rng.choice(["one page", "a single page", "a page"]) \
+                if one else f"{says(sd.change)} pages"
             ctx["last_says"] = ("zero" if round(sd.last) == 0 else big(sd.last)
                                 if abs(sd.last) >= 10 else says(sd.last))
             if 1 < abs(round(sd.change)) < 10:
@@ -398,7 +404,7 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
             duration = rng.choice(["about {} hours", "{} hours or so", "close to {} hours",
                                    "some {} hours", "roughly {} hours"]).format(says(whole))
         elif minutes >= 1:
-            duration = rng.choice(["{} minute{}", "a good {} minute{}", "{} minute{} or so"]).format(
+            duration = rng.choice(["{} minute{}", "a good {} minute{}", "some {} minute{}"]).format(
                 minutes, "s" if minutes != 1 else "")
         else:
             duration = "a moment"
@@ -443,7 +449,7 @@ def compose(digest: Digest, day: date, *, recent: dict[str, int] | None = None,
     rng = random.Random(int(seed[:16], 16))
     who = persona(persona_text)
     second = who.second if who.second is not None else rng.random() < 0.35
-    sky = sky_of(digest)
+    sky = sky_of(digest, rng)
     recent = recent or {}
     g = _Gen(rng, recent, second=second, past=rng.random() < 0.5, forbidden=sky.forbidden())
 
