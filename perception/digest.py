@@ -5,8 +5,11 @@ JSON-serialisable and hashable (:meth:`Digest.sha256`). Changes are measured fro
 last reading *before* the cycle began when there is one, so a drop between the last
 evening poll and the first morning one counts.
 
-Source types are not in the store, so a signal's kind (what imagery it becomes) is told
-from its field name and unit (:func:`classify`).
+A signal's kind (money, reputation, work, items, weather, health, host) and its label
+come from the config's source entries (:func:`meaning_of`: ``kind:``/``label:``, else the
+source type), and without them from its field name and unit (:func:`classify`). A change
+is notable against the signal's own usual movement (:func:`_usual`), and each notable
+event has a score: the biggest is the night's lead (:meth:`Digest.lead`).
 """
 
 from __future__ import annotations
@@ -252,27 +255,6 @@ class Digest:
     @property
     def empty(self) -> bool:
         return not (self.signals or self.items_total or self.sessions["count"] or self.doors)
-
-    def figures(self) -> list[float]:
-        """Every number this record can back in prose (absolute values)."""
-        out: list[float] = []
-        for s in self.signals:
-            for v in (s.first, s.last, s.min, s.max, s.before, s.change, s.change_pct):
-                if v is not None:
-                    out.append(abs(v))
-            out.append(float(s.n))
-            for t in [s.text_first or "", s.text_last or "", *s.arc]:
-                out.extend(numbers_in(t))
-        out.append(float(self.items_total))
-        out.extend(float(v) for v in self.items_by_source.values())
-        for it in self.items:
-            out.extend(numbers_in(it.get("title", "")))
-        out.append(float(self.sessions["count"]))
-        out.append(float(self.sessions["minutes"]))
-        out.append(round(self.sessions["minutes"] / 60, 1))
-        for d in self.doors:
-            out.extend((float(d.polls), float(d.failed), float(d.polls - d.failed)))
-        return out
 
 
 def _zone_name(tz: tzinfo | None) -> str:
