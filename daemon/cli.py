@@ -229,7 +229,10 @@ def _newest_store_mtime(home: Any) -> float:
 @click.option("--print", "show", is_flag=True, help="Print the dream file.")
 @click.pass_context
 def dream(ctx: click.Context, day: str | None, force: bool, backend: str | None, show: bool) -> None:
-    """Write the dream for a date (once per date unless --force)."""
+    """Write the dream for a date (once per date unless --force).
+
+    Exits 1 when a model was wanted and the offline dream was written instead (the
+    reason is on stderr and in the front matter)."""
     from reverie.memory import clock
     from reverie.perception.dreams.write import write_dream
 
@@ -240,15 +243,19 @@ def dream(ctx: click.Context, day: str | None, force: bool, backend: str | None,
         raise Usage(f"--date: invalid date {day!r} (use YYYY-MM-DD)") from None
     store = _store(loaded)
     out = write_dream(loaded.home, store, loaded.config.dream, day=d, tz=loaded.tz,
-                      force=force, backend=backend, secrets=loaded.secrets)
+                      force=force, backend=backend, secrets=loaded.secrets,
+                      sources=loaded.config.sources)
     if out.written:
-        extra = f" (fallback: {out.fallback_reason})" if out.fallback_reason else ""
-        click.echo(f"dream written: {out.path} [{out.backend}]{extra}")
+        click.echo(f"dream written: {out.path} [{out.backend}]")
         _refresh(_services(loaded, store))
     else:
         click.echo(f"dream for {d} already written: {out.path} (use --force to write again)")
     if show:
         click.echo(Path(out.path).read_text(encoding="utf-8"))
+    if out.written and out.fallback_reason:
+        click.echo(f"reverie dream: the model's dream was not used, wrote the offline dream "
+                   f"instead: {out.fallback_reason}", err=True)
+        ctx.exit(EXIT_FAIL)
 
 
 def _ask_daemon(loaded: Any, payload: dict, timeout: float) -> dict | None:

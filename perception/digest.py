@@ -5,8 +5,11 @@ JSON-serialisable and hashable (:meth:`Digest.sha256`). Changes are measured fro
 last reading *before* the cycle began when there is one, so a drop between the last
 evening poll and the first morning one counts.
 
-Source types are not in the store, so a signal's kind (what imagery it becomes) is told
-from its field name and unit (:func:`classify`).
+A signal's kind (money, reputation, work, items, weather, health, host) and its label
+come from the config's source entries (:func:`meaning_of`: ``kind:``/``label:``, else the
+source type), and without them from its field name and unit (:func:`classify`). A change
+is notable against the signal's own usual movement (:func:`_usual`), and each notable
+event has a score: the biggest is the night's lead (:meth:`Digest.lead`).
 """
 
 from __future__ import annotations
@@ -23,20 +26,36 @@ from pydantic import BaseModel, ConfigDict, Field
 from reverie.memory import clock
 from reverie.perception.text import figure as fmt_num  # how the digest writes every figure
 
-KINDS = ("weather", "balance", "voices", "letters", "files", "doors", "sessions", "other")
+# What a signal means to the agent, which decides whether the dream must speak of it and
+# what imagery it becomes. Order is the order of importance when two events tie.
+from reverie.perception.sources import KINDS  # noqa: E402,F401  (money, reputation, work, …)
+
+MUST_SPEAK = ("money", "reputation", "work")  # spoken of whenever they moved
+
+# a built-in source type's kind; fields of types not here are told by name and unit
+TYPE_KINDS = {"weather": "weather", "wallet": "money", "moltbook": "reputation",
+              "feed": "items", "files": "work", "system": "host"}
 
 _WEATHER = ("temperature", "temp", "condition", "precipitation", "rain", "snow", "wind",
             "humidity", "cloud", "pressure", "weather", "feels_like", "uv")
 _COINS = {"ETH", "SOL", "BTC", "USDC", "USDT", "DAI", "WETH", "MATIC", "POL", "LTC", "XMR"}
 _VOICES = ("karma", "follower", "unread", "likes", "upvote", "comment", "mention", "reply",
            "replies", "subscriber", "stars")
+_HOST = ("load", "memory", "disk", "cpu", "uptime", "swap")
+# a field whose name says nothing without its source ("wallet balance", not "balance")
+_GENERIC = {"balance", "count", "value", "total_items", "new_items", "total", "amount"}
 
 # A number as it is written in prose: 1284, 1,284, 12.5, -3 (the sign is not compared).
 NUMBER_RE = re.compile(r"(?<![\d.,])[-\u2212]?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?")
 
 
 class NotableRules(BaseModel):
-    """What makes a night's event worth a dream (and a wake: skip_if_quiet)."""
+    """What makes a night's event worth a dream (and a wake: skip_if_quiet).
+
+    A change is notable when it is ``score`` times the signal's usual daily movement
+    (the median absolute day-to-day change over ``usual_days``); a signal with too
+    little history for that falls back to ``change_pct`` percent (or its own entry in
+    ``signals``)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -45,29 +64,85 @@ class NotableRules(BaseModel):
     signals: dict[str, float] = Field(default_factory=dict)
     high_low_days: int = Field(30, ge=1)
     items_cap: int = Field(10, ge=0)
+    usual_days: int = Field(14, ge=3)
+    score: float = Field(2.5, gt=0)
 
     def threshold(self, signal: str) -> float:
         return self.signals.get(signal, self.change_pct)
 
 
+@dataclass(frozen=True)
+class Meaning:
+    kind: str
+    label: str
+
+
+def default_label(source: str, fieldname: str, kind: str) -> str:
+    """A label a person says: "karma", "wallet balance", "posts", never "name.field"."""
+    src = " ".join(source.replace("_", " ").replace("-", " ").split())
+    words = " ".join(fieldname.replace("_", " ").replace("-", " ").split())
+    if fieldname in ("count", "total_items", "new_items", "total"):
+        return src
+    if fieldname in _GENERIC:
+        return f"{src} {words}" if src != words else words
+    if fieldname == "words":
+        return f"words in {src}"
+    return words or src
+
+
+def meanings(sources=()) -> dict[str, Any]:
+    """source name -> (type kind, source kind/label overrides, per-field overrides), from
+    the config's ``sources:`` entries (SourceSpec); see :func:`meaning_of`."""
+    out: dict[str, Any] = {}
+    for spec in sources or ():
+        out[spec.name] = spec
+    return out
+
+
+def meaning_of(signal: str, unit: str | None, specs: dict[str, Any] | None = None) -> Meaning:
+    """The kind and label of a signal: the config's ``kind:``/``label:`` for its source
+    or field, else its source type's kind, else its name and unit."""
+    source, _, fieldname = signal.partition(".")
+    spec = (specs or {}).get(source)
+    kind = label = None
+    if spec is not None:
+        kind = _pick(getattr(spec, "kind", None), fieldname)
+        label = _pick(getattr(spec, "label", None), fieldname)
+        if kind is None:
+            kind = TYPE_KINDS.get(getattr(spec, "type", ""))
+    kind = kind or classify(signal, unit)
+    return Meaning(kind, label or default_label(source, fieldname, kind))
+
+
+def _pick(value: Any, fieldname: str) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        v = value.get(fieldname)
+        return v if isinstance(v, str) else None
+    return None
+
+
 def classify(signal: str, unit: str | None) -> str:
-    """The kind of imagery a signal becomes, from its field name and unit."""
+    """The kind of a signal told from its field name and unit alone (no config)."""
     fieldname = signal.split(".", 1)[-1].lower()
     source = signal.split(".", 1)[0].lower()
     u = (unit or "").strip()
-    if fieldname == "new_items":
-        return "letters"
+    if fieldname in ("new_items", "total_items"):
+        return "items"
     if fieldname in ("failures", "failed", "errors") or fieldname.endswith("_failures"):
-        return "doors"
+        return "health"
     counts = fieldname in ("count", "words") or fieldname.endswith(("_count", "_words"))
     if counts and not any(v in fieldname for v in _VOICES):
-        return "files"
+        return "work"
     if "balance" in fieldname or u.upper() in _COINS:
-        return "balance"
+        return "money"
     if any(v in fieldname for v in _VOICES):
-        return "voices"
+        return "reputation"
     if any(w in fieldname for w in _WEATHER) or source == "weather" or u in ("°C", "°F", "mm", "km/h", "m/s"):
         return "weather"
+    if source == "system" or any(h in fieldname for h in _HOST):
+        return "host"
     return "other"
 
 
@@ -98,6 +173,9 @@ class SignalDigest:
     arc: list[str] = field(default_factory=list)  # distinct consecutive texts
     high30: bool = False
     low30: bool = False
+    label: str = ""
+    usual: float | None = None  # the signal's usual daily movement (median |change|)
+    score: float = 0.0  # how unusual the night was for it: |change| / usual (or severity)
 
     @property
     def numeric(self) -> bool:
@@ -114,8 +192,9 @@ class SignalDigest:
 class Notable:
     signal: str  # a signal name, or a source name for doors and letters
     kind: str
-    what: str  # change | high | low | started_failing | stopped_failing | failing | items
+    what: str  # change | high | low | started_failing | stopped_failing | failing | items | storm
     text: str
+    score: float = 0.0  # salience: the biggest leads the dream
 
 
 @dataclass
@@ -150,6 +229,10 @@ class Digest:
                           ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
+    def lead(self) -> Notable | None:
+        """The night's biggest event."""
+        return max(self.notable, key=lambda n: n.score, default=None)
+
     def signal(self, name: str) -> SignalDigest | None:
         for s in self.signals:
             if s.signal == name:
@@ -159,27 +242,6 @@ class Digest:
     @property
     def empty(self) -> bool:
         return not (self.signals or self.items_total or self.sessions["count"] or self.doors)
-
-    def figures(self) -> list[float]:
-        """Every number this record can back in prose (absolute values)."""
-        out: list[float] = []
-        for s in self.signals:
-            for v in (s.first, s.last, s.min, s.max, s.before, s.change, s.change_pct):
-                if v is not None:
-                    out.append(abs(v))
-            out.append(float(s.n))
-            for t in [s.text_first or "", s.text_last or "", *s.arc]:
-                out.extend(numbers_in(t))
-        out.append(float(self.items_total))
-        out.extend(float(v) for v in self.items_by_source.values())
-        for it in self.items:
-            out.extend(numbers_in(it.get("title", "")))
-        out.append(float(self.sessions["count"]))
-        out.append(float(self.sessions["minutes"]))
-        out.append(round(self.sessions["minutes"] / 60, 1))
-        for d in self.doors:
-            out.extend((float(d.polls), float(d.failed), float(d.polls - d.failed)))
-        return out
 
 
 def _zone_name(tz: tzinfo | None) -> str:
@@ -197,9 +259,11 @@ def _with_unit(x: float | None, unit: str | None) -> str:
 
 
 def build_digest(store, start: datetime, end: datetime, *, tz: tzinfo | None = None,
-                 rules: NotableRules | None = None) -> Digest:
-    """The digest of the cycle (start, end] from the store."""
+                 rules: NotableRules | None = None, sources=()) -> Digest:
+    """The digest of the cycle (start, end] from the store; ``sources`` (the config's
+    SourceSpecs) give each signal its kind and label."""
     rules = rules or NotableRules()
+    specs = meanings(sources)
     tz = tz or timezone.utc
     dg = Digest(start=start.astimezone(timezone.utc).isoformat(),
                 end=end.astimezone(timezone.utc).isoformat(), tz=_zone_name(tz))
@@ -208,8 +272,9 @@ def build_digest(store, start: datetime, end: datetime, *, tz: tzinfo | None = N
     for st in store.signal_stats(start, end):
         name = st["signal"]
         unit = st["last"]["unit"] or st["first"]["unit"]
+        meaning = meaning_of(name, unit, specs)
         sd = SignalDigest(signal=name, source=st["source"], field=name.split(".", 1)[-1],
-                          kind=classify(name, unit), unit=unit, n=st["n"])
+                          kind=meaning.kind, unit=unit, n=st["n"], label=meaning.label)
         if st["nv"]:
             sd.first, sd.last = st["first"]["value"], st["last"]["value"]
             sd.min, sd.max = st["lo"], st["hi"]
@@ -225,6 +290,9 @@ def build_digest(store, start: datetime, end: datetime, *, tz: tzinfo | None = N
             sd.change = _r(sd.last - base)
             if base:
                 sd.change_pct = _r(sd.change / abs(base) * 100, 2)
+            sd.usual = _usual(store, name, start, end, rules.usual_days)
+            if sd.change and sd.usual:
+                sd.score = round(abs(sd.change) / sd.usual, 2)
             lo30, hi30, oldest = store.window_extremes(name, window_start, start)
             # a record needs a history: a week of it (or the whole window when shorter)
             history = timedelta(days=min(7, rules.high_low_days))
@@ -238,8 +306,10 @@ def build_digest(store, start: datetime, end: datetime, *, tz: tzinfo | None = N
                 if not sd.arc or sd.arc[-1] != t:
                     sd.arc.append(t)
             sd.arc = sd.arc[:8]
+            if sd.kind == "weather":
+                sd.score = max(_severity(t) for t in texts)
         dg.signals.append(sd)
-        if sd.kind == "files" and sd.last is not None:
+        if sd.kind == "work" and sd.last is not None:
             dg.files[name] = sd.last
         _signal_notables(dg, sd, rules)
 
@@ -250,8 +320,10 @@ def build_digest(store, start: datetime, end: datetime, *, tz: tzinfo | None = N
         dg.items.append({"source": it["source"], "title": " ".join((it["title"] or "").split()),
                          "summary": " ".join((it["summary"] or "").split())[:280]})
     for src, n in by_source.items():
-        dg.notable.append(Notable(src, "letters", "items",
-                                  f"{src}: {n} new item{'s' if n != 1 else ''}"))
+        m = meaning_of(f"{src}.new_items", None, specs)
+        dg.notable.append(Notable(src, m.kind, "items",
+                                  f"{m.label}: {n} new item{'s' if n != 1 else ''}",
+                                  score=_WEIGHT.get(m.kind, 1.0) * min(3.0, 1 + n / 4)))
 
     minutes = 0.0
     sessions = store.sessions(start, end)
@@ -260,6 +332,10 @@ def build_digest(store, start: datetime, end: datetime, *, tz: tzinfo | None = N
         stop = min(s["ended"] if s["ended"] is not None else end_ts, end_ts)
         minutes += max(0.0, stop - s["started"]) / 60
     dg.sessions = {"count": len(sessions), "minutes": int(round(minutes))}
+    if sessions:
+        dg.notable.append(Notable("sessions", "work", "sessions",
+                                  f"sessions: {len(sessions)}, {int(round(minutes))} minutes",
+                                  score=1.0))
 
     polls = store.polls_between(start, end)
     for src in sorted({p["source"] for p in polls}):
@@ -273,39 +349,87 @@ def build_digest(store, start: datetime, end: datetime, *, tz: tzinfo | None = N
         if failed or door.stopped_failing:
             dg.doors.append(door)
         if door.started_failing:
-            dg.notable.append(Notable(src, "doors", "started_failing",
-                                      f"{src}: started failing ({failed} of {len(mine)} polls failed)"))
+            dg.notable.append(Notable(src, "health", "started_failing",
+                                      f"{src}: started failing ({failed} of {len(mine)} polls failed)",
+                                      score=4.0))
         elif door.stopped_failing:
-            dg.notable.append(Notable(src, "doors", "stopped_failing",
-                                      f"{src}: recovered ({failed} of {len(mine)} polls failed)"))
+            dg.notable.append(Notable(src, "health", "stopped_failing",
+                                      f"{src}: recovered ({failed} of {len(mine)} polls failed)",
+                                      score=2.0))
     return dg
+
+
+# how much a kind matters to the agent, as a multiplier of how unusual its night was
+_WEIGHT = {"money": 1.6, "reputation": 1.4, "work": 1.2, "items": 0.8, "weather": 0.6,
+           "health": 1.0, "host": 0.5, "other": 0.7}
+
+_SEVERE = (("thunderstorm", 12.0), ("hail", 10.0), ("violent", 8.0), ("heavy", 6.0),
+           ("freezing", 6.0), ("snow", 4.0))
+
+
+def _severity(text: str) -> float:
+    t = (text or "").lower()
+    return max((s for w, s in _SEVERE if w in t), default=0.0)
+
+
+def _usual(store, signal: str, start: datetime, end: datetime, days: int) -> float | None:
+    """The signal's usual movement over one cycle: the median absolute change between
+    consecutive cycle-long steps over the previous ``days`` (None without enough history)."""
+    step = (end - start).total_seconds() or 86400.0
+    t0 = clock.to_ts(start)
+    times = [t0 - k * step for k in range(days, -1, -1)]
+    values = [o.value if o is not None else None for o in store.readings_at(signal, times)]
+    steps = sorted(abs(b - a) for a, b in zip(values, values[1:]) if a is not None and b is not None)
+    if len(steps) < 3:
+        return None
+    mid = len(steps) // 2
+    med = steps[mid] if len(steps) % 2 else (steps[mid - 1] + steps[mid]) / 2
+    # a signal that mostly does not move (rain, a count): its mean step is its usual
+    mean = sum(steps) / len(steps)
+    floor = max(abs(v) for v in values if v is not None) * 0.002
+    return max(med, mean / 2, floor, 1e-9)
 
 
 def _signal_notables(dg: Digest, sd: SignalDigest, rules: NotableRules) -> None:
     # A feed's new_items is a per-poll count: its drop back to 0 after a poll with news is
     # not an event (the items notable already reports arrivals), and would defeat
     # skip_if_quiet after any poll that brought an item.
-    if sd.numeric and sd.kind != "letters":
+    w = _WEIGHT.get(sd.kind, 1.0)
+    if not sd.numeric and sd.kind == "weather" and sd.score >= 6:
+        worst = max(sd.arc or [sd.text_last or ""], key=_severity)
+        dg.notable.append(Notable(sd.signal, sd.kind, "storm", f"{sd.label}: {worst}",
+                                  score=sd.score))
+    if sd.numeric and sd.kind != "items":
         if sd.change:
-            thr = rules.threshold(sd.signal)
             pct = sd.change_pct
-            if pct is None or abs(pct) >= thr:
+            if sd.signal in rules.signals or sd.usual is None:
+                thr = rules.threshold(sd.signal)
+                notable = pct is None or abs(pct) >= thr
+                if sd.usual is None:  # no history: how far past the threshold it went
+                    sd.score = round(abs(pct) / max(thr, 1.0) * 2.5, 2) if pct is not None else 2.5
+            else:
+                notable = sd.score >= rules.score
+            if notable:
                 verb = "rose" if sd.change > 0 else "fell"
                 base = sd.before if sd.before is not None else sd.first
                 how = f" {fmt_num(abs(pct))}%" if pct is not None else ""
                 dg.notable.append(Notable(
                     sd.signal, sd.kind, "change",
-                    f"{sd.signal} {verb}{how} ({_with_unit(base, sd.unit)} -> "
-                    f"{_with_unit(sd.last, sd.unit)})"))
+                    f"{sd.label} {verb}{how} ({_with_unit(base, sd.unit)} -> "
+                    f"{_with_unit(sd.last, sd.unit)})", score=round(sd.score * w, 2)))
         if sd.high30:
             dg.notable.append(Notable(sd.signal, sd.kind, "high",
-                                      f"{sd.signal}: new high of {_with_unit(sd.max, sd.unit)}"))
+                                      f"{sd.label}: new high of {_with_unit(sd.max, sd.unit)}",
+                                      score=round(1.5 * w, 2)))
         if sd.low30:
             dg.notable.append(Notable(sd.signal, sd.kind, "low",
-                                      f"{sd.signal}: new low of {_with_unit(sd.min, sd.unit)}"))
+                                      f"{sd.label}: new low of {_with_unit(sd.min, sd.unit)}",
+                                      score=round(1.5 * w, 2)))
 
 
 def notable_since(store, since: datetime, now: datetime, *,
-                  rules: NotableRules | None = None) -> list[str]:
-    """One line per notable event between ``since`` and ``now`` (empty when quiet)."""
-    return [n.text for n in build_digest(store, since, now, rules=rules).notable]
+                  rules: NotableRules | None = None, sources=()) -> list[str]:
+    """One line per notable event between ``since`` and ``now`` (empty when quiet).
+    Sessions are the agent's own doing, not news that should wake it."""
+    return [n.text for n in build_digest(store, since, now, rules=rules, sources=sources).notable
+            if n.what != "sessions"]

@@ -67,7 +67,8 @@ def test_a_file_path_is_read_and_lines_are_numbered_as_in_the_file(store, tmp_pa
     line = p.read_text().split("\n").index("The count was 55.") + 1
     assert report.findings[0].line == line
     assert f"{p}:{line}: 55  UNBACKED" in report.format()
-    assert report.format().splitlines()[-1].endswith("1 unbacked")
+    assert report.format().splitlines()[-1].startswith(
+        "1 number checked against the store: 1 unbacked; a random integer 1-100 would pass")
 
 
 @settings(max_examples=200, deadline=None)
@@ -76,3 +77,42 @@ def test_any_text_is_audited_without_crashing(text):
     report = audit(text, None)
     report.format()
     assert isinstance(report.ok, bool)
+
+
+def _with_title(store, title):
+    store.record_poll("blog", START + timedelta(hours=4), ok=True,
+                      items=[{"uid": "t1", "title": title}])
+
+
+def test_a_figure_in_an_untrusted_feed_title_backs_nothing_in_the_prose(store):
+    _with_title(store, "What 999 ETH buys you")
+    report = audit(dream("The well held 999 ETH and the karma was 1284."), store)
+    assert [(f.text, f.backed) for f in report.findings] == [("999", False), ("1284", True)]
+
+
+def test_a_quotation_of_the_title_may_carry_its_figure(store):
+    _with_title(store, "What 999 ETH buys you")
+    assert audit(dream("A letter said \u201cWhat 999 ETH buys you\u201d and nothing else."), store).ok
+    assert not audit(dream("A letter said \u201c999 ETH for you\u201d."), store).ok
+
+
+def test_number_words_are_read_and_checked(store):
+    report = audit(dream("One by one, forty voices and one thousand two hundred and eighty-four."),
+                   store)
+    assert [(f.text, f.value, f.backed) for f in report.findings] == [
+        ("forty", 40, False), ("one thousand two hundred and eighty-four", 1284, True)]
+
+
+def test_a_figure_with_a_unit_needs_a_record_figure_of_that_unit(store):
+    # 4.25 is a temperature: not a balance, not a percentage
+    assert audit(dream("It was 4.25 °C, or 4 degrees."), store).ok
+    assert not audit(dream("The purse held 4.25 ETH."), store).ok
+    assert not audit(dream("It rose 4.25%."), store).ok
+    assert audit(dream("The air fell by about 29%."), store).ok  # 6 -> 4.25 is -29.17 %
+
+
+def test_the_report_says_how_often_a_random_integer_would_pass(store):
+    report = audit(dream("It was 4 degrees."), store)
+    assert 0 < report.chance < 0.2
+    assert report.format().endswith("a random integer 1-100 would pass "
+                                    f"{report.chance:.0%} of the time")

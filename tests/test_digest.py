@@ -28,7 +28,7 @@ def test_numeric_signal_has_first_last_min_max_and_change_from_the_reading_befor
     s = build_digest(store, T0, END).signal("moltbook.karma")
     assert (s.first, s.last, s.min, s.max, s.before) == (90, 110, 90, 120, 100)
     assert s.change == 10 and s.change_pct == 10.0
-    assert s.n == 3 and s.kind == "voices"
+    assert s.n == 3 and s.kind == "reputation" and s.label == "karma"
 
 
 def test_without_an_earlier_reading_the_change_is_measured_from_the_first_of_the_cycle(store):
@@ -43,7 +43,7 @@ def test_an_overnight_drop_is_notable(store):
     karma(store, T0 + timedelta(hours=2), 150)
     dg = build_digest(store, T0, END)
     assert [n.what for n in dg.notable] == ["change"]
-    assert dg.notable[0].text == "moltbook.karma fell 25% (200 -> 150)"
+    assert dg.notable[0].text == "karma fell 25% (200 -> 150)"
 
 
 def test_a_change_under_the_threshold_is_not_notable_unless_the_signal_has_its_own(store):
@@ -63,8 +63,8 @@ def test_a_new_thirty_day_high_and_low_are_notable(store):
     s = dg.signal("weather.temperature")
     assert s.high30 and s.low30 and s.unit == "°C" and s.kind == "weather"
     texts = [n.text for n in dg.notable]
-    assert "weather.temperature: new high of 14.5 °C" in texts
-    assert "weather.temperature: new low of 8.25 °C" in texts
+    assert "temperature: new high of 14.5 °C" in texts
+    assert "temperature: new low of 8.25 °C" in texts
 
 
 def test_a_text_signal_keeps_its_arc_over_the_cycle(store):
@@ -134,16 +134,82 @@ def test_notable_since_is_empty_on_a_quiet_night_and_one_line_per_event_otherwis
     karma(store, T0 + timedelta(hours=1), 101)
     assert notable_since(store, T0, END) == []
     karma(store, T0 + timedelta(hours=2), 300)
-    assert notable_since(store, T0, END) == ["moltbook.karma rose 200% (100 -> 300)"]
+    assert notable_since(store, T0, END) == ["karma rose 200% (100 -> 300)"]
 
 
 @pytest.mark.parametrize("signal,unit,kind", [
     ("weather.temperature", "°C", "weather"), ("weather.condition", None, "weather"),
-    ("wallet.balance", "ETH", "balance"), ("sol.value", "SOL", "balance"),
-    ("moltbook.karma", None, "voices"), ("moltbook.followers", None, "voices"),
-    ("mail.unread", None, "voices"), ("blog.new_items", None, "letters"),
-    ("posts.count", None, "files"), ("posts.words", None, "files"),
-    ("api.failures", None, "doors"), ("system.load", None, "other"),
+    ("wallet.balance", "ETH", "money"), ("sol.value", "SOL", "money"),
+    ("moltbook.karma", None, "reputation"), ("moltbook.followers", None, "reputation"),
+    ("mail.unread", None, "reputation"), ("blog.new_items", None, "items"),
+    ("posts.count", None, "work"), ("posts.words", None, "work"),
+    ("api.failures", None, "health"), ("system.load", None, "host"), ("x.ratio", None, "other"),
 ])
-def test_signals_are_classified_by_field_name_and_unit(signal, unit, kind):
+def test_without_a_config_signals_are_classified_by_field_name_and_unit(signal, unit, kind):
     assert classify(signal, unit) == kind
+
+
+def spec(**kw):
+    from reverie.perception.sources import SourceSpec
+
+    return SourceSpec(**kw)
+
+
+def test_a_source_type_gives_its_signals_their_kind_and_the_config_overrides_it(store):
+    poll(store, "eth", T0 + timedelta(hours=1), [("eth.balance", 1.5, None, "ETH")])
+    poll(store, "site", T0 + timedelta(hours=1), [("site.score", 7, None, None),
+                                                  ("site.visits", 70, None, None)])
+    poll(store, "essays", T0 + timedelta(hours=1), [("essays.count", 7, None, None)])
+    sources = [spec(name="eth", type="wallet"),
+               spec(name="site", type="http_json", kind={"score": "reputation"},
+                    label={"score": "standing among peers"}),
+               spec(name="essays", type="feed", kind="work")]
+    dg = build_digest(store, T0, END, sources=sources)
+    got = {s.signal: (s.kind, s.label) for s in dg.signals}
+    assert got == {"eth.balance": ("money", "eth balance"),
+                   "site.score": ("reputation", "standing among peers"),
+                   "site.visits": ("other", "visits"),
+                   "essays.count": ("work", "essays")}
+
+
+def test_a_label_is_never_the_raw_signal_name(store):
+    for sig in ("weather.wind_speed", "wallet.balance", "posts.count", "posts.words", "blog.total_items"):
+        poll(store, sig.split(".")[0], T0 + timedelta(hours=1), [(sig, 1, None, None)])
+    labels = {s.signal: s.label for s in build_digest(store, T0, END).signals}
+    assert labels == {"weather.wind_speed": "wind speed", "wallet.balance": "wallet balance",
+                      "posts.count": "posts", "posts.words": "words in posts",
+                      "blog.total_items": "blog"}
+
+
+def _daily(store, signal, values, unit=None):
+    for d, v in enumerate(values):
+        at = T0 - timedelta(days=len(values) - d) + timedelta(hours=1)
+        poll(store, signal.split(".")[0], at, [(signal, v, None, unit)])
+
+
+def test_a_change_is_notable_against_the_signals_own_usual_movement_not_raw_percent(store):
+    # rain drifts a lot in percent every day; a wallet barely moves, then loses 5 %
+    _daily(store, "weather.precipitation", [0.1, 0.7, 0.2, 0.9, 0.1, 0.6, 0.2, 0.8, 0.1], "mm")
+    _daily(store, "wallet.balance", [1.0, 1.001, 0.999, 1.0, 1.002, 1.0, 0.999, 1.001, 1.0], "ETH")
+    poll(store, "weather", T0 + timedelta(hours=3), [("weather.precipitation", 0.7, None, "mm")])
+    poll(store, "wallet", T0 + timedelta(hours=3), [("wallet.balance", 0.95, None, "ETH")])
+    dg = build_digest(store, T0, END)
+    assert [n.signal for n in dg.notable if n.what == "change"] == ["wallet.balance"]
+    assert dg.lead().signal == "wallet.balance"
+
+
+def test_a_thunderstorm_is_an_event_and_can_lead_the_night(store):
+    poll(store, "weather", T0 + timedelta(hours=2), [("weather.condition", None, "overcast", None)])
+    poll(store, "weather", T0 + timedelta(hours=5), [("weather.condition", None, "thunderstorm", None)])
+    dg = build_digest(store, T0, END)
+    assert dg.lead().what == "storm" and dg.lead().text == "condition: thunderstorm"
+
+
+def test_an_unknown_kind_in_the_config_is_one_clear_error():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as e:
+        spec(name="site", type="http_json", kind={"score": "coins"})
+    assert e.value.errors()[0]["msg"] == (
+        "Value error, unknown kind 'coins' (use one of: money, reputation, work, items, "
+        "weather, health, host, other)")

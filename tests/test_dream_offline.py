@@ -1,174 +1,159 @@
-"""The offline dream: deterministic, varied night to night, truthful in its numbers."""
+"""The offline dream over thirty consecutive nights of a realistic world, read as a person would.
 
-import math
-import random
+The world and the reader's checks are the dream bench's (bench/dreams_bench.py): the weather
+with a thunderstorm, an ETH wallet that loses 40 % one night and whose RPC fails two nights,
+Moltbook karma +313 one night, a blog, the agent's own posts and two sessions a day.
+"""
+
+import importlib.util
 import re
-from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
+from pathlib import Path
 
 import pytest
 
-from reverie.memory.store import Store
 from reverie.perception.audit import audit
-from reverie.perception.digest import Digest, build_digest, fmt_num
+from reverie.perception.digest import Digest, SignalDigest
 from reverie.perception.dreams import _phrases
-from reverie.perception.dreams.offline import MAX_WORDS, MIN_WORDS, compose, fmt_pct
+from reverie.perception.dreams.offline import (MAX_WORDS, MIN_WORDS, amount, compose, persona,
+                                               says)
 
-UTC = timezone.utc
-T0 = datetime(2026, 3, 1, 4, 0, tzinfo=UTC)
-FIRST_DAY = date(2026, 3, 2)
-CONDITIONS = ["clear sky", "light rain", "fog", "overcast", "snow showers", "drizzle",
-              "thunderstorm", "mainly clear"]
-
-
-def _fill(store: Store, days: int, seed: int = 7) -> None:
-    """A month of varied signals: weather, karma, a wallet, posts, a feed, a flaky source."""
-    rng = random.Random(seed)
-    karma, bal, temp, files, followers = 1000.0, 0.5, 5.0, 10, 300
-    for h in range(-24 * 8, 24 * days):
-        ts = T0 + timedelta(hours=h)
-        karma += rng.choice([0, 0, 1, 2, 5, -3, 40, -60])
-        followers += rng.choice([0, 0, 0, 1, 3, -2])
-        temp += rng.uniform(-1.5, 1.5)
-        bal = round(bal * rng.choice([1, 1, 1.01, 0.9, 1.2, 0.7]), 4)
-        store.record_poll("weather", ts, ok=True, readings=[
-            ("weather.temperature", round(temp, 1), None, "°C"),
-            ("weather.condition", None, rng.choice(CONDITIONS), None)])
-        store.record_poll("moltbook", ts, ok=True, readings=[
-            ("moltbook.karma", karma, None, None), ("moltbook.followers", followers, None, None)])
-        store.record_poll("wallet", ts, ok=rng.random() > 0.08,
-                          readings=[("wallet.balance", bal, None, "ETH")])
-        if rng.random() < 0.1:
-            files += 1
-        store.record_poll("posts", ts, ok=True, readings=[("posts.count", files, None, None)])
-        if rng.random() < 0.08:
-            store.record_poll("blog", ts, ok=True, items=[
-                {"uid": str(h), "title": rng.choice(["On rivers", "Release notes",
-                                                     "A letter to the editor",
-                                                     "Week in review", "Why I left"])}])
+_spec = importlib.util.spec_from_file_location(
+    "dreams_bench", Path(__file__).resolve().parent.parent / "bench" / "dreams_bench.py")
+world = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(world)
 
 
 @pytest.fixture(scope="module")
-def month(tmp_path_factory):
-    """Thirty consecutive nights, composed with the dryness memory in a real store."""
-    store = Store.open(tmp_path_factory.mktemp("month") / "r.db")
-    _fill(store, 31)
-    nights = []
-    for i in range(30):
-        day = FIRST_DAY + timedelta(days=i)
-        end = T0 + timedelta(days=i + 1)
-        dg = build_digest(store, end - timedelta(days=1), end)
-        prose, keys, used = compose(dg, day, recent=store.recent_phrases(day.isoformat(), 7))
-        store.record_phrases(day.isoformat(), keys)
-        nights.append((day, dg, prose, used))
-    yield store, nights
-    store.close()
+def nights(tmp_path_factory):
+    """Thirty mornings through the real writer, with the persona's motifs in memory/."""
+    out = world.write_nights(tmp_path_factory.mktemp("month") / "home")
+    yield out
+    out[0]["store"].close()
 
 
-def _words(text):
-    return re.findall(r"[a-z0-9.%°']+", text.lower())
+def first_paragraph(night):
+    return night["prose"].split("\n\n")[0]
 
 
-def _ngrams(words, n):
-    return [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
+def test_the_wallets_forty_percent_night_leads_with_it_as_a_person_says_it(nights):
+    night = nights[world.BIG_WALLET]
+    assert night["digest"].lead().signal == "wallet.balance"
+    first = first_paragraph(night)
+    pct = night["digest"].signal("wallet.balance").change_pct
+    assert -45 < pct < -35
+    assert re.search(rf"\b(about )?{round(abs(pct))}%", first) and "wallet balance" in first
+    assert amount(night["digest"].signal("wallet.balance").last, "ETH") in first
 
 
-def _bleu4(hyp, refs):
-    """Sentence BLEU-4 with clipped counts over several references and a brevity penalty."""
-    logs = []
-    for n in range(1, 5):
-        h = Counter(_ngrams(hyp, n))
-        best: Counter = Counter()
-        for r in refs:
-            for g, c in Counter(_ngrams(r, n)).items():
-                best[g] = max(best[g], c)
-        match = sum(min(c, best[g]) for g, c in h.items())
-        total = max(1, sum(h.values()))
-        logs.append(math.log(max(match, 1e-9) / total))
-    closest = min((len(r) for r in refs), key=lambda L: (abs(L - len(hyp)), L))
-    bp = 1.0 if len(hyp) > closest else math.exp(1 - closest / max(1, len(hyp)))
-    return bp * math.exp(sum(logs) / 4)
+def test_the_karma_night_leads_with_the_313_new_voices(nights):
+    night = nights[world.BIG_KARMA]
+    change = night["digest"].signal("moltbook.karma").change
+    assert 300 < change < 340  # +313 and that day's ordinary drift
+    first = first_paragraph(night)
+    assert f"{round(change)} voices" in first and "karma" in first
 
 
-def _sentences(text):
-    return [s.strip() for s in re.split(r"(?<=[.!?”])\s+", text) if s.strip()]
+def test_the_thunderstorm_is_in_the_first_paragraph_of_its_night(nights):
+    night = nights[world.STORM]
+    assert night["digest"].lead().what == "storm"
+    assert "thunderstorm" in first_paragraph(night)
 
 
-def test_the_same_date_and_digest_give_the_same_dream(month):
-    _, nights = month
-    day, dg, prose, _ = nights[3]
-    again = compose(dg, day, recent={})
-    assert compose(dg, day, recent={}) == again
-    other_day = compose(dg, day + timedelta(days=1), recent={})
-    assert other_day[0] != again[0]
+def test_every_nights_biggest_event_is_in_its_first_paragraph(nights):
+    placed = [world.lead_in_first_paragraph(n["prose"], n["digest"]) for n in nights]
+    assert all(p is not False for p in placed)
 
 
-def test_self_bleu_over_thirty_nights_is_at_most_0_40(month):
-    texts = [_words(p) for _, _, p, _ in month[1]]
-    scores = [_bleu4(t, texts[:i] + texts[i + 1:]) for i, t in enumerate(texts)]
-    assert sum(scores) / len(scores) <= 0.40
+def test_money_reputation_and_own_work_are_spoken_of_whenever_they_moved(nights):
+    for n in nights:
+        missing = [s for s in world.moved(n["digest"]) if not world.spoken(n["prose"], n["digest"], s)]
+        assert missing == [], (n["day"], missing, n["prose"])
 
 
-def test_consecutive_nights_share_at_most_a_tenth_of_their_word_bigrams(month):
-    texts = [set(_ngrams(_words(p), 2)) for _, _, p, _ in month[1]]
-    jac = [len(a & b) / len(a | b) for a, b in zip(texts, texts[1:])]
-    assert max(jac) <= 0.10
+def test_the_weather_is_the_sky_of_every_dream(nights):
+    for n in nights:
+        sky = " ".join(n["prose"].split("\n\n")[0:1]).lower()
+        assert n["digest"].signal("weather.condition").text_last.lower() in sky or any(
+            c in sky for c in n["digest"].signal("weather.condition").arc), n["prose"]
 
 
-def test_pairwise_trigram_overlap_between_any_two_nights_stays_low(month):
-    texts = [set(_ngrams(_words(p), 3)) for _, _, p, _ in month[1]]
-    worst = max(len(a & b) / len(a | b) for i, a in enumerate(texts) for b in texts[i + 1:])
-    assert worst <= 0.10
+def test_no_dream_says_what_its_record_contradicts(nights):
+    for n in nights:
+        assert world.contradictions(n["prose"], n["digest"]) == [], (n["day"], n["prose"])
 
 
-def test_no_sentence_repeats_across_thirty_nights(month):
-    seen = Counter(s for _, _, p, _ in month[1] for s in set(_sentences(p)))
-    assert [s for s, n in seen.items() if n > 1] == []
+def test_every_figure_in_thirty_dreams_is_backed_by_the_store(nights):
+    checked = 0
+    for n in nights:
+        report = audit(n["path"], n["store"])
+        assert report.ok and report.record == "store", report.format()
+        checked += len(report.findings)
+    assert checked >= 60  # the dreams do say figures
 
 
-def test_every_dream_is_between_120_and_300_words(month):
-    lengths = [len(p.split()) for _, _, p, _ in month[1]]
-    assert min(lengths) >= MIN_WORDS and max(lengths) <= MAX_WORDS
+def test_thirty_dreams_have_no_prose_defects(nights):
+    for n in nights:
+        names = [s.signal for s in n["digest"].signals]
+        assert world.defects(n["prose"], names) == [], (n["day"], n["prose"])
+        assert MIN_WORDS <= len(n["prose"].split()) <= MAX_WORDS
 
 
-def test_every_notable_signal_appears_with_one_of_its_figures(month):
-    for _, dg, prose, used in month[1]:
-        for n in dg.notable:
-            if n.what == "items":
-                assert "items" in used and fmt_num(dg.items_total) in prose or dg.items_total == 1
-                continue
-            if n.kind == "doors":
-                assert f"doors:{n.signal}" in used
-                continue
-            s = dg.signal(n.signal)
-            assert n.signal in used
-            figs = {fmt_num(v) for v in (s.last, s.min, s.max, s.before, s.first) if v is not None}
-            if s.change:
-                # a percentage is shown as prose writes it: "41%", "3.6%"
-                figs |= {fmt_num(abs(s.change)), fmt_pct(s.change_pct or 0)}
-            assert any(re.search(rf"(?<![\d.]){re.escape(f)}(?![\d])", prose) for f in figs), n.text
+def test_one_scene_its_motifs_open_the_dream_and_come_back_at_its_end(nights):
+    for n in nights:
+        paras = n["prose"].split("\n\n")
+        opening = re.split(r"(?<=\.) ", paras[0])[0].lower()
+        things = [m for m in ("the green ferry", "grandmother's radio", "the tall lighthouse",
+                              "ink the cat")
+                  + tuple(o.lower() for _, objs in _phrases.SETTINGS for o in objs)
+                  if m in opening]
+        assert things, opening
+        assert any(t in paras[-1].lower() for t in things), (opening, paras[-1])
 
 
-def test_every_number_in_every_night_is_backed_by_the_record(month):
-    store, nights = month
-    for _, dg, prose, _ in nights:
-        start, end = dg.start, dg.end
-        text = f"---\ncycle_start: '{start}'\ncycle_end: '{end}'\n---\n\n{prose}\n"
-        report = audit(text, store)
-        assert report.record == "store"
-        assert report.ok, report.format()
-        assert report.findings  # the figures are there, just not as a report
+def test_the_agents_own_motifs_recur_across_nights(nights):
+    own = ("green ferry", "grandmother's radio", "tall lighthouse", "ink the cat")
+    with_own = [n for n in nights if any(m in n["prose"].lower() for m in own)]
+    assert len(with_own) == len(nights)
+    for m in own:
+        assert sum(m in n["prose"].lower() for n in nights) >= 3, m
 
 
-def test_structure_varies_person_and_tense_across_nights(month):
-    prose = [p for _, _, p, _ in month[1]]
-    assert any(re.search(r"\bI\b", p) for p in prose)
-    assert any(re.search(r"\byou\b", p) and not re.search(r"\bI\b", p) for p in prose)
-    assert len({p.count("\n\n") for p in prose}) >= 3
-    assert len({p.split()[0] for p in prose}) >= 8
+def test_consecutive_nights_share_little_and_no_setting(nights):
+    toks = [world.tokens(n["prose"]) for n in nights]
+    jac = [world.jaccard(a, b) for a, b in zip(toks, toks[1:])]
+    assert sum(jac) / len(jac) <= 0.10 and max(jac) <= 0.15
+    settings = [next(s for s, _ in _phrases.SETTINGS if s in n["prose"]) for n in nights]
+    assert all(a != b for a, b in zip(settings, settings[1:]))
 
 
-def test_an_empty_night_still_dreams():
+def test_no_five_word_phrase_recurs_in_more_than_three_of_thirty_nights(nights):
+    assert world.repeated_phrases([world.tokens(n["prose"]) for n in nights]) == []
+
+
+def test_self_bleu_over_thirty_nights_stays_under_the_old_generators(nights):
+    # the old generator measured 0.40-0.43 on a world like this; the goal is 0.35 (see bench)
+    assert world.self_bleu([world.tokens(n["prose"]) for n in nights]) <= 0.40
+
+
+def test_the_same_night_gives_the_same_dream(nights):
+    n = nights[3]
+    again = compose(n["digest"], n["day"], recent={})[0]
+    assert again == compose(n["digest"], n["day"], recent={})[0]
+
+
+def test_a_persona_can_ask_for_the_second_person():
+    dg = Digest(start="2026-03-01T04:00:00+00:00", end="2026-03-02T04:00:00+00:00", tz="UTC")
+    text = ("I am Wren.\npoint of view: second\n\n## Motifs\n- my paper boat\n- 42 tin cups\n"
+            "- forty-two thieves\n")
+    assert persona(text).motifs == ["my paper boat", "tin cups", "thieves"]
+    for i in range(10):
+        prose = compose(dg, date(2026, 3, 2 + i), persona_text=text)[0]
+        assert not re.search(r"\b(I|my|me)\b", prose), prose
+        assert any(m in prose for m in ("your paper boat", "tin cups", "thieves")), prose
+
+
+def test_an_empty_night_still_dreams_without_a_figure():
     dg = Digest(start="2026-03-01T04:00:00+00:00", end="2026-03-02T04:00:00+00:00", tz="UTC")
     prose, keys, used = compose(dg, date(2026, 3, 2), recent={})
     assert MIN_WORDS <= len(prose.split()) <= MAX_WORDS
@@ -176,22 +161,62 @@ def test_an_empty_night_still_dreams():
     assert not re.search(r"\d", prose)
 
 
-def test_phrase_text_holds_no_digits_so_every_figure_comes_from_the_digest():
-    texts = [e for pool in (_phrases.T, _phrases.LEXICON) for v in pool.values() for e in v]
-    assert [t for t in texts if re.search(r"\d", t)] == []
+def _cold_dry_night(temp=-0.8):
+    dg = Digest(start="2026-03-01T04:00:00+00:00", end="2026-03-02T04:00:00+00:00", tz="UTC")
+    dg.signals = [
+        SignalDigest("weather.temperature", "weather", "temperature", "weather", "°C", 5,
+                     first=1.0, last=temp, min=temp, max=1.0, change=temp - 1.0,
+                     label="temperature"),
+        SignalDigest("weather.condition", "weather", "condition", "weather", None, 5,
+                     text_first="clear sky", text_last="clear sky", arc=["clear sky"],
+                     label="condition")]
+    return dg
 
 
-def test_digits_in_names_units_and_braces_in_titles_do_not_leak_unbacked_numbers(tmp_path):
+def test_a_cold_dry_clear_night_has_no_warmth_rain_or_fog_in_any_of_sixty_dreams():
+    dg = _cold_dry_night()
+    for i in range(60):
+        prose = compose(dg, date(2026, 1, 1).fromordinal(date(2026, 1, 1).toordinal() + i))[0]
+        assert not re.search(r"(?i)\b(warm\w*|heat|hot|rain\w*|drizzl\w*|fog\w*|mist\w*|"
+                             r"thunder\w*|snow\w*)\b", prose), prose
+        assert re.search(r"around zero|1 below zero|1 degree of frost|1 degree below zero", prose)
+
+
+def test_every_verb_the_phrases_use_has_its_forms():
+    used = {m for pool in _phrases.T.values() for e in pool
+            for m in re.findall(r"\{(?:v|t|tp|n):([a-z_]+)\}", e)}
+    assert used - set(_phrases.VERBS) == set()
+
+
+def test_phrase_text_holds_no_digits_nor_number_words():
+    words = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|twenty|hundred)\b")
+    for pools in (_phrases.T, _phrases.LEXICON):
+        for entries in pools.values():
+            for e in entries:
+                assert not re.search(r"\d", e) and not words.search(e), e
+
+
+def test_counts_are_said_in_words_when_small_and_never_as_zero():
+    assert [says(n) for n in (1, 2, 9, 10, 313, 12400)] == ["one", "two", "nine", "10", "313",
+                                                              "12,400"]
+    assert amount(0.5981, "ETH") == "0.6 ETH" and amount(1.0234, "ETH") == "1.02 ETH"
+    assert amount(0.004231, "ETH") == "0.0042 ETH" and amount(0, "ETH") == "nothing"
+
+
+def test_a_title_with_figures_and_quotation_marks_is_quoted_and_passes_the_audit(tmp_path):
+    from reverie.memory.store import Store
+    from reverie.perception.digest import build_digest
+
     store = Store.open(tmp_path / "r.db")
-    for h, v in enumerate([12.0, 30.5, 8.25]):
-        ts = T0 + timedelta(hours=h + 1)
-        store.record_poll("air2", ts, ok=h != 2, readings=[("air2.pm2_5", v, None, "µg/m3")],
-                          items=[{"uid": str(h), "title": "{=last} {I} release 2.0 in 2026"}])
-    end = T0 + timedelta(days=1)
-    dg = build_digest(store, T0, end)
-    for i in range(10):
-        prose, _, _ = compose(dg, FIRST_DAY + timedelta(days=i), recent={})
-        assert "{" not in prose.replace("{=last} {I}", "")
+    t0 = world.T0
+    store.record_poll("blog", t0 + world.timedelta(hours=2), ok=True, items=[
+        {"uid": "a", "title": 'He said "999 ETH" at 4.5 \u201cpercent\u201d'}])
+    dg = build_digest(store, t0, t0 + world.timedelta(days=1))
+    quoted = 0
+    for i in range(20):
+        prose = compose(dg, date(2026, 3, 2 + i % 20))[0]
         text = f"---\ncycle_start: '{dg.start}'\ncycle_end: '{dg.end}'\n---\n\n{prose}\n"
         assert audit(text, store).ok, prose
+        quoted += "999 ETH" in prose
+    assert quoted  # the title was quoted on some nights, and that quotation was backed
     store.close()

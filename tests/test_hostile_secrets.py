@@ -185,8 +185,8 @@ def _leak_check(tmp_path: Path, echo: str, *, with_run: bool) -> None:
 
     p = run_cli(*c, "dream", "--backend", "openai", env=env)
     record("dream", p)
-    assert p.returncode == 0, p.stderr
-    assert "fallback: model server answered HTTP 500" in p.stdout
+    assert p.returncode == 1, p.stderr  # a model was wanted: the fallback is a failure
+    assert "offline dream instead: model server answered HTTP 500" in p.stderr
 
     if with_run:
         d = start_cli(*c, "run", env=env)

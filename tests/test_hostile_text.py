@@ -166,7 +166,8 @@ def _table_widths(md: str) -> list[tuple[int, str]]:
 
 def test_hostile_feed_titles_model_reply_and_agent_text_are_inert_and_escaped(tmp_path, model):
     _Model.reply = ("\x1b[31mThe coins fell\x1b[0m like rain. $(touch "
-                    f"{_marker(tmp_path, 'model')}) \x07\x1b]0;owned\x07 and the doors stayed shut.")
+                    f"{_marker(tmp_path, 'model')}) \x07\x1b]0;owned\x07 and the doors stayed shut."
+                    + " The sea was quiet and the lamps were low." * 14)  # a dream's length
     url = f"http://127.0.0.1:{model.server_address[1]}"
     cfg, home, titles = _setup(tmp_path, url)
     env = reverie_env(HOSTILE_FILE=str(tmp_path / "hostile.txt"))

@@ -3,10 +3,21 @@
 Every failure (timeout, HTTP error, connection refused, empty reply, a spent daily token
 budget, a broken prompt template) raises :class:`DreamFailure` with a one-line reason
 free of secrets; the caller then lets the offline backend write the dream.
+
+A model's dream is published only when it passes the gate (:func:`problems`): every
+figure backed by the record (the audit), no headings or lists, within the word range.
+A reply that fails is answered once with a correction naming what was wrong; a second
+failure is a DreamFailure. Transient errors (connection refused, HTTP 408/409/429/5xx)
+are retried twice with backoff, all attempts inside one deadline (``dream.timeout``).
+``OPENAI_API_KEY`` and ``OPENAI_BASE_URL`` from the environment are used as the openai
+client documents, unless the config sets ``api_key`` / ``base_url``.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import time
 from datetime import date
 from pathlib import Path
 
@@ -31,7 +42,11 @@ class ModelFailure(Exception):
 
 
 class DreamFailure(ModelFailure):
-    """The model did not give a dream."""
+    """The model did not give a dream (``tokens`` it spent trying)."""
+
+    def __init__(self, message: str, tokens: int = 0):
+        super().__init__(message)
+        self.tokens = tokens
 
 
 def redact(text: str, secrets) -> str:
@@ -89,8 +104,9 @@ def render_prompt(digest: Digest, opts: DreamOptions, home: Home, day: date) -> 
         return env.from_string(source).render(
             persona=persona, day=day.isoformat(), zone=digest.tz,
             cycle_start=digest.start, cycle_end=digest.end,
-            signals=[{"signal": s.signal, "kind": s.kind, "figures": signal_figures(s)}
-                     for s in digest.signals],
+            signals=[{"signal": s.signal, "label": s.label or s.signal, "kind": s.kind,
+                      "figures": signal_figures(s)} for s in digest.signals],
+            lead=_untrusted(digest.lead().text) if digest.lead() else "",
             notable=[_untrusted(n.text) for n in digest.notable],
             items=[{"source": it["source"], "title": _untrusted(it["title"]),
                     "summary": _untrusted(it["summary"])} for it in digest.items],
@@ -100,15 +116,22 @@ def render_prompt(digest: Digest, opts: DreamOptions, home: Home, day: date) -> 
         raise DreamFailure(f"prompt template {path.name}: {' '.join(str(e).split())}") from None
 
 
+RETRIES = 2  # transient failures retried, inside the one deadline
+_TRANSIENT = (408, 409, 429, 500, 502, 503, 504)
+
+
 def complete(opts: DreamOptions, store, *, system: str, user: str, temperature: float,
-             purpose: str, secrets=()) -> tuple[str, int]:
+             purpose: str, secrets=(), history: list[dict] | None = None) -> tuple[str, int]:
     """Ask the configured OpenAI-compatible model: (plain text, tokens spent).
 
     Every model call reverie makes goes through here: one daily token budget
     (``opts.max_tokens_per_day``, all purposes together, per UTC day), one client setup,
-    one way to turn failures into a one-line :class:`ModelFailure`.
+    one deadline (``opts.timeout``) for all attempts, one way to turn failures into a
+    one-line :class:`ModelFailure`. ``history`` (earlier turns) goes between the system
+    prompt and ``user``.
     """
-    secrets = tuple(s for s in (*secrets, opts.api_key) if s)
+    api_key = opts.api_key or os.environ.get("OPENAI_API_KEY") or None
+    secrets = tuple(x for x in (*secrets, api_key) if x)
     budget_day = clock.now().date().isoformat()  # token_usage is kept per UTC day
     used = store.tokens_used(budget_day)
     remaining = opts.max_tokens_per_day - used
@@ -120,21 +143,36 @@ def complete(opts: DreamOptions, store, *, system: str, user: str, temperature: 
     except ImportError:  # pragma: no cover - openai is a dependency
         raise ModelFailure("the openai package is not installed") from None
     timeout = opts.timeout.total_seconds()
-    try:
-        client = OpenAI(base_url=opts.base_url, api_key=opts.api_key or "unused",
-                        timeout=timeout, max_retries=0)
-        resp = client.chat.completions.create(
-            model=opts.model,
-            messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
-            temperature=temperature, max_tokens=min(opts.max_tokens, remaining))
-    except openai.APITimeoutError:
-        raise ModelFailure(f"model timed out after {duration(timeout)}") from None
-    except openai.APIStatusError as e:
-        raise ModelFailure(redact(f"model server answered HTTP {e.status_code}", secrets)) from None
-    except openai.APIConnectionError:
-        raise ModelFailure("cannot reach the model server") from None
-    except Exception as e:  # a broken reply must still leave a one-line reason
-        raise ModelFailure(redact(f"model call failed: {type(e).__name__}", secrets)) from None
+    deadline = time.monotonic() + timeout
+    messages = [{"role": "system", "content": system}, *(history or []),
+                {"role": "user", "content": user}]
+    attempt = 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0.05:
+            raise ModelFailure(f"model timed out after {duration(timeout)}")
+        try:
+            client = OpenAI(base_url=opts.base_url or os.environ.get("OPENAI_BASE_URL") or None,
+                            api_key=api_key or "unused", timeout=left, max_retries=0)
+            resp = client.chat.completions.create(
+                model=opts.model, messages=messages, temperature=temperature,
+                max_tokens=min(opts.max_tokens, remaining))
+            break
+        except openai.APITimeoutError:
+            raise ModelFailure(f"model timed out after {duration(timeout)}") from None
+        except (openai.APIStatusError, openai.APIConnectionError) as e:
+            status = getattr(e, "status_code", None)
+            transient = status is None or status in _TRANSIENT
+            pause = 0.5 * 2 ** attempt
+            if transient and attempt < RETRIES and deadline - time.monotonic() > pause + 0.1:
+                attempt += 1
+                time.sleep(pause)
+                continue
+            if status is None:
+                raise ModelFailure("cannot reach the model server") from None
+            raise ModelFailure(redact(f"model server answered HTTP {status}", secrets)) from None
+        except Exception as e:  # a broken reply must still leave a one-line reason
+            raise ModelFailure(redact(f"model call failed: {type(e).__name__}", secrets)) from None
     usage = getattr(resp, "usage", None)
     tokens = int(getattr(usage, "total_tokens", 0) or 0) if usage else 0
     try:
@@ -149,15 +187,52 @@ def complete(opts: DreamOptions, store, *, system: str, user: str, temperature: 
     return redact_text(text, secrets), tokens
 
 
+_LISTY = re.compile(r"(?m)^\s*(#{1,6}\s|[-*+]\s|\d+[.)]\s|>\s|```)")
+
+
+def problems(prose: str, digest: Digest) -> list[str]:
+    """Why a model's dream cannot be published (empty when it can)."""
+    from reverie.perception.dreams.write import audit_prose
+
+    out = []
+    unbacked = audit_prose(prose, digest).unbacked
+    if unbacked:
+        figs = ", ".join(dict.fromkeys(f.text for f in unbacked[:8]))
+        out.append(f"it states figures the record does not hold: {figs}")
+    if _LISTY.search(prose):
+        out.append("it has headings or lists; write prose paragraphs only")
+    n = len(prose.split())
+    if not MIN_WORDS <= n <= MAX_WORDS:
+        out.append(f"it has {n} words; write between {MIN_WORDS} and {MAX_WORDS}")
+    return out
+
+
 def generate(digest: Digest, opts: DreamOptions, *, home: Home, store, day: date,
              secrets=()) -> tuple[str, int]:
-    """(prose, tokens spent). Raises DreamFailure."""
+    """(prose, tokens spent) of a dream that passed the gate. Raises DreamFailure."""
     prompt = render_prompt(digest, opts, home, day)
+    ask = "Write the dream now."
+    tokens = 0
     try:
-        return complete(opts, store, system=prompt, user="Write the dream now.",
-                        temperature=opts.temperature, purpose=PURPOSE, secrets=secrets)
+        text, spent = complete(opts, store, system=prompt, user=ask,
+                               temperature=opts.temperature, purpose=PURPOSE, secrets=secrets)
+        tokens += spent
+        wrong = problems(text, digest)
+        if not wrong:
+            return text, tokens
+        correction = ("That dream cannot be published: " + "; ".join(wrong) + ". Write it "
+                      "again: prose only, and no number that is not in the list above.")
+        text, spent = complete(opts, store, system=prompt, user=correction,
+                               temperature=opts.temperature, purpose=PURPOSE, secrets=secrets,
+                               history=[{"role": "user", "content": ask},
+                                        {"role": "assistant", "content": text}])
+        tokens += spent
     except ModelFailure as e:
-        raise DreamFailure(str(e)) from None
+        raise DreamFailure(str(e), tokens) from None
+    wrong = problems(text, digest)
+    if wrong:
+        raise DreamFailure("the model's dream failed twice: " + "; ".join(wrong), tokens)
+    return text, tokens
 
 
 def _plain(text: str) -> str:

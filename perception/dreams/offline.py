@@ -1,13 +1,15 @@
 """The offline dream: a data-driven generator, no network, deterministic for (date, digest).
 
-Phrase groups (``_phrases``) are tagged by the kind of signal they express and the
-direction of its change; a salience score picks which signals the night is about; the
-"dryness" memory (phrase keys used in recent nights, kept in the store) makes recent
-phrases unlikely; the structure varies too: where the dream opens, how many scenes,
-first or second person, present or past, how it is cut into paragraphs.
+A night is one scene: a setting and two motifs (one of them the agent's own when its
+persona has a ``## Motifs`` section) said in the first lines and returned to at the end.
+The night's biggest event (``Digest.lead``) comes right after the sky, in the first
+paragraph; money, reputation and the agent's own work follow whenever they moved, each in
+its own imagery. Entries whose words the record contradicts are never picked (no rain on
+a dry night, no warmth below 10 °C, no fog without fog). The "dryness" memory (phrase
+keys used in recent nights, kept in the store) makes recent phrases unlikely.
 
-Numbers only enter the prose through the digest's own figures (``fmt_num``), so every
-number in an offline dream is backed by its record.
+Numbers only enter the prose through the digest's own figures, as a person says them
+("about 40%", "three times", "0.61 ETH"), so every number is backed by the record.
 """
 
 from __future__ import annotations
@@ -16,20 +18,20 @@ import hashlib
 import math
 import random
 import re
+from dataclasses import dataclass, field
 from datetime import date
 
 from reverie.perception.digest import Digest, SignalDigest
+from reverie.perception.dreams._phrases import LEXICON, SETTINGS, T, VERBS
 from reverie.perception.text import figure as fmt_num
-from reverie.perception.dreams._phrases import LEXICON, NOUNS, T, VERBS
 
 MIN_WORDS, MAX_WORDS = 120, 300
 _TOKEN = re.compile(r"\{([^{}]+)\}")
 _FIG = re.compile(r"\{=([a-z_]+)\}")
-# {N:figure:noun} and {c:figure:verb} agree with a figure: "1 voice", "2 rooms open"
-_COUNTED = re.compile(r"\{[Nc]:([a-z_]+):")
-
-
-_TIMED = ("After", "Then", "Later", "Meanwhile", "Before", "For", "First", "At", "By")
+SMALL = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+_NUMBER_WORDS = set(SMALL) | set(
+    "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty "
+    "thirty forty fifty sixty seventy eighty ninety hundred thousand million".split())
 
 
 def fmt_pct(x: float) -> str:
@@ -40,49 +42,217 @@ def fmt_pct(x: float) -> str:
     return fmt_num(round(a, 1))
 
 
+def big(n: float) -> str:
+    """A whole figure as a person writes it: 313, 1597, 12,400."""
+    n = int(round(abs(n)))
+    return f"{n:,}" if n >= 10000 else str(n)
+
+
+def says(n: float) -> str:
+    """A count as said: two to nine in words, larger ones in figures (never a zero)."""
+    n = int(round(abs(n)))
+    return SMALL[n] if 1 < n < 10 else ("one" if n == 1 else big(n))
+
+
+def amount(x: float, unit: str | None) -> str:
+    """A balance at the precision a person reads it: 0.61 ETH, 12.4 SOL, 1520 USDC."""
+    a = abs(x)
+    if a >= 100:
+        s = big(a)
+    elif a >= 1:
+        s = fmt_num(round(a, 2))
+    elif a == 0:
+        s = "nothing"
+    else:
+        digits = 1 - math.floor(math.log10(a))  # two significant figures
+        s = fmt_num(round(a, digits))
+    if x < 0 and s != "nothing":
+        s = "minus " + s
+    return s + (f" {unit}" if unit and s != "nothing" and not re.search(r"\d", unit) else "")
+
+
 def _one(figure: str) -> bool:
-    return figure.lstrip("-") == "1"
+    return figure.lstrip("-") in ("1", "one")
 
 
 def _fits(entry: str, ctx: dict) -> bool:
-    # a count noun cannot take a negative figure: karma below zero is not "-3 voices"
-    return all(f in ctx for f in _FIG.findall(entry)) and all(
-        k in ctx and not ctx[k].startswith("-") for k in _COUNTED.findall(entry))
-
-
-def _noun(word: str, figure: str) -> str:
-    singular = next((s for s, pl in NOUNS.items() if word in (s, pl)), word)
-    return singular if _one(figure) else NOUNS.get(singular, singular + "s")
+    return all(f in ctx for f in _FIG.findall(entry))
 
 
 def _key(pool: str, entry: str) -> str:
     return f"{pool}:{hashlib.sha1(entry.encode('utf-8')).hexdigest()[:8]}"
 
 
-def _clean_name(text: str, fallback: str) -> str:
-    # digits in a name would be numbers the audit cannot tie to a figure
-    out = " ".join(re.sub(r"\d+", " ", text.replace("_", " ").replace("-", " ")).split())
-    return out or fallback
+def _article(word: str) -> str:
+    w = word.lower()
+    if w.startswith(("hour", "honest", "honour", "heir")):
+        return "an"
+    if w.startswith(("uni", "use", "one", "eu")):
+        return "a"
+    return "an" if w[:1] in "aeiou" else "a"
 
+
+def _cap(s: str) -> str:
+    for i, ch in enumerate(s):
+        if ch.isalpha() or ch == "\u201c":
+            return s[:i] + ch.upper() + s[i + 1:] if ch.isalpha() else s
+        if ch.isdigit():
+            return s
+    return s
+
+
+def _plural(name: str) -> bool:
+    # "followers", "posts", "pages": the verb after them is plural
+    last = name.split()[-1].lower() if name.split() else ""
+    return last.endswith("s") and not last.endswith(("ss", "us", "is"))
+
+
+# -- the persona --------------------------------------------------------------------
+
+@dataclass
+class Persona:
+    motifs: list[str] = field(default_factory=list)
+    second: bool | None = None  # the point of view it asks for, when it says
+
+
+_POV = re.compile(r"(?i)\b(?:point of view|pov|person)\s*[:=-]\s*(first|second)\b")
+
+
+def persona(text: str) -> Persona:
+    """The ``## Motifs`` section (one motif a line) and a ``point of view: second`` line
+    of the agent's identity file. It is the agent's text: hostile, so motifs are kept to
+    short runs of words (no digits, no markup) and a few of them."""
+    p = Persona()
+    m = _POV.search(text or "")
+    if m:
+        p.second = m.group(1).lower() == "second"
+    inside = False
+    for line in (text or "").splitlines()[:2000]:
+        if line.startswith("#"):
+            inside = line.lstrip("#").strip().lower() == "motifs"
+            continue
+        if not inside:
+            continue
+        words = re.sub(r"[^A-Za-z' -]+", " ", line.strip().lstrip("-*+ ").strip())
+        # a number word in a motif would be a figure the record cannot back
+        words = " ".join(w for w in words.split()
+                         if not _NUMBER_WORDS & set(w.lower().strip("'-").split("-")))
+        words = words[:60].strip(" -'")
+        if len(words) >= 3 and words.lower() not in (x.lower() for x in p.motifs):
+            p.motifs.append(words)
+        if len(p.motifs) >= 12:
+            break
+    return p
+
+
+# -- what the record rules out --------------------------------------------------------
+
+@dataclass
+class Sky:
+    cond: str | None = None
+    arc: list[str] = field(default_factory=list)
+    temp_c: float | None = None
+    temp_said: str | None = None
+    rain: bool = False
+    fog: bool = False
+    snow: bool = False
+    storm: bool = False
+    wind: bool = False
+    clear: bool = False
+    signals: list[str] = field(default_factory=list)
+
+    def forbidden(self) -> re.Pattern:
+        """Words whose imagery the night's record contradicts."""
+        words = []
+        if not self.rain:
+            words += ["rain\\w*", "drizzl\\w*", "puddles?", "downpour", "showers?", "monsoon",
+                      "wet", "raincoat"]
+        if not self.fog:
+            words += ["fog\\w*", "mist\\w*", "haze", "hazy"]
+        if not self.snow:
+            words += ["snow\\w*", "sledge"]
+        if not self.storm:
+            words += ["thunder\\w*", "lightning", "storms?"]
+        if self.temp_c is None or self.temp_c < 10:
+            words += ["warm\\w*", "heat", "hot", "sweat\\w*", "summer", "balmy", "sticky",
+                      "honey-slow", "sun-baked"]
+        if self.temp_c is None or self.temp_c > 4:
+            words += ["frost\\w*", "ice", "icy", "freez\\w*", "frozen", "breath"]
+        if self.temp_c is not None and self.temp_c >= 18:
+            words += ["cold", "chilly", "bitter", "winter"]
+        return re.compile(r"(?i)\b(" + "|".join(words) + r")\b") if words else re.compile(r"(?!x)x")
+
+    def air(self) -> str:
+        if self.temp_c is None:
+            return "air.cool"
+        return "air.cold" if self.temp_c < 5 else "air.cool" if self.temp_c < 20 else "air.warm"
+
+
+def _temperature(sd: SignalDigest) -> bool:
+    unit = (sd.unit or "").strip()
+    return unit in ("°C", "°F") or sd.field.lower() in ("temperature", "temp")
+
+
+def sky_of(dg: Digest, rng: random.Random | None = None) -> Sky:
+    sky = Sky()
+    for sd in dg.signals:
+        if sd.kind != "weather":
+            continue
+        if not sd.numeric and sd.text_last and sky.cond is None:
+            sky.cond = " ".join(sd.text_last.lower().split())[:40]
+            sky.arc = [" ".join(a.lower().split())[:40] for a in sd.arc]
+            sky.signals.append(sd.signal)
+        elif sd.numeric and _temperature(sd) and sky.temp_c is None:
+            t = sd.last if (sd.unit or "").strip() != "°F" else (sd.last - 32) * 5 / 9
+            sky.temp_c = t
+            sky.temp_said = _degrees(sd.last, rng)
+            sky.signals.append(sd.signal)
+        elif sd.numeric and "precip" in sd.field.lower() and (sd.max or 0) > 0:
+            sky.rain = True
+        elif sd.numeric and "wind" in sd.field.lower() and (sd.max or 0) >= 30:
+            sky.wind = True
+    texts = " ".join(sky.arc or [sky.cond or ""])
+    sky.rain = sky.rain or bool(re.search(r"rain|drizzle|shower|thunder", texts))
+    sky.fog = "fog" in texts or "mist" in texts
+    sky.snow = "snow" in texts
+    sky.storm = "thunder" in texts
+    sky.clear = bool(re.search(r"clear|sun", texts))
+    return sky
+
+
+def _degrees(t: float, rng: random.Random | None = None) -> str:
+    """A temperature as said: "3 below zero", "3 degrees of frost", "12 degrees"."""
+    n = int(math.floor(abs(t) + 0.5))
+    if n == 0:
+        return "around zero"
+    deg = f"degree{'s' if n != 1 else ''}"
+    if t < 0:
+        ways = [f"{n} below zero", f"{n} {deg} of frost", f"{n} {deg} below zero"]
+    else:
+        ways = [f"{n} {deg}", f"{n} {deg} above zero"] if t < 10 else [f"{n} {deg}"]
+    return rng.choice(ways) if rng else ways[0]
+
+
+# -- the generator --------------------------------------------------------------------
 
 class _Gen:
-    def __init__(self, rng: random.Random, recent: dict[str, int], second: bool, past: bool):
+    def __init__(self, rng: random.Random, recent: dict[str, int], second: bool, past: bool,
+                 forbidden: re.Pattern):
         self.rng = rng
         self.recent = recent
         self.used: list[str] = []
         self.second = second
         self.past = past
+        self.forbidden = forbidden
 
-    def pick(self, pool: str, ctx: dict | None = None) -> str:
-        entries = LEXICON.get(pool) or T[pool]
-        if ctx is not None:
-            entries = [e for e in entries if _fits(e, ctx)]
+    def choose(self, pool: str, entries: list[str]) -> str:
+        entries = [e for e in entries if not self.forbidden.search(e)]
         if not entries:
             raise LookupError(pool)
         weights = []
         for e in entries:
             k = _key(pool, e)
-            w = 1.0 / (1 + 6 * self.recent.get(k, 0))
+            w = 1.0 / (1 + 8 * self.recent.get(k, 0))
             if k in self.used:
                 w *= 0.01
             weights.append(w)
@@ -90,34 +260,35 @@ class _Gen:
         self.used.append(_key(pool, choice))
         return choice
 
+    def pick(self, pool: str, ctx: dict | None = None) -> str:
+        entries = LEXICON.get(pool) or T[pool]
+        if ctx is not None:
+            entries = [e for e in entries if _fits(e, ctx)]
+        return self.choose(pool, entries)
+
     def has(self, pool: str, ctx: dict) -> bool:
-        return any(_fits(e, ctx) for e in T.get(pool, ()))
+        return any(_fits(e, ctx) and not self.forbidden.search(e) for e in T.get(pool, ()))
 
     def expand(self, template: str, ctx: dict) -> str:
         def sub(m: re.Match) -> str:
             tok = m.group(1)
             if tok.startswith("="):
                 return ctx[tok[1:]]
-            if tok.startswith("N:"):
-                _, key, word = tok.split(":", 2)
-                return _noun(ctx[word[1:]] if word.startswith("=") else word, ctx[key])
-            if tok.startswith("c:"):
-                _, key, verb = tok.split(":", 2)
-                if verb == "be":
-                    return ("was" if self.past else "is") if _one(ctx[key]) else \
-                        ("were" if self.past else "are")
-                third, past = VERBS[verb]
-                return past if self.past else third if _one(ctx[key]) else verb
             if tok.startswith(("v:", "t:", "tp:", "n:")):
                 kind, verb = tok.split(":", 1)
                 third, past = VERBS[verb]
                 if self.past:
                     return past
+                if kind == "v":  # the dreamer: "I walk", "you walk"
+                    return verb
                 singular = kind == "t" or (kind == "n" and not ctx.get("plural"))
                 return third if singular else verb
             if tok.startswith("a:"):
                 word = self.expand(self.pick(tok[2:]), ctx)
                 return _article(word) + " " + word
+            if tok == "nis":
+                plural = bool(ctx.get("plural"))
+                return ("were" if plural else "was") if self.past else ("are" if plural else "is")
             if tok == "can":
                 return "could" if self.past else "can"
             if tok == "cannot":
@@ -136,227 +307,259 @@ class _Gen:
                 return "was" if self.past else "is"
             if tok == "are":
                 return "were" if self.past else "are"
-            return self.expand(self.pick(tok), ctx)
+            if tok == "sky_cold":
+                return self.expand(self.pick("sky_cold", ctx), ctx)
+            if tok == "air_word":
+                return self.expand(self.pick(ctx["air"]), ctx)
+            return self.expand(self.pick(tok, ctx), ctx)
 
         return _TOKEN.sub(sub, template)
 
     def sentence(self, pool: str, ctx: dict, turn: bool = False) -> str:
         s = self.expand(self.pick(pool, ctx), ctx)
-        # "After that after two tries": a sentence that opens on time needs no lead
-        if turn and s.split(" ", 1)[0] not in _TIMED:
+        if turn:
             lead = self.expand(self.pick("turn"), ctx)
-            first = s.split(" ", 1)[0]
-            if first not in ("I",) and not first[:1].isdigit():
-                s = s[:1].lower() + s[1:]
-            s = f"{lead} {s}"
+            keep = s.split(" ", 1)[0] == "I" or any(
+                m[:1].isupper() and s.startswith(m) for m in (ctx.get("motif_a", ""),
+                                                              ctx.get("motif_b", "")))
+            # "Then then": a sentence that already opens on a turn takes no second one
+            if lead.split()[0].strip(",").lower() != s.split()[0].strip(",").lower():
+                s = f"{lead} {s if keep else s[:1].lower() + s[1:]}"
         return _cap(s)
 
 
-def _article(word: str) -> str:
-    w = word.lower()
-    if w.startswith(("hour", "honest", "honour", "heir")):
-        return "an"
-    if w.startswith(("uni", "use", "one", "eu")):
-        return "a"
-    return "an" if w[:1] in "aeiou" else "a"
+# -- what the night is about ----------------------------------------------------------
+
+@dataclass
+class _Subject:
+    pool: str
+    ctx: dict
+    score: float
+    used: list[str]
+    extra: list[tuple[str, dict]] = field(default_factory=list)
 
 
-def _plural(name: str) -> bool:
-    # "total items", "followers", "pages": the verb after them is plural
-    last = name.split()[-1].lower() if name.split() else ""
-    return last.endswith("s") and not last.endswith(("ss", "us", "is"))
-
-
-def _is_temperature(sd: SignalDigest) -> bool:
-    unit = (sd.unit or "").strip()
-    return unit in ("°C", "°F", "K", "C", "F") or "temp" in sd.field.lower() \
-        or "feels_like" in sd.field.lower()
-
-
-def _cap(s: str) -> str:
-    for i, ch in enumerate(s):
-        if ch.isalpha():
-            return s[:i] + ch.upper() + s[i + 1:]
-        if ch.isdigit():
-            return s
-    return s
-
-
-# -- what the night is about ---------------------------------------------------------
-
-class _Scene:
-    def __init__(self, kind: str, pool: str, ctx: dict, salience: float, used: list[str],
-                 notable: bool, extra: list[tuple[str, dict]] | None = None, img: str | None = None):
-        self.kind, self.pool, self.ctx, self.salience = kind, pool, ctx, salience
-        self.used, self.notable, self.extra, self.img = used, notable, extra or [], img
-
-
-def _signal_ctx(sd: SignalDigest) -> dict:
-    unit = sd.unit or ""
-    ctx = {"last": fmt_num(sd.last),
-           "u": f" {unit}" if unit and not re.search(r"\d", unit) else "",
-           "name": _clean_name(sd.field, "signal"),
-           "before": fmt_num(sd.before if sd.before is not None else sd.first),
-           "max": fmt_num(sd.max), "min": fmt_num(sd.min)}
-    if sd.change:
-        ctx["delta"] = fmt_num(abs(sd.change))
-    # nothing falls by more than all of itself ("down by 140%" is a negative base)
-    if sd.change_pct and fmt_pct(sd.change_pct) != "0" and not (
-            sd.change_pct <= -100 and sd.direction == "down" and (sd.last or 0) < 0):
-        ctx["pct"] = fmt_pct(sd.change_pct)
-    if sd.kind == "files":
-        ctx["name"] = "words" if "word" in sd.field else "pages"
-    if _plural(ctx["name"]):
+def _label_ctx(label: str) -> dict:
+    label = " ".join(re.sub(r"\d+", " ", label.replace("_", " ")).split()) or "signal"
+    ctx = {"label": label}
+    if _plural(label):
         ctx["plural"] = "1"
     return ctx
 
 
-def _scenes(dg: Digest, rng: random.Random) -> list[_Scene]:
-    notable = {n.signal for n in dg.notable}
-    out: list[_Scene] = []
+def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
+    scores: dict[str, float] = {}
+    for n in dg.notable:
+        scores[n.signal] = max(scores.get(n.signal, 0.0), n.score)
+    out: list[_Subject] = []
+    moved_work_sources = {sd.source for sd in dg.signals
+                          if sd.kind == "work" and sd.change and sd.field == "count"}
     for sd in dg.signals:
-        # a feed's per-poll new_items count is the letters scene's business (items_total)
-        if not sd.numeric or sd.kind == "letters":
+        if not sd.numeric or not sd.change:
             continue
-        kind = sd.kind if sd.kind in ("weather", "balance", "voices", "files") else "other"
-        ctx = _signal_ctx(sd)
-        pool = f"{'temp' if kind == 'weather' and _is_temperature(sd) else kind}.{sd.direction}"
-        sal = 0.2 + (3.0 if sd.signal in notable else 0.0)
-        if sd.change_pct:
-            sal += min(2.0, abs(sd.change_pct) / 20)
-        extra = []
-        if sd.high30 and "max" in ctx:
-            extra.append(("high", ctx))
-            sal += 1
-        if sd.low30 and "min" in ctx:
-            extra.append(("low", ctx))
-            sal += 1
-        out.append(_Scene(kind, pool, ctx, sal + rng.random() * 0.6, [sd.signal],
-                          sd.signal in notable, extra, img=f"{kind}.img"))
-    if dg.items_total:
-        ctx = {"items": fmt_num(dg.items_total)}
-        extra = []
-        titles = [" ".join(it["title"].split()[:12]) for it in dg.items if it.get("title")]
-        if titles:
-            tctx = dict(ctx, title=rng.choice(titles).strip("\u201c\u201d\"'"))
-            extra.append(("letters.title", tctx))
-        out.append(_Scene("letters", "letters.one" if dg.items_total == 1 else "letters.any", ctx,
-                          2.5 + math.log1p(dg.items_total) + rng.random() * 0.5,
-                          ["items"], True, extra))
-    for door in dg.doors:
-        ctx = {"source": _clean_name(door.source, "nameless"), "failed": fmt_num(door.failed),
-               "polls": fmt_num(door.polls)}
-        pool = "doors.up" if door.stopped_failing else "doors.down"
-        important = door.started_failing or door.stopped_failing
-        out.append(_Scene("doors", pool, ctx, (3.0 if important else 1.5) + rng.random() * 0.5,
-                          [f"doors:{door.source}"], important, img="doors.img"))
+        ctx = _label_ctx(sd.label)
+        # the notable score orders the night (the biggest event leads); the kind's own
+        # weight only breaks ties between quiet subjects
+        score = scores.get(sd.signal, 0.0) + sd.score * 0.001
+        if sd.kind == "money":
+            ctx["amount"] = amount(sd.last, sd.unit)
+            ctx["dir_word"] = "higher" if sd.change > 0 else "lower"
+            pct = sd.change_pct
+            if pct is not None and fmt_pct(pct) not in ("0", "0.0") and abs(pct) >= 1:
+                p = fmt_pct(pct)
+                exact = abs(abs(pct) - float(p)) < 0.05
+                ctx["pct_about"] = f"{p}%" if exact else f"about {p}%"
+                pool = "money.up" if sd.change > 0 else "money.down"
+            else:
+                pool = "money.small"
+            out.append(_Subject(pool, ctx, score + 0.03, [sd.signal]))
+        elif sd.kind in ("reputation", "work"):
+            if sd.kind == "work" and sd.field != "count" and sd.source in moved_work_sources:
+                continue
+            if abs(sd.change) < 0.5:
+                continue
+            ctx["delta_says"] = says(sd.change)
+            one = abs(round(sd.change)) == 1
+            ctx["delta_voices"] = rng.choice(["a single voice", "one voice", "a lone voice"]) \
+                if one else f"{says(sd.change)} voices"
+            ctx["delta_pages"] = rng.choice(["one page", "a single page", "a page"]) \
+                if one else f"{says(sd.change)} pages"
+            ctx["last_says"] = ("zero" if round(sd.last) == 0 else big(sd.last)
+                                if abs(sd.last) >= 10 else says(sd.last))
+            if 1 < abs(round(sd.change)) < 10:
+                ctx["delta_word"] = says(sd.change)
+            if round(sd.last) < 0:  # a negative karma is not a number of voices
+                ctx["last_says"] = "below nothing"
+            pool = f"{sd.kind}.{'up' if sd.change > 0 else 'down'}"
+            out.append(_Subject(pool, ctx, score + 0.02, [sd.signal]))
+        elif sd.kind in ("host", "other") and sd.signal in scores:
+            ctx["last_plain"] = fmt_num(sd.last) + (f" {sd.unit}" if sd.unit and not re.search(r"\d", sd.unit) else "")
+            out.append(_Subject(f"other.{'up' if sd.change > 0 else 'down'}", ctx, score,
+                                [sd.signal]))
     if dg.sessions["count"]:
-        ctx = {"sessions": fmt_num(dg.sessions["count"]), "minutes": fmt_num(dg.sessions["minutes"])}
-        out.append(_Scene("sessions", "sessions.any", ctx, 1.2 + rng.random(), ["sessions"], False))
+        n, minutes = dg.sessions["count"], dg.sessions["minutes"]
+        count_says = {1: "once", 2: "twice"}.get(n, f"{says(n)} times")
+        if minutes >= 90:
+            hours = round(minutes / 60, 1)
+            whole = int(math.floor(hours + 0.5))
+            duration = rng.choice(["about {} hours", "{} hours or so", "close to {} hours",
+                                   "some {} hours", "roughly {} hours"]).format(says(whole))
+        elif minutes >= 1:
+            duration = rng.choice(["{} minute{}", "a good {} minute{}", "some {} minute{}"]).format(
+                minutes, "s" if minutes != 1 else "")
+        else:
+            duration = "a moment"
+        out.append(_Subject("sessions", {"count_says": count_says, "duration": duration},
+                            scores.get("sessions", 0.0) + 0.01, ["sessions"]))
+    if dg.items_total:
+        src = max(dg.items_by_source, key=dg.items_by_source.get)
+        label = next((n.text.split(":")[0] for n in dg.notable
+                      if n.what == "items" and n.signal == src), src)
+        ctx = _label_ctx(label)
+        ctx.pop("plural", None)
+        n = dg.items_total
+        ctx["items_letters"] = f"{says(n)} letters"
+        if n > 1:
+            ctx["plural"] = "1"
+        extra = []
+        titles = [" ".join(it["title"].split()[:10]) for it in dg.items if it.get("title")]
+        # quotation marks inside a title would end the quotation the audit recognises
+        titles = [re.sub(r"[\u201c\u201d\"]", "", t).strip("' ") for t in titles]
+        titles = [t for t in titles if t]
+        if titles:
+            extra.append(("items.title", dict(ctx, title=rng.choice(titles))))
+        out.append(_Subject("items.one" if n == 1 else "items", ctx,
+                            max((x.score for x in dg.notable if x.what == "items"), default=1.0),
+                            ["items"], extra))
+    for door in dg.doors:
+        if not (door.started_failing or door.stopped_failing or door.failing_now):
+            continue
+        src = " ".join(re.sub(r"[\d_-]+", " ", door.source).split()) or "nameless"
+        ctx = {"source": src, "failed_says": says(door.failed), "polls_says": says(door.polls)}
+        pool = "health.up" if door.stopped_failing else "health.down"
+        out.append(_Subject(pool, ctx, scores.get(door.source, 1.0), [f"doors:{door.source}"]))
     return out
-
-
-def _weather_text(dg: Digest) -> SignalDigest | None:
-    texts = [s for s in dg.signals if s.kind == "weather" and not s.numeric and s.text_last]
-    return texts[0] if texts else None
 
 
 # -- composing ------------------------------------------------------------------------
 
-def compose(digest: Digest, day: date, *, recent: dict[str, int] | None = None
-            ) -> tuple[str, list[str], list[str]]:
+def compose(digest: Digest, day: date, *, recent: dict[str, int] | None = None,
+            persona_text: str = "") -> tuple[str, list[str], list[str]]:
     """(prose, phrase keys used, signals used) for the night before ``day``."""
     seed = hashlib.sha256(f"{day.isoformat()}|{digest.sha256()}".encode()).hexdigest()
     rng = random.Random(int(seed[:16], 16))
-    g = _Gen(rng, recent or {}, second=rng.random() < 0.4, past=rng.random() < 0.5)
-    g.used.append(f"person:{'second' if g.second else 'first'}")
-    g.used.append(f"tense:{'past' if g.past else 'present'}")
+    who = persona(persona_text)
+    second = who.second if who.second is not None else rng.random() < 0.35
+    sky = sky_of(digest, rng)
+    recent = recent or {}
+    g = _Gen(rng, recent, second=second, past=rng.random() < 0.5, forbidden=sky.forbidden())
 
-    scenes = _scenes(digest, rng)
-    scenes.sort(key=lambda s: -s.salience)
-    must = [s for s in scenes if s.notable][:6]
-    room = max(len(must), rng.choice([2, 3, 3, 4, 5]))
-    chosen = must + [s for s in scenes if not s.notable][: max(0, room - len(must))]
-    if rng.random() < 0.4:
-        rng.shuffle(chosen)
-    used_signals: list[str] = []
-
-    # each block is (sentences, priority): lower priority is dropped first when too long
-    blocks: list[list[tuple[str, int]]] = []
-    weather = _weather_text(digest)
-    ctx0: dict[str, str] = {}
-    opening_pool = "open"
-    if weather is not None:
-        arc = weather.arc
-        # "from thunderstorm to thunderstorm" is no arc
-        if len(arc) > 1 and rng.random() < 0.6 and arc[0] != arc[-1]:
-            ctx0 = {"cond_first": arc[0], "cond_last": arc[-1]}
-            opening_pool = "open.arc"
-        else:
-            ctx0 = {"cond": weather.text_last}
-            opening_pool = "open.weather"
-        used_signals.append(weather.signal)
-    opening = [(g.sentence(opening_pool, ctx0), 9)]
+    # the scene: a setting not dreamt lately, one motif of the agent's own when it has any
+    settings = [(i, s) for i, s in enumerate(SETTINGS) if not g.forbidden.search(s[0])]
+    idx, (setting, objects) = settings[rng.choices(
+        range(len(settings)),
+        weights=[1 / (1 + 8 * recent.get(f"setting:{i}", 0)) for i, _ in settings])[0]]
+    g.used.append(f"setting:{idx}")
+    objects = [o for o in objects if not g.forbidden.search(o)] or ["a chair"]
+    own = [m for m in who.motifs if not g.forbidden.search(m)]
+    if own:
+        w = [1 / (1 + 2 * recent.get(_key("motif", m), 0)) for m in own]
+        mine = rng.choices(own, weights=w)[0]
+        g.used.append(_key("motif", mine))
+        if second:
+            mine = re.sub(r"\b[Mm]y\b", "your", mine)
+        motif_a, motif_b = mine, rng.choice(objects)
+    else:
+        motif_a, motif_b = rng.sample(objects, 2) if len(objects) > 1 else (objects[0], "a lamp")
     if rng.random() < 0.5:
-        opening.append((g.sentence("texture", {}), 1))
-    blocks.append(opening)
+        motif_a, motif_b = motif_b, motif_a
+    base = {"setting": setting, "setting_cap": _cap(setting), "motif_a": motif_a,
+            "motif_b": motif_b, "air": sky.air()}
+    if sky.temp_said:
+        base["deg"] = sky.temp_said
 
-    records = 0
-    for i, sc in enumerate(chosen):
-        if not g.has(sc.pool, sc.ctx):
+    def ctx_of(extra: dict) -> dict:
+        return {**base, **extra}
+
+    used_signals: list[str] = list(sky.signals)
+    first: list[tuple[str, int]] = [(g.sentence("open", base), 9)]
+    if sky.cond:
+        sctx = dict(base)
+        if "deg" not in sctx:
+            sctx["deg"] = "the air unmoving"
+        arc = [a for i, a in enumerate(sky.arc) if i == 0 or a != sky.arc[i - 1]]
+        if len(arc) > 1 and arc[0] != arc[-1]:
+            sctx.update(cond_first=arc[0], cond_last=arc[-1])
+            first.append((g.sentence("sky.arc", sctx), 9))
+        else:
+            sctx["cond"] = sky.cond
+            first.append((g.sentence("sky", sctx), 9))
+    elif sky.temp_said:
+        first.append((g.sentence("sky", dict(base, cond="dark and still")), 9))
+
+    subjects = sorted(_subjects(digest, rng), key=lambda s: -s.score)
+    lead = digest.lead()
+    if lead is not None:  # the night's biggest event is the first subject
+        names = {lead.signal, f"doors:{lead.signal}"} | ({"items"} if lead.what == "items" else set())
+        subjects.sort(key=lambda s: not names & set(s.used))
+    storm_leads = lead is not None and lead.what == "storm" and sky.storm and \
+        not any(s.score > lead.score for s in subjects)
+    if sky.storm and sky.cond:
+        pair = (g.sentence("sky.storm", dict(base, cond=max(sky.arc or [sky.cond],
+                                                             key=lambda t: "thunder" in t))), 8)
+        if storm_leads:
+            first.append(pair)
+    blocks: list[list[tuple[str, int]]] = [first]
+    body: list[list[tuple[str, int]]] = []
+    if sky.storm and sky.cond and not storm_leads:
+        body.append([pair])
+    for i, sub in enumerate(subjects):
+        ctx = ctx_of(sub.ctx)
+        if not g.has(sub.pool, ctx):
             continue
-        sents = [(g.sentence(sc.pool, sc.ctx, turn=i > 0 and rng.random() < 0.55),
-                  8 if sc.notable else 5)]
-        for pool, ctx in sc.extra:
-            if pool in ("high", "low"):
-                # a month's record is news, but a night of nothing else reads like a ledger
-                if records >= 2 or not sc.notable:
-                    continue
-                records += 1
-            if g.has(pool, ctx):
-                sents.append((g.sentence(pool, ctx), 7 if sc.notable else 4))
-        if sc.img and rng.random() < 0.6:
-            sents.insert(rng.randint(0, len(sents)), (g.sentence(sc.img, {}), 2))
-        blocks.append(sents)
-        used_signals.extend(sc.used)
+        turn = bool(body) and rng.random() < 0.35
+        sents = [(g.sentence(sub.pool, ctx, turn=turn), 8)]
+        for pool, ectx in sub.extra:
+            if g.has(pool, ctx_of(ectx)):
+                sents.append((g.sentence(pool, ctx_of(ectx)), 4))
+        used_signals.extend(sub.used)
+        if i == 0 and not storm_leads:
+            first.extend(sents)  # the night's biggest event leads
+        else:
+            body.append(sents)
+    img = ("sky.img.rain" if sky.rain else "sky.img.fog" if sky.fog
+           else "sky.img.snow" if sky.snow else "sky.img.wind" if sky.wind
+           else "sky.img.clear" if sky.clear else "sky.img.cloud")
+    if g.has(img, base) and rng.random() < 0.7:
+        (body[rng.randrange(len(body))] if body else first).append((g.sentence(img, base), 3))
 
-    closing = [(g.sentence("close", {}), 6)] if rng.random() < 0.85 else None
+    # group the body into one or two paragraphs
+    if len(body) > 3 and rng.random() < 0.6:
+        cut = rng.randint(2, len(body) - 1)
+        blocks += [sum(body[:cut], []), sum(body[cut:], [])]
+    elif body:
+        blocks.append(sum(body, []))
+    closing = [(g.sentence("close", base), 9)]
 
-    target = rng.randint(MIN_WORDS + 30, 250)
+    target = rng.randint(MIN_WORDS + 20, 230)
     tries = 0
-    while _words(blocks) + (_words([closing]) if closing else 0) < target and tries < 40:
+    while _words(blocks) + _words([closing]) < target and tries < 40:
         tries += 1
-        b = blocks[rng.randrange(len(blocks))]
-        b.insert(rng.randint(1, len(b)), (g.sentence("texture", {}), 1))
-    if closing:
-        blocks.append(closing)
+        # the first paragraph is the scene, the sky and the lead: filler goes after them
+        bi = rng.randrange(len(blocks))
+        b = blocks[bi]
+        pool = "motif" if rng.random() < 0.35 else "texture"
+        b.insert(len(b) if bi == 0 else rng.randint(1, len(b)), (g.sentence(pool, base), 1))
+    blocks.append(closing)
     while _words(blocks) > MAX_WORDS:
         flat = [(p, bi, si) for bi, b in enumerate(blocks) for si, (_, p) in enumerate(b)]
         p, bi, si = min(flat, key=lambda x: (x[0], -x[1]))
-        if p >= 8 and _words(blocks) <= MAX_WORDS:
+        if p >= 8:
             break
         del blocks[bi][si]
-        if not blocks[bi]:
-            del blocks[bi]
-
-    prose = _paragraphs(blocks, rng)
+    prose = "\n\n".join(" ".join(s for s, _ in b) for b in blocks if b)
     return prose, list(dict.fromkeys(g.used)), list(dict.fromkeys(used_signals))
 
 
 def _words(blocks: list[list[tuple[str, int]]]) -> int:
     return sum(len(s.split()) for b in blocks for s, _ in b)
-
-
-def _paragraphs(blocks: list[list[tuple[str, int]]], rng: random.Random) -> str:
-    style = rng.choice(["each", "pairs", "two", "lastalone"])
-    sents = [[s for s, _ in b] for b in blocks if b]
-    if style == "each" or len(sents) < 3:
-        paras = [" ".join(b) for b in sents]
-    elif style == "pairs":
-        paras = [" ".join(x for b in sents[i:i + 2] for x in b) for i in range(0, len(sents), 2)]
-    elif style == "two":
-        cut = rng.randint(1, len(sents) - 1)
-        paras = [" ".join(x for b in sents[:cut] for x in b), " ".join(x for b in sents[cut:] for x in b)]
-    else:
-        paras = [" ".join(x for b in sents[:-1] for x in b), " ".join(sents[-1])]
-    return "\n\n".join(p for p in paras if p)

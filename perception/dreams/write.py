@@ -21,8 +21,8 @@ import yaml
 
 from reverie.memory import atomic, clock
 from reverie.memory.home import Home
-from reverie.perception.audit import RECEIPT_HEADING, AuditReport, Finding
-from reverie.perception.digest import NUMBER_RE, Digest, build_digest
+from reverie.perception.audit import RECEIPT_HEADING, AuditReport, Record, check
+from reverie.perception.digest import Digest, build_digest
 from reverie.perception.text import figure as fmt_num
 from reverie.perception.dreams import DreamOptions, offline
 from reverie.perception.redact import redact
@@ -114,11 +114,14 @@ def _local_iso(ts: str | datetime, tz: tzinfo) -> str:
 
 def write_dream(home: Home, store, opts: DreamOptions, *, day: date, tz: tzinfo,
                 now: datetime | None = None, force: bool = False, backend: str | None = None,
-                secrets=()) -> DreamOutcome:
+                secrets=(), sources=()) -> DreamOutcome:
+    """Write the dream for ``day`` (once per date unless ``force``). ``sources`` are the
+    config's SourceSpecs: they give each signal its kind and label (without them, kinds
+    are told from names and units)."""
     now = now or clock.now()
     path = home.dream(day)
     backend = backend or opts.backend
-    secrets = tuple(s for s in (*secrets, opts.api_key) if s)
+    secrets = tuple(s for s in (*secrets, opts.api_key, os.environ.get("OPENAI_API_KEY")) if s)
     with _dream_lock(home):
         known = store.dream(day.isoformat())
         if known and path.exists() and not force:
@@ -129,7 +132,7 @@ def write_dream(home: Home, store, opts: DreamOptions, *, day: date, tz: tzinfo,
         if path.exists() and known:
             _keep_old(path)
         start, end = cycle_for(store, day, now, at=opts.at, tz=tz)
-        digest = build_digest(store, start, end, tz=tz, rules=opts.notable)
+        digest = build_digest(store, start, end, tz=tz, rules=opts.notable, sources=sources)
         outcome = DreamOutcome(day, path, True, "offline")
         prose, used_signals, phrase_keys = None, None, None
         report: AuditReport | None = None
@@ -145,9 +148,11 @@ def write_dream(home: Home, store, opts: DreamOptions, *, day: date, tz: tzinfo,
                 outcome.audit_ok = report.ok
             except llm.DreamFailure as e:
                 outcome.fallback_reason = llm.redact(str(e), secrets) or "model failed"
+                outcome.tokens = e.tokens
         if prose is None:
             recent = store.recent_phrases(day.isoformat(), opts.dryness_nights)
-            prose, phrase_keys, used_signals = offline.compose(digest, day, recent=recent)
+            prose, phrase_keys, used_signals = offline.compose(
+                digest, day, recent=recent, persona_text=read_persona(home, opts))
         text = render(day, tz, digest, prose, used_signals, outcome, audit=report)
         text = redact(text, secrets)
         atomic.write_text(path, text)
@@ -167,6 +172,28 @@ def write_dream(home: Home, store, opts: DreamOptions, *, day: date, tz: tzinfo,
         return outcome
 
 
+PERSONA_CAP = 8000  # characters of the persona file read
+
+
+def read_persona(home: Home, opts: DreamOptions) -> str:
+    """The agent's persona file (hostile: inside the home, a regular file, capped)."""
+    try:
+        p = home.inside(opts.persona)
+        fd = os.open(p, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except (OSError, ValueError):
+        return ""
+    try:
+        import stat
+
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ""
+        return os.read(fd, PERSONA_CAP * 4).decode("utf-8", "replace")[:PERSONA_CAP]
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
+
+
 def _point_latest(home: Home, path: Path, text: str) -> None:
     try:
         atomic.symlink(path.name, home.latest_dream)
@@ -175,16 +202,8 @@ def _point_latest(home: Home, path: Path, text: str) -> None:
 
 
 def audit_prose(prose: str, digest: Digest) -> AuditReport:
-    figures = sorted({abs(f) for f in digest.figures()})
-    report = AuditReport(source="<prose>", record="digest")
-    for i, line in enumerate(prose.split("\n"), 1):
-        for m in NUMBER_RE.finditer(line):
-            frac = m.group(2) or ""
-            value = float(m.group(1).replace(",", "") + frac)
-            tol = 0.5 * 10 ** -(len(frac) - 1 if frac else 0) + 1e-9
-            report.findings.append(Finding(i, m.group(0), value,
-                                           any(abs(f - value) <= tol for f in figures)))
-    return report
+    """The prose against the digest it was made from (the model gate and front matter)."""
+    return check(prose, Record.of(digest))
 
 
 def render(day: date, tz: tzinfo, digest: Digest, prose: str, used: list[str],

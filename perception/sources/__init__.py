@@ -127,7 +127,12 @@ from datetime import timedelta  # noqa: E402
 
 from pydantic import ConfigDict, model_validator  # noqa: E402
 
+from pydantic import field_validator  # noqa: E402
+
 from reverie.perception.types import Cron, Name, PositiveDuration  # noqa: E402
+
+# what a signal means to the agent (see perception/digest.py)
+KINDS = ("money", "reputation", "work", "items", "weather", "health", "host", "other")
 
 
 class SourceSpec(BaseModel):
@@ -142,7 +147,31 @@ class SourceSpec(BaseModel):
     jitter: PositiveDuration | None = None  # default: 10% of `every`, at most 5 min
     timeout: PositiveDuration = timedelta(seconds=10)
     enabled: bool = True
+    # what the signals mean to the agent (the dream's subjects and imagery): one kind or
+    # label for the whole source, or one per field ({karma: reputation})
+    kind: Any = None  # a kind, or {field: kind}
+    label: Any = None  # a label, or {field: label}
     options: Any = None  # an instance of the type's Options model
+
+    @field_validator("kind", "label")
+    @classmethod
+    def _meaning(cls, v: Any, info: Any) -> Any:
+        if v is None:
+            return v
+        if isinstance(v, dict):
+            bad = [k for k, x in v.items() if not isinstance(k, str) or not isinstance(x, str)]
+            if bad:
+                raise ValueError(f"{bad[0]!r}: expected text")
+            values = list(v.values())
+        elif isinstance(v, str):
+            values = [v]
+        else:
+            raise ValueError(f"expected one {info.field_name} or a mapping field: {info.field_name}")
+        if info.field_name == "kind":
+            for x in values:
+                if x not in KINDS:
+                    raise ValueError(f"unknown kind {x!r} (use one of: {', '.join(KINDS)})")
+        return v
 
     @model_validator(mode="after")
     def _schedule(self) -> "SourceSpec":
