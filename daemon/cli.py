@@ -234,20 +234,17 @@ def dream(ctx: click.Context, day: str | None, force: bool, backend: str | None,
     Exits 1 when a model was wanted and the offline dream was written instead (the
     reason is on stderr and in the front matter)."""
     from reverie.memory import clock
-    from reverie.perception.dreams.write import write_dream
 
     loaded = _loaded(ctx)
     try:
         d = Date.fromisoformat(day) if day else clock.now().astimezone(loaded.tz).date()
     except ValueError:
         raise Usage(f"--date: invalid date {day!r} (use YYYY-MM-DD)") from None
-    store = _store(loaded)
-    out = write_dream(loaded.home, store, loaded.config.dream, day=d, tz=loaded.tz,
-                      force=force, backend=backend, secrets=loaded.secrets,
-                      sources=loaded.config.sources)
+    svc = _services(loaded)
+    out = svc.dream_now(d, force=force, backend=backend)
     if out.written:
         click.echo(f"dream written: {out.path} [{out.backend}]")
-        _refresh(_services(loaded, store))
+        _refresh(svc)
     else:
         click.echo(f"dream for {d} already written: {out.path} (use --force to write again)")
     if show:

@@ -677,6 +677,8 @@ _DOCS: dict[str, str] = {
     "NotableRules.signals": "per-signal thresholds ('<source>.<field>': percent; 0: any change)",
     "NotableRules.high_low_days": "a new high or low over this many days is notable",
     "NotableRules.items_cap": "at most this many new items per night in the digest",
+    "NotableRules.usual_days": "days of history that set a signal's usual daily movement",
+    "NotableRules.score": "a change this many times the usual daily movement is notable",
     "SessionsOptions.command": "the agent's command line: an argv list, never a shell string",
     "SessionsOptions.cwd": "the agent's working folder (default: the home)",
     "SessionsOptions.env": "extra environment for the agent (the config's other secrets are not passed)",
@@ -707,6 +709,10 @@ _DOCS: dict[str, str] = {
     "source.jitter": "random delay added to each run (default: 10% of `every`, at most 5m)",
     "source.timeout": "the whole run's time bound",
     "source.enabled": "false: configured but never polled",
+    "source.kind": "what its signals mean to the agent (money, reputation, work, items, "
+                   "weather, health, host, other): one kind, or {field: kind}",
+    "source.label": "how a person names its signals (default from source and field): "
+                    "one label, or {field: label}",
     "source.options": "the type's own options",
     # options several types share
     "source.url": "the URL to fetch",

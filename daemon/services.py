@@ -127,13 +127,15 @@ class Services:
         n = self.store.apply_retention(clock_mod.now() - keep)
         log.info("retention.applied", removed=n, keep=str(keep))
 
-    def dream_now(self, day: Any = None) -> Any:
+    def dream_now(self, day: Any = None, *, force: bool = False,
+                  backend: str | None = None) -> Any:
         from reverie.perception.dreams.write import write_dream
 
         now = clock_mod.now()
         out = write_dream(self.home, self.store, self.loaded.config.dream,
                           day=day or now.astimezone(self.tz).date(), tz=self.tz, now=now,
-                          secrets=self.loaded.secrets)
+                          force=force, backend=backend, secrets=self.loaded.secrets,
+                          sources=self.loaded.config.sources)
         if out.written:
             log.info("dream.written", date=out.day.isoformat(), path=str(out.path),
                      backend=out.backend, fallback_reason=out.fallback_reason)
@@ -332,7 +334,8 @@ def build(loaded: Loaded, *, clock: clock_mod.Clock | None = None,
         loaded.home, store, cfg.sessions, tz=loaded.tz, git=cfg.memory.git,
         render_state=before_wake or s.render_state,
         notable_since=lambda since, now: notable_since(s.store, since, now,
-                                                       rules=s.loaded.config.dream.notable))
+                                                       rules=s.loaded.config.dream.notable,
+                                                       sources=s.loaded.config.sources))
     return s
 
 
