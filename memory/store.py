@@ -571,15 +571,18 @@ class Store:
             " ORDER BY p.i", (*args, signal))
         return [_obs(r) if r["id"] is not None else None for r in rows]
 
-    def add_observations(self, observations: Iterable[Observation]) -> int:
+    def add_observations(self, observations: Iterable[Observation]) -> None:
         """Append readings in one transaction, without a poll row (imports, synthetic
-        histories); returns how many."""
-        rows = [(o.source, o.signal, clock.to_ts(o.ts), o.value, o.text, o.unit)
-                for o in observations]
+        histories). Streams: a million readings need not be held at once."""
         with self._transaction() as c:
             c.executemany("INSERT INTO observations(source, signal, ts, value, text, unit)"
-                          " VALUES (?,?,?,?,?,?)", rows)
-        return len(rows)
+                          " VALUES (?,?,?,?,?,?)",
+                          ((o.source, o.signal, clock.to_ts(o.ts), o.value, o.text, o.unit)
+                           for o in observations))
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database file, so a copy of it is one file."""
+        self._x("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def items_by_source(self, since: datetime | None, until: datetime | None = None,
                         per_source: int = 10) -> dict[str, ItemGroup]:
@@ -655,10 +658,13 @@ class Store:
                          " ORDER BY signal", (a, b))
         out = []
         for g in groups:
-            ends = [_obs(self._q1("SELECT * FROM observations WHERE signal = ?"
-                                  f" AND ts > ? AND ts <= ? ORDER BY ts {order}, id {order}"
-                                  " LIMIT 1", (g["signal"], a, b)))
-                    for order in ("ASC", "DESC")]
+            ends = []
+            for order in ("ASC", "DESC"):
+                r = self._q1("SELECT value, text, unit, ts FROM observations WHERE signal = ?"
+                             f" AND ts > ? AND ts <= ? ORDER BY ts {order}, id {order} LIMIT 1",
+                             (g["signal"], a, b))
+                ends.append(Observation(g["source"], g["signal"], clock.from_ts(r["ts"]),
+                                        r["value"], r["text"], r["unit"]))
             out.append(SignalStats(g["signal"], g["source"], g["n"], g["nv"], g["lo"], g["hi"],
                                    *ends))
         return out
