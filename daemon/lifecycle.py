@@ -65,7 +65,7 @@ class Daemon:
         assert s is not None
         states = s.store.all_source_states()
         names = [x.name for x in self.loaded.config.sources if x.enabled]
-        failing = [n for n in names if states.get(n, {}).get("consecutive_failures")]
+        failing = [n for n in names if n in states and states[n].consecutive_failures]
         job = self.scheduler.get_job("dream") if self.scheduler else None
         nxt = job.next_run_time.astimezone(self.loaded.tz).strftime("%a %H:%M") if job and job.next_run_time else "?"
         cur = s.runner.current() if s.runner else None

@@ -106,10 +106,10 @@ class Services:
 
         done = self.store.get_meta("distill.done") or ""
         rows = [r for r in self.store.sessions(since=clock_mod.now() - timedelta(days=2))
-                if r["consolidated"] and r["id"] > done]
+                if r.consolidated and r.id > done]
         if not rows:
             return
-        days = sorted({clock_mod.from_ts(r["started"]).astimezone(self.tz).date() for r in rows})
+        days = sorted({r.started.astimezone(self.tz).date() for r in rows})
         for day in days:
             try:
                 out = distill_day(self.home, self.store, self.loaded.config.dream, day=day,
@@ -120,7 +120,7 @@ class Services:
             if out is not None:
                 log.info("distill.written", date=day.isoformat(), path=str(out.path),
                          tokens=out.tokens)
-        self.store.set_meta("distill.done", max(r["id"] for r in rows))
+        self.store.set_meta("distill.done", max(r.id for r in rows))
 
     def retention(self) -> None:
         keep = self.loaded.config.perception.retention

@@ -246,21 +246,20 @@ class SessionRunner:
         other is ended (stopped if it somehow still runs)."""
         rows = self.store.open_sessions()
         for row in reversed(rows):  # newest first
-            if self._running is not None and row["id"] == self._running.session_id:
+            if self._running is not None and row.id == self._running.session_id:
                 continue
-            agent = Agent.adopt(row["pid"], row["id"], row["started"])
+            agent = Agent.adopt(row.pid, row.id, clock.to_ts(row.started))
             if agent is not None and self._running is None:
-                started = clock.from_ts(row["started"])
-                self._running = _Running(row["id"], started, row["reason"], agent)
-                log.info("session.adopted", session_id=row["id"], pid=agent.pid)
+                self._running = _Running(row.id, row.started, row.reason, agent)
+                log.info("session.adopted", session_id=row.id, pid=agent.pid)
             elif agent is not None:
                 agent.stop(self.opts.stop_timeout.total_seconds())
-                self.store.end_session(row["id"], clock.now(), "killed", None)
-                log.warning("session.ended", session_id=row["id"], end_reason="killed",
+                self.store.end_session(row.id, clock.now(), "killed", None)
+                log.warning("session.ended", session_id=row.id, end_reason="killed",
                             why="another session was running")
             else:
-                self.store.end_session(row["id"], clock.now(), "lost", None)
-                log.warning("session.ended", session_id=row["id"], end_reason="lost")
+                self.store.end_session(row.id, clock.now(), "lost", None)
+                log.warning("session.ended", session_id=row.id, end_reason="lost")
 
     def catch_up(self, since: datetime | None, now: datetime | None = None) -> list[WakeResult]:
         """At daemon start: wakes missed while it was down. The newest within
@@ -313,13 +312,13 @@ class SessionRunner:
             return  # never archive working.md under a live agent
         # A crash after the session was marked consolidated leaves only an open intent:
         # finish those first, or they wait for the next daemon start.
-        intents = [self.store.session(i["key"]) for i in self.store.open_intents("consolidate")]
-        for row in [r for r in intents if r is not None and r.get("consolidated")] + \
+        intents = [self.store.session(i.key) for i in self.store.open_intents("consolidate")]
+        for row in [r for r in intents if r is not None and r.consolidated] + \
                 self.store.unconsolidated_sessions():
             try:
                 consolidate(self.home, self.store, row, tz=self.tz, git=self.git)
             except Exception as e:  # the intent journal lets recover() finish it later
-                log.error("consolidate.failed", session_id=row["id"], error=_err(e))
+                log.error("consolidate.failed", session_id=row.id, error=_err(e))
                 return
 
 def _one_line(text: str) -> str:
