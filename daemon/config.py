@@ -485,6 +485,25 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
                   sorted(set(unset.values())))
 
 
+def home_hint(path: str | os.PathLike) -> Path | None:
+    """The ``home:`` a config file names, read without validating the rest (so `reverie
+    reload` can reach the daemon of a file it refuses); None when the file does not say."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    try:
+        data = yaml.safe_load(text)
+        home = data.get("home") if isinstance(data, dict) else None
+    except (yaml.YAMLError, RecursionError):  # broken further down: the top-level line
+        m = re.search(r"""^home:[ \t]*(["']?)([^"'#\n]+?)\1[ \t]*(#.*)?$""", text, re.M)
+        home = m.group(2) if m else None
+    if not isinstance(home, str) or not home or _VAR.search(home):
+        return None
+    p = Path(home).expanduser()
+    return p if p.is_absolute() else (Path(path).parent / p).resolve()
+
+
 def _close(key: str, allowed: Any) -> str:
     close = difflib.get_close_matches(key, sorted(allowed or ()), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}? " if close else ""

@@ -41,6 +41,8 @@ class Services:
     renderer: Any = None
     runner: Any = None
     heartbeat_every: float = HEARTBEAT_EVERY
+    # the daemon's "reload on the main loop and wait" (lifecycle.Daemon.request_reload)
+    reload_handler: Callable[[], dict] | None = None
     _last_beat: float = field(default=0.0, repr=False)  # monotonic time of the last beat
 
     @property
@@ -214,8 +216,12 @@ class Services:
     # -- the control socket -----------------------------------------------------------
 
     def handle_control(self, req: dict) -> dict:
-        """The daemon's answer to `reverie wake|sleep|status` (daemon/control.py)."""
+        """The daemon's answer to `reverie wake|sleep|status|reload` (daemon/control.py)."""
         cmd = req.get("cmd")
+        if cmd == "reload":
+            if self.reload_handler is None:
+                return {"ok": False, "error": "only the daemon reloads"}
+            return self.reload_handler()
         if self.runner is None:
             return {"ok": False, "error": "sessions are not configured"}
         if cmd == "wake":
