@@ -226,6 +226,45 @@ def read_env_file(path: str | os.PathLike) -> dict[str, str]:
     return out
 
 
+CREDENTIAL_MAX = 64 * 1024  # a key, a token or a URL; not a file to slurp
+
+
+class _WithCredentials(dict):
+    """The environment, and over it systemd's credentials (``LoadCredential=``): a
+    ``${VAR}`` is the file ``$CREDENTIALS_DIRECTORY/VAR`` when there is one, read as a
+    plain file within a size cap, one trailing newline stripped."""
+
+    def __init__(self, env: dict[str, str]):
+        super().__init__(env)
+        self._dir = env.get("CREDENTIALS_DIRECTORY") or ""
+        self._read: dict[str, str | None] = {}
+
+    def _credential(self, name: str) -> str | None:
+        if not self._dir or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            return None
+        if name not in self._read:
+            from reverie.memory import safe_read
+
+            path = Path(self._dir) / name
+            try:
+                raw = safe_read.read_bytes(path, max_bytes=CREDENTIAL_MAX)
+                value = raw.decode("utf-8")
+            except FileNotFoundError:
+                value = None
+            except (OSError, UnicodeDecodeError) as e:
+                why = e.strerror if isinstance(e, OSError) and e.strerror else e.__class__.__name__
+                raise ConfigError([f"{path}: cannot read the credential {name}: {why}"]) from None
+            self._read[name] = value.removesuffix("\n").removesuffix("\r") if value else value
+        return self._read[name]
+
+    def __contains__(self, name: object) -> bool:
+        return (isinstance(name, str) and self._credential(name) is not None) or super().__contains__(name)
+
+    def __getitem__(self, name: str) -> str:
+        value = self._credential(name)
+        return value if value is not None else super().__getitem__(name)
+
+
 def _interpolate(text: str, env: dict[str, str], used: dict[str, str]) -> str:
     def sub(m: re.Match) -> str:
         name, default = m.group(1), m.group(2)
@@ -353,7 +392,7 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
     there). ``home`` and the other keys reading needs still report an unset variable."""
     path = Path(path)
     shown = str(path)
-    env = dict(os.environ) if env is None else env
+    env = _WithCredentials(dict(os.environ) if env is None else env)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
