@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from reverie.daemon.alerts import NotifyOptions, url_secrets
 from reverie.daemon.sessions import SessionsOptions
 from reverie.memory import clock
 from reverie.memory.home import Home
@@ -68,6 +69,8 @@ class Config(BaseModel):
     dream: DreamOptions = DreamOptions()
     sessions: SessionsOptions = SessionsOptions()
     memory: MemoryOptions = MemoryOptions()
+    notify: NotifyOptions = Field(default=NotifyOptions(), description=(
+        "notifications through Apprise: a source failing, a dream fallback, a session killed"))
 
     @field_validator("timezone")
     @classmethod
@@ -520,7 +523,8 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
         raise ConfigError([m.group(0) + scrub(p[m.end():]) if (m := prefix.match(p)) else p
                            for p in problems])
     assert cfg is not None
-    return Loaded(cfg, path, _secret_forms(used.values()), sorted(used), warnings,
+    secrets = _secret_forms(used.values()) + url_secrets(cfg.notify.urls)  # URLs carry tokens
+    return Loaded(cfg, path, tuple(dict.fromkeys(secrets)), sorted(used), warnings,
                   sorted(set(unset.values())))
 
 

@@ -179,6 +179,7 @@ class Daemon:
             s.reload_handler = self.request_reload
             self.scheduler = sched_mod.make_scheduler(self.loaded.tz)
             sched_mod.listen(self.scheduler)
+            s.mark_running()
             s.start()
             sched_mod.install(self.scheduler, s.jobs())
             self.scheduler.start()
@@ -228,6 +229,8 @@ class Daemon:
             log.warning("daemon.shutdown_timeout", note="jobs still running were abandoned")
             self.abandoned_jobs = True
         s.end_session()  # a wake job that was already under way started one
+        if not self.abandoned_jobs:
+            s.mark_stopped()
         s.close()
         log.info("daemon.stopped")
         return 0
