@@ -141,6 +141,8 @@ class Alerter:
         """A source's poll outcome: failing past the threshold, or back after that."""
         from reverie.perception.health import source_health
 
+        if not self.active:
+            return
         now = clock.now()
         h = source_health(spec, after, now=now)
         if h.failing and h.failing_since is not None:
@@ -152,7 +154,7 @@ class Alerter:
                            ref=repr(h.failing_since))
             return
         since = before.get("failing_since")
-        if before.get("consecutive_failures") and since is not None and self.active:
+        if before.get("consecutive_failures") and since is not None:
             told = self.store.last_alert("source_failing", spec.name)
             if told and told["ref"] == repr(since):  # only what we said was failing
                 self.event("source_recovered", spec.name, f"reverie: {spec.name} is back",

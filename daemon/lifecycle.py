@@ -229,8 +229,7 @@ class Daemon:
             log.warning("daemon.shutdown_timeout", note="jobs still running were abandoned")
             self.abandoned_jobs = True
         s.end_session()  # a wake job that was already under way started one
-        if not self.abandoned_jobs:
-            s.mark_stopped()
+        s.mark_stopped()
         s.close()
         log.info("daemon.stopped")
         return 0
