@@ -228,3 +228,47 @@ def test_tokens_in_notify_urls_are_secrets_in_logs(write_config):
         assert "987654321" not in line
     finally:
         logs.set_secrets(())
+
+
+def _session_services(write_config, httpserver, sessions: str):
+    httpserver.expect_request("/notify", method="POST").respond_with_data("ok")
+    cfg = write_config(f"""
+        home: ./home
+        timezone: UTC
+        sessions: {sessions}
+        notify: {{urls: ['json://127.0.0.1:{httpserver.port}/notify']}}
+        """)
+    s = services.build(config.load(cfg))
+    s.alerts.start()
+    return s
+
+
+def test_a_session_killed_at_max_duration_is_told(write_config, httpserver):
+    s = _session_services(write_config, httpserver,
+                          "{command: [sleep, '30'], max_duration: 1s, stop_timeout: 2s}")
+    try:
+        assert s.runner.wake("test").outcome == "started"
+        assert wait_for(lambda: s.runner.check() is not None, timeout=15)
+        told = wait_for(lambda: notifications(httpserver), timeout=20)
+        assert told and told[0]["title"] == "reverie: a session was killed"
+        assert "timed out" in told[0]["message"]
+    finally:
+        s.end_session()
+        s.close()
+
+
+def test_a_session_that_exits_non_zero_is_told_once_within_the_hour(write_config, httpserver):
+    s = _session_services(write_config, httpserver, "{command: [sh, -c, 'exit 3']}")
+    try:
+        assert s.runner.wake("test").outcome == "started"
+        assert wait_for(lambda: s.runner.check() is not None, timeout=15)
+        told = wait_for(lambda: notifications(httpserver), timeout=20)
+        assert told and told[0]["title"] == "reverie: a session failed"
+        assert "exited with code 3" in told[0]["message"]
+        # another failed session within the hour: no second message
+        assert s.runner.wake("again").outcome == "started"
+        assert wait_for(lambda: s.runner.check() is not None, timeout=15)
+        time.sleep(1.5)
+        assert len(notifications(httpserver)) == 1
+    finally:
+        s.close()
