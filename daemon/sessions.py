@@ -63,6 +63,9 @@ class SessionRunner:
         self.conditions = opts.conditions()
         self._lock = threading.RLock()
         self._running: _Running | None = None
+        # told how sessions end and wakes fail (daemon/alerts.py notifies)
+        self.on_end: Callable[..., None] = lambda *a, **kw: None
+        self.on_wake_failed: Callable[[str], None] = lambda why: None
 
     # -- wake ---------------------------------------------------------------------
 
@@ -133,6 +136,7 @@ class SessionRunner:
             self.store.update_wake(sid, "failed", f"{why} ({reason})")
             self.store.forget_session(sid)  # nothing ran; the wake records the failure
             log.error("wake.failed", reason=reason, error=why)
+            self.on_wake_failed(why)
             return WakeResult("failed", None, why)
         self.store.set_session_pid(sid, agent.pid)
         self._running = _Running(sid, now, reason, agent)
@@ -224,6 +228,7 @@ class SessionRunner:
         log.info("session.ended", session_id=r.session_id, end_reason=end_reason,
                  exit_code=code, forced=end.stopped.forced, stopped=end.stopped.strays or None,
                  duration=round((ended - r.started).total_seconds(), 1))
+        self.on_end(r.session_id, end_reason, code, forced=bool(end.stopped.forced))
         prune_logs(self.home.sessions_dir, self.opts.log_keep)
         self._consolidate_pending()
         return end_reason
