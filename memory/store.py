@@ -193,6 +193,14 @@ class SourceState:
 
 
 @dataclass(frozen=True)
+class AlertSent:
+    """When a kind of notification about a subject last went out, and for what."""
+
+    sent: datetime
+    ref: str | None  # the occurrence it was about (a failing period, a night, a session)
+
+
+@dataclass(frozen=True)
 class SignalStats:
     """A signal over a window: how many readings, numeric range, first and last."""
 
@@ -867,7 +875,7 @@ class Store:
         True, unless the last one went out less than ``gap`` seconds ago or was about the
         same occurrence ``ref`` (then nothing changes and it returns False)."""
         t = clock.to_ts(now)
-        with self.transaction() as c:
+        with self._transaction() as c:
             c.execute(self._ALERTS)
             row = c.execute("SELECT sent, ref FROM alerts_sent WHERE kind = ? AND subject = ?",
                             (kind, subject)).fetchone()
@@ -878,13 +886,13 @@ class Store:
                       " ref = excluded.ref", (kind, subject, t, ref))
         return True
 
-    def last_alert(self, kind: str, subject: str) -> dict | None:
-        """The last alert of ``kind`` about ``subject``: {"sent": ts, "ref": ...} or None."""
-        with self.transaction() as c:
+    def last_alert(self, kind: str, subject: str) -> AlertSent | None:
+        """The last alert of ``kind`` about ``subject``, or None."""
+        with self._transaction() as c:
             c.execute(self._ALERTS)
             row = c.execute("SELECT sent, ref FROM alerts_sent WHERE kind = ? AND subject = ?",
                             (kind, subject)).fetchone()
-        return {"sent": row[0], "ref": row[1]} if row else None
+        return AlertSent(clock.from_ts(row[0]), row[1]) if row else None
 
 
 def _obs(row: sqlite3.Row) -> Observation:
