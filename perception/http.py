@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -181,9 +182,7 @@ def fetch(
     if last_modified:
         send["If-Modified-Since"] = last_modified
 
-    session = requests.Session()
-    # no ~/.netrc credentials slip in; proxies from the environment are still honoured below
-    session.trust_env = False
+    session = _take_session()
     try:
         # redirects are followed here, not by requests: each hop gets only what is left of
         # the budget, a redirect's own body is never read, and credentials stay with the
@@ -196,7 +195,7 @@ def fetch(
                 resp = session.request(
                     method, url, headers=send, json=json_body, stream=True, allow_redirects=False,
                     timeout=(min(_CONNECT_TIMEOUT, left), left),
-                    proxies=requests.utils.get_environ_proxies(url),
+                    proxies=_proxies_for(url),
                 )
             except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
                     requests.exceptions.InvalidSchema, ValueError):
@@ -218,7 +217,61 @@ def fetch(
             url, host = target, host_of(target)
         raise _fail(f"too many redirects from {host} (more than {MAX_REDIRECTS})", secrets)
     finally:
-        session.close()
+        _give_back(session)
+
+
+# -- sessions and proxies ---------------------------------------------------------------
+# A session per request cost a connection pool's setup and a new TCP connection every
+# poll, and requests' proxy lookup scanned os.environ twice per request (bench P2,
+# docs/performance.md). Idle sessions are kept for reuse instead: a connection whose body
+# was read to the end goes back to its session's pool (keep-alive), any other is closed.
+
+_MAX_IDLE_SESSIONS = 8  # about the number of fetches that run at once
+_idle: list[requests.Session] = []
+_idle_lock = threading.Lock()
+
+
+def _take_session() -> requests.Session:
+    with _idle_lock:
+        if _idle:
+            return _idle.pop()
+    session = requests.Session()
+    # no ~/.netrc credentials slip in; proxies from the environment are honoured by
+    # _proxies_for
+    session.trust_env = False
+    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=1)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def _give_back(session: requests.Session) -> None:
+    # nothing a server set (cookies) outlives the fetch, as with a fresh session
+    session.cookies.clear()
+    with _idle_lock:
+        if len(_idle) < _MAX_IDLE_SESSIONS:
+            _idle.append(session)
+            return
+    session.close()
+
+
+_env_proxies: dict[str, str] | None = None
+
+
+def _proxies_for(url: str) -> dict[str, str]:
+    """The proxies the environment names for ``url`` (``HTTPS_PROXY``, ``NO_PROXY``…).
+
+    The environment is read once per process (the daemon's is fixed at start, by systemd's
+    ``Environment=``); with no proxy configured, as on most hosts, that is the whole cost.
+    """
+    global _env_proxies
+    if _env_proxies is None:
+        import urllib.request
+
+        _env_proxies = urllib.request.getproxies_environment()
+    if not any(k != "no" for k in _env_proxies):
+        return {}
+    return requests.utils.get_environ_proxies(url)
 
 
 def _redirect_target(resp: requests.Response, url: str) -> str | None:
