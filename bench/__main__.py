@@ -15,15 +15,15 @@ from bench import Row
 
 # bench module -> the measures it produces
 MODULES = {"poll": ("P1", "P2", "P3"), "state": ("P4",), "dream": ("P5",),
-           "startup": ("P6",), "soak": ("P7",)}
+           "startup": ("P6",), "soak": ("P7",), "tokens": ("P8",)}
 # bench module -> (import name, distribution) it needs beyond a plain install
-NEEDS = {"soak": ("time_machine", "time-machine")}
+NEEDS = {"soak": ("time_machine", "time-machine"), "tokens": ("time_machine", "time-machine")}
 
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions (< 2 minutes)")
-    ap.add_argument("ids", nargs="*", metavar="ID", help="measures to run (P1…P7); default all")
+    ap.add_argument("ids", nargs="*", metavar="ID", help="measures to run (P1…P8); default all")
     args = ap.parse_args(argv)
     wanted = {i.upper() for i in args.ids} or {i for ids in MODULES.values() for i in ids}
     unknown = wanted - {i for ids in MODULES.values() for i in ids}

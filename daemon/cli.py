@@ -212,6 +212,9 @@ def state(ctx: click.Context) -> None:
         store = _store(loaded)
         _refresh(loaded, store)
         store.close()
+        # closing checkpoints the WAL into the database, after state.md was written: without
+        # this the next `reverie state` would find the record newer and render it again
+        home.state_md.touch()
     click.echo(home.state_md.read_text(encoding="utf-8"), nl=False)
 
 

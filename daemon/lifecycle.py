@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from reverie.daemon import config as config_mod
-from reverie.daemon import logs, scheduler as sched_mod
+from reverie.daemon import logs
 from reverie.daemon.notify import Notifier
 from reverie.memory import clock
 from reverie.memory.store import Store
@@ -129,6 +129,8 @@ class Daemon:
         self._last_beat = 0.0  # monotonic time of the last heartbeat job
         # The watchdog must only be fed while the scheduler demonstrably runs jobs, so
         # the heartbeat job runs at least twice per watchdog period.
+        from reverie.daemon import scheduler as sched_mod  # apscheduler: not for `status`
+
         wd = self.notifier.watchdog_interval()
         self.heartbeat_every = min(sched_mod.HEARTBEAT_EVERY, wd / 2) if wd else sched_mod.HEARTBEAT_EVERY
         self.renderer: Any = None
@@ -340,11 +342,14 @@ class Daemon:
         logs.set_secrets(new.secrets)
         self.loaded = new
         self._build()
+        from reverie.daemon import scheduler as sched_mod
+
         sched_mod.install_jobs(self)
         log.info("reload.done", sources=len(new.config.sources))
         self.notifier.ready(self._status_line())
 
     def run(self) -> int:
+        from reverie.daemon import scheduler as sched_mod
         from reverie.daemon.control import ControlServer
 
         limit_malloc_arenas()

@@ -25,12 +25,11 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import IO, Annotated, Callable
 
-import structlog
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, field_validator,
                       model_validator)
 
 from reverie.daemon.conditions import Condition, parse_condition
-from reverie.memory import atomic, clock
+from reverie.memory import _log, atomic, clock
 from reverie.memory.consolidate import consolidate, ensure_diary
 from reverie.memory.consolidate import recover as recover_consolidation
 from reverie.memory.home import Home
@@ -38,7 +37,7 @@ from reverie.memory.store import Store
 from reverie.perception.types import (Cron, Duration, PositiveDuration, fire_times,
                               first_occurrence)
 
-log = structlog.get_logger("reverie.sessions")
+log = _log.get("reverie.sessions")
 
 SUBSTITUTIONS = ("home", "state", "dream", "diary", "working")
 _TOKEN = re.compile(r"\{(" + "|".join(SUBSTITUTIONS) + r")\}")

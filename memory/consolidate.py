@@ -32,13 +32,11 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import structlog
-
-from reverie.memory import atomic, clock
+from reverie.memory import _log, atomic, clock
 from reverie.memory.home import Home, working_template
 from reverie.memory.store import Store
 
-log = structlog.get_logger("reverie.consolidate")
+log = _log.get("reverie.consolidate")
 
 KIND = "consolidate"
 

@@ -13,18 +13,21 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import parsedate_to_datetime
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 from urllib.parse import urljoin, urlsplit
 
-import requests
-import urllib3
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from reverie.memory import clock
 from reverie.perception.redact import redact
 from reverie.perception.errors import SourceError
 from reverie.perception.text import byte_size as _fmt_bytes, duration as _fmt_seconds
+
+if TYPE_CHECKING:
+    import requests
+
+# requests (and urllib3) are imported by the functions that speak HTTP: validating a
+# config with HTTP sources, as `reverie status` does, must not cost their import
 
 MiB = 1024 * 1024
 DEFAULT_MAX_BYTES = 5 * MiB
@@ -107,6 +110,8 @@ def retry_after_seconds(value: str | None) -> float | None:
     except ValueError:
         pass
     try:
+        from email.utils import parsedate_to_datetime
+
         when: datetime = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
@@ -116,6 +121,9 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 
 def _connection_message(err: BaseException, host: str, timeout: float) -> str:
+    import requests
+    import urllib3
+
     text = repr(err)
     if isinstance(err, (requests.exceptions.ConnectTimeout,)):
         return f"timed out connecting to {host}"
@@ -171,6 +179,8 @@ def fetch(
     The body is capped at ``max_bytes`` counted after decompression. A 304 comes back as
     ``not_modified``; 429 and 503 raise with ``retry_after``; any other status >= 400 raises.
     """
+    import requests
+
     secrets = tuple(s for s in secrets if s)
     host = host_of(url)
     deadline = clock.monotonic() + timeout
@@ -232,6 +242,8 @@ _idle_lock = threading.Lock()
 
 
 def _take_session() -> requests.Session:
+    import requests
+
     with _idle_lock:
         if _idle:
             return _idle.pop()
@@ -271,6 +283,8 @@ def _proxies_for(url: str) -> dict[str, str]:
         _env_proxies = urllib.request.getproxies_environment()
     if not any(k != "no" for k in _env_proxies):
         return {}
+    import requests
+
     return requests.utils.get_environ_proxies(url)
 
 
@@ -326,6 +340,9 @@ def _read(resp: requests.Response, host: str, timeout: float, deadline: float,
     to what is left of the budget before each read, so a server dripping a byte at a time
     cannot stretch the request beyond ``timeout``.
     """
+    import requests
+    import urllib3
+
     raw = resp.raw
     sock = _socket_of(raw)
     chunks: list[bytes] = []

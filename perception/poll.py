@@ -15,9 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
 
-import structlog
-
-from reverie.memory import clock
+from reverie.memory import _log, clock
 from reverie.memory.home import Home
 from reverie.memory.store import Store
 from reverie.perception import health, sources, text
@@ -25,7 +23,7 @@ from reverie.perception.errors import SourceError
 from reverie.perception.redact import redact
 from reverie.perception.sources import Context, Result, SourceSpec
 
-log = structlog.get_logger("reverie.poll")
+log = _log.get("reverie.poll")
 
 MAX_ERROR_LEN = 500
 MAX_TEXT_LEN = 2000  # a text reading is a label, not a document

@@ -22,16 +22,14 @@ from typing import Callable
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-import structlog
-
-from reverie.memory import clock
+from reverie.memory import _log, clock
 from reverie.memory.home import Home
 from reverie.memory.store import Store
 from reverie.perception.page import PageError, page_csp, render_page
 from reverie.perception.sources import SourceSpec
 from reverie.perception.text import clean
 
-log = structlog.get_logger("reverie.serve")
+log = _log.get("reverie.serve")
 
 PATHS = ("/", "/morning.html")
 ALLOWED = "GET, HEAD"
