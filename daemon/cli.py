@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date as Date
 from pathlib import Path
@@ -134,6 +133,8 @@ def config_group() -> None:
 def config_schema() -> None:
     """Print the JSON Schema of reverie.yaml (for editors; needs no config file)."""
     from reverie.daemon import config
+
+    import json
 
     click.echo(json.dumps(config.json_schema(), indent=2))
 
@@ -378,6 +379,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
     """Show the daemon, each source's health and next run, the session, next wake and dream.
 
     Exits 0 when the daemon is running and 3 when it is not (as `systemctl is-active`)."""
+    import json
+
     from reverie.daemon import status as st
 
     data = st.collect(_loaded(ctx, need_secrets=False))

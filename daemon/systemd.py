@@ -21,7 +21,6 @@ from typing import Any, Literal
 
 import click
 
-from reverie.memory import atomic
 
 Kind = Literal["system", "template", "user"]
 
@@ -256,6 +255,8 @@ def install(ctx: click.Context, user_unit: bool, instance: str | None, print_onl
                 click.echo(("\n" if i else "") + f"# --- {path} ---")
             click.echo(text, nl=False)
         return
+
+    from reverie.memory import atomic  # tempfile and shutil: not for --help
 
     for path, text in files:
         try:
