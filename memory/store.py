@@ -540,12 +540,14 @@ class Store:
                 unknown = set(state) - set(self._STATE_COLS)
                 if unknown:
                     raise ValueError(f"unknown source_state columns: {sorted(unknown)}")
-                c.execute("INSERT OR IGNORE INTO source_state(source) VALUES (?)", (source,))
                 cols = list(state)
                 vals = [json.dumps(state[k], sort_keys=True) if k == "data" else state[k]
                         for k in cols]
-                c.execute(f"UPDATE source_state SET {', '.join(f'{k} = ?' for k in cols)}"
-                          " WHERE source = ?", (*vals, source))
+                # one upsert, not an insert and an update: this runs on every poll
+                c.execute(f"INSERT INTO source_state(source, {', '.join(cols)})"
+                          f" VALUES (?{', ?' * len(cols)}) ON CONFLICT(source) DO UPDATE SET"
+                          f" {', '.join(f'{k} = excluded.{k}' for k in cols)}",
+                          (source, *vals))
         return new
 
     def signal_names(self) -> list[str]:
