@@ -195,7 +195,8 @@ def _temperature(sd: SignalDigest) -> bool:
 
 def sky_of(dg: Digest, rng: random.Random | None = None) -> Sky:
     sky = Sky()
-    for sd in dg.signals:
+    # the air's own temperature before any "apparent" or "feels like" one
+    for sd in sorted(dg.signals, key=lambda s: s.field.lower() not in ("temperature", "temp")):
         if sd.kind != "weather":
             continue
         if not sd.numeric and sd.text_last and sky.cond is None:
