@@ -127,10 +127,10 @@ LEXICON: dict[str, list[str]] = {
                "monsoon", "long weekend", "fair week", "thaw"],
     "vehicle": ["tram", "night bus", "rowing boat", "cable car", "bicycle", "goods train",
                 "hot-air balloon", "elevator", "ferry", "sledge", "taxi", "funicular"],
-    "hour": ["closing time", "the last bus", "the middle of lunch", "the hour of the post", "a Tuesday morning", "the hour before the bakeries open", "the blue hour", "the end of the afternoon",
-             "a Sunday evening", "the darkest hour of a long night", "the last dance",
+    "hour": ["closing time", "the last bus", "the middle of lunch", "the hour of the post", "a Tuesday morning", "the hour of the bakers", "the blue hour", "the end of the afternoon",
+             "a Sunday evening", "the darkest hour", "the last dance",
              "the first hour after rain", "noon with no shadows", "dawn on a holiday",
-             "the hour when trains stop"],
+             "the last train"],
     "feeling": ["rested", "brave", "shy", "young", "relieved", "restless", "unhurried", "calm", "homesick", "late", "lucky", "watched", "light", "unfinished",
                 "forgiven", "curious", "small", "patient", "almost happy", "expected"],
     "foot": ["feet", "left shoe", "right hand", "elbow", "knees"],
@@ -517,7 +517,7 @@ T["se_c"] += [", {adv} and {feeling}", ", at {hour}", ", with {=motif_a} near",
 
 T["items.one"] += ["{one_letter_cap} {i_verb} {i_from} the {=label} {pp}{i_tail}."]
 T["one_letter_cap"] = ["A letter", "A single letter", "A postcard", "One letter", "A lone envelope"]
-T["i_from"] += ["out of", "sent by", "care of", "by way of", "straight from"]
+T["i_from"] += ["out of", "sent by", "care of", "straight from"]
 T["i_subj"] += ["At the door", "On the mat,", "In {my} pocket", "Past {=motif_a}", "{pp},",
                 "Later", "From nowhere,"]
 T["i_verb"] += ["{n:fall} in", "{n:appear}", "{n:wait} for {me}", "{n:pile} up", "{n:show} up"]
@@ -534,7 +534,7 @@ T["c_a"] += ["{I} {v:come} up out of it holding", "The {place} {t:fade}, leaving
              "Waking, {I} {can} still see", "Just before waking {I} {v:see}"]
 T["c_b"] += [", {pp}", ", and the {place} with it", ", {color} in the early light"]
 
-T["motif"] += ["{=motif_b} {is} where {I} left it; {np} {vp}.", "{I} {v:touch} {=motif_a} {adv}.",
+T["motif"] += ["{I} {v:touch} {=motif_a} {adv}.",
                "{np} {vp} by {=motif_b}.", "{=motif_a}, {adj} in this light, {vp}.",
                "Somewhere {=motif_b} {vp}."]
 T["back_to"] += ["{v:look} again at", "{v:check} on", "{v:turn} back to", "{v:sit} down by"]

@@ -234,6 +234,13 @@ def _degrees(t: float, rng: random.Random | None = None) -> str:
     return rng.choice(ways) if rng else ways[0]
 
 
+def runs(text: str) -> set[str]:
+    """Dryness keys of the runs of four words in ``text`` (lowercase, as a reader counts them)."""
+    ws = re.findall(r"[a-z0-9']+", text.lower())
+    return {"run:" + hashlib.sha1(" ".join(ws[i:i + 4]).encode()).hexdigest()[:10]
+            for i in range(len(ws) - 3)}
+
+
 # -- saying a thing again --------------------------------------------------------------
 
 _DETERMINERS = {"a", "an", "the", "my", "your", "his", "her", "our", "their", "some"}
@@ -271,6 +278,9 @@ class _Gen:
         # motif -> its shorter names, used once the opening has said it whole
         self.refs: dict[str, list[str]] = {}
         self.settled = False
+        # the runs of four words said in recent nights, and in this dream so far
+        self.stale = {k for k in recent if k.startswith("run:")}
+        self.said: set[str] = set()
 
     def choose(self, pool: str, entries: list[str]) -> str:
         entries = [e for e in entries if not self.forbidden.search(e)]
@@ -349,7 +359,27 @@ class _Gen:
 
         return _TOKEN.sub(sub, template)
 
-    def sentence(self, pool: str, ctx: dict, turn: bool = False) -> str:
+    def sentence(self, pool: str, ctx: dict, turn: bool = False, tries: int = 3) -> str:
+        """A sentence of ``pool``: of a few drafts, the one that repeats the fewest runs of
+        words said in recent nights (or earlier in this dream): the dryness memory rests
+        whole frames as a reader meets them, not only the phrases they are made of."""
+        best: tuple[int, str, list[str]] | None = None
+        for _ in range(tries):
+            mark = len(self.used)
+            s = self._draft(pool, ctx, turn)
+            grams = runs(s)
+            cost = len(grams & self.stale) + len(grams & self.said)
+            if best is None or cost < best[0]:
+                best = (cost, s, self.used[mark:])
+            del self.used[mark:]
+            if cost == 0:
+                break
+        assert best is not None
+        self.used.extend(best[2])
+        self.said |= runs(best[1])
+        return best[1]
+
+    def _draft(self, pool: str, ctx: dict, turn: bool) -> str:
         s = self.expand(self.pick(pool, ctx), ctx)
         if turn:
             lead = self.expand(self.pick("turn"), ctx)
@@ -438,7 +468,7 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
         if minutes >= 90:
             hours = round(minutes / 60, 1)
             whole = int(math.floor(hours + 0.5))
-            duration = rng.choice(["about {} hours", "{} hours or so", "close to {} hours",
+            duration = rng.choice(["about {} hours", "around {} hours", "close to {} hours",
                                    "some {} hours", "roughly {} hours"]).format(says(whole))
         elif minutes >= 1:
             duration = rng.choice(["{} minute{}", "a good {} minute{}", "some {} minute{}"]).format(
@@ -603,7 +633,8 @@ def compose(digest: Digest, day: date, *, recent: dict[str, int] | None = None,
             break
         del blocks[bi][si]
     prose = "\n\n".join(" ".join(s for s, _ in b) for b in blocks if b)
-    return prose, list(dict.fromkeys(g.used)), list(dict.fromkeys(used_signals))
+    keys = list(dict.fromkeys(g.used)) + sorted(runs(prose))
+    return prose, keys, list(dict.fromkeys(used_signals))
 
 
 def _words(blocks: list[list[tuple[str, int]]]) -> int:
