@@ -192,7 +192,7 @@ _LISTY = re.compile(r"(?m)^\s*(#{1,6}\s|[-*+]\s|\d+[.)]\s|>\s|```)")
 
 def problems(prose: str, digest: Digest) -> list[str]:
     """Why a model's dream cannot be published (empty when it can)."""
-    from reverie.perception.dreams.write import audit_prose
+    from reverie.perception.audit import audit_prose
 
     out = []
     unbacked = audit_prose(prose, digest).unbacked
