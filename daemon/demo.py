@@ -1,6 +1,8 @@
 """`reverie demo`: a whole compressed day, offline, through the real code paths.
 
-It builds a home, perceives (three poll rounds while the world changes), wakes the
+It builds a home, starts a fake world on loopback (:mod:`demo_world`: the weather, an
+Ethereum node and Moltbook, which the real sources poll), perceives (three poll rounds
+while the world changes: a storm, a wallet drop, a karma jump), wakes the
 bundled demo agent (a real subprocess that reads its files and writes working.md),
 puts it to sleep and consolidates, dreams, runs the real daemon for a few seconds and
 stops it cleanly, then prints the dream and where every file went.
@@ -17,11 +19,13 @@ from typing import Callable
 from reverie.memory import atomic
 
 DEMO_CONFIG = """\
-# Written by `reverie demo`: everything here works offline.
+# Written by `reverie demo`: everything here works offline. The weather, wallet and
+# moltbook sources poll the demo's fake world on {base}, which lives only
+# while the demo runs (afterwards their polls fail, as a real outage would).
 home: .
 timezone: {tz}
 sources:
-  - {{name: posts, type: files, path: posts, glob: "*.md", words: true, every: 15m}}
+{world}  - {{name: posts, type: files, path: posts, glob: "*.md", words: true, every: 15m}}
   - {{name: host, type: system, every: 5m}}
   - {{name: inbox, type: feed, path: feeds/local.xml, every: 30m}}
 dream:
@@ -51,6 +55,13 @@ def _add_feed_item(feed: Path, guid: str, title: str, text: str) -> None:
 
 
 def run_demo(home: Path | None, echo: Callable[[str], None] = print) -> int:
+    from reverie.daemon.demo_world import World
+
+    with World() as world:
+        return _run(world, home, echo)
+
+
+def _run(world, home: Path | None, echo: Callable[[str], None]) -> int:
     from reverie.daemon import config, logs, services
     from reverie.daemon.lifecycle import Daemon
     from reverie.memory import clock
@@ -64,7 +75,8 @@ def run_demo(home: Path | None, echo: Callable[[str], None] = print) -> int:
     init_home(root)
     tz = clock.system_zone_name()
     cfg_path = root / "demo.yaml"
-    atomic.write_text(cfg_path, DEMO_CONFIG.format(tz=tz, python=sys.executable))
+    atomic.write_text(cfg_path, DEMO_CONFIG.format(
+        tz=tz, python=sys.executable, base=world.base, world=world.sources_yaml()))
     loaded = config.load(cfg_path)
     h = loaded.home
     specs = loaded.config.sources
@@ -75,13 +87,14 @@ def run_demo(home: Path | None, echo: Callable[[str], None] = print) -> int:
         ok = sum(o.ok for o in outcomes)
         echo(f"  {label}: polled {len(outcomes)} sources, {ok} ok")
 
-    echo("dawn: the agent's world is polled")
+    echo(f"dawn: the agent's world is polled (weather, wallet and Moltbook on {world.base})")
     perceive("first round")
     atomic.write_text(h.root / "posts" / "on-waking.md",
                       "# On waking\n\nI read my state file and found the world had moved.\n")
     _add_feed_item(h.root / "feeds" / "local.xml", "local-2", "A letter arrived",
                    "Somebody wrote to the agent overnight.")
-    perceive("second round (a new post and a new letter)")
+    world.advance()
+    perceive("second round (a storm, the wallet down 40%, karma +313, a new post and letter)")
     svc.refresh()
 
     echo("morning: the agent wakes, works and sleeps")
@@ -91,7 +104,8 @@ def run_demo(home: Path | None, echo: Callable[[str], None] = print) -> int:
     echo("afternoon: the world moves on")
     atomic.write_text(h.root / "posts" / "afternoon.md",
                       "# Afternoon\n\nA second post, longer than the first, about the light.\n")
-    perceive("third round")
+    world.advance()
+    perceive("third round (the rain eases)")
 
     echo("night: the agent dreams")
     out = svc.dream_now()

@@ -318,3 +318,8 @@ def check(prose: str, record: Record, *, source: str = "<prose>", first_line: in
     if name != "none":
         report.chance = sum(record.backs(float(i), None, 0.5) for i in range(1, 101)) / 100
     return report
+
+
+def audit_prose(prose: str, digest: Digest) -> AuditReport:
+    """The prose against the digest it was made from (the model gate and front matter)."""
+    return check(prose, Record.of(digest))

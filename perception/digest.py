@@ -87,6 +87,8 @@ def default_label(source: str, fieldname: str, kind: str) -> str:
         return f"{src} {words}" if src != words else words
     if fieldname == "words":
         return f"words in {src}"
+    if fieldname == "unread":  # moltbook's, a mailbox's: "the unread" is no thing
+        return "unread notifications"
     return words or src
 
 

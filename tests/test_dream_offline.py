@@ -123,7 +123,7 @@ def test_consecutive_nights_share_little_and_no_setting(nights):
     toks = [world.tokens(n["prose"]) for n in nights]
     jac = [world.jaccard(a, b) for a, b in zip(toks, toks[1:])]
     assert sum(jac) / len(jac) <= 0.10 and max(jac) <= 0.15
-    settings = [next(s for s, _ in _phrases.SETTINGS if s in n["prose"]) for n in nights]
+    settings = [next(s for s, _ in _phrases.SETTINGS if s in n["prose"].lower()) for n in nights]
     assert all(a != b for a, b in zip(settings, settings[1:]))
 
 

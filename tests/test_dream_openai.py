@@ -237,7 +237,8 @@ def test_reverie_dream_that_fell_back_says_why_on_stderr_and_exits_1(httpserver,
     cfg.write_text(f"home: {tmp_path / 'home'}\ntimezone: UTC\n"
                    f"dream: {{backend: openai, base_url: '{httpserver.url_for('/v1')}', "
                    f"model: m, timeout: 5s}}\n")
-    assert run_cli("init", str(tmp_path / "home")).returncode == 0
+    # init's HOME argument: without it init would build ~/agent, outside the test's folder
+    assert run_cli("--config", str(cfg), "init", str(tmp_path / "home")).returncode == 0
     p = run_cli("--config", str(cfg), "dream", env=reverie_env(OPENAI_API_KEY=SECRET))
     assert p.returncode == 1, p.stderr
     lines = [x for x in p.stderr.splitlines() if not x.startswith("{")]  # log lines are JSON

@@ -127,10 +127,10 @@ LEXICON: dict[str, list[str]] = {
                "monsoon", "long weekend", "fair week", "thaw"],
     "vehicle": ["tram", "night bus", "rowing boat", "cable car", "bicycle", "goods train",
                 "hot-air balloon", "elevator", "ferry", "sledge", "taxi", "funicular"],
-    "hour": ["closing time", "the last bus", "the middle of lunch", "the hour of the post", "a Tuesday morning", "the hour before the bakeries open", "the blue hour", "the end of the afternoon",
-             "a Sunday evening", "the darkest hour of a long night", "the last dance",
+    "hour": ["closing time", "the last bus", "the middle of lunch", "the hour of the post", "a Tuesday morning", "the hour of the bakers", "the blue hour", "the end of the afternoon",
+             "a Sunday evening", "the darkest hour", "the last dance",
              "the first hour after rain", "noon with no shadows", "dawn on a holiday",
-             "the hour when trains stop"],
+             "the last train"],
     "feeling": ["rested", "brave", "shy", "young", "relieved", "restless", "unhurried", "calm", "homesick", "late", "lucky", "watched", "light", "unfinished",
                 "forgiven", "curious", "small", "patient", "almost happy", "expected"],
     "foot": ["feet", "left shoe", "right hand", "elbow", "knees"],
@@ -387,3 +387,174 @@ VERBS.update({
     "rest": ("rests", "rested"), "gain": ("gains", "gained"), "welcome": ("welcomes", "welcomed"),
     "shed": ("sheds", "shed"), "stack": ("stacks", "stacked"), "hand": ("hands", "handed"),
 })
+
+# -- more ways to say each part ----------------------------------------------------------
+# A reader meets these frames every morning: the fewer fixed runs of words a frame has and
+# the more frames a kind has, the less one night reads like the last month (Self-BLEU).
+
+T["open"] += [
+    "{o_first} {=motif_a}{o_and} {=motif_b}, {o_where} {=setting}.",
+    "{=setting_cap}{o_again}; {o_near} {=motif_a}{o_and} {=motif_b}.",
+]
+T["o_first"] = ["The first thing {I} {v:notice} {is}", "{I} {v:come} to beside",
+                "It {t:start} with", "Before anything else there {is}",
+                "{person} {t:point} {me} toward", "{I} {v:find} {my} way to",
+                "Everything {t:begin} at", "{I} {v:open} {my} eyes on"]
+T["o_where"] = ["somewhere in", "all of it in", "and around them", "and all around,",
+                "and beyond them", "inside", "in the middle of", "at the back of"]
+T["o_again"] = [", {adj} and {adj}", ", at {hour}",  ", or something like it",
+                ", {adj} as ever", ", and {I} {am} {feeling} there"]
+T["o_near"] = ["in it", "there {is}", "{I} {v:see}", "{person} {t:show} {me}", "nearby",
+                "on a shelf", "by the door", "{I} {v:keep} near"]
+T["o_with"] += [", and near {me}", ", and on a table", "; in a corner", ", holding",
+                ", where {I} {v:keep}", "; {I} {v:notice}", ", with {person} and",
+                ", among other things", "; someone has left", ", full of {stuff}, and"]
+T["o_and"] += [", and by the window", " and, under the stairs,", "; not far off,",
+               ", and in {a:color} box", ", and on the floor", " and, half hidden,",
+               ", and past it", " and, like always,", "; across from it,", ", and overhead",
+               " and, in the dark,", ", and by {a:thing}"]
+T["o_in"] += ["{I} {v:drift} into", "Somehow {I} {am} in", "{I} {v:walk} {adv} into",
+              "{person} {t:wave} {me} into", "{I} {v:get} off {a:vehicle} in",
+              "It {is} {hour} in", "{I} {v:turn} up in"]
+
+T["sky"] += ["{s_there} {=cond} {s_now}, {sky_cold}.", "It {is} {=temp} {s_here}, and {=cond} {s_out}."]
+T["s_there"] = ["There {is}", "{I} {v:look} up at", "{person} {t:point} at",
+                "The windows {tp:show}", "{I} {v:step} out into", "It {is} all"]
+T["s_now"] = ["overhead", "over the {landscape}", "above {=motif_a}", "outside", "beyond the glass",
+              "all night", "over the {place}"]
+T["s_out"] = ["outside", "beyond the windows", "overhead", "over the {landscape}",
+              "above {=motif_b}", "all the way down", "in every window"]
+T["s_here"] = ["by the {adj} thermometer", "on the glass", "in the {place}", "by {my} reckoning",
+                "down by {=motif_a}", "at {hour}"]
+T["s_over"] += ["Through the skylight it {is}", "At the windows it {is}", "The {adj} sky {is}",
+                "Everywhere it {is}", "Over the {place} it {is}", "Out past {=motif_b} it {is}"]
+T["s_from"] += ["The night {t:begin} as",  "Out there it {is}", "The {landscape} {t:go} from",
+                "At first the sky {is}", "{person} {t:say} it {is}", "The windows {tp:show}"]
+T["s_to"] += ["then", "turning", "then slowly", "and toward morning", "which {t:become}",
+              "giving way to", "until it {is}", "then, without warning,"]
+T["sky_cold"] += ["{=deg}; {air_word}", "{air_word} and {=deg}", "{=deg} by the {place} clock",
+                  "{=deg}, {adv}", "{air_word}, {=deg} at most", "{=deg} when {I} {v:check}",
+                  "{air_word} against the glass, {=deg}"]
+
+T["money.down"] += ["{m_lab_cap} {m_fall} {m_pct}, {m_to} {=amount}, as {m_subj_lc} {m_down}.",
+                    "{m_watch} {m_subj_lc} {m_down_base} {m_by}; {m_lab} {m_is} {=amount}."]
+T["money.up"] += ["{m_lab_cap} {m_rise} {m_pct}, {m_to} {=amount}, as {m_subj_lc} {m_up}.",
+                  "{m_watch} {m_subj_lc} {m_up_base} {m_by}; {m_lab} {m_is} {=amount}."]
+T["money.small"] += ["{m_lab_cap} {m_is} {=amount}{m_still_tail}.",
+                     "{m_watch} {m_subj_lc} {m_still_base}; {m_lab} {m_is} {=amount}."]
+T["m_lab_cap"] = ["The {=label}", "{my} {=label}", "The {adj} {=label}"]
+T["m_fall"] = ["{n:fall}", "{n:drop}", "{n:sink}", "{n:slip}", "{n:shrink}", "{n:go} down"]
+T["m_rise"] = ["{n:rise}", "{n:climb}", "{n:grow}", "{n:swell}", "{n:go} up", "{n:gain}"]
+T["m_pct"] = ["{=pct_about}", "by {=pct_about}", "{=pct_about} overnight", "{=pct_about} in the dark"]
+T["m_to"] = ["to", "down to", "all the way to", "and {n:stop} at", "and {n:land} on", "until it {is}"]
+T["m_subj_lc"] = ["the tide {pp}", "the water by {=motif_b}", "the heap of coins on {surface}",
+                  "the river {pp}", "the well by {=motif_a}", "the fountain in the {place}",
+                  "the puddle of coins {pp}", "the harbour water", "the sea {pp}",
+                  "{a:adj} stream of coins", "the canal {pp}", "the pool {pp}"]
+T["m_watch"] = ["{I} {v:watch}", "{person} and {I} {v:watch}", "From {=motif_a} {I} {v:see}",
+                "{I} {v:stand} {adv} and {v:watch}", "All night {I} {v:watch}", "{I} {v:let}"]
+T["m_down_base"] = ["go out", "drain away", "sink", "ebb", "run thin", "fall back", "slip away",
+                    "empty"]
+T["m_up_base"] = ["come in", "rise", "swell", "fill up", "brim", "gather", "climb the steps"]
+T["m_still_base"] = ["barely move", "stir", "lap {adv}", "tremble a little", "rest", "shift"]
+T["m_still_tail"] = ["; {m_subj_lc} {m_still}", ", and {m_subj_lc} {m_still}",
+                     ", give or take, while {m_subj_lc} {m_still}", ", {adv}"]
+T["m_subj"] += ["The canal {pp}", "The puddle of coins {pp}", "A jar of {color} coins",
+                "The pool {pp}", "The tide by {=motif_a}", "A drawer of coins", "The bay {pp}"]
+T["m_is"] += ["{n:come} out at", "{n:stop} at", "{n:add} up to", "{n:end} at", "{n:settle} on",
+              "{n:amount} to", "{n:show} just", "{n:land} on", "{n:wait} at", "{n:say}",
+              "{n:keep} to", "{n:hover} at"]
+T["m_tail"] += ["; {I} {v:count} {=amount} in {m_lab}", ", {pp}: {m_lab}, {=amount}",
+                ", until {m_lab} {m_is} {=amount}", "; {=amount}, says {m_lab}",
+                ", and {person} {t:write} down {m_lab}: {=amount}"]
+T["m_down"] += ["{t:pull} back", "{t:drop} away", "{t:run} out {pp}", "{t:thin}"]
+T["m_up"] += ["{t:run} high", "{t:lift}", "{t:spread}", "{t:flood} {surface}"]
+T["m_by"] += ["by {=pct_about} {pp}", "{=pct_about} before {I} {v:look} away"]
+
+T["reputation.up"] += ["{r_pre} {=delta_voices} {r_join} {r_where}{r_tail}.",
+                       "{person} {t:count} {=delta_voices} more {r_where}{r_tail}."]
+T["reputation.down"] += ["{r_pre} {=delta_voices} {r_leave} {r_where}{r_tail}."]
+T["r_pre"] = ["Then", "Quietly,", "{pp},", "Somewhere", "After a while", "Little by little,",
+              "At {hour}", "All at once"]
+T["r_join"] = ["{d:join} the crowd", "{d:call} out", "{d:gather}", "{d:sing} along", "{d:arrive}",
+               "{d:rise}", "{d:start} talking"]
+T["r_where"] = ["around {=motif_a}", "in the {place}", "by {=motif_b}", "{pp}", "outside the {place}",
+                "under the {adj} lights", "on the stairs", "in the gallery"]
+T["r_leave"] = ["{d:leave}", "{d:slip} out", "{d:fall} quiet", "{d:drift} off", "{d:go} home"]
+T["r_subj"] += ["A hall of {adj} listeners",  "The chorus {pp}",
+                "A crowd of {adj} neighbours", "The gallery {pp}", "The street outside {pp}"]
+T["r_up"] += ["{t:gather}", "{t:fill} with", "{t:open} to", "{t:count}", "{t:collect}"]
+T["r_down"] += ["{t:miss}", "{t:lose} track of", "{t:send} away"]
+T["r_tail"] += ["; {=last_says}, {m_lab} {n:say} now", ", {pp}; {m_lab}: {=last_says}",
+                "; {I} {v:hear} {m_lab} {m_is} {=last_says}", ", until {m_lab} {m_is} {=last_says}",
+                "; {m_lab}, {person} {t:say}, {m_is} {=last_says}"]
+
+T["work.up"] += ["{r_pre} {=delta_pages} {w_more} {w_where}{w_tail}.", "{I} {v:write} {=delta_pages} {w_where}{w_tail}."]
+T["work.down"] += ["{w_lose} {=delta_pages} {w_where}{w_tail}."]
+T["w_more"] = ["more {d:turn} up", "of {my} own {d:lie}", "in {my} hand {d:wait}",
+               "{d:hang} drying", "{d:arrive}, in {my} hand,"]
+T["w_where"] = ["on {=motif_b}", "by {=motif_a}", "{pp}", "at {a:adj} desk", "on the {place} floor",
+                "in {a:thing}"]
+T["w_lose"] = ["{I} {v:lose}", "The wind {t:take}", "{person} {t:borrow}", "{I} {v:misplace}"]
+T["w_subj"] += ["In {a:thing} {I} {v:find}", "{I} {v:pin} up", "{person} {t:read} out",
+                "Under {=motif_a} {I} {v:find}", "{I} {v:fold}", "{I} {v:sign}"]
+T["w_tail"] += ["; {m_lab}, {=last_says} now", ", until {m_lab} {m_is} {=last_says}",
+                "; {I} {v:count} {m_lab}: {=last_says}", ", {pp}: {m_lab}, {=last_says}"]
+
+T["sessions"] += ["{se_pre} {I} {am} awake {=count_says}, {se_for} {=duration}{se_c}.",
+                  "{se_hours} {=count_says}, {se_for} {=duration}{se_c}."]
+T["se_pre"] = ["In between,", "Somewhere in the dream", "By {=motif_a}", "{pp},", "For a while",
+               "Between the dreams", "Off and on,"]
+T["se_for"] = ["for", "all told", "in all", "working for"]
+T["se_hours"] = ["{I} {v:lie} awake", "{I} {v:get} up and {v:work} awake",
+                 "{I} {v:light} the lamp and {v:stay} awake", "{person} {t:keep} {me} awake",
+                 "{I} {am} called awake", "{I} {v:sit} awake at {a:adj} desk"]
+T["se_a"] += ["{I} {v:rise} and {v:work} awake", "{I} {v:keep} awake {pp}", "{I} {v:stay} awake",
+              "{person} {t:keep} {me} awake", "{I} {am} awake by {a:color} lamp"]
+T["se_b"] += [", {pp},", ", as if on duty,", ", {adv}, for", "; altogether"]
+T["se_c"] += [", {adv} and {feeling}", ", at {hour}", ", with {=motif_a} near",
+              ", reading {my} own notes", ", talking to nobody"]
+
+T["items.one"] += ["{one_letter_cap} {i_verb} {i_from} the {=label} {pp}{i_tail}."]
+T["one_letter_cap"] = ["A letter", "A single letter", "A postcard", "One letter", "A lone envelope"]
+T["i_from"] += ["out of", "sent by", "care of", "straight from"]
+T["i_subj"] += ["At the door", "On the mat,", "In {my} pocket", "Past {=motif_a}", "{pp},",
+                "Later", "From nowhere,"]
+T["i_verb"] += ["{n:fall} in", "{n:appear}", "{n:wait} for {me}", "{n:pile} up", "{n:show} up"]
+T["items.title"] += ["It {t:read}: “{=title}”.", 
+                     "{person} {t:hand} {me} one: “{=title}”.", "On top: “{=title}”."]
+
+T["close"] += ["{c_pre} {=motif_a}{c_b}.", "{=motif_a_cap} {c_last}{c_b}."]
+T["c_pre"] = ["Then {I} {am} awake, and the dream {t:keep}", "The dream {t:end} on",
+              "All that {t:stay} {is}", "{I} {v:carry} into the morning",
+              "When the light {t:come}, {I} {am} still beside", "What {I} {v:keep} {is}"]
+T["c_last"] = ["{t:stay} with {me} into the morning", "{is} the last thing to go",
+               "{t:wait} for {me} on waking", "{t:fade} last", "{t:stay} when the rest {t:go}"]
+T["c_a"] += ["{I} {v:come} up out of it holding", "The {place} {t:fade}, leaving",
+             "Waking, {I} {can} still see", "Just before waking {I} {v:see}"]
+T["c_b"] += [", {pp}", ", and the {place} with it", ", {color} in the early light"]
+
+T["motif"] += ["{I} {v:touch} {=motif_a} {adv}.",
+               "{np} {vp} by {=motif_b}.", "{=motif_a}, {adj} in this light, {vp}.",
+               "Somewhere {=motif_b} {vp}."]
+T["back_to"] += ["{v:look} again at", "{v:check} on", "{v:turn} back to", "{v:sit} down by"]
+T["sky.img.rain"] += ["Rain {t:tap} {pp}.", "The gutters {tp:talk} {adv}.", "Rain {t:find} {=motif_a}."]
+T["sky.img.cloud"] += ["Cloud {t:press} on the {place}.", "The clouds {tp:hide} the {landscape}."]
+T["sky.img.clear"] += ["The {adj} stars {tp:wait} {pp}."]
+T["sky.img.fog"] += ["{=motif_a} {t:come} and {t:go} in the fog."]
+T["sky.img.snow"] += ["Snow {t:gather} {pp}."]
+T["sky.img.wind"] += ["The wind {t:worry} at the {place}."]
+T["turn"] += ["Afterwards", "Soon", "Somewhere in there,", "A little later,", "At some point"]
+
+VERBS.update({
+    "notice": ("notices", "noticed"), "wave": ("waves", "waved"), "step": ("steps", "stepped"),
+    "add": ("adds", "added"), "amount": ("amounts", "amounted"), "hover": ("hovers", "hovered"),
+    "pull": ("pulls", "pulled"), "lift": ("lifts", "lifted"), "spread": ("spreads", "spread"),
+    "flood": ("floods", "flooded"), "join": ("join", "joined"), "miss": ("misses", "missed"),
+    "send": ("sends", "sent"), "collect": ("collects", "collected"), "borrow": ("borrows", "borrowed"),
+    "misplace": ("misplaces", "misplaced"), "pin": ("pins", "pinned"), "sign": ("signs", "signed"),
+    "spend": ("spends", "spent"), "light": ("lights", "lit"), "appear": ("appears", "appeared"),
+    "fade": ("fades", "faded"), "touch": ("touches", "touched"), "tap": ("taps", "tapped"),
+    "press": ("presses", "pressed"), "worry": ("worries", "worried"),
+})
+VERBS["join"] = ("joins", "joined")

@@ -195,7 +195,8 @@ def _temperature(sd: SignalDigest) -> bool:
 
 def sky_of(dg: Digest, rng: random.Random | None = None) -> Sky:
     sky = Sky()
-    for sd in dg.signals:
+    # the air's own temperature before any "apparent" or "feels like" one
+    for sd in sorted(dg.signals, key=lambda s: s.field.lower() not in ("temperature", "temp")):
         if sd.kind != "weather":
             continue
         if not sd.numeric and sd.text_last and sky.cond is None:
@@ -233,6 +234,36 @@ def _degrees(t: float, rng: random.Random | None = None) -> str:
     return rng.choice(ways) if rng else ways[0]
 
 
+def runs(text: str) -> set[str]:
+    """Dryness keys of the runs of four words in ``text`` (lowercase, as a reader counts them)."""
+    ws = re.findall(r"[a-z0-9']+", text.lower())
+    return {"run:" + hashlib.sha1(" ".join(ws[i:i + 4]).encode()).hexdigest()[:10]
+            for i in range(len(ws) - 3)}
+
+
+# -- saying a thing again --------------------------------------------------------------
+
+_DETERMINERS = {"a", "an", "the", "my", "your", "his", "her", "our", "their", "some"}
+_PREPOSITIONS = {"of", "on", "in", "with", "at", "for", "from", "by", "under", "above", "behind",
+                 "beside", "near", "to", "over", "inside", "without"}
+
+
+def referents(thing: str) -> list[str]:
+    """The ways to name a thing once the dream has introduced it: whole ("the green
+    ferry"), by its head noun ("the ferry"), a named companion by its name ("Ink the cat"
+    -> "Ink", "the cat"). A person says a thing whole once, then shortly."""
+    words = thing.split()
+    if len(words) > 2 and words[0][:1].isupper() and words[1].lower() == "the":
+        return [thing, words[0], "the " + " ".join(words[2:])]
+    if len(words) == 1 or (words[0][:1].isupper() and words[0].lower() not in _DETERMINERS):
+        return [thing]
+    core = words[1:] if words[0].lower() in _DETERMINERS else words
+    cut = next((i for i, w in enumerate(core) if w.lower() in _PREPOSITIONS), len(core))
+    head = core[cut - 1] if cut else core[-1]
+    short = "the " + head
+    return [thing] if short.lower() == thing.lower() else [thing, short]
+
+
 # -- the generator --------------------------------------------------------------------
 
 class _Gen:
@@ -244,6 +275,12 @@ class _Gen:
         self.second = second
         self.past = past
         self.forbidden = forbidden
+        # motif -> its shorter names, used once the opening has said it whole
+        self.refs: dict[str, list[str]] = {}
+        self.settled = False
+        # the runs of four words said in recent nights, and in this dream so far
+        self.stale = {k for k in recent if k.startswith("run:")}
+        self.said: set[str] = set()
 
     def choose(self, pool: str, entries: list[str]) -> str:
         entries = [e for e in entries if not self.forbidden.search(e)]
@@ -272,16 +309,23 @@ class _Gen:
     def expand(self, template: str, ctx: dict) -> str:
         def sub(m: re.Match) -> str:
             tok = m.group(1)
+            if tok.endswith("_cap") and tok[1:-4] in ctx:  # {=x_cap}: x, capitalised
+                return _cap(sub(re.match(r"\{(=[a-z_]+)\}", "{" + tok[:-4] + "}")))
             if tok.startswith("="):
-                return ctx[tok[1:]]
-            if tok.startswith(("v:", "t:", "tp:", "n:")):
+                said = ctx[tok[1:]]
+                if self.settled and said in self.refs:
+                    return self.rng.choice(self.refs[said])
+                return said
+            if tok.startswith(("v:", "t:", "tp:", "n:", "d:")):
                 kind, verb = tok.split(":", 1)
                 third, past = VERBS[verb]
                 if self.past:
                     return past
                 if kind == "v":  # the dreamer: "I walk", "you walk"
                     return verb
-                singular = kind == "t" or (kind == "n" and not ctx.get("plural"))
+                # n: agrees with the scene's label, d: with its counted figure ("one voice")
+                singular = kind == "t" or (kind == "n" and not ctx.get("plural")) or (
+                    kind == "d" and not ctx.get("dplural"))
                 return third if singular else verb
             if tok.startswith("a:"):
                 word = self.expand(self.pick(tok[2:]), ctx)
@@ -315,7 +359,27 @@ class _Gen:
 
         return _TOKEN.sub(sub, template)
 
-    def sentence(self, pool: str, ctx: dict, turn: bool = False) -> str:
+    def sentence(self, pool: str, ctx: dict, turn: bool = False, tries: int = 3) -> str:
+        """A sentence of ``pool``: of a few drafts, the one that repeats the fewest runs of
+        words said in recent nights (or earlier in this dream): the dryness memory rests
+        whole frames as a reader meets them, not only the phrases they are made of."""
+        best: tuple[int, str, list[str]] | None = None
+        for _ in range(tries):
+            mark = len(self.used)
+            s = self._draft(pool, ctx, turn)
+            grams = runs(s)
+            cost = len(grams & self.stale) + len(grams & self.said)
+            if best is None or cost < best[0]:
+                best = (cost, s, self.used[mark:])
+            del self.used[mark:]
+            if cost == 0:
+                break
+        assert best is not None
+        self.used.extend(best[2])
+        self.said |= runs(best[1])
+        return best[1]
+
+    def _draft(self, pool: str, ctx: dict, turn: bool) -> str:
         s = self.expand(self.pick(pool, ctx), ctx)
         if turn:
             lead = self.expand(self.pick("turn"), ctx)
@@ -386,6 +450,8 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
                 if one else f"{says(sd.change)} pages"
             ctx["last_says"] = ("zero" if round(sd.last) == 0 else big(sd.last)
                                 if abs(sd.last) >= 10 else says(sd.last))
+            if not one:
+                ctx["dplural"] = "1"
             if 1 < abs(round(sd.change)) < 10:
                 ctx["delta_word"] = says(sd.change)
             if round(sd.last) < 0:  # a negative karma is not a number of voices
@@ -402,7 +468,7 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
         if minutes >= 90:
             hours = round(minutes / 60, 1)
             whole = int(math.floor(hours + 0.5))
-            duration = rng.choice(["about {} hours", "{} hours or so", "close to {} hours",
+            duration = rng.choice(["about {} hours", "around {} hours", "close to {} hours",
                                    "some {} hours", "roughly {} hours"]).format(says(whole))
         elif minutes >= 1:
             duration = rng.choice(["{} minute{}", "a good {} minute{}", "some {} minute{}"]).format(
@@ -483,8 +549,15 @@ def compose(digest: Digest, day: date, *, recent: dict[str, int] | None = None,
 
     used_signals: list[str] = list(sky.signals)
     first: list[tuple[str, int]] = [(g.sentence("open", base), 9)]
+    g.settled = True
+    ra, rb = referents(motif_a), referents(motif_b)
+    if not {r.lower() for r in ra[1:]} & {r.lower() for r in rb[1:]}:
+        # said whole now and then, by its short name more often
+        g.refs = {motif_a: ra + ra[1:], motif_b: rb + rb[1:]}
     if sky.cond:
         sctx = dict(base)
+        if sky.temp_said:
+            sctx["temp"] = sky.temp_said
         if "deg" not in sctx:
             sctx["deg"] = "the air unmoving"
         arc = [a for i, a in enumerate(sky.arc) if i == 0 or a != sky.arc[i - 1]]
@@ -539,7 +612,9 @@ def compose(digest: Digest, day: date, *, recent: dict[str, int] | None = None,
         blocks += [sum(body[:cut], []), sum(body[cut:], [])]
     elif body:
         blocks.append(sum(body, []))
+    g.settled = False  # the end says the motifs whole, as the opening did
     closing = [(g.sentence("close", base), 9)]
+    g.settled = True
 
     target = rng.randint(MIN_WORDS + 20, 230)
     tries = 0
@@ -558,7 +633,8 @@ def compose(digest: Digest, day: date, *, recent: dict[str, int] | None = None,
             break
         del blocks[bi][si]
     prose = "\n\n".join(" ".join(s for s, _ in b) for b in blocks if b)
-    return prose, list(dict.fromkeys(g.used)), list(dict.fromkeys(used_signals))
+    keys = list(dict.fromkeys(g.used)) + sorted(runs(prose))
+    return prose, keys, list(dict.fromkeys(used_signals))
 
 
 def _words(blocks: list[list[tuple[str, int]]]) -> int:

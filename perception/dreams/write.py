@@ -21,7 +21,7 @@ import yaml
 
 from reverie.memory import atomic, clock
 from reverie.memory.home import Home
-from reverie.perception.audit import RECEIPT_HEADING, AuditReport, Record, check
+from reverie.perception.audit import RECEIPT_HEADING, AuditReport, audit_prose
 from reverie.perception.digest import Digest, build_digest
 from reverie.perception.text import figure as fmt_num
 from reverie.perception.dreams import DreamOptions, offline
@@ -199,11 +199,6 @@ def _point_latest(home: Home, path: Path, text: str) -> None:
         atomic.symlink(path.name, home.latest_dream)
     except OSError:  # a filesystem without symlinks: a copy does
         atomic.write_text(home.latest_dream, text)
-
-
-def audit_prose(prose: str, digest: Digest) -> AuditReport:
-    """The prose against the digest it was made from (the model gate and front matter)."""
-    return check(prose, Record.of(digest))
 
 
 def render(day: date, tz: tzinfo, digest: Digest, prose: str, used: list[str],

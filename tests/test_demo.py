@@ -1,0 +1,62 @@
+"""`reverie demo`: the first dream a newcomer reads speaks of the agent's world."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import run_cli
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    home = tmp_path_factory.mktemp("demo") / "home"
+    began = time.monotonic()
+    res = run_cli("demo", "--home", str(home), timeout=120)
+    return res, home, time.monotonic() - began
+
+
+def _prose(home: Path) -> str:
+    text = (home / "dreams" / "latest.md").read_text(encoding="utf-8")
+    return text.split("\n---\n", 1)[1].split("## Receipt")[0]
+
+
+def test_the_demo_finishes_in_under_a_minute_and_says_where_the_dream_went(demo):
+    res, home, took = demo
+    assert res.returncode == 0, res.stderr
+    assert took < 60
+    assert "Traceback" not in res.stderr
+    dream = next(home.glob("dreams/20*.md"))
+    assert str(dream) in res.stdout and "dreams/latest.md" in res.stdout
+
+
+def test_the_demo_polls_the_real_weather_wallet_and_moltbook_sources_on_loopback_only(demo):
+    _, home, _ = demo
+    cfg = yaml.safe_load((home / "demo.yaml").read_text(encoding="utf-8"))
+    by_type = {s["type"]: s for s in cfg["sources"]}
+    assert {"weather", "wallet", "moltbook"} <= set(by_type)
+    for s in cfg["sources"]:
+        if "url" in s:
+            assert re.match(r"http://127\.0\.0\.1:\d+/", s["url"]), s
+    receipt = (home / "dreams" / "latest.md").read_text(encoding="utf-8").split("## Receipt")[1]
+    for signal in ("weather.condition", "wallet.balance", "moltbook.karma"):
+        assert signal in receipt
+
+
+def test_the_demos_dream_speaks_of_the_weather_money_and_reputation_by_label(demo):
+    _, home, _ = demo
+    prose = _prose(home).lower()
+    assert re.search(r"thunder|storm|rain", prose), prose  # the demo world's storm and rain
+    assert "wallet balance" in prose and "eth" in prose, prose
+    assert "karma" in prose, prose
+
+
+def test_the_demos_dream_says_no_raw_signal_names(demo):
+    _, home, _ = demo
+    prose = _prose(home)
+    for raw in ("moltbook.karma", "wallet.balance", "weather.condition", "_"):
+        assert raw not in prose, prose
