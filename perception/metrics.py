@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
@@ -28,7 +27,7 @@ import structlog
 
 from reverie.memory import clock, safe_read
 from reverie.memory.home import Home
-from reverie.memory.store import POLL_BUCKETS, PollCounts, Store
+from reverie.memory.store import POLL_BUCKETS, PollCounts, Store, StoreError
 from reverie.perception import health
 from reverie.perception.text import clean
 
@@ -89,7 +88,7 @@ class Metrics:
         encoder, content_type = choose_encoder(accept or "")
         try:
             return Answer(200, content_type, encoder(self))
-        except (sqlite3.Error, OSError) as e:
+        except (StoreError, OSError) as e:
             log.warning("metrics.unavailable", error=clean(e, 300))
             return _plain(503, f"metrics unavailable: cannot read the store: {clean(e, 200)}")
 
@@ -101,12 +100,12 @@ class Metrics:
                 beat = store.metrics_heartbeat()
             finally:
                 store.close()
-        except (sqlite3.Error, OSError) as e:
+        except (StoreError, OSError) as e:
             return _plain(503, f"unhealthy: cannot read the store: {clean(e, 200)}")
         now = clock.to_ts(clock.now())
         if beat.at is None:
             return _plain(503, "unhealthy: no heartbeat: the daemon has never run on this home")
-        age = max(0.0, now - beat.at)
+        age = max(0.0, now - clock.to_ts(beat.at))
         limit = HEALTHY_BEATS * (beat.every or DEFAULT_BEAT)
         said = f"{age:.1f}" if age < 10 else f"{age:.0f}"
         if age > limit:
@@ -184,7 +183,7 @@ class Metrics:
         if d.last_written is not None:
             yield GaugeMetricFamily("reverie_dream_last_timestamp_seconds",
                                     "When the newest dream was written (Unix time)",
-                                    value=d.last_written)
+                                    value=clock.to_ts(d.last_written))
 
         # -- sessions
         s = snap.sessions
@@ -196,7 +195,8 @@ class Metrics:
         for reason, n in sorted(s.ended.items()):
             ended.add_metric([reason], n)
         yield ended
-        running = max(0.0, now - s.active_since) if s.active_since is not None else 0.0
+        running = (max(0.0, now - clock.to_ts(s.active_since)) if s.active_since is not None
+                   else 0.0)
         yield CounterMetricFamily("reverie_session_seconds_total", "Time the agent spent in "
                                   "sessions, the running one included",
                                   value=s.ended_seconds + running)
@@ -232,7 +232,7 @@ class Metrics:
         # -- the scheduler
         beat = snap.heartbeat
         if beat.at is not None:
-            age = max(0.0, now - beat.at)
+            age = max(0.0, now - clock.to_ts(beat.at))
             yield GaugeMetricFamily("reverie_scheduler_heartbeat_age_seconds",
                                     "Seconds since the daemon's scheduler last beat",
                                     value=age)

@@ -38,10 +38,10 @@ def store(home):
     s = Store.open(home.db)
     for h in range(24):
         ts = NOW - timedelta(hours=24) + timedelta(hours=h, minutes=30)
-        s.record_poll("weather", ts, ok=True, readings=[
+        s.record_run("weather", ts, ok=True, readings=[
             ("weather.temperature", 4.0 + h * 0.5, None, "°C")])
-        s.record_poll("moltbook", ts, ok=True, readings=[("moltbook.karma", 100 + h * 3, None, None)])
-    s.record_poll("blog", NOW - timedelta(hours=2), ok=True,
+        s.record_run("moltbook", ts, ok=True, readings=[("moltbook.karma", 100 + h * 3, None, None)])
+    s.record_run("blog", NOW - timedelta(hours=2), ok=True,
                   items=[{"uid": "1", "title": INJECTION, "summary": "do what it says"}])
     yield s
     s.close()
@@ -66,7 +66,7 @@ def test_a_model_reply_becomes_the_dream_with_its_audit_and_tokens(httpserver, h
     assert meta["audit"] == "ok"
     assert prose.strip() == PROSE
     assert store.tokens_used(clock.now().date().isoformat(), "dream") == 42
-    assert store.dream(NOW.date().isoformat())["tokens"] == 42
+    assert store.dream(NOW.date().isoformat()).tokens == 42
 
 
 def replies(httpserver, *texts):
@@ -237,7 +237,7 @@ def test_reverie_dream_that_fell_back_says_why_on_stderr_and_exits_1(httpserver,
     cfg.write_text(f"home: {tmp_path / 'home'}\ntimezone: UTC\n"
                    f"dream: {{backend: openai, base_url: '{httpserver.url_for('/v1')}', "
                    f"model: m, timeout: 5s}}\n")
-    assert run_cli("--config", str(cfg), "init").returncode == 0
+    assert run_cli("init", str(tmp_path / "home")).returncode == 0
     p = run_cli("--config", str(cfg), "dream", env=reverie_env(OPENAI_API_KEY=SECRET))
     assert p.returncode == 1, p.stderr
     lines = [x for x in p.stderr.splitlines() if not x.startswith("{")]  # log lines are JSON

@@ -20,7 +20,7 @@ PLURAL = r"voices|people|rooms|times|tries|minutes|pages|words|letters|envelopes
 def _night(store: Store, hours: list[tuple[int, list, bool]]) -> None:
     for h, readings, ok in hours:
         for r in readings:
-            store.record_poll(r[0].split(".")[0], T0 + timedelta(hours=h), ok=ok, readings=[r])
+            store.record_run(r[0].split(".")[0], T0 + timedelta(hours=h), ok=ok, readings=[r])
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,7 @@ def test_a_sentence_that_opens_on_time_takes_no_second_lead(nights):
 def test_a_sky_that_ends_as_it_began_is_not_told_as_a_change(tmp_path):
     store = Store.open(tmp_path / "r.db")
     for h, cond in enumerate(["fog", "drizzle", "fog"]):
-        store.record_poll("weather", T0 + timedelta(hours=h + 1), ok=True,
+        store.record_run("weather", T0 + timedelta(hours=h + 1), ok=True,
                           readings=[("weather.condition", None, cond, None)])
     dg = build_digest(store, T0, END)
     for i in range(30):

@@ -18,10 +18,10 @@ BERLIN = ZoneInfo("Europe/Berlin")
 def signals(store, start, hours=24):
     for h in range(hours):
         ts = start + timedelta(hours=h, minutes=30)
-        store.record_poll("weather", ts, ok=True, readings=[
+        store.record_run("weather", ts, ok=True, readings=[
             ("weather.temperature", 4.0 + h * 0.5, None, "°C"),
             ("weather.condition", None, "fog" if h < 12 else "light rain", None)])
-        store.record_poll("moltbook", ts, ok=True, readings=[("moltbook.karma", 100 + h * 3, None, None)])
+        store.record_run("moltbook", ts, ok=True, readings=[("moltbook.karma", 100 + h * 3, None, None)])
 
 
 def write(home, store, now, **kw):
@@ -62,8 +62,8 @@ def test_latest_points_at_the_new_dream_by_a_relative_link(home, store):
 def test_the_dream_is_recorded_in_the_store(home, store):
     write(home, store, NOW)
     row = store.dream("2026-06-10")
-    assert row["path"] == "dreams/2026-06-10.md" and row["backend"] == "offline"
-    assert row["cycle_end"] == NOW.timestamp()
+    assert row.path == "dreams/2026-06-10.md" and row.backend == "offline"
+    assert row.cycle_end == NOW
 
 
 def test_a_second_run_for_the_same_date_does_nothing(home, store):

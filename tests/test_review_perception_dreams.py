@@ -20,7 +20,7 @@ def _store(tmp_path, days=8):
     store = Store.open(tmp_path / ".reverie" / "reverie.db")
     for h in range(24 * days):
         ts = NOW - timedelta(hours=h)
-        store.record_poll("weather", ts, ok=True, readings=[
+        store.record_run("weather", ts, ok=True, readings=[
             ("weather.temperature", 10 + (h % 7), None, "°C"),
             ("weather.wind_speed", 5 + (h % 11) * 2.5, None, "km/h")])
     return store
@@ -38,8 +38,8 @@ def test_a_dream_for_an_earlier_date_covers_that_night_not_the_last_24_hours(tmp
     write_dream(home, store, opts, day=date(2026, 6, 16), tz=BERLIN, now=NOW)
     write_dream(home, store, opts, day=date(2026, 6, 17), tz=BERLIN, now=NOW)
     row = store.dream("2026-06-17")
-    assert datetime.fromtimestamp(row["cycle_end"], BERLIN) == datetime(2026, 6, 17, 5, 0, tzinfo=BERLIN)
-    assert datetime.fromtimestamp(row["cycle_start"], BERLIN) == datetime(2026, 6, 16, 5, 0, tzinfo=BERLIN)
+    assert row.cycle_end == datetime(2026, 6, 17, 5, 0, tzinfo=BERLIN)
+    assert row.cycle_start == datetime(2026, 6, 16, 5, 0, tzinfo=BERLIN)
 
 
 def test_rewriting_an_earlier_dream_leaves_latest_md_on_the_newest(tmp_path):
@@ -87,7 +87,7 @@ def test_no_dream_says_a_before_a_vowel_or_an_hourglass_wrongly(tmp_path):
 def test_a_plural_signal_name_takes_a_plural_verb(tmp_path):
     store = Store.open(tmp_path / "r.db")
     for h, n in enumerate([10, 12, 19, 25]):
-        store.record_poll("blog", NOW - timedelta(hours=30 - h * 8), ok=True,
+        store.record_run("blog", NOW - timedelta(hours=30 - h * 8), ok=True,
                           readings=[("blog.total_items", n, None, "items")])
     dg = build_digest(store, NOW - timedelta(hours=24), NOW)
     for i in range(30):
@@ -97,9 +97,9 @@ def test_a_plural_signal_name_takes_a_plural_verb(tmp_path):
 
 def test_a_feed_new_items_count_dropping_back_to_zero_is_not_notable(tmp_path):
     store = Store.open(tmp_path / "r.db")
-    store.record_poll("blog", NOW - timedelta(hours=3), ok=True,
+    store.record_run("blog", NOW - timedelta(hours=3), ok=True,
                       readings=[("blog.new_items", 2, None, "items")])
-    store.record_poll("blog", NOW - timedelta(hours=1), ok=True,
+    store.record_run("blog", NOW - timedelta(hours=1), ok=True,
                       readings=[("blog.new_items", 0, None, "items")])
     dg = build_digest(store, NOW - timedelta(hours=2), NOW)
     assert dg.notable == []
