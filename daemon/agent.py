@@ -22,14 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-import structlog
-
 from reverie.daemon._proc import (alive, carries, describe, group_alive, is_session_leader,
                                   killpg, process_table)
 from reverie.daemon.session_log import LogCopier
-from reverie.memory import clock
+from reverie.memory import _log, clock
 
-log = structlog.get_logger("reverie.sessions")
+log = _log.get("reverie.sessions")
 
 SUBSTITUTIONS = ("home", "state", "dream", "diary", "working")
 _TOKEN = re.compile(r"\{(" + "|".join(SUBSTITUTIONS) + r")\}")

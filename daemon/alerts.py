@@ -137,7 +137,7 @@ class Alerter:
 
     # -- the events, where they happen --------------------------------------------------
 
-    def after_poll(self, spec: Any, before: dict, after: dict) -> None:
+    def after_poll(self, spec: Any, before: Any, after: Any) -> None:
         """A source's poll outcome: failing past the threshold, or back after that."""
         from reverie.perception.health import source_health
 
@@ -153,10 +153,10 @@ class Alerter:
                            f"({h.failures} polls): {h.last_error or 'no error recorded'}",
                            ref=repr(h.failing_since))
             return
-        since = before.get("failing_since")
-        if before.get("consecutive_failures") and since is not None:
+        if before.consecutive_failures and before.failing_since is not None:
+            since = clock.to_ts(before.failing_since)
             told = self.store.last_alert("source_failing", spec.name)
-            if told and told["ref"] == repr(since):  # only what we said was failing
+            if told and told.ref == repr(since):  # only what we said was failing
                 self.event("source_recovered", spec.name, f"reverie: {spec.name} is back",
                            f"{spec.name} works again after {_ago(clock.to_ts(now) - since)}.",
                            ref=repr(since))

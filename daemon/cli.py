@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date as Date
 from pathlib import Path
@@ -135,6 +134,8 @@ def config_schema() -> None:
     """Print the JSON Schema of reverie.yaml (for editors; needs no config file)."""
     from reverie.daemon import config
 
+    import json
+
     click.echo(json.dumps(config.json_schema(), indent=2))
 
 
@@ -213,6 +214,9 @@ def state(ctx: click.Context) -> None:
         svc = _services(loaded)
         _refresh(svc)
         svc.close()
+        # closing checkpoints the WAL into the database, after state.md was written: without
+        # this the next `reverie state` would find the record newer and render it again
+        home.state_md.touch()
     from reverie.memory import safe_read
 
     try:  # the agent may have put a FIFO or a huge file there
@@ -374,6 +378,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
     """Show the daemon, each source's health and next run, the session, next wake and dream.
 
     Exits 0 when the daemon is running and 3 when it is not (as `systemctl is-active`)."""
+    import json
+
     from reverie.daemon import status as st
 
     data = st.collect(_loaded(ctx, need_secrets=False))

@@ -19,9 +19,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-import structlog
+from reverie.memory import _log
 
-log = structlog.get_logger("reverie.control")
+log = _log.get("reverie.control")
 
 MAX_REQUEST = 64 * 1024
 

@@ -162,6 +162,7 @@ class Daemon:
         return {"ok": False, "problems": problems}
 
     def run(self) -> int:
+        from reverie.daemon import scheduler as sched_mod
         from reverie.daemon.control import ControlServer
 
         limit_malloc_arenas()

@@ -15,8 +15,7 @@ import os
 import sys
 from typing import Any, Iterable
 
-import structlog
-
+from reverie.memory import _log
 from reverie.perception.redact import REDACTED, Redactor, is_secret_key
 
 _SYSLOG = {"critical": 2, "exception": 3, "error": 3, "warning": 4, "warn": 4, "info": 6,
@@ -81,7 +80,33 @@ def choose_format(fmt: str) -> str:
 
 
 def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> None:
-    """Set up structlog and the stdlib root logger; safe to call again (reload, tests)."""
+    """Set up structlog and the stdlib root logger; safe to call again (reload, tests).
+
+    While structlog is not imported yet, this waits for the first line logged (see
+    reverie.memory._log): a command that logs nothing never imports it."""
+    if "structlog" in sys.modules:
+        _log.defer(None)  # type: ignore[arg-type]
+        _configure(level, fmt, stream)
+    else:
+        _log.defer(lambda: _configure(level, fmt, stream))
+        # a library's record (stdlib logging) comes first: configure, then pass it on
+        root = logging.getLogger()
+        for h in list(root.handlers):
+            root.removeHandler(h)
+        root.addHandler(_FirstRecord())
+
+
+class _FirstRecord(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        _log.ready()
+        for h in logging.getLogger().handlers:
+            if h is not self:
+                h.handle(record)
+
+
+def _configure(level: str, fmt: str, stream: Any) -> None:
+    import structlog
+
     fmt = choose_format(fmt)
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
@@ -137,11 +162,14 @@ class _ApschedulerFilter(logging.Filter):
 
 
 def get(name: str = "reverie") -> Any:
-    return structlog.get_logger(name)
+    return _log.get(name)
 
 
 def new_job_context(**bindings: Any) -> None:
     """Start a job with a clean context: nothing from the previous job on this thread."""
+    import structlog
+
+    _log.ready()
     structlog.contextvars.clear_contextvars()
     if bindings:
         structlog.contextvars.bind_contextvars(**bindings)

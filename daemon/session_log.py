@@ -13,11 +13,9 @@ import threading
 from pathlib import Path
 from typing import IO
 
-import structlog
+from reverie.memory import _log, atomic, clock
 
-from reverie.memory import atomic, clock
-
-log = structlog.get_logger("reverie.sessions")
+log = _log.get("reverie.sessions")
 
 _FLUSH_EVERY = 0.5  # seconds between atomic rewrites of a growing session log
 _LOG_NAME = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]+\.log$")

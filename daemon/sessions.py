@@ -20,21 +20,19 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Callable
 
-import structlog
-
 from reverie.daemon.agent import Agent, StartError, agent_env, substitute
 from reverie.daemon.session_log import prune_logs
 # Re-exported: the config models are read from here (daemon/config.py).
 from reverie.daemon.session_options import SessionsOptions, WebhookOptions  # noqa: F401
 from reverie.daemon.wake_policy import (HANDLED, WAKE_ON_MARK, WakeResult, catch_up_plan,
                                         missed_wakes, refusal, wake_on_due)
-from reverie.memory import clock
+from reverie.memory import _log, clock
 from reverie.memory.consolidate import consolidate, ensure_diary
 from reverie.memory.consolidate import recover as recover_consolidation
 from reverie.memory.home import Home
 from reverie.memory.store import Store
 
-log = structlog.get_logger("reverie.sessions")
+log = _log.get("reverie.sessions")
 
 
 def new_session_id(now: datetime) -> str:

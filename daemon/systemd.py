@@ -16,13 +16,11 @@ import re
 import shlex
 import sys
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import click
 
-from reverie.memory import atomic
 
 Kind = Literal["system", "template", "user"]
 
@@ -60,6 +58,8 @@ def unit_source(kind: Kind) -> str:
     """The packaged unit file for ``kind``, unrendered."""
     if kind not in SOURCE_FILES:
         raise UnitError(f"unknown unit kind {kind!r} (system, template or user)")
+    from importlib import resources  # about 5 ms: `reverie --help` does not need it
+
     return resources.files("reverie.daemon").joinpath("units", SOURCE_FILES[kind]).read_text("utf-8")
 
 
@@ -258,6 +258,8 @@ def install(ctx: click.Context, user_unit: bool, instance: str | None, print_onl
                 click.echo(("\n" if i else "") + f"# --- {path} ---")
             click.echo(text, nl=False)
         return
+
+    from reverie.memory import atomic  # tempfile and shutil: not for --help
 
     for path, text in files:
         try:

@@ -10,16 +10,14 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Callable, Sequence
 
-import structlog
-
 from reverie.daemon.conditions import Condition
 from reverie.daemon.session_options import SessionsOptions, parse_hours
-from reverie.memory import clock
+from reverie.memory import _log, clock
 from reverie.memory.store import Store
 from reverie.perception.types import fire_times, first_occurrence
 
 
-log = structlog.get_logger("reverie.sessions")
+log = _log.get("reverie.sessions")
 
 
 

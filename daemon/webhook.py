@@ -11,14 +11,12 @@ import time
 from datetime import datetime
 from typing import Any, Callable
 
-import structlog
-
 from reverie.daemon.session_options import WebhookOptions
 from reverie.daemon.wake_policy import HANDLED, WakeResult
-from reverie.memory import clock
+from reverie.memory import _log, clock
 from reverie.memory.store import Store
 
-log = structlog.get_logger("reverie.sessions")
+log = _log.get("reverie.sessions")
 
 RESPONSE_CAP = 1024 * 1024  # the answer is not used; this only bounds what is read of it
 

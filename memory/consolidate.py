@@ -33,13 +33,11 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import structlog
-
-from reverie.memory import atomic, clock, safe_read
+from reverie.memory import _log, atomic, clock, safe_read
 from reverie.memory.home import Home, working_template
 from reverie.memory.store import Intent, Session, Store
 
-log = structlog.get_logger("reverie.consolidate")
+log = _log.get("reverie.consolidate")
 
 KIND = "consolidate"
 

@@ -203,6 +203,14 @@ class SourceState:
 
 
 @dataclass(frozen=True)
+class AlertSent:
+    """When a kind of notification about a subject last went out, and for what."""
+
+    sent: datetime
+    ref: str | None  # the occurrence it was about (a failing period, a night, a session)
+
+
+@dataclass(frozen=True)
 class SignalStats:
     """A signal over a window: how many readings, numeric range, first and last."""
 
@@ -543,12 +551,14 @@ class Store:
                 unknown = set(state) - set(self._STATE_COLS)
                 if unknown:
                     raise ValueError(f"unknown source_state columns: {sorted(unknown)}")
-                c.execute("INSERT OR IGNORE INTO source_state(source) VALUES (?)", (source,))
                 cols = list(state)
                 vals = [json.dumps(state[k], sort_keys=True) if k == "data" else state[k]
                         for k in cols]
-                c.execute(f"UPDATE source_state SET {', '.join(f'{k} = ?' for k in cols)}"
-                          " WHERE source = ?", (*vals, source))
+                # one upsert, not an insert and an update: this runs on every poll
+                c.execute(f"INSERT INTO source_state(source, {', '.join(cols)})"
+                          f" VALUES (?{', ?' * len(cols)}) ON CONFLICT(source) DO UPDATE SET"
+                          f" {', '.join(f'{k} = excluded.{k}' for k in cols)}",
+                          (source, *vals))
         return new
 
     def signal_names(self) -> list[str]:
@@ -878,7 +888,7 @@ class Store:
         True, unless the last one went out less than ``gap`` seconds ago or was about the
         same occurrence ``ref`` (then nothing changes and it returns False)."""
         t = clock.to_ts(now)
-        with self.transaction() as c:
+        with self._transaction() as c:
             c.execute(self._ALERTS)
             row = c.execute("SELECT sent, ref FROM alerts_sent WHERE kind = ? AND subject = ?",
                             (kind, subject)).fetchone()
@@ -889,13 +899,13 @@ class Store:
                       " ref = excluded.ref", (kind, subject, t, ref))
         return True
 
-    def last_alert(self, kind: str, subject: str) -> dict | None:
-        """The last alert of ``kind`` about ``subject``: {"sent": ts, "ref": ...} or None."""
-        with self.transaction() as c:
+    def last_alert(self, kind: str, subject: str) -> AlertSent | None:
+        """The last alert of ``kind`` about ``subject``, or None."""
+        with self._transaction() as c:
             c.execute(self._ALERTS)
             row = c.execute("SELECT sent, ref FROM alerts_sent WHERE kind = ? AND subject = ?",
                             (kind, subject)).fetchone()
-        return {"sent": row[0], "ref": row[1]} if row else None
+        return AlertSent(clock.from_ts(row[0]), row[1]) if row else None
 
 
     # -- metrics (read at scrape time by perception/metrics.py) --------------------------

@@ -11,20 +11,24 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import parsedate_to_datetime
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 from urllib.parse import urljoin, urlsplit
 
-import requests
-import urllib3
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from reverie.memory import clock
 from reverie.perception.redact import redact
 from reverie.perception.errors import SourceError
 from reverie.perception.text import byte_size as _fmt_bytes, duration as _fmt_seconds
+
+if TYPE_CHECKING:
+    import requests
+
+# requests (and urllib3) are imported by the functions that speak HTTP: validating a
+# config with HTTP sources, as `reverie status` does, must not cost their import
 
 MiB = 1024 * 1024
 DEFAULT_MAX_BYTES = 5 * MiB
@@ -112,6 +116,8 @@ def retry_after_seconds(value: str | None) -> float | None:
     except ValueError:
         pass
     try:
+        from email.utils import parsedate_to_datetime
+
         when: datetime = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
@@ -121,6 +127,9 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 
 def _connection_message(err: BaseException, host: str, timeout: float) -> str:
+    import requests
+    import urllib3
+
     text = repr(err)
     if isinstance(err, (requests.exceptions.ConnectTimeout,)):
         return f"timed out connecting to {host}"
@@ -181,6 +190,8 @@ def fetch(
     The body is capped at ``max_bytes`` counted after decompression. A 304 comes back as
     ``not_modified``; 429 and 503 raise with ``retry_after``; any other status >= 400 raises.
     """
+    import requests
+
     secrets = tuple(s for s in secrets if s)
     denied = [ipaddress.ip_network(n) for n in (DENIED_NETWORKS if deny is None else deny)]
     configured = {k.lower() for k in (headers or {})}
@@ -194,9 +205,7 @@ def fetch(
     if last_modified:
         send["If-Modified-Since"] = last_modified
 
-    session = requests.Session()
-    # no ~/.netrc credentials slip in; proxies from the environment are still honoured below
-    session.trust_env = False
+    session = _take_session()
     try:
         # redirects are followed here, not by requests: each hop gets only what is left of
         # the budget, a redirect's own body is never read, and credentials stay with the
@@ -209,7 +218,7 @@ def fetch(
                 resp = session.request(
                     method, url, headers=send, json=json_body, stream=True, allow_redirects=False,
                     timeout=(min(_CONNECT_TIMEOUT, left), left),
-                    proxies=requests.utils.get_environ_proxies(url),
+                    proxies=_proxies_for(url),
                 )
             except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
                     requests.exceptions.InvalidSchema, ValueError):
@@ -236,7 +245,65 @@ def fetch(
             url, host = target, host_of(target)
         raise _fail(f"too many redirects from {host} (more than {MAX_REDIRECTS})", secrets)
     finally:
-        session.close()
+        _give_back(session)
+
+
+# -- sessions and proxies ---------------------------------------------------------------
+# A session per request cost a connection pool's setup and a new TCP connection every
+# poll, and requests' proxy lookup scanned os.environ twice per request (bench P2,
+# docs/performance.md). Idle sessions are kept for reuse instead: a connection whose body
+# was read to the end goes back to its session's pool (keep-alive), any other is closed.
+
+_MAX_IDLE_SESSIONS = 8  # about the number of fetches that run at once
+_idle: list[requests.Session] = []
+_idle_lock = threading.Lock()
+
+
+def _take_session() -> requests.Session:
+    import requests
+
+    with _idle_lock:
+        if _idle:
+            return _idle.pop()
+    session = requests.Session()
+    # no ~/.netrc credentials slip in; proxies from the environment are honoured by
+    # _proxies_for
+    session.trust_env = False
+    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=1)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def _give_back(session: requests.Session) -> None:
+    # nothing a server set (cookies) outlives the fetch, as with a fresh session
+    session.cookies.clear()
+    with _idle_lock:
+        if len(_idle) < _MAX_IDLE_SESSIONS:
+            _idle.append(session)
+            return
+    session.close()
+
+
+_env_proxies: dict[str, str] | None = None
+
+
+def _proxies_for(url: str) -> dict[str, str]:
+    """The proxies the environment names for ``url`` (``HTTPS_PROXY``, ``NO_PROXY``…).
+
+    The environment is read once per process (the daemon's is fixed at start, by systemd's
+    ``Environment=``); with no proxy configured, as on most hosts, that is the whole cost.
+    """
+    global _env_proxies
+    if _env_proxies is None:
+        import urllib.request
+
+        _env_proxies = urllib.request.getproxies_environment()
+    if not any(k != "no" for k in _env_proxies):
+        return {}
+    import requests
+
+    return requests.utils.get_environ_proxies(url)
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -318,6 +385,9 @@ def _read(resp: requests.Response, host: str, timeout: float, deadline: float,
     to what is left of the budget before each read, so a server dripping a byte at a time
     cannot stretch the request beyond ``timeout``.
     """
+    import requests
+    import urllib3
+
     raw = resp.raw
     sock = _socket_of(raw)
     chunks: list[bytes] = []

@@ -8,15 +8,14 @@ changes, one log line. The scheduler and ``reverie poll`` are the callers.
 from __future__ import annotations
 
 import math
+import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
 
-import structlog
-
-from reverie.memory import clock
+from reverie.memory import _log, clock
 from reverie.memory.home import Home
 from reverie.memory.store import SourceState, Store
 from reverie.perception import health, sources, text
@@ -24,7 +23,7 @@ from reverie.perception.errors import SourceError
 from reverie.perception.redact import redact
 from reverie.perception.sources import Context, Result, SourceSpec
 
-log = structlog.get_logger("reverie.poll")
+log = _log.get("reverie.poll")
 
 MAX_ERROR_LEN = 500
 MAX_TEXT_LEN = 2000  # a text reading is a label, not a document
@@ -33,9 +32,10 @@ MAX_TEXT_LEN = 2000  # a text reading is a label, not a document
 # hung sources of 200 held the slots long enough to double the round: bench P1)
 SLOW_AFTER = 0.1
 
-# Fetch threads abandoned after their timeout, by source: a source whose last run is
-# still stuck is not started again (a permanently hung endpoint must not pile up threads).
-_abandoned: dict[str, threading.Thread] = {}
+# Fetches abandoned after their timeout, by source (held until the fetch ends): a source
+# whose last run is still stuck is not started again (a permanently hung endpoint must not
+# pile up threads).
+_abandoned: dict[str, threading.Lock] = {}
 _abandoned_lock = threading.Lock()
 
 
@@ -128,20 +128,57 @@ def grace(timeout: float) -> float:
     return min(5.0, 0.5 + 0.1 * timeout)
 
 
+class _Worker(threading.Thread):
+    """A daemon thread that runs fetches one after another. Starting a thread per poll
+    cost more CPU than the rest of the bookkeeping together (bench P2), so a finished
+    worker waits for the next fetch; one that hangs is simply never handed another."""
+
+    _idle: list["_Worker"] = []
+    _idle_lock = threading.Lock()
+    MAX_IDLE = 16
+
+    def __init__(self) -> None:
+        super().__init__(name="fetch", daemon=True)
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+
+    @classmethod
+    def give(cls, name: str, job: Any, done: threading.Lock) -> None:
+        """Run ``job`` on an idle worker (or a new one); ``done`` is held, and released
+        when the job ends."""
+        with cls._idle_lock:
+            worker = cls._idle.pop() if cls._idle else None
+        if worker is None:
+            worker = cls()
+            worker.start()
+        worker.name = f"fetch-{name}"
+        worker._jobs.put((job, done))
+
+    def run(self) -> None:
+        while True:
+            job, done = self._jobs.get()
+            try:
+                job()
+            finally:
+                done.release()
+            with self._idle_lock:
+                if len(self._idle) >= self.MAX_IDLE:
+                    return
+                self.name = "fetch"
+                self._idle.append(self)
+
+
 def _fetch(spec: SourceSpec, ctx: Context, slots: threading.Semaphore | None
            ) -> tuple[Result | None, BaseException | None, bool, float]:
-    """(result, error, finished, seconds). Runs the fetch in a daemon thread we can walk
+    """(result, error, finished, seconds). Runs the fetch on a daemon thread we can walk
     away from; the seconds count from when it started, not from when it was queued."""
     box: dict[str, Any] = {}
     release = _Once(slots)
+    done = threading.Lock()  # a latch: held while the fetch runs (cheaper than an Event)
+    done.acquire()
 
     def run() -> None:
         try:
-            try:
-                source = build_source(spec)
-            except KeyError:
-                raise SourceError(f"unknown source type {spec.type!r}") from None
-            box["result"] = source.fetch(ctx)
+            box["result"] = _source(spec).fetch(ctx)
         except BaseException as e:  # noqa: BLE001 - everything becomes a failed poll
             box["error"] = e
         finally:
@@ -150,28 +187,48 @@ def _fetch(spec: SourceSpec, ctx: Context, slots: threading.Semaphore | None
     if slots is not None:
         slots.acquire()
     started = clock.monotonic()
-    t = threading.Thread(target=run, name=f"fetch-{spec.name}", daemon=True)
-    t.start()
+    _Worker.give(spec.name, run, done)
     budget = ctx.timeout + grace(ctx.timeout)
-    t.join(min(SLOW_AFTER, budget))
-    if t.is_alive():
+    finished = done.acquire(timeout=min(SLOW_AFTER, budget))
+    if not finished:
         # a slow fetch waits on the network, not on us: let the next one start
         release()
-        t.join(max(0.0, budget - SLOW_AFTER))
-    if t.is_alive():
+        finished = done.acquire(timeout=max(0.0, budget - SLOW_AFTER))
+    if not finished:
         with _abandoned_lock:
-            _abandoned[spec.name] = t
+            _abandoned[spec.name] = done
         return None, None, False, clock.monotonic() - started
     return box.get("result"), box.get("error"), True, clock.monotonic() - started
 
 
+def _source(spec: SourceSpec) -> Any:
+    """The source object for ``spec``; built once per spec (a spec's options are
+    validated already, and a source keeps nothing between runs but its Context.state)."""
+    source = _built.get(id(spec))
+    if source is not None and source[0] is spec:
+        return source[1]
+    try:
+        built = build_source(spec)
+    except KeyError:
+        raise SourceError(f"unknown source type {spec.type!r}") from None
+    if len(_built) >= _MAX_BUILT:
+        _built.clear()
+    _built[id(spec)] = (spec, built)
+    return built
+
+
+# specs live as long as their config; a reload brings new ones (and the old ones go)
+_MAX_BUILT = 1024
+_built: dict[int, tuple[SourceSpec, Any]] = {}
+
+
 def _still_hung(name: str) -> bool:
     with _abandoned_lock:
-        t = _abandoned.get(name)
-        if t is not None and not t.is_alive():
+        done = _abandoned.get(name)
+        if done is not None and not done.locked():
             del _abandoned[name]
             return False
-        return t is not None
+        return done is not None
 
 
 def _error_text(e: BaseException) -> str:
@@ -278,10 +335,13 @@ def _poll_source(spec: SourceSpec, home: Home, store: Store, secrets: tuple[str,
                   "last_error": poll_note, "last_error_ts": t,
                   "retry_after": t + retry_after if retry_after and retry_after > 0 else None}
     if finished and ok:
-        # an abandoned fetch may still scribble on ctx.state: only a finished one is kept
-        health["data"] = data
-        health["etag"] = data.get("etag") or None
-        health["last_modified"] = data.get("last_modified") or None
+        # an abandoned fetch may still scribble on ctx.state: only a finished one is kept;
+        # most polls change none of it, and then it is not encoded and written again
+        for key in ("etag", "last_modified"):
+            if (data.get(key) or None) != getattr(state, key):
+                health[key] = data.get(key) or None
+        if data != state.data:
+            health["data"] = data
 
     new = store.record_run(name, now, ok=ok, error=poll_note, duration=round(duration, 4),
                            readings=readings, items=items, state=health)

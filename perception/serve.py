@@ -24,9 +24,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-import structlog
-
-from reverie.memory import clock, safe_read
+from reverie.memory import _log, clock, safe_read
 from reverie.memory.home import Home
 from reverie.memory.store import Store, StoreError
 from reverie.perception.metrics import Answer, Metrics
@@ -34,7 +32,7 @@ from reverie.perception.page import PageError, page_csp, render_page
 from reverie.perception.sources import SourceSpec
 from reverie.perception.text import clean
 
-log = structlog.get_logger("reverie.serve")
+log = _log.get("reverie.serve")
 
 PATHS = ("/", "/morning.html")
 METRICS, HEALTH = "/metrics", "/healthz"

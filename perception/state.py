@@ -21,9 +21,8 @@ from typing import Callable, Any
 from zoneinfo import ZoneInfo
 
 import jinja2
-import structlog
 
-from reverie.memory import atomic, clock
+from reverie.memory import _log, atomic, clock
 from reverie.memory.home import Home
 from reverie.perception import templating
 from reverie.memory.store import Dream, Item, Observation, SourceState, Store, StoreError
@@ -32,7 +31,7 @@ from reverie.perception.sources import SourceSpec
 from reverie.perception.text import (MAX_VALUE_TEXT, Times, age, change, clean, md_escape,
                                      reading, safe_link)
 
-log = structlog.get_logger("reverie.state")
+log = _log.get("reverie.state")
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 GAP = "·"  # a sparkline bucket before the signal's first reading

@@ -175,7 +175,7 @@ def test_a_hanging_notifier_does_not_delay_the_poll_that_raised_the_alert(write_
         t0 = time.monotonic()
         s.poll(spec)  # failing for 2 s: this poll raises the alert
         took = time.monotonic() - t0
-        assert s.store.source_state("api")["consecutive_failures"] == 2
+        assert s.store.source_state("api").consecutive_failures == 2
         conn, _ = hang.accept()  # the message is on its way to a server that never answers
         conn.close()
         assert took < 1.0, took  # Apprise alone waits 4 s for a reply

@@ -89,13 +89,15 @@ READS = {
     "sessions": lambda s: s.sessions(),
     "intent": lambda s: s.intent("consolidate", "s1"),
     "open_intents": lambda s: s.open_intents("consolidate"),
+    "last_alert": lambda s: s.last_alert("source_failing", "wx"),
     "metrics": lambda s: s.metrics(after_id=0, day="2026-06-10"),
     "metrics_heartbeat": lambda s: s.metrics_heartbeat(),
 }
 WRITES = {"open", "close", "set_meta", "beat", "record_run", "add_observations", "checkpoint",
           "apply_retention", "record_dream", "record_phrases", "add_tokens", "record_wake",
           "update_wake", "start_session", "set_session_pid", "end_session", "forget_session",
-          "mark_consolidated", "begin_intent", "advance_intent", "finish_intent"}
+          "mark_consolidated", "begin_intent", "advance_intent", "finish_intent",
+          "claim_alert"}
 # a source's own JSON state and an intent's payload are JSON documents, not records
 JSON_FIELDS = {(SourceState, "data"), (Intent, "payload")}
 

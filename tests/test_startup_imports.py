@@ -1,0 +1,58 @@
+"""The commands a person types import only what they use: a read-only command on a home
+with HTTP and feed sources never loads requests, openai, feedparser or Jinja2 (bench P6)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import reverie_env
+
+HEAVY = {"requests", "openai", "feedparser", "jinja2"}
+
+CONFIG = """\
+home: ./home
+sources:
+  - {name: inbox, type: feed, url: "http://127.0.0.1:9/feed.xml", every: 30m}
+  - name: karma
+    type: http_json
+    url: http://127.0.0.1:9/api
+    fields: {karma: agent.karma}
+    every: 15m
+  - {name: posts, type: files, path: posts, every: 15m}
+dream: {at: "0 5 * * *", backend: openai, model: m, base_url: "http://127.0.0.1:9/v1", api_key: k}
+"""
+
+
+def _imported(tmp_path, *args: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "reverie.daemon.cli",
+                          "--config", str(tmp_path / "reverie.yaml"), *args],
+                         capture_output=True, text=True, env=reverie_env(), cwd=tmp_path,
+                         timeout=60)
+    assert out.returncode in (0, 3), out.stderr[-2000:]  # status: 3 when no daemon runs
+    return {line.split("|")[-1].strip().split(".")[0] for line in out.stderr.splitlines()
+            if line.startswith("import time:")}
+
+
+@pytest.fixture
+def configured(tmp_path):
+    (tmp_path / "reverie.yaml").write_text(CONFIG, encoding="utf-8")
+    (tmp_path / "home").mkdir()
+    return tmp_path
+
+
+@pytest.mark.parametrize("command", ["status", "check-config", "--help"])
+def test_a_read_only_command_does_not_import_the_network_or_template_libraries(
+        configured, command):
+    assert _imported(configured, command) & HEAVY == set()
+
+
+def test_state_with_the_record_unchanged_does_not_import_the_renderer(configured):
+    # the first call renders state.md (Jinja2 is fine then); the second only prints it
+    first = subprocess.run([sys.executable, "-m", "reverie.daemon.cli", "--config",
+                            str(configured / "reverie.yaml"), "state"], capture_output=True,
+                           text=True, env=reverie_env(), cwd=configured, timeout=60)
+    assert first.returncode == 0, first.stderr
+    assert _imported(configured, "state") & HEAVY == set()
