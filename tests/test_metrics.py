@@ -421,3 +421,21 @@ def test_commands_that_serve_no_metrics_never_import_prometheus_client(world):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        env=reverie_env(), timeout=60, cwd=Path(cfg).parent)
     assert r.stdout.splitlines()[-1] == "[0, 3] False", r.stdout + r.stderr
+
+
+def test_a_listen_port_already_taken_is_logged_and_the_daemon_runs_on(world):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        cfg, home = world(f"metrics: {{listen: \"127.0.0.1:{port}\"}}\n", every="1h")
+        daemon = world.daemon(cfg, home)
+        base = world.serve(cfg)
+        assert wait_for(lambda: get(base + "healthz")[0] == 200, 20)
+        assert daemon.poll() is None
+        daemon.terminate()
+        _, err = daemon.communicate(timeout=20)
+    assert daemon.returncode == 0
+    [line] = [json.loads(x) for x in err.splitlines()
+              if x.startswith("{") and "metrics.listen_failed" in x]
+    assert f"cannot listen on 127.0.0.1:{port}" in line["error"]
