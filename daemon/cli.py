@@ -485,7 +485,8 @@ def page(ctx: click.Context) -> None:
               help="Address to bind; anything but loopback exposes the page to the network.")
 @click.pass_context
 def serve(ctx: click.Context, port: int, host: str) -> None:
-    """Serve morning.html (and nothing else) read-only, on 127.0.0.1 by default."""
+    """Serve morning.html, /metrics and /healthz (nothing else) read-only, on 127.0.0.1
+    by default."""
     from reverie.memory.store import Store
     from reverie.perception.serve import ServeError, bind_warning
     from reverie.perception.serve import serve as run_server

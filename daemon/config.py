@@ -20,7 +20,8 @@ from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo,
+                      field_validator)
 
 from reverie.daemon.alerts import NotifyOptions, url_secrets
 from reverie.daemon.sessions import SessionsOptions
@@ -59,6 +60,39 @@ class MemoryOptions(BaseModel):
     distill: Literal["openai"] | None = None
 
 
+class MetricsOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    allow_remote: bool = False  # before listen: its validator reads it
+    listen: str | None = None  # "127.0.0.1:9464": the daemon serves /metrics and /healthz there
+
+    @field_validator("listen")
+    @classmethod
+    def _address(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is None:
+            return v
+        host, port = split_listen(v)
+        from reverie.perception.serve import is_loopback
+
+        if not is_loopback(host) and not info.data.get("allow_remote"):
+            raise ValueError(f"{host} is not a loopback address: metrics would be open to the "
+                             "network (set metrics.allow_remote: true if that is meant)")
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def split_listen(v: str) -> tuple[str, int]:
+    """("host", port) of "host:port" or "[v6]:port"; ValueError with the reason."""
+    host, sep, port = v.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"expected host:port with a port from 1 to 65535, like "
+                         f"127.0.0.1:9464 (got {v!r})")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host or "[" in host or "]" in host:
+        raise ValueError(f"write an IPv6 address in brackets, like [::1]:9464 (got {v!r})")
+    return host, int(port)
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -69,6 +103,7 @@ class Config(BaseModel):
     dream: DreamOptions = DreamOptions()
     sessions: SessionsOptions = SessionsOptions()
     memory: MemoryOptions = MemoryOptions()
+    metrics: MetricsOptions = MetricsOptions()
     notify: NotifyOptions = Field(default=NotifyOptions(), description=(
         "notifications through Apprise: a source failing, a dream fallback, a session killed"))
 
@@ -719,6 +754,10 @@ _DOCS: dict[str, str] = {
     "PerceptionOptions.template": "a Jinja2 file replacing state.md's layout (relative to the home)",
     "PerceptionOptions.retention": "how long raw observations are kept, applied nightly",
     "PerceptionOptions.render_every": "at most one state.md rendering per this interval",
+    "Config.metrics": "the daemon's own /metrics and /healthz listener (off until `listen`)",
+    "MetricsOptions.listen": "host:port the daemon serves /metrics and /healthz on, e.g. "
+                             "127.0.0.1:9464 (loopback unless allow_remote)",
+    "MetricsOptions.allow_remote": "true: let `listen` be an address other machines can reach",
     "MemoryOptions.git": "commit the home to git after each consolidation",
     "MemoryOptions.distill": "openai: propose a summary of each day's diary into memory/",
     "DreamOptions.at": "when the night's dream is written (cron, in `timezone`)",

@@ -70,6 +70,7 @@ class Daemon:
         self.services: services_mod.Services | None = None
         self.scheduler: Any = None
         self.control: Any = None
+        self.metrics: Any = None  # the metrics listener, when the config asks for one
         # Set when shutdown gave up on running jobs: the pool's worker threads are not
         # daemon threads, so the interpreter would wait for them at exit (see cli.run).
         self.abandoned_jobs = False
@@ -186,6 +187,9 @@ class Daemon:
             self.scheduler.start()
             self.control = ControlServer(self.home.socket, s.handle_control)
             self.control.start()
+            from reverie.daemon.metrics_listener import MetricsListener
+
+            self.metrics = MetricsListener.start(self.loaded, lambda: self.loaded.config.sources)
             s.notifier.ready(self._status_line())
             s.notifier.start_watchdog(s.scheduler_alive, self.stop_flag)
             log.info("daemon.started", home=str(self.home.root), pid=os.getpid(),
@@ -212,6 +216,8 @@ class Daemon:
         log.info("daemon.stopping")
         if self.control is not None:
             self.control.stop()
+        if self.metrics is not None:
+            self.metrics.stop()
         # Stop taking jobs; give running ones a bounded time to finish.
         done = threading.Event()
 

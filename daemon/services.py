@@ -194,6 +194,8 @@ class Services:
         self.store.born()
         self.runner.recover()
         self.catch_up()
+        # /healthz (perception/metrics.py) judges the beats by how often they come
+        self.store.set_meta("heartbeat.every", str(self.heartbeat_every))
         self.heartbeat()
 
     def reload(self, loaded: Loaded) -> None:

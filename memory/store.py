@@ -130,6 +130,16 @@ SCHEMA = [
         UNIQUE (kind, key)
     );
     """,
+    # version 2: what retention deleted from polls, so counters never go down (see the
+    # metrics section below); keys: polls, failures, durations, duration_sum, le:<bound>
+    """
+    CREATE TABLE folded_polls (
+        source TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value REAL NOT NULL,
+        PRIMARY KEY (source, key)
+    );
+    """,
 ]
 
 
@@ -495,6 +505,7 @@ class Store:
         t = clock.to_ts(before)
         with self._transaction() as c:
             n = c.execute("DELETE FROM observations WHERE ts < ?", (t,)).rowcount
+            self._fold_polls(c, t)
             n += c.execute("DELETE FROM polls WHERE ts < ?", (t,)).rowcount
             n += c.execute("DELETE FROM items WHERE ts < ?", (t,)).rowcount
             n += c.execute("DELETE FROM intents WHERE done IS NOT NULL AND done < ?",
@@ -895,6 +906,207 @@ class Store:
             row = c.execute("SELECT sent, ref FROM alerts_sent WHERE kind = ? AND subject = ?",
                             (kind, subject)).fetchone()
         return AlertSent(clock.from_ts(row[0]), row[1]) if row else None
+
+
+    # -- metrics (read at scrape time by perception/metrics.py) --------------------------
+    # `reverie serve` and the daemon's own listener both read every figure here, so they
+    # say the same. Poll counters never go down although retention deletes old polls:
+    # retention folds what it deletes into folded_polls in the same transaction (below),
+    # so a count is what was folded plus the rows still there; recording a poll
+    # (record_run) does no extra work for it.
+
+    def metrics(self, *, after_id: int, day: str) -> "MetricsSnapshot":
+        """Everything /metrics shows from the store, read in one snapshot. ``day`` is the
+        UTC date whose tokens count as today's. Polls: see :class:`PollTotals`."""
+        with self._reading() as c:
+            return MetricsSnapshot(polls=self._poll_totals(c, after_id),
+                                   sessions=self._session_totals(c),
+                                   dreams=self._dream_totals(c),
+                                   tokens=self._token_totals(c, day),
+                                   heartbeat=self._heartbeat(c))
+
+    def metrics_heartbeat(self) -> "Heartbeat":
+        """The daemon's last beat and how often it beats (/healthz reads only this)."""
+        with self._lock, self._failing():
+            return self._heartbeat(self._conn)
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        # one read transaction: a retention committing meanwhile is seen whole or not at all
+        with self._lock, self._failing():
+            self._conn.execute("BEGIN")
+            try:
+                yield self._conn
+            finally:
+                self._conn.execute("COMMIT")
+
+    @staticmethod
+    def _poll_agg(where: str) -> str:
+        return ("SELECT source, COUNT(*), COALESCE(SUM(ok = 0), 0), COUNT(duration),"
+                " TOTAL(duration), "
+                + ", ".join(f"COALESCE(SUM(duration <= {b!r}), 0)" for b in POLL_BUCKETS)
+                + f" FROM polls WHERE {where} GROUP BY source")
+
+    @staticmethod
+    def _poll_counts(rows: Iterable[sqlite3.Row]) -> dict[str, "PollCounts"]:
+        return {r[0]: PollCounts(int(r[1]), int(r[2]), int(r[3]), float(r[4]),
+                                 tuple(int(x) for x in r[5:])) for r in rows}
+
+    def _poll_totals(self, c: sqlite3.Connection, after_id: int) -> "PollTotals":
+        top = c.execute("SELECT COALESCE(MAX(id), 0) FROM polls").fetchone()[0]
+        row = c.execute("SELECT value FROM meta WHERE key = 'folded.polls_upto'").fetchone()
+        folded_upto = int(row[0]) if row else 0
+        # Retention deleted polls the caller had not counted (or its newest counted one),
+        # or the table is not the one counted before: start over.
+        since = after_id if folded_upto < after_id <= top else 0
+        counts = self._poll_counts(c.execute(self._poll_agg("id > ? AND id <= ?"),
+                                             (since, top)))
+        if since == 0:
+            for source, f in self._folded(c).items():
+                counts[source] = counts.get(source, PollCounts()) + f
+        return PollTotals(since=since, upto=top, counts=counts)
+
+    @staticmethod
+    def _folded(c: sqlite3.Connection) -> dict[str, "PollCounts"]:
+        acc: dict[str, dict[str, float]] = {}
+        try:
+            rows = c.execute("SELECT source, key, value FROM folded_polls").fetchall()
+        except sqlite3.OperationalError:  # a store not yet migrated (read-only opener)
+            return {}
+        for source, key, value in rows:
+            acc.setdefault(source, {})[key] = value
+        return {source: PollCounts(int(d.get("polls", 0)), int(d.get("failures", 0)),
+                                   int(d.get("durations", 0)), float(d.get("duration_sum", 0.0)),
+                                   tuple(int(d.get(f"le:{b!r}", 0)) for b in POLL_BUCKETS))
+                for source, d in acc.items()}
+
+    def _fold_polls(self, c: sqlite3.Connection, before_ts: float) -> None:
+        """Inside apply_retention's transaction: add the polls about to be deleted (ts <
+        ``before_ts``) to folded_polls, and remember the highest id folded."""
+        rows = c.execute(self._poll_agg("ts < ?"), (before_ts,)).fetchall()
+        for source, n in self._poll_counts(rows).items():
+            values = {"polls": n.polls, "failures": n.failures, "durations": n.durations,
+                      "duration_sum": n.duration_sum,
+                      **{f"le:{b!r}": k for b, k in zip(POLL_BUCKETS, n.buckets)}}
+            c.executemany("INSERT INTO folded_polls(source, key, value) VALUES (?,?,?)"
+                          " ON CONFLICT(source, key) DO UPDATE SET value = value + excluded.value",
+                          [(source, k, v) for k, v in values.items()])
+        top = c.execute("SELECT MAX(id) FROM polls WHERE ts < ?", (before_ts,)).fetchone()[0]
+        if top is not None:
+            c.execute("INSERT INTO meta(key, value) VALUES ('folded.polls_upto', ?)"
+                      " ON CONFLICT(key) DO UPDATE SET value ="
+                      " MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+                      (str(top),))
+
+    @staticmethod
+    def _session_totals(c: sqlite3.Connection) -> "SessionTotals":
+        ended = {r[0]: (int(r[1]), float(r[2])) for r in c.execute(
+            "SELECT COALESCE(end_reason, 'unknown'), COUNT(*), TOTAL(MAX(ended - started, 0))"
+            " FROM sessions WHERE ended IS NOT NULL GROUP BY 1")}
+        row = c.execute("SELECT MAX(started) FROM sessions WHERE ended IS NULL").fetchone()
+        return SessionTotals(ended={k: n for k, (n, _) in ended.items()},
+                             ended_seconds=sum(s for _, s in ended.values()),
+                             active_since=_dt(row[0]))
+
+    @staticmethod
+    def _dream_totals(c: sqlite3.Connection) -> "DreamTotals":
+        rows = c.execute("SELECT backend, COUNT(*), COUNT(fallback_reason), MAX(created)"
+                         " FROM dreams GROUP BY backend").fetchall()
+        last = [r[3] for r in rows if r[3] is not None]
+        return DreamTotals(by_backend={r[0]: int(r[1]) for r in rows},
+                           fallbacks=sum(int(r[2]) for r in rows),
+                           last_written=_dt(max(last)) if last else None)
+
+    @staticmethod
+    def _token_totals(c: sqlite3.Connection, day: str) -> "TokenTotals":
+        rows = c.execute("SELECT purpose, TOTAL(tokens), TOTAL(CASE WHEN day = ? THEN tokens END)"
+                         " FROM token_usage GROUP BY purpose", (day,)).fetchall()
+        return TokenTotals(total={r[0]: int(r[1]) for r in rows},
+                           today={r[0]: int(r[2]) for r in rows})
+
+    @staticmethod
+    def _heartbeat(c: sqlite3.Connection) -> "Heartbeat":
+        meta = dict(c.execute("SELECT key, value FROM meta WHERE key IN"
+                              " ('heartbeat', 'heartbeat.every')").fetchall())
+
+        def num(key: str) -> float | None:
+            try:
+                return float(meta[key])
+            except (KeyError, ValueError):
+                return None
+
+        return Heartbeat(at=_dt(num("heartbeat")), every=num("heartbeat.every"))
+
+
+# -- what Store.metrics returns -------------------------------------------------------------
+
+# Poll duration histogram bounds, seconds. Retention folds counts per bound: a bound added
+# later counts from then on, one removed is ignored.
+POLL_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+@dataclass(frozen=True)
+class PollCounts:
+    """Polls of one source: how many, how many failed, and their durations."""
+
+    polls: int = 0
+    failures: int = 0
+    durations: int = 0  # polls with a measured duration: the histogram's count
+    duration_sum: float = 0.0
+    buckets: tuple[int, ...] = (0,) * len(POLL_BUCKETS)  # durations <= each POLL_BUCKETS bound
+
+    def __add__(self, other: "PollCounts") -> "PollCounts":
+        return PollCounts(self.polls + other.polls, self.failures + other.failures,
+                          self.durations + other.durations,
+                          self.duration_sum + other.duration_sum,
+                          tuple(a + b for a, b in zip(self.buckets, other.buckets)))
+
+
+@dataclass(frozen=True)
+class PollTotals:
+    """Per source, the polls with ``since < id <= upto``; when ``since`` is 0 the counts
+    are the whole history, retention's folded totals included. A caller that keeps the
+    totals up to ``upto`` asks next time with ``after_id=upto`` and adds: only new rows
+    are read. The store answers ``since`` 0 when the caller must start over."""
+
+    since: int
+    upto: int
+    counts: dict[str, PollCounts]
+
+
+@dataclass(frozen=True)
+class SessionTotals:
+    ended: dict[str, int]  # sessions ended, by end reason
+    ended_seconds: float  # time the ended sessions ran
+    active_since: datetime | None  # when the running session started; None when none runs
+
+
+@dataclass(frozen=True)
+class DreamTotals:
+    by_backend: dict[str, int]  # dreams recorded (one per night), by the backend that wrote them
+    fallbacks: int  # of those, written offline because the model failed
+    last_written: datetime | None
+
+
+@dataclass(frozen=True)
+class TokenTotals:
+    total: dict[str, int]  # model tokens ever spent, by purpose
+    today: dict[str, int]  # on the given UTC day
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    at: datetime | None  # the daemon's last beat
+    every: float | None  # seconds between the running daemon's beats (set at its start)
+
+
+@dataclass(frozen=True)
+class MetricsSnapshot:
+    polls: PollTotals
+    sessions: SessionTotals
+    dreams: DreamTotals
+    tokens: TokenTotals
+    heartbeat: Heartbeat
 
 
 def _obs(row: sqlite3.Row) -> Observation:

@@ -1,9 +1,12 @@
-"""`reverie serve`: the morning page over HTTP, and nothing else from the home.
+"""`reverie serve`: the morning page over HTTP, its metrics and health, nothing else.
 
 GET and HEAD of ``/`` (or ``/morning.html``) answer the page, re-rendered first when the
 store (or the ledger, or the dream) changed since the last render, or when the page is
-older than ``max_age`` (its "2h ago" texts would lie). Every other path is 404, every
-other method 405. Each answer carries the page's strict Content-Security-Policy.
+older than ``max_age`` (its "2h ago" texts would lie). ``/metrics`` and ``/healthz``
+answer perception/metrics.py's exposition and heartbeat health (a server built with
+``page=False``, the daemon's metrics listener, answers only those). Every other path is
+404, every other method 405. Each answer carries the page's strict
+Content-Security-Policy.
 
 On a loopback address, a request naming another host (``Host: evil.example``) is
 refused: a web page elsewhere cannot read the agent's page through DNS rebinding.
@@ -24,6 +27,7 @@ from zoneinfo import ZoneInfo
 from reverie.memory import _log, clock, safe_read
 from reverie.memory.home import Home
 from reverie.memory.store import Store, StoreError
+from reverie.perception.metrics import Answer, Metrics
 from reverie.perception.page import PageError, page_csp, render_page
 from reverie.perception.sources import SourceSpec
 from reverie.perception.text import clean
@@ -31,6 +35,7 @@ from reverie.perception.text import clean
 log = _log.get("reverie.serve")
 
 PATHS = ("/", "/morning.html")
+METRICS, HEALTH = "/metrics", "/healthz"
 ALLOWED = "GET, HEAD"
 MAX_AGE = 300.0
 
@@ -69,9 +74,11 @@ class PageServer(ThreadingHTTPServer):
 
     def __init__(self, home: Home, store_factory: Callable[[], Store], specs: list[SourceSpec],
                  tz: ZoneInfo, *, host: str = "127.0.0.1", port: int = 8765,
-                 template: Path | None = None, max_age: float = MAX_AGE):
+                 template: Path | None = None, max_age: float = MAX_AGE, page: bool = True,
+                 current_specs: Callable[[], list[SourceSpec]] | None = None):
         self.home, self.store_factory, self.specs, self.tz = home, store_factory, specs, tz
-        self.template, self.max_age = template, max_age
+        self.template, self.max_age, self.serves_page = template, max_age, page
+        self.metrics = Metrics(home, store_factory, current_specs or (lambda: self.specs))
         self.loopback = is_loopback(host)
         # (method, path, status) of the last SEEN_MAX requests answered: never an ever-growing list
         self.seen: list[tuple[str, str, int]] = []
@@ -174,12 +181,29 @@ class _Handler(BaseHTTPRequestHandler):
         name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
         return is_loopback(name) if name else True
 
+    def _answer(self, a: Answer) -> None:
+        self.send_response(a.status)
+        self._common_headers(a.content_type, len(a.body),
+                             "default-src 'none'; frame-ancestors 'none'")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(a.body)
+
     def _page(self) -> None:
         if not self._host_ok():
             self._plain(403, "forbidden: this server answers only requests for localhost")
             return
-        if urlsplit(self.path).path not in PATHS:
-            self._plain(404, "not found: this server serves only the morning page at /")
+        path = urlsplit(self.path).path
+        if path == METRICS:
+            self._answer(self.server.metrics.exposition(self.headers.get("Accept")))
+            return
+        if path == HEALTH:
+            self._answer(self.server.metrics.health())
+            return
+        if path not in PATHS or not self.server.serves_page:
+            self._plain(404, "not found: this server serves only the morning page at /, "
+                             "/metrics and /healthz" if self.server.serves_page else
+                             "not found: this server serves only /metrics and /healthz")
             return
         body = self.server.page()
         if body is None:
@@ -211,7 +235,8 @@ def serve(home: Home, store_factory: Callable[[], Store], specs: list[SourceSpec
           template: Path | None = None, echo: Callable[[str], None] = print) -> None:
     """Serve the page until interrupted (Ctrl-C or SIGTERM turned into KeyboardInterrupt)."""
     server = PageServer(home, store_factory, specs, tz, host=host, port=port, template=template)
-    echo(f"serving the morning page at {server.url} (Ctrl-C to stop)")
+    echo(f"serving the morning page at {server.url}, metrics at {server.url}metrics, "
+         f"health at {server.url}healthz (Ctrl-C to stop)")
     try:
         server.serve_forever(poll_interval=0.5)
     except KeyboardInterrupt:

@@ -90,6 +90,8 @@ READS = {
     "intent": lambda s: s.intent("consolidate", "s1"),
     "open_intents": lambda s: s.open_intents("consolidate"),
     "last_alert": lambda s: s.last_alert("source_failing", "wx"),
+    "metrics": lambda s: s.metrics(after_id=0, day="2026-06-10"),
+    "metrics_heartbeat": lambda s: s.metrics_heartbeat(),
 }
 WRITES = {"open", "close", "set_meta", "beat", "record_run", "add_observations", "checkpoint",
           "apply_retention", "record_dream", "record_phrases", "add_tokens", "record_wake",
