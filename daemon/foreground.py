@@ -13,6 +13,7 @@ import errno
 import fcntl
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -106,10 +107,13 @@ def wake(loaded: Any, reason: str, *, warn: Callable[[str], None]) -> Any:
         raise ForegroundError(f"a reverie daemon (pid {e.pid}) holds {loaded.home.root} but "
                               f"its control socket does not answer") from None
 
+    stop = threading.Event()
+
     def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt  # run_foreground puts the agent to sleep and consolidates
+        stop.set()  # run_foreground puts the agent to sleep and consolidates
 
     signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)  # Ctrl-C: the same orderly sleep
     # A closed terminal (ssh drop) sends SIGHUP: dying of it would leave the agent,
     # which runs in its own session, unwatched and past max_duration.
     signal.signal(signal.SIGHUP, interrupt)
@@ -117,7 +121,7 @@ def wake(loaded: Any, reason: str, *, warn: Callable[[str], None]) -> Any:
         s = services.build(loaded, before_wake=lambda: _refresh(s, warn))
         try:
             s.runner.recover()
-            res = s.runner.run_foreground(reason)
+            res = s.runner.run_foreground(reason, stop)
             _refresh(s, warn)
         finally:
             s.close()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import secrets
 import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -203,16 +202,21 @@ class SessionRunner:
                 "elapsed": round((now - r.started).total_seconds(), 1), "reason": r.reason,
                 "adopted": r.agent.proc is None}
 
-    def run_foreground(self, reason: str) -> WakeResult:
-        """``reverie wake`` without a daemon: run the session until it ends, then consolidate."""
+    def run_foreground(self, reason: str, stop: threading.Event | None = None) -> WakeResult:
+        """``reverie wake`` without a daemon: run the session until it ends (or ``stop`` is
+        set, by a signal handler), then consolidate. A stop asked while the agent was still
+        starting is honoured once it runs: the flag waits, the agent is never left behind."""
+        stop = stop or threading.Event()
         result = self.wake(reason)
         if result.outcome != "started" or self._running is None:
             return result
         try:
-            while self._running is not None:
+            while self._running is not None and not stop.is_set():
                 self.check()
-                time.sleep(0.1)
+                stop.wait(0.1)
         except KeyboardInterrupt:
+            pass
+        if self._running is not None:
             self.sleep("slept")
         return result
 
