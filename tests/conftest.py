@@ -45,6 +45,25 @@ def wait_for(pred, timeout: float = 10.0, every: float = 0.05):
     return None
 
 
+def make_config(tmp_path: Path, name: str = "reverie.yaml", **overrides) -> Path:
+    """Write a valid reverie.yaml under ``tmp_path`` from keyword arguments; return its path.
+
+    The defaults are ``home: <tmp_path>/home`` (created) and ``timezone: UTC``; every keyword
+    is a top-level key of the config (``sources=[...]``, ``sessions={...}``, ``dream={...}``),
+    ``None`` drops a default. Tests about the YAML text itself (error line numbers) write
+    their text with ``write_config`` instead.
+    """
+    import yaml
+
+    doc = {"home": str(tmp_path / "home"), "timezone": "UTC", **overrides}
+    doc = {k: v for k, v in doc.items() if v is not None}
+    if "home" in doc:
+        Path(tmp_path, doc["home"]).mkdir(parents=True, exist_ok=True)
+    p = tmp_path / name
+    p.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return p
+
+
 @pytest.fixture
 def write_config(tmp_path: Path):
     """Write a reverie.yaml (dedented) next to the home and return its path."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import stat
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from reverie.daemon import config, services
 from reverie.daemon.control import ControlServer, DaemonNotRunning, request
 from reverie.daemon.notify import Notifier
 from reverie.memory.home import Home, init_home
-from tests.conftest import wait_for
+from tests.conftest import make_config, run_cli, wait_for
 
 
 @pytest.fixture
@@ -168,3 +169,27 @@ def test_a_home_deeper_than_a_socket_address_allows_still_works(tmp_path):
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     finally:
         s.stop()
+
+
+def test_a_daemon_that_does_not_answer_is_one_clear_line_with_exit_1(tmp_path):
+    home = tmp_path / "home"
+    (home / ".reverie").mkdir(parents=True)
+    cfg = make_config(tmp_path, sessions={"command": [sys.executable, "-c", "pass"]})
+    # a socket that accepts and then closes without a reply (a daemon dying mid-request)
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(str(home / ".reverie" / "control.sock"))
+    srv.listen(1)
+
+    def serve():
+        conn, _ = srv.accept()
+        conn.recv(1024)
+        conn.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        r = run_cli("--config", str(cfg), "wake", timeout=30)
+    finally:
+        srv.close()
+    assert r.returncode == 1
+    assert r.stderr.strip() == "reverie: the daemon closed the connection without answering"

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import sys
+import threading
 from datetime import datetime, timedelta
 
 import pytest
 
 from reverie.daemon import config, services
+from reverie.daemon import scheduler as sched_mod
 from reverie.daemon.notify import Notifier
 from reverie.memory import clock
 from tests._days import Days
 from tests._harness import db_rows, make_world
+from tests.conftest import wait_for
 
 START = datetime.fromisoformat("2026-05-01T07:00:00+02:00")
 
@@ -90,3 +93,39 @@ def test_the_sleep_time_ends_the_running_session_and_consolidates_it(tmp_path, d
     d.life(START, 2.5 * 3600)
     assert db_rows(w.home, "SELECT end_reason, consolidated FROM sessions") == [("slept", 1)]
     assert [n for n, _ in d.ran if n.startswith(("wake", "sleep"))] == ["wake:0", "sleep:0"]
+
+
+def test_a_hung_job_is_not_started_again_while_its_abandoned_run_still_hangs():
+    running, peak, lock, release = [], [0], threading.Lock(), threading.Event()
+
+    def work():
+        with lock:
+            running.append(1)
+            peak[0] = max(peak[0], len(running))
+        release.wait(5)
+        with lock:
+            running.pop()
+
+    job = sched_mod.bounded("review:hung", 0.1, work)
+    try:
+        job(), job(), job()
+        assert peak[0] == 1
+    finally:
+        release.set()
+
+
+def test_a_job_runs_again_once_its_hung_run_has_ended():
+    calls, release = [], threading.Event()
+
+    def work():
+        calls.append(1)
+        if len(calls) == 1:
+            release.wait(5)
+
+    job = sched_mod.bounded("review:recovers", 0.1, work)
+    job()
+    release.set()
+    assert wait_for(lambda: not any(t.name == "job:review:recovers" and t.is_alive()
+                                    for t in threading.enumerate()), timeout=5)
+    job()
+    assert len(calls) == 2
