@@ -8,10 +8,11 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from reverie.memory.home import Home
+from reverie.memory.home import Home, init_home
 from reverie.memory.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,50 @@ def store(home: Home):
     s = Store.open(home.db)
     yield s
     s.close()
+
+
+@pytest.fixture
+def agent_home(home: Home) -> Home:
+    """The conftest home, initialised as `reverie init` leaves it (working.md, memory/...)."""
+    init_home(home.root)
+    return home
+
+
+@pytest.fixture
+def runner(agent_home: Home, store):
+    """``runner(*steps, **options)``: a SessionRunner whose agent is tests/_agent.py doing
+    ``steps`` (or ``command=[...]``); every agent it started is stopped at the end."""
+    from reverie.daemon.sessions import SessionRunner, SessionsOptions
+    from tests import _agent
+
+    made: list[SessionRunner] = []
+
+    def make(*steps: str, render_state=lambda: None, notable_since=None,
+             **opts) -> SessionRunner:
+        if "webhook" not in opts:
+            opts.setdefault("command", _agent.command(*steps))
+        opts.setdefault("stop_timeout", "0.5s")
+        opts.setdefault("max_duration", "30s")
+        r = SessionRunner(agent_home, store, SessionsOptions(**opts), tz=ZoneInfo("Europe/Berlin"),
+                          render_state=render_state, notable_since=notable_since)
+        made.append(r)
+        return r
+
+    yield make
+    for r in made:  # never leave an agent behind
+        if r.current():
+            r.sleep()
+
+
+@pytest.fixture
+def fake_clock():
+    """The process's clock, standing at the real now until the test moves it."""
+    from reverie.memory import clock
+
+    c = clock.FakeClock(clock.now())
+    old = clock.install(c)
+    yield c
+    clock.install(old)
 
 
 def wait_for(pred, timeout: float = 10.0, every: float = 0.05):

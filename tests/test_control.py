@@ -15,14 +15,8 @@ import pytest
 from reverie.daemon import config, services
 from reverie.daemon.control import ControlServer, DaemonNotRunning, request
 from reverie.daemon.notify import Notifier
-from reverie.memory.home import Home, init_home
+from reverie.memory.home import Home
 from tests.conftest import make_config, run_cli, wait_for
-
-
-@pytest.fixture
-def agent_home(tmp_path: Path) -> Home:
-    init_home(tmp_path / "home")
-    return Home.at(tmp_path / "home")
 
 
 @pytest.fixture
