@@ -16,6 +16,7 @@ from reverie.daemon import config, services
 from reverie.daemon.control import ControlServer, DaemonNotRunning, request
 from reverie.daemon.notify import Notifier
 from reverie.memory.home import Home
+from tests import _agent
 from tests.conftest import make_config, run_cli, wait_for
 
 
@@ -34,18 +35,15 @@ def server(agent_home: Home):
         s.stop()
 
 
-def daemon_services(agent_home: Home, tmp_path: Path, script: str) -> services.Services:
-    """The services the daemon builds for a home whose agent runs ``script``."""
-    agent = tmp_path / "agent.py"
-    agent.write_text(script)
-    cfg = tmp_path / "reverie.yaml"
-    cfg.write_text(f"home: {agent_home.root}\ntimezone: UTC\n"
-                   f"sessions: {{command: [{sys.executable}, {agent}], stop_timeout: 0.5s}}\n")
+def daemon_services(agent_home: Home, tmp_path: Path, *steps: str) -> services.Services:
+    """The services the daemon builds for a home whose agent (tests/_agent.py) does ``steps``."""
+    cfg = make_config(tmp_path, home=str(agent_home.root),
+                      sessions={"command": _agent.command(*steps), "stop_timeout": "0.5s"})
     return services.build(config.load(cfg, env={}), notifier=Notifier(None))
 
 
 def test_wake_status_and_sleep_round_trip_through_the_socket(agent_home, server, tmp_path):
-    s = daemon_services(agent_home, tmp_path, "import time; time.sleep(30)")
+    s = daemon_services(agent_home, tmp_path, "sleep=30")
     server(s.handle_control)
     try:
         woke = request(agent_home.socket, {"cmd": "wake", "reason": "asked"})
@@ -64,7 +62,7 @@ def test_wake_status_and_sleep_round_trip_through_the_socket(agent_home, server,
 
 
 def test_a_wake_over_a_running_session_is_refused_with_its_reason(agent_home, server, tmp_path):
-    s = daemon_services(agent_home, tmp_path, "import time; time.sleep(30)")
+    s = daemon_services(agent_home, tmp_path, "sleep=30")
     server(s.handle_control)
     try:
         first = request(agent_home.socket, {"cmd": "wake"})
@@ -78,7 +76,7 @@ def test_a_wake_over_a_running_session_is_refused_with_its_reason(agent_home, se
 
 
 def test_sleep_with_no_session_says_nothing_was_stopped(agent_home, server, tmp_path):
-    s = daemon_services(agent_home, tmp_path, "pass")
+    s = daemon_services(agent_home, tmp_path)
     server(s.handle_control)
     try:
         assert request(agent_home.socket, {"cmd": "sleep"}) == {"ok": True, "stopped": False}
@@ -87,7 +85,7 @@ def test_sleep_with_no_session_says_nothing_was_stopped(agent_home, server, tmp_
 
 
 def test_an_unknown_command_is_an_error_reply(agent_home, server, tmp_path):
-    s = daemon_services(agent_home, tmp_path, "pass")
+    s = daemon_services(agent_home, tmp_path)
     server(s.handle_control)
     try:
         assert request(agent_home.socket, {"cmd": "dance"}) == \
