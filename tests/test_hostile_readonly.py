@@ -6,19 +6,28 @@ import json
 import os
 import shutil
 import subprocess
+import sqlite3
 import sys
-import time
 
 import pytest
 
+from tests._harness import db_rows
 from tests.conftest import reverie_env, wait_for
 
 CONFIG = """
 home: ./home
 timezone: UTC
 sources:
-  - {name: posts, type: files, path: posts, every: 1s}
+  - {name: posts, type: files, path: posts, every: 0.3s}
 """
+
+
+def polls(home) -> int:
+    """The polls the daemon has recorded so far."""
+    try:
+        return db_rows(home, "SELECT COUNT(*) FROM polls")[0][0]
+    except sqlite3.Error:  # not created yet
+        return 0
 
 
 def unprivileged() -> list[str]:
@@ -42,10 +51,13 @@ def test_a_read_only_perception_folder_is_logged_once_not_on_every_poll(write_co
                          text=True)
     try:
         assert wait_for(lambda: (home / ".reverie" / "control.sock").exists(), timeout=30)
+        # several polls, each with new data to render
         (home / "posts" / "a.md").write_text("one\n")
-        time.sleep(3.5)  # several polls, each with new data to render
+        seen = polls(home)
+        assert wait_for(lambda: polls(home) >= seen + 3, timeout=30)
         (home / "posts" / "b.md").write_text("two\n")
-        time.sleep(2)
+        seen = polls(home)
+        assert wait_for(lambda: polls(home) >= seen + 2, timeout=30)
     finally:
         p.terminate()
         err = p.communicate(timeout=20)[1]
