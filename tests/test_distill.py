@@ -16,7 +16,7 @@ from reverie.memory.home import Home
 from reverie.memory.store import Store
 from reverie.perception.distill import FENCE, DistillFailure, distill_day, path_for
 from reverie.perception.dreams import DreamOptions
-from tests.conftest import chat_completion, reverie_env, run_cli
+from tests.conftest import chat_completion, make_config, reverie_env, run_cli
 
 KEY = "sk-distill-0123456789"
 DAY = date(2026, 11, 25)
@@ -98,14 +98,13 @@ def test_a_spent_budget_makes_no_request(httpserver, home, store):
 
 def test_the_cli_distills_a_day_and_refuses_when_disabled(httpserver, home, tmp_path):
     httpserver.expect_request("/v1/chat/completions").respond_with_json(chat_completion(SUMMARY, 77))
-    cfg = tmp_path / "reverie.yaml"
-    cfg.write_text(f"home: {home.root}\ntimezone: UTC\n"
-                   f"dream: {{model: local, base_url: '{httpserver.url_for('/v1')}', api_key: '${{K}}'}}\n"
-                   "memory: {distill: openai}\n")
+    cfg = make_config(tmp_path, home=str(home.root), memory={"distill": "openai"},
+                      dream={"model": "local", "base_url": httpserver.url_for("/v1"),
+                             "api_key": "${K}"})
     r = run_cli("--config", str(cfg), "distill", "--date", "2026-11-25", env=reverie_env(K=KEY))
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("proposed: ")
-    cfg.write_text(f"home: {home.root}\ntimezone: UTC\n")
+    make_config(tmp_path, home=str(home.root))
     r = run_cli("--config", str(cfg), "distill")
     assert r.returncode == 2
     assert "memory.distill: not enabled" in r.stderr
@@ -118,10 +117,8 @@ def test_the_daemon_job_distills_days_with_newly_consolidated_sessions(httpserve
     from reverie.daemon.notify import Notifier
 
     httpserver.expect_request("/v1/chat/completions").respond_with_json(chat_completion(SUMMARY, 77))
-    cfg = tmp_path / "reverie.yaml"
-    cfg.write_text(f"home: {home.root}\ntimezone: UTC\n"
-                   f"dream: {{model: local, base_url: '{httpserver.url_for('/v1')}'}}\n"
-                   "memory: {distill: openai}\n")
+    cfg = make_config(tmp_path, home=str(home.root), memory={"distill": "openai"},
+                      dream={"model": "local", "base_url": httpserver.url_for("/v1")})
     d = services.build(config.load(cfg, env={}), store=Store.open(home.db), notifier=Notifier(None))
     started = datetime(2026, 11, 25, 8, 0, tzinfo=timezone.utc)
     d.store.start_session("20261125T080000Z-ab12", started, 1, "test")

@@ -230,14 +230,12 @@ def test_the_api_key_never_reaches_the_dream_file(httpserver, home, store):
 
 
 def test_reverie_dream_that_fell_back_says_why_on_stderr_and_exits_1(httpserver, tmp_path):
-    from tests.conftest import reverie_env, run_cli
+    from tests.conftest import make_config, reverie_env, run_cli
 
     replies(httpserver, INVENTED)
-    cfg = tmp_path / "reverie.yaml"
-    cfg.write_text(f"home: {tmp_path / 'home'}\ntimezone: UTC\n"
-                   f"dream: {{backend: openai, base_url: '{httpserver.url_for('/v1')}', "
-                   f"model: m, timeout: 5s}}\n")
-    assert run_cli("--config", str(cfg), "init").returncode == 0
+    cfg = make_config(tmp_path, dream={"backend": "openai", "base_url": httpserver.url_for("/v1"),
+                                       "model": "m", "timeout": "5s"})
+    assert run_cli("--config", str(cfg), "init", str(tmp_path / "home")).returncode == 0
     p = run_cli("--config", str(cfg), "dream", env=reverie_env(OPENAI_API_KEY=SECRET))
     assert p.returncode == 1, p.stderr
     lines = [x for x in p.stderr.splitlines() if not x.startswith("{")]  # log lines are JSON
