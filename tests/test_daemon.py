@@ -16,12 +16,7 @@ from tests._logtail import LogTail
 from tests._runner import alive, pids
 from tests.conftest import make_config, run_cli, start_cli, wait_for
 
-CONFIG = """
-home: ./home
-timezone: UTC
-sources:
-  - {name: posts, type: files, path: posts, every: 1h}
-"""
+POSTS = {"name": "posts", "type": "files", "path": "posts", "every": "1h"}
 
 
 def heartbeat(db: Path) -> float | None:
@@ -36,8 +31,8 @@ def heartbeat(db: Path) -> float | None:
 
 
 @pytest.fixture
-def daemon(write_config, tmp_path):
-    cfg = write_config(CONFIG)
+def daemon(tmp_path):
+    cfg = make_config(tmp_path, sources=[POSTS])
     (tmp_path / "home" / "posts").mkdir(parents=True)
     procs = []
 

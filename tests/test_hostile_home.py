@@ -18,7 +18,7 @@ import pytest
 from reverie.memory import consolidate as c
 from reverie.memory import safe_read
 from reverie.memory.home import Home, working_template
-from tests.conftest import run_cli
+from tests.conftest import make_config, run_cli
 
 TZ = ZoneInfo("Europe/Berlin")
 START = datetime(2026, 11, 25, 7, 0, tzinfo=timezone.utc)
@@ -174,19 +174,14 @@ def test_safe_read_refuses_a_file_over_its_cap(tmp_path):
         safe_read.read_bytes(p, max_bytes=1024)
 
 
-CONFIG = """
-home: ./home
-timezone: UTC
-sources:
-  - {name: posts, type: files, path: posts, every: 1h}
-"""
+POSTS = {"name": "posts", "type": "files", "path": "posts", "every": "1h"}
 
 
-def test_a_fifo_at_working_md_does_not_block_recovery_at_start(write_config, tmp_path):
+def test_a_fifo_at_working_md_does_not_block_recovery_at_start(tmp_path):
     from reverie.memory.store import Store
     from tests.conftest import start_cli, wait_for
 
-    cfg = write_config(CONFIG)
+    cfg = make_config(tmp_path, sources=[POSTS])
     h = Home.at(tmp_path / "home")
     (h.root / "posts").mkdir(parents=True)
     h.ensure()

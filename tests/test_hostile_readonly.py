@@ -12,14 +12,9 @@ import sys
 import pytest
 
 from tests._harness import db_rows
-from tests.conftest import reverie_env, wait_for
+from tests.conftest import make_config, reverie_env, wait_for
 
-CONFIG = """
-home: ./home
-timezone: UTC
-sources:
-  - {name: posts, type: files, path: posts, every: 0.3s}
-"""
+POSTS = {"name": "posts", "type": "files", "path": "posts", "every": "0.3s"}
 
 
 def polls(home) -> int:
@@ -39,8 +34,8 @@ def unprivileged() -> list[str]:
     return ["setpriv", "--bounding-set=-all", "--inh-caps=-all", "--"]
 
 
-def test_a_read_only_perception_folder_is_logged_once_not_on_every_poll(write_config, tmp_path):
-    cfg = write_config(CONFIG)
+def test_a_read_only_perception_folder_is_logged_once_not_on_every_poll(tmp_path):
+    cfg = make_config(tmp_path, sources=[POSTS])
     home = tmp_path / "home"
     (home / "posts").mkdir(parents=True)
     (home / "perception").mkdir()
