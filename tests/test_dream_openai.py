@@ -119,7 +119,7 @@ def test_a_reply_with_headings_or_too_few_words_is_corrected(httpserver, home, s
     assert prose.strip() == PROSE
 
 
-def test_a_transient_server_error_is_retried_inside_the_deadline(httpserver, home, store):
+def test_a_transient_server_error_is_retried_inside_the_deadline(httpserver, home, store, fake_clock):
     calls = []
 
     def flaky(request):
@@ -187,7 +187,7 @@ def test_a_timeout_falls_back_to_the_offline_dream(httpserver, home, store):
     assert len(prose.split()) >= 120
 
 
-def test_a_server_error_falls_back_with_its_status(httpserver, home, store):
+def test_a_server_error_falls_back_with_its_status(httpserver, home, store, fake_clock):
     calls = []
 
     def boom(request):
@@ -215,7 +215,7 @@ def test_a_spent_daily_budget_falls_back_without_calling_the_model(httpserver, h
     assert httpserver.log == []
 
 
-def test_an_unreachable_server_falls_back(home, store):
+def test_an_unreachable_server_falls_back(home, store, fake_clock):
     o = DreamOptions(backend="openai", base_url="http://127.0.0.1:9/v1", api_key=SECRET,
                      timeout="2s")
     _, meta, _ = dream(home, store, o)
