@@ -14,7 +14,7 @@ from reverie.daemon.notify import Notifier
 from reverie.memory import clock
 from tests._days import Days
 from tests._harness import db_rows, make_world
-from tests.conftest import wait_for
+from tests.conftest import make_config, wait_for
 
 START = datetime.fromisoformat("2026-05-01T07:00:00+02:00")
 
@@ -38,22 +38,15 @@ def load(tmp_path, **kw):
     return w, config.load(w.config, env=w.env)
 
 
-def test_each_job_keeps_its_trigger_timeout_and_late_run_rule(tmp_path, write_config):
-    cfg = write_config(f"""
-        home: {tmp_path / 'home'}
-        timezone: Europe/Berlin
-        sources:
-          - {{name: posts, type: files, path: posts, every: 1h}}
-        dream: {{at: "0 5 * * *", catch_up: 6h, timeout: 60s}}
-        memory: {{distill: openai}}
-        sessions:
-          command: [{sys.executable}, -c, "pass"]
-          wake: ["0 8 * * *"]
-          sleep: ["0 23 * * *"]
-          wake_on: ["posts.count > 3"]
-          missed_grace: 10m
-          stop_timeout: 5s
-    """)
+def test_each_job_keeps_its_trigger_timeout_and_late_run_rule(tmp_path):
+    cfg = make_config(
+        tmp_path, timezone="Europe/Berlin",
+        sources=[{"name": "posts", "type": "files", "path": "posts", "every": "1h"}],
+        dream={"at": "0 5 * * *", "catch_up": "6h", "timeout": "60s"},
+        memory={"distill": "openai"},
+        sessions={"command": [sys.executable, "-c", "pass"], "wake": ["0 8 * * *"],
+                  "sleep": ["0 23 * * *"], "wake_on": ["posts.count > 3"],
+                  "missed_grace": "10m", "stop_timeout": "5s"})
     c = clock.FakeClock(START)
     try:
         s = services.build(config.load(cfg, env={}), clock=c, notifier=Notifier(None))
