@@ -80,10 +80,12 @@ def test_a_driven_day_polls_a_source_on_its_interval_and_beats(tmp_path, driven)
 
 
 def test_the_sleep_time_ends_the_running_session_and_consolidates_it(tmp_path, driven):
-    w, loaded = load(tmp_path, lines=1000, pause=0.05, wake=["0 8 * * *"], sleep=["0 9 * * *"])
+    # a minute between wake and sleep: every 2 s of fake time the sessions job checks the
+    # agent, and each check takes real time
+    w, loaded = load(tmp_path, lines=1000, pause=0.05, wake=["0 8 * * *"], sleep=["1 8 * * *"])
     d = driven(loaded)
     d.agent_runs_out = False
-    d.life(START, 2.5 * 3600)
+    d.life(START, 1.1 * 3600)
     assert db_rows(w.home, "SELECT end_reason, consolidated FROM sessions") == [("slept", 1)]
     assert [n for n, _ in d.ran if n.startswith(("wake", "sleep"))] == ["wake:0", "sleep:0"]
 
