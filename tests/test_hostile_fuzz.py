@@ -21,8 +21,6 @@ from hypothesis import strategies as st
 from conftest import reverie_env
 from reverie.daemon import config
 from reverie.memory import consolidate as c
-from reverie.memory.home import Home
-from reverie.memory.store import Store
 from reverie.perception import audit as audit_mod
 from reverie.perception.sources import Context, Result, SourceError
 from reverie.perception.sources.feed import Feed
@@ -38,7 +36,8 @@ def _count(name: str) -> None:
 
 def budget(default: int, slow: int):
     """Run the test with ``examples`` = ``default`` in the default tier, ``slow`` under -m slow."""
-    return pytest.mark.parametrize("examples", [default, pytest.param(slow, marks=pytest.mark.slow)])
+    return pytest.mark.parametrize("examples",
+                                   [default, pytest.param(slow, marks=pytest.mark.slow)])
 
 
 @pytest.fixture(autouse=True)
@@ -361,10 +360,8 @@ working_texts = st.one_of(
 
 
 @budget(25, 150)
-def test_working_md_with_hostile_unicode_and_control_chars_accounts_for_every_line(tmp_path, examples):
-    home = Home.at(tmp_path / "home")
-    home.ensure()
-    store = Store.open(home.db)
+def test_working_md_with_hostile_unicode_and_control_chars_accounts_for_every_line(home, store,
+                                                                                 examples):
     n = [0]
 
     @settings(max_examples=examples, **FAST)
@@ -384,7 +381,6 @@ def test_working_md_with_hostile_unicode_and_control_chars_accounts_for_every_li
         assert led.promoted + led.carried + led.dropped == led.lines_in
 
     check()
-    store.close()
     assert not list(Path("/tmp").glob("pwned-c*"))
 
 
@@ -401,10 +397,7 @@ prose = st.one_of(
 
 
 @budget(60, 300)
-def test_dream_audit_on_any_prose_reports_without_crashing(tmp_path, examples):
-    home = Home.at(tmp_path / "home")
-    home.ensure()
-    store = Store.open(home.db)
+def test_dream_audit_on_any_prose_reports_without_crashing(store, examples):
     found = [0]
 
     @settings(max_examples=examples, **FAST)
@@ -418,5 +411,4 @@ def test_dream_audit_on_any_prose_reports_without_crashing(tmp_path, examples):
         found[0] += len(report.findings)
 
     check()
-    store.close()
     print(f"\nnumbers audited: {found[0]}")
