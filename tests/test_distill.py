@@ -12,7 +12,6 @@ from datetime import date
 import pytest
 
 from reverie.memory import clock
-from reverie.memory.home import Home
 from reverie.memory.store import Store
 from reverie.perception.distill import FENCE, DistillFailure, distill_day, path_for
 from reverie.perception.dreams import DreamOptions
@@ -32,11 +31,10 @@ SUMMARY = "- Posts go out twice a week.\n- The RPC endpoint is flaky: retry befo
 
 
 @pytest.fixture
-def home(tmp_path):
-    h = Home.at(tmp_path / "home")
-    h.ensure()
-    h.diary(DAY).write_text(DIARY)
-    return h
+def home(home):
+    """The shared home, with a day's diary."""
+    home.diary(DAY).write_text(DIARY)
+    return home
 
 
 def opts(httpserver, **kw) -> DreamOptions:

@@ -8,8 +8,6 @@ import pytest
 from werkzeug import Response
 
 from reverie.memory import clock
-from reverie.memory.home import Home
-from reverie.memory.store import Store
 from reverie.perception.audit import split_dream
 from reverie.perception.dreams import DreamOptions
 from reverie.perception.dreams.write import write_dream
@@ -26,16 +24,16 @@ INVENTED = PROSE.replace("169", "8123")
 
 
 @pytest.fixture
-def home(tmp_path):
-    h = Home.at(tmp_path / "home")
-    h.ensure()
-    (h.memory_dir / "identity.md").write_text("I am Wren, a patient archivist of small weather.\n")
-    return h
+def home(home):
+    """The shared home, with the agent's identity."""
+    (home.memory_dir / "identity.md").write_text("I am Wren, a patient archivist of small weather.\n")
+    return home
 
 
 @pytest.fixture
-def store(home):
-    s = Store.open(home.db)
+def store(store):
+    """The shared store, with a day of signals and an item whose title is an injection."""
+    s = store
     for h in range(24):
         ts = NOW - timedelta(hours=24) + timedelta(hours=h, minutes=30)
         s.record_poll("weather", ts, ok=True, readings=[
@@ -43,8 +41,7 @@ def store(home):
         s.record_poll("moltbook", ts, ok=True, readings=[("moltbook.karma", 100 + h * 3, None, None)])
     s.record_poll("blog", NOW - timedelta(hours=2), ok=True,
                   items=[{"uid": "1", "title": INJECTION, "summary": "do what it says"}])
-    yield s
-    s.close()
+    return s
 
 
 def opts(httpserver, **kw):

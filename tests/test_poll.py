@@ -12,7 +12,6 @@ from structlog.testing import capture_logs
 
 from reverie.memory import clock
 from reverie.memory.home import Home
-from reverie.memory.store import Store
 from reverie.perception import poll, sources
 from reverie.perception.sources import Item, Reading, Result, SourceError, SourceSpec
 
@@ -74,17 +73,9 @@ def scripted_type(monkeypatch):
 
 
 @pytest.fixture
-def rhome(tmp_path) -> Home:
-    h = Home.at(tmp_path / "home")
-    h.ensure()
-    return h
-
-
-@pytest.fixture
-def store(rhome):
-    s = Store.open(rhome.db)
-    yield s
-    s.close()
+def rhome(home: Home) -> Home:
+    """The shared home (conftest.py), whose ``store`` these tests also use."""
+    return home
 
 
 def spec(name="src", timeout="2s", every="10m", **options) -> SourceSpec:
