@@ -7,7 +7,6 @@ import os
 import socket
 import threading
 import stat
-import sys
 from pathlib import Path
 
 import pytest
@@ -166,7 +165,7 @@ def test_a_home_deeper_than_a_socket_address_allows_still_works(tmp_path):
 def test_a_daemon_that_does_not_answer_is_one_clear_line_with_exit_1(tmp_path):
     home = tmp_path / "home"
     (home / ".reverie").mkdir(parents=True)
-    cfg = make_config(tmp_path, sessions={"command": [sys.executable, "-c", "pass"]})
+    cfg = make_config(tmp_path, sessions={"command": _agent.command()})
     # a socket that accepts and then closes without a reply (a daemon dying mid-request)
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(str(home / ".reverie" / "control.sock"))

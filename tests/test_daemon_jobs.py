@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 from datetime import datetime, timedelta
 
@@ -12,6 +11,7 @@ from reverie.daemon import config, services
 from reverie.daemon import scheduler as sched_mod
 from reverie.daemon.notify import Notifier
 from reverie.memory import clock
+from tests import _agent
 from tests._days import Days
 from tests._harness import db_rows, make_world
 from tests.conftest import make_config, wait_for
@@ -44,7 +44,7 @@ def test_each_job_keeps_its_trigger_timeout_and_late_run_rule(tmp_path):
         sources=[{"name": "posts", "type": "files", "path": "posts", "every": "1h"}],
         dream={"at": "0 5 * * *", "catch_up": "6h", "timeout": "60s"},
         memory={"distill": "openai"},
-        sessions={"command": [sys.executable, "-c", "pass"], "wake": ["0 8 * * *"],
+        sessions={"command": _agent.command(), "wake": ["0 8 * * *"],
                   "sleep": ["0 23 * * *"], "wake_on": ["posts.count > 3"],
                   "missed_grace": "10m", "stop_timeout": "5s"})
     c = clock.FakeClock(START)
