@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -153,3 +155,53 @@ def chat_completion(content: str, tokens: int = 42) -> dict:
                          "message": {"role": "assistant", "content": content}}],
             "usage": {"prompt_tokens": tokens - 10, "completion_tokens": 10,
                       "total_tokens": tokens}}
+
+
+# -- the source-type tests: a threaded local HTTP server, a Context, a closed port --------
+
+@pytest.fixture
+def release():
+    """An event slow handlers wait on, set at teardown so the server thread is never stuck."""
+    ev = threading.Event()
+    yield ev
+    ev.set()
+
+
+@pytest.fixture(scope="module")
+def _threaded_server():
+    # threaded: a handler that hangs must not hold up the next request or test.
+    # One per module because stopping a server costs half a second.
+    from pytest_httpserver import HTTPServer
+
+    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    srv.start()
+    yield srv
+    srv.clear()
+    if srv.is_running():
+        srv.stop()
+
+
+@pytest.fixture
+def server(_threaded_server, release):
+    _threaded_server.clear()
+    yield _threaded_server
+    release.set()
+    _threaded_server.clear()
+
+
+@pytest.fixture
+def ctx(tmp_path):
+    """A source's Context whose home is the test's tmp_path."""
+    from tests._sources_fixtures import make_ctx
+
+    return make_ctx(tmp_path)
+
+
+@pytest.fixture
+def closed_port_url():
+    # bind then close: nothing listens there afterwards
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return f"http://127.0.0.1:{port}/"

@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 import pytest
 from pydantic import ValidationError
 
-from _sources_fixtures import *  # noqa: F403
 from _sources_fixtures import make_ctx, run, values
 from reverie.perception.sources import SourceError
 from reverie.perception.sources.feed import SEEN_MAX, Feed, plain_text
