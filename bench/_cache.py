@@ -23,8 +23,6 @@ def cached_db(name: str, version: str, build: Callable[[Path], None]) -> tuple[P
     from reverie.memory.store import Store
 
     with Store.open(tmp) as store:  # fold the WAL in, so the cache is one file
-        with store.transaction():
-            pass
-        store._x("PRAGMA wal_checkpoint(TRUNCATE)")
+        store.checkpoint()
     os.replace(tmp, path)
     return path, True

@@ -77,7 +77,7 @@ def build_world(store, nights: int = NIGHTS, seed: int = 11) -> None:
         if any(w in cond for w in ("rain", "drizzle", "thunder", "snow")):
             precip = round(rng.uniform(0.1, 3.0), 1)
         wind = round(rng.uniform(3, 25) + (30 if cond == "thunderstorm" else 0), 1)
-        store.record_poll("weather", ts, ok=True, readings=[
+        store.record_run("weather", ts, ok=True, readings=[
             ("weather.temperature", round(temp, 1), None, "°C"),
             ("weather.precipitation", precip, None, "mm"),
             ("weather.wind_speed", wind, None, "km/h"),
@@ -91,19 +91,19 @@ def build_world(store, nights: int = NIGHTS, seed: int = 11) -> None:
                 karma += 313
             followers += rng.choice([0, 0, 1, 2, 3])
         if night in WALLET_DOWN and h % 24 >= 2:
-            store.record_poll("wallet", ts, ok=False, error="RPC answered HTTP 503")
+            store.record_run("wallet", ts, ok=False, error="RPC answered HTTP 503")
         else:
-            store.record_poll("wallet", ts, ok=True,
+            store.record_run("wallet", ts, ok=True,
                               readings=[("wallet.balance", bal, None, "ETH")])
-        store.record_poll("moltbook", ts, ok=True, readings=[
+        store.record_run("moltbook", ts, ok=True, readings=[
             ("moltbook.karma", karma, None, None), ("moltbook.followers", followers, None, None)])
         if rng.random() < 0.04:
             n_items += 1
-            store.record_poll("blog", ts, ok=True, readings=[("blog.new_items", 1, None, "items")],
+            store.record_run("blog", ts, ok=True, readings=[("blog.new_items", 1, None, "items")],
                               items=[{"uid": f"i{n_items}", "title": TITLES[n_items % len(TITLES)]}])
         if h % 24 == 10 and rng.random() < 0.6:
             posts += 1
-        store.record_poll("posts", ts, ok=True, readings=[("posts.count", posts, None, "files")])
+        store.record_run("posts", ts, ok=True, readings=[("posts.count", posts, None, "files")])
         if h % 24 in (3, 9) and h >= 0 and rng.random() < 0.85:  # sessions at 08:00 and 14:00
             sid = f"s{h}"
             store.start_session(sid, ts, None, "scheduled")

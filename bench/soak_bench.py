@@ -87,9 +87,9 @@ def run(quick: bool) -> list[Row]:
                         renderer.maybe_render(now)
                 rss[day] = _rss_mib()
         end = START + timedelta(days=DAYS)
-        oldest = store.observations_between(START - timedelta(days=1), end)
-        first_ts = min(o.ts for o in oldest) if oldest else None
-        held = len(oldest)
+        held_stats = store.signal_stats(START - timedelta(days=1), end)
+        first_ts = min((s.first.ts.timestamp() for s in held_stats), default=None)
+        held = sum(s.count for s in held_stats)
         window_rows = (SOURCES - FEEDS) * 3 * (24 // every) * (KEEP.days + 1) \
             + FEEDS * 2 * (24 // every) * (KEEP.days + 1)
         dreams = len(list(home.root.glob("dreams/2026-*.md")))

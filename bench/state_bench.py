@@ -40,30 +40,30 @@ def _specs():
 
 def build(path: Path) -> None:
     from reverie.memory import clock
-    from reverie.memory.store import Store
+    from reverie.memory.store import Observation, Store
 
     signals = SOURCES * FIELDS
     per = OBSERVATIONS // signals
     start = NOW_TS - per * STEP
     with Store.open(path) as store:
         store.set_meta("born", str(start))
-        with store.transaction() as c:
-            def rows():
-                for k in range(per):
-                    t = start + k * STEP
-                    for j in range(signals):
-                        src = f"src{j // FIELDS}"
-                        yield (src, f"{src}.f{j % FIELDS}", t, (k * 7 + j * 13) % 101 / 3.0,
-                               None, "u")
-            c.executemany("INSERT INTO observations(source, signal, ts, value, text, unit)"
-                          " VALUES (?,?,?,?,?,?)", rows())
+
+        def rows():
+            for k in range(per):
+                t = clock.from_ts(start + k * STEP)
+                for j in range(signals):
+                    src = f"src{j // FIELDS}"
+                    yield Observation(src, f"{src}.f{j % FIELDS}", t, (k * 7 + j * 13) % 101 / 3.0,
+                                      None, "u")
+        store.add_observations(rows())
         now = clock.from_ts(NOW_TS)
-        store.record_poll("blog", now - timedelta(hours=1), ok=True, items=[
+        store.record_run("blog", now - timedelta(hours=1), ok=True, items=[
             {"uid": f"u{i}", "title": f"Item {i} | with a pipe", "link": f"https://b.invalid/{i}",
              "summary": "text " * 50} for i in range(500)])
-        store.save_source_state("src9", consecutive_failures=4, failing_since=NOW_TS - 7200,
-                                last_error="HTTP 503 from rpc", last_error_ts=NOW_TS - 300,
-                                last_ok=NOW_TS - 7300)
+        store.record_run("src9", now - timedelta(minutes=5), ok=False, error="HTTP 503 from rpc",
+                         state={"consecutive_failures": 4, "failing_since": NOW_TS - 7200,
+                                "last_error": "HTTP 503 from rpc", "last_error_ts": NOW_TS - 300,
+                                "last_ok": NOW_TS - 7300})
         store.record_wake("started", "bench", ts=now - timedelta(hours=2))
         store.beat(now)
 

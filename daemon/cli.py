@@ -213,7 +213,14 @@ def state(ctx: click.Context) -> None:
         svc = _services(loaded)
         _refresh(svc)
         svc.close()
-    click.echo(home.state_md.read_text(encoding="utf-8"), nl=False)
+    from reverie.memory import safe_read
+
+    try:  # the agent may have put a FIFO or a huge file there
+        text = safe_read.read_text(home.state_md, errors="replace")
+    except OSError as e:
+        raise Failure(str(e) if isinstance(e, safe_read.UnsafeFile)
+                      else f"{home.state_md}: {e.strerror or e}") from None
+    click.echo(text, nl=False)
 
 
 def _newest_store_mtime(home: Any) -> float:
@@ -308,6 +315,50 @@ def sleep(ctx: click.Context) -> None:
         click.echo(foreground.sleep(loaded, warn=lambda m: click.echo(m, err=True)))
     except foreground.ForegroundError as e:
         raise Failure(str(e)) from None
+
+
+@cli.command()
+@click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(1, 3600),
+              help="Seconds to wait for the daemon's answer.")
+@click.pass_context
+def reload(ctx: click.Context, timeout: float) -> None:
+    """Make the running daemon re-read its config, and say whether it took it.
+
+    Exit 0 when the new config is live; 1 when the daemon refused it (its problems are
+    printed, one line each, and the previous config keeps running); 3 when no daemon
+    runs (as `reverie status`). The units' ExecReload= runs this, so a refused config
+    fails `systemctl reload`."""
+    from reverie.daemon import config, control
+    from reverie.memory.home import Home
+
+    path = config.resolve_path(ctx.obj.get("config"))
+    try:
+        home = _loaded(ctx, need_secrets=False).home
+    except Usage as e:
+        # The daemon reads the file itself and refuses it with these same lines; it only
+        # has to be found, through the `home:` the file still names.
+        found = config.home_hint(path)
+        if found is None:
+            click.echo(e.message, err=True)
+            raise Failure("config refused (the daemon was not asked: the file does not "
+                          "say where its home is); the daemon keeps its config") from None
+        home = Home.at(found)
+    try:
+        reply = control.request(home.socket, {"cmd": "reload"}, timeout=timeout)
+    except control.DaemonNotRunning:
+        click.echo(f"reverie: no daemon is running on {home.root} (nothing to reload; "
+                   "after changing `home:`, restart it)", err=True)
+        ctx.exit(3)
+    except control.ControlError as e:
+        raise Failure(str(e)) from None
+    if reply.get("ok"):
+        click.echo(f"reloaded: the new config is live ({reply.get('sources', 0)} sources)")
+        return
+    for line in reply.get("problems") or ():
+        click.echo(line, err=True)
+    if reply.get("problems"):
+        raise Failure("config refused; the daemon keeps running the previous config")
+    raise Failure(f"not reloaded: {reply.get('error')}")
 
 
 def _need_sessions(loaded: Any) -> None:

@@ -144,4 +144,4 @@ def _baseline(store: Store, signal: str, since: datetime, now: datetime) -> floa
 
 def _count_items(store: Store, source: str, since: datetime, now: datetime) -> int:
     return sum(1 for it in store.items_since(since, limit=10_000, until=now)
-               if it["source"] == source)
+               if it.source == source)

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from reverie.daemon.alerts import NotifyOptions, url_secrets
 from reverie.daemon.sessions import SessionsOptions
 from reverie.memory import clock
 from reverie.memory.home import Home
@@ -68,6 +69,8 @@ class Config(BaseModel):
     dream: DreamOptions = DreamOptions()
     sessions: SessionsOptions = SessionsOptions()
     memory: MemoryOptions = MemoryOptions()
+    notify: NotifyOptions = Field(default=NotifyOptions(), description=(
+        "notifications through Apprise: a source failing, a dream fallback, a session killed"))
 
     @field_validator("timezone")
     @classmethod
@@ -226,6 +229,45 @@ def read_env_file(path: str | os.PathLike) -> dict[str, str]:
     return out
 
 
+CREDENTIAL_MAX = 64 * 1024  # a key, a token or a URL; not a file to slurp
+
+
+class _WithCredentials(dict):
+    """The environment, and over it systemd's credentials (``LoadCredential=``): a
+    ``${VAR}`` is the file ``$CREDENTIALS_DIRECTORY/VAR`` when there is one, read as a
+    plain file within a size cap, one trailing newline stripped."""
+
+    def __init__(self, env: dict[str, str]):
+        super().__init__(env)
+        self._dir = env.get("CREDENTIALS_DIRECTORY") or ""
+        self._read: dict[str, str | None] = {}
+
+    def _credential(self, name: str) -> str | None:
+        if not self._dir or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            return None
+        if name not in self._read:
+            from reverie.memory import safe_read
+
+            path = Path(self._dir) / name
+            try:
+                raw = safe_read.read_bytes(path, max_bytes=CREDENTIAL_MAX)
+                value = raw.decode("utf-8")
+            except FileNotFoundError:
+                value = None
+            except (OSError, UnicodeDecodeError) as e:
+                why = e.strerror if isinstance(e, OSError) and e.strerror else e.__class__.__name__
+                raise ConfigError([f"{path}: cannot read the credential {name}: {why}"]) from None
+            self._read[name] = value.removesuffix("\n").removesuffix("\r") if value else value
+        return self._read[name]
+
+    def __contains__(self, name: object) -> bool:
+        return (isinstance(name, str) and self._credential(name) is not None) or super().__contains__(name)
+
+    def __getitem__(self, name: str) -> str:
+        value = self._credential(name)
+        return value if value is not None else super().__getitem__(name)
+
+
 def _interpolate(text: str, env: dict[str, str], used: dict[str, str]) -> str:
     def sub(m: re.Match) -> str:
         name, default = m.group(1), m.group(2)
@@ -353,7 +395,7 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
     there). ``home`` and the other keys reading needs still report an unset variable."""
     path = Path(path)
     shown = str(path)
-    env = dict(os.environ) if env is None else env
+    env = _WithCredentials(dict(os.environ) if env is None else env)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -481,8 +523,28 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
         raise ConfigError([m.group(0) + scrub(p[m.end():]) if (m := prefix.match(p)) else p
                            for p in problems])
     assert cfg is not None
-    return Loaded(cfg, path, _secret_forms(used.values()), sorted(used), warnings,
+    secrets = _secret_forms(used.values()) + url_secrets(cfg.notify.urls)  # URLs carry tokens
+    return Loaded(cfg, path, tuple(dict.fromkeys(secrets)), sorted(used), warnings,
                   sorted(set(unset.values())))
+
+
+def home_hint(path: str | os.PathLike) -> Path | None:
+    """The ``home:`` a config file names, read without validating the rest (so `reverie
+    reload` can reach the daemon of a file it refuses); None when the file does not say."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    try:
+        data = yaml.safe_load(text)
+        home = data.get("home") if isinstance(data, dict) else None
+    except (yaml.YAMLError, RecursionError):  # broken further down: the top-level line
+        m = re.search(r"""^home:[ \t]*(["']?)([^"'#\n]+?)\1[ \t]*(#.*)?$""", text, re.M)
+        home = m.group(2) if m else None
+    if not isinstance(home, str) or not home or _VAR.search(home):
+        return None
+    p = Path(home).expanduser()
+    return p if p.is_absolute() else (Path(path).parent / p).resolve()
 
 
 def _close(key: str, allowed: Any) -> str:

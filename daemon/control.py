@@ -1,8 +1,8 @@
-"""The control socket: ``reverie wake|sleep|status`` talking to the running daemon.
+"""The control socket: ``reverie wake|sleep|status|reload`` talking to the running daemon.
 
 A unix socket at ``.reverie/control.sock`` (mode 0600, in a 0700 folder: only the
 home's owner can connect). One JSON object per line each way: a request
-``{"cmd": "wake"|"sleep"|"status", ...}`` and its reply. Each connection gets its
+``{"cmd": "wake"|"sleep"|"status"|"reload", ...}`` and its reply. Each connection gets its
 own thread, so a slow ``sleep`` never holds up a ``status``.
 """
 
@@ -154,7 +154,7 @@ class ControlServer:
         except ValueError:
             return {"ok": False, "error": "a request is one JSON object per line"}
         if not isinstance(request, dict) or not isinstance(request.get("cmd"), str):
-            return {"ok": False, "error": 'a request needs "cmd": wake, sleep or status'}
+            return {"ok": False, "error": 'a request needs "cmd": wake, sleep, status or reload'}
         try:
             reply = self.handler(request)
         except Exception as e:

@@ -3,12 +3,15 @@
 What runs is built by daemon/services.py; the jobs run on daemon/scheduler.py.
 
 Signal handlers only set flags; the main loop wakes at least once a second and acts
-on them (the huey way), so nothing heavy ever runs inside a signal handler.
+on them (the huey way), so nothing heavy ever runs inside a signal handler. A reload
+asked over the control socket (`reverie reload`) is handed to the loop the same way;
+the asking thread waits for the loop's answer.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import sys
 import threading
@@ -23,6 +26,15 @@ from reverie.memory import clock
 log = logs.get("reverie.daemon")
 
 SHUTDOWN_GRACE = 20.0  # seconds running jobs get to finish at SIGTERM
+RELOAD_WAIT = 45.0  # seconds a control request waits for the loop to reload
+
+
+class _ReloadAsk:
+    """One `reverie reload` waiting for the main loop's answer."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.result: dict = {}
 
 
 def limit_malloc_arenas(arenas: int = 2) -> None:
@@ -53,6 +65,8 @@ class Daemon:
         self.run_for = run_for
         self.stop_flag = threading.Event()
         self.reload_flag = threading.Event()
+        self._asks: "queue.SimpleQueue[_ReloadAsk]" = queue.SimpleQueue()
+        self._refused: str | None = None  # "config refused at HH:MM: ..." until a good reload
         self.services: services_mod.Services | None = None
         self.scheduler: Any = None
         self.control: Any = None
@@ -65,13 +79,16 @@ class Daemon:
         assert s is not None
         states = s.store.all_source_states()
         names = [x.name for x in self.loaded.config.sources if x.enabled]
-        failing = [n for n in names if states.get(n, {}).get("consecutive_failures")]
+        failing = [n for n in names if n in states and states[n].consecutive_failures]
         job = self.scheduler.get_job("dream") if self.scheduler else None
         nxt = job.next_run_time.astimezone(self.loaded.tz).strftime("%a %H:%M") if job and job.next_run_time else "?"
         cur = s.runner.current() if s.runner else None
         sess = f"session {cur['session_id']} running" if cur else "no session"
-        return (f"{len(names) - len(failing)} sources ok, {len(failing)} failing; "
+        line = (f"{len(names) - len(failing)} sources ok, {len(failing)} failing; "
                 f"next dream {nxt}; {sess}")
+        if self._refused:  # stays in STATUS= (and `systemctl status`) until a good reload
+            return f"{self._refused}; running the previous config: {line}"
+        return line
 
     def _install_signals(self) -> None:
         def on_stop(signum: int, _frame: Any) -> None:
@@ -84,28 +101,64 @@ class Daemon:
         signal.signal(signal.SIGINT, on_stop)
         signal.signal(signal.SIGHUP, on_hup)
 
-    def reload(self) -> None:
+    def request_reload(self, timeout: float = RELOAD_WAIT) -> dict:
+        """Ask the main loop to reload and wait for its answer (called by the control
+        socket's threads: the reload itself runs on the loop, never here)."""
+        ask = _ReloadAsk()
+        self._asks.put(ask)
+        self.reload_flag.set()
+        if not ask.done.wait(timeout):
+            return {"ok": False, "error": f"the daemon did not finish reloading within {timeout:g}s"}
+        return ask.result
+
+    def _reload_now(self) -> None:
+        """On the main loop: one reload for SIGHUP and every waiting request."""
+        self.reload_flag.clear()
+        asks = []
+        while True:
+            try:
+                asks.append(self._asks.get_nowait())
+            except queue.Empty:
+                break
+        result = self.reload()
+        for ask in asks:
+            ask.result = result
+            ask.done.set()
+
+    def reload(self) -> dict:
+        """Re-read the config; take it when it is valid, else keep the running one.
+
+        Returns ``{"ok": True, "sources": N}`` or ``{"ok": False, "problems": [...]}``
+        (one line each, as check-config prints them)."""
         s = self.services
         assert s is not None
         s.notifier.reloading()
         try:
             new = config_mod.load(self.loaded.path)
+            if new.home != self.home:
+                raise config_mod.ConfigError(
+                    [f"{self.loaded.path}: home: cannot change on reload; restart instead"])
+            logs.set_secrets(new.secrets)
+            s.reload(new)
+            sched_mod.install(self.scheduler, s.jobs())
         except config_mod.ConfigError as e:
-            for line in e.problems:
-                log.error("config.invalid", problem=line)
-            log.error("reload.refused", note="keeping the running config")
+            problems = e.problems
+        except Exception as e:  # a config that validates but cannot be applied
+            problems = [f"{self.loaded.path}: cannot apply: {logs.scrub(f'{e.__class__.__name__}: {e}')}"]
+        else:
+            self.loaded = new
+            self._refused = None
+            log.info("reload.done", sources=len(new.config.sources))
             s.notifier.ready(self._status_line())
-            return
-        if new.home != self.home:
-            log.error("reload.refused", note="`home` cannot change on reload; restart instead")
-            s.notifier.ready(self._status_line())
-            return
-        logs.set_secrets(new.secrets)
-        self.loaded = new
-        s.reload(new)
-        sched_mod.install(self.scheduler, s.jobs())
-        log.info("reload.done", sources=len(new.config.sources))
+            return {"ok": True, "sources": len(new.config.sources)}
+        for line in problems:
+            log.error("config.invalid", problem=line)
+        log.error("reload.refused", note="keeping the running config")
+        at = clock.now().astimezone(self.loaded.tz).strftime("%H:%M")
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        self._refused = f"config refused at {at}: {problems[0]}{more}"
         s.notifier.ready(self._status_line())
+        return {"ok": False, "problems": problems}
 
     def run(self) -> int:
         from reverie.daemon.control import ControlServer
@@ -123,8 +176,10 @@ class Daemon:
         self._install_signals()
         try:
             self.services = s = services_mod.build(self.loaded)
+            s.reload_handler = self.request_reload
             self.scheduler = sched_mod.make_scheduler(self.loaded.tz)
             sched_mod.listen(self.scheduler)
+            s.mark_running()
             s.start()
             sched_mod.install(self.scheduler, s.jobs())
             self.scheduler.start()
@@ -139,8 +194,7 @@ class Daemon:
             while not self.stop_flag.is_set():
                 self.stop_flag.wait(1.0)
                 if self.reload_flag.is_set():
-                    self.reload_flag.clear()
-                    self.reload()
+                    self._reload_now()
                 if self.run_for is not None and clock.monotonic() - started >= self.run_for:
                     self.stop_flag.set()
                 if clock.monotonic() - last_status > 30:
@@ -175,6 +229,7 @@ class Daemon:
             log.warning("daemon.shutdown_timeout", note="jobs still running were abandoned")
             self.abandoned_jobs = True
         s.end_session()  # a wake job that was already under way started one
+        s.mark_stopped()
         s.close()
         log.info("daemon.stopped")
         return 0

@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any, Callable
 
 from reverie.daemon import logs
+from reverie.daemon.alerts import Alerter
 from reverie.daemon.config import Loaded
 from reverie.daemon.notify import Notifier
 from reverie.daemon.scheduler import Job, cron
@@ -40,7 +41,10 @@ class Services:
     clock: clock_mod.Clock
     renderer: Any = None
     runner: Any = None
+    alerts: Any = None  # daemon/alerts.py: quiet until the daemon starts it
     heartbeat_every: float = HEARTBEAT_EVERY
+    # the daemon's "reload on the main loop and wait" (lifecycle.Daemon.request_reload)
+    reload_handler: Callable[[], dict] | None = None
     _last_beat: float = field(default=0.0, repr=False)  # monotonic time of the last beat
 
     @property
@@ -69,6 +73,7 @@ class Services:
             log.debug("source.backoff", source=spec.name, reason=why)
             return
         poll.poll_source(spec, home=self.home, store=self.store, secrets=self.loaded.secrets)
+        self.alerts.after_poll(spec, state, self.store.source_state(spec.name))
         self.renderer.maybe_render()
 
     def render_state(self) -> None:
@@ -106,10 +111,10 @@ class Services:
 
         done = self.store.get_meta("distill.done") or ""
         rows = [r for r in self.store.sessions(since=clock_mod.now() - timedelta(days=2))
-                if r["consolidated"] and r["id"] > done]
+                if r.consolidated and r.id > done]
         if not rows:
             return
-        days = sorted({clock_mod.from_ts(r["started"]).astimezone(self.tz).date() for r in rows})
+        days = sorted({r.started.astimezone(self.tz).date() for r in rows})
         for day in days:
             try:
                 out = distill_day(self.home, self.store, self.loaded.config.dream, day=day,
@@ -120,7 +125,7 @@ class Services:
             if out is not None:
                 log.info("distill.written", date=day.isoformat(), path=str(out.path),
                          tokens=out.tokens)
-        self.store.set_meta("distill.done", max(r["id"] for r in rows))
+        self.store.set_meta("distill.done", max(r.id for r in rows))
 
     def retention(self) -> None:
         keep = self.loaded.config.perception.retention
@@ -139,6 +144,8 @@ class Services:
         if out.written:
             log.info("dream.written", date=out.day.isoformat(), path=str(out.path),
                      backend=out.backend, fallback_reason=out.fallback_reason)
+            if out.fallback_reason:
+                self.alerts.dream_fell_back(out.day.isoformat(), out.fallback_reason)
         self.renderer.maybe_render()
         return out
 
@@ -198,6 +205,20 @@ class Services:
         # parsed once in the runner's constructor: without this a reload that adds,
         # changes or removes a wake_on condition would keep checking the old ones
         self.runner.conditions = cfg.sessions.conditions()
+        self.alerts.update(cfg.notify)
+
+    def mark_running(self) -> None:
+        """The daemon's start: notify from now on, and tell when the last run did not
+        stop cleanly (its mark is still there)."""
+        self.alerts.start()
+        left = self.store.get_meta("daemon.running")
+        mark = f"{os.getpid()}@{clock_mod.to_ts(clock_mod.now())}"
+        self.store.set_meta("daemon.running", mark)
+        if left:
+            self.alerts.restarted(left, self.store.last_beat())
+
+    def mark_stopped(self) -> None:
+        self.store.set_meta("daemon.running", "")
 
     def end_session(self) -> None:
         """End a running session gracefully and consolidate (at the daemon's stop)."""
@@ -214,8 +235,12 @@ class Services:
     # -- the control socket -----------------------------------------------------------
 
     def handle_control(self, req: dict) -> dict:
-        """The daemon's answer to `reverie wake|sleep|status` (daemon/control.py)."""
+        """The daemon's answer to `reverie wake|sleep|status|reload` (daemon/control.py)."""
         cmd = req.get("cmd")
+        if cmd == "reload":
+            if self.reload_handler is None:
+                return {"ok": False, "error": "only the daemon reloads"}
+            return self.reload_handler()
         if self.runner is None:
             return {"ok": False, "error": "sessions are not configured"}
         if cmd == "wake":
@@ -330,12 +355,14 @@ def build(loaded: Loaded, *, clock: clock_mod.Clock | None = None,
                                template=loaded.state_template,
                                min_interval=cfg.perception.render_every.total_seconds(),
                                on_render=s.render_page)
+    s.alerts = Alerter(cfg.notify, store)
     s.runner = SessionRunner(
         loaded.home, store, cfg.sessions, tz=loaded.tz, git=cfg.memory.git,
         render_state=before_wake or s.render_state,
         notable_since=lambda since, now: notable_since(s.store, since, now,
                                                        rules=s.loaded.config.dream.notable,
                                                        sources=s.loaded.config.sources))
+    s.runner.on_end, s.runner.on_wake_failed = s.alerts.session_ended, s.alerts.wake_failed
     return s
 
 

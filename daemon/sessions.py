@@ -63,6 +63,9 @@ class SessionRunner:
         self.conditions = opts.conditions()
         self._lock = threading.RLock()
         self._running: _Running | None = None
+        # told how sessions end and wakes fail (daemon/alerts.py notifies)
+        self.on_end: Callable[..., None] = lambda *a, **kw: None
+        self.on_wake_failed: Callable[[str], None] = lambda why: None
 
     # -- wake ---------------------------------------------------------------------
 
@@ -133,6 +136,7 @@ class SessionRunner:
             self.store.update_wake(sid, "failed", f"{why} ({reason})")
             self.store.forget_session(sid)  # nothing ran; the wake records the failure
             log.error("wake.failed", reason=reason, error=why)
+            self.on_wake_failed(why)
             return WakeResult("failed", None, why)
         self.store.set_session_pid(sid, agent.pid)
         self._running = _Running(sid, now, reason, agent)
@@ -224,6 +228,7 @@ class SessionRunner:
         log.info("session.ended", session_id=r.session_id, end_reason=end_reason,
                  exit_code=code, forced=end.stopped.forced, stopped=end.stopped.strays or None,
                  duration=round((ended - r.started).total_seconds(), 1))
+        self.on_end(r.session_id, end_reason, code, forced=bool(end.stopped.forced))
         prune_logs(self.home.sessions_dir, self.opts.log_keep)
         self._consolidate_pending()
         return end_reason
@@ -246,21 +251,20 @@ class SessionRunner:
         other is ended (stopped if it somehow still runs)."""
         rows = self.store.open_sessions()
         for row in reversed(rows):  # newest first
-            if self._running is not None and row["id"] == self._running.session_id:
+            if self._running is not None and row.id == self._running.session_id:
                 continue
-            agent = Agent.adopt(row["pid"], row["id"], row["started"])
+            agent = Agent.adopt(row.pid, row.id, clock.to_ts(row.started))
             if agent is not None and self._running is None:
-                started = clock.from_ts(row["started"])
-                self._running = _Running(row["id"], started, row["reason"], agent)
-                log.info("session.adopted", session_id=row["id"], pid=agent.pid)
+                self._running = _Running(row.id, row.started, row.reason, agent)
+                log.info("session.adopted", session_id=row.id, pid=agent.pid)
             elif agent is not None:
                 agent.stop(self.opts.stop_timeout.total_seconds())
-                self.store.end_session(row["id"], clock.now(), "killed", None)
-                log.warning("session.ended", session_id=row["id"], end_reason="killed",
+                self.store.end_session(row.id, clock.now(), "killed", None)
+                log.warning("session.ended", session_id=row.id, end_reason="killed",
                             why="another session was running")
             else:
-                self.store.end_session(row["id"], clock.now(), "lost", None)
-                log.warning("session.ended", session_id=row["id"], end_reason="lost")
+                self.store.end_session(row.id, clock.now(), "lost", None)
+                log.warning("session.ended", session_id=row.id, end_reason="lost")
 
     def catch_up(self, since: datetime | None, now: datetime | None = None) -> list[WakeResult]:
         """At daemon start: wakes missed while it was down. The newest within
@@ -313,13 +317,13 @@ class SessionRunner:
             return  # never archive working.md under a live agent
         # A crash after the session was marked consolidated leaves only an open intent:
         # finish those first, or they wait for the next daemon start.
-        intents = [self.store.session(i["key"]) for i in self.store.open_intents("consolidate")]
-        for row in [r for r in intents if r is not None and r.get("consolidated")] + \
+        intents = [self.store.session(i.key) for i in self.store.open_intents("consolidate")]
+        for row in [r for r in intents if r is not None and r.consolidated] + \
                 self.store.unconsolidated_sessions():
             try:
                 consolidate(self.home, self.store, row, tz=self.tz, git=self.git)
             except Exception as e:  # the intent journal lets recover() finish it later
-                log.error("consolidate.failed", session_id=row["id"], error=_err(e))
+                log.error("consolidate.failed", session_id=row.id, error=_err(e))
                 return
 
 def _one_line(text: str) -> str:

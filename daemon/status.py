@@ -14,7 +14,7 @@ from typing import Any
 
 from reverie.daemon.foreground import HomeLock
 from reverie.memory import clock
-from reverie.memory.store import Store
+from reverie.memory.store import SourceState, Store
 from reverie.perception import health, text
 
 SHAPE_VERSION = 1
@@ -31,20 +31,20 @@ def _next_cron(exprs: list[str], tz: Any, after: datetime) -> datetime | None:
     return min(times) if times else None
 
 
-def _next_run(spec: Any, h: health.Health | None, st: dict, tz: Any, now: datetime,
+def _next_run(spec: Any, h: health.Health | None, st: SourceState, tz: Any, now: datetime,
               running: bool) -> datetime | None:
     """When the daemon will next poll ``spec`` (None when nothing will: the daemon is
     down, the source disabled, or an interval source has not run yet)."""
     if not running or h is None:
         return None
-    held = st.get("retry_after")
-    not_before = max(now, clock.from_ts(held)) if held else now
+    held = st.retry_after
+    not_before = max(now, held) if held else now
     if spec.cron:
         return _next_cron([spec.cron], tz, not_before)
     if h.status == health.BACKING_OFF:
         return max(now, clock.from_ts(h.next_try))
-    last = max([t for t in (st.get("last_ok"), st.get("last_error_ts")) if t] or [0])
-    return max(not_before, clock.from_ts(last) + spec.every) if last else None
+    last = max([t for t in (st.last_ok, st.last_error_ts) if t], default=None)
+    return max(not_before, last + spec.every) if last else None
 
 
 def collect(loaded: Any, now: datetime | None = None) -> dict:
@@ -62,9 +62,9 @@ def collect(loaded: Any, now: datetime | None = None) -> dict:
         healths = health.sources_health(store, cfg.sources, now=now)
         sources = []
         for spec in cfg.sources:
-            st = states.get(spec.name) or {}
+            st = states.get(spec.name) or SourceState(spec.name)
             h = healths.get(spec.name)
-            err = st.get("last_error")
+            err = st.last_error
             sources.append({
                 "name": spec.name,
                 "type": spec.type,
@@ -74,8 +74,8 @@ def collect(loaded: Any, now: datetime | None = None) -> dict:
                 "health": h.status if h else "disabled",
                 "consecutive_failures": h.failures if h else 0,
                 "failing_since": T.iso(h.failing_since) if h and h.failing else None,
-                "last_success": T.iso(h.last_ok) if h else T.iso(st.get("last_ok")),
-                "last_error": {"at": T.iso(st.get("last_error_ts")),
+                "last_success": T.iso(h.last_ok) if h else T.iso(st.last_ok),
+                "last_error": {"at": T.iso(st.last_error_ts),
                                "message": text.clean(err, MAX_ERROR)} if err else None,
                 "next_run": T.iso(_next_run(spec, h, st, tz, now, running)),
             })
@@ -99,10 +99,10 @@ def collect(loaded: Any, now: datetime | None = None) -> dict:
         },
         "sources": sources,
         "session": {
-            "id": cur["id"],
-            "pid": cur["pid"],
-            "started": T.iso(cur["started"]),
-            "elapsed_seconds": round(clock.to_ts(now) - cur["started"], 1),
+            "id": cur.id,
+            "pid": cur.pid,
+            "started": T.iso(cur.started),
+            "elapsed_seconds": round((now - cur.started).total_seconds(), 1),
         } if cur else None,
         "sessions_enabled": bool(s.enabled),
         "next_wake": T.iso(_next_cron(s.wake, tz, now)) if s.enabled else None,
@@ -111,14 +111,14 @@ def collect(loaded: Any, now: datetime | None = None) -> dict:
         "last_wake": T.iso(last_wake),
         "next_dream": {"at": T.iso(next_dream), "backend": cfg.dream.backend},
         "last_dream": {
-            "date": dream["date"],
-            "path": text.clean(dream.get("path") or "", 500),
-            "backend": dream.get("backend"),
-            "model": dream.get("model"),
-            "written": T.iso(dream.get("created")),
-            "fell_back": bool(dream.get("fallback_reason")),
-            "fallback_reason": text.clean(dream["fallback_reason"], MAX_ERROR)
-            if dream.get("fallback_reason") else None,
+            "date": dream.date,
+            "path": text.clean(dream.path or "", 500),
+            "backend": dream.backend,
+            "model": dream.model,
+            "written": T.iso(dream.created),
+            "fell_back": bool(dream.fallback_reason),
+            "fallback_reason": text.clean(dream.fallback_reason, MAX_ERROR)
+            if dream.fallback_reason else None,
         } if dream else None,
     }
 

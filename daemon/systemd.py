@@ -95,6 +95,7 @@ def render_unit(kind: Kind, *, executable: str | Sequence[str], config: Path, ho
         else:
             values["ExecStart"] = f"{command} --config {_exec_arg(str(config))} run"
             values["ReadWritePaths"] = _path_value(home)
+    values["ExecReload"] = values["ExecStart"].removesuffix(" run") + " reload"
     header = ("# Rendered by `reverie systemd install`: run it again after moving reverie, "
               "the config or the home.\n")
     return header + _substitute(unit_source(kind), values)
@@ -110,6 +111,8 @@ def render_instance_dropin(*, executable: str | Sequence[str], config: Path, hom
         "# An empty ExecStart= clears the template's before this one replaces it.\n"
         "ExecStart=\n"
         f"ExecStart={command} --config {_exec_arg(str(config))} run\n"
+        "ExecReload=\n"
+        f"ExecReload={command} --config {_exec_arg(str(config))} reload\n"
         f"ReadWritePaths={_path_value(home)}\n"
     )
     if stop_timeout_s is not None:

@@ -37,7 +37,7 @@ import structlog
 
 from reverie.memory import atomic, clock, safe_read
 from reverie.memory.home import Home, working_template
-from reverie.memory.store import Store
+from reverie.memory.store import Intent, Session, Store
 
 log = structlog.get_logger("reverie.consolidate")
 
@@ -133,25 +133,25 @@ def ensure_diary(home: Home, day: date) -> Path:
     return path
 
 
-def consolidate(home: Home, store: Store, session: dict, *, tz: ZoneInfo,
+def consolidate(home: Home, store: Store, session: Session, *, tz: ZoneInfo,
                 git: bool = False) -> Ledger:
     """Consolidate one ended session (idempotent; resumes a crashed run).
 
     working.md is first taken away by an atomic rename into ``.reverie/sessions/``, so a
     line the agent appends while this runs lands either in the taken file (read once every
     writer holding it open is done) or in a new working.md (archived as written late)."""
-    sid = session["id"]
+    sid = session.id
     if not isinstance(sid, str) or not _SESSION_ID.fullmatch(sid):
         raise ConsolidationError(f"session id {sid!r} is not a plain identifier")
     row = store.session(sid) or session
     intent = store.intent(KIND, sid)
     if intent is None:
-        if row.get("consolidated"):
+        if row.consolidated:
             done = _ledger_record(home, sid)
             if done is None:
                 raise ConsolidationError(f"session {sid} is already consolidated")
             return done
-        if row.get("ended") is None:
+        if row.ended is None:
             raise ConsolidationError(f"session {sid} has not ended; it cannot be consolidated")
         _crash_point("begin")
         home.ensure()  # refuses a symlinked .reverie/sessions before anything is moved there
@@ -167,9 +167,9 @@ def recover(home: Home, store: Store, *, tz: ZoneInfo, git: bool = False) -> lis
     seen: set[str] = set()
     for intent in store.open_intents(KIND):
         out.append(_run(home, store, intent, tz=tz, git=git))
-        seen.add(intent["key"])
+        seen.add(intent.key)
     for row in store.unconsolidated_sessions():
-        if row["id"] not in seen:
+        if row.id not in seen:
             out.append(consolidate(home, store, row, tz=tz, git=git))
     return out
 
@@ -180,8 +180,8 @@ def _taken(home: Home, sid: str) -> Path:
     return home.sessions_dir / f"{sid}.working.taken"
 
 
-def _snapshot(home: Home, row: dict, tz: ZoneInfo) -> dict:
-    sid = row["id"]
+def _snapshot(home: Home, row: Session, tz: ZoneInfo) -> dict:
+    sid = row.id
     taken = _taken(home, sid)
     refused = kept_whole = None
     missing = False
@@ -201,13 +201,15 @@ def _snapshot(home: Home, row: dict, tz: ZoneInfo) -> dict:
         if why is not None:  # only reverie writes there; still, never open what is not a file
             refused = _move_aside(home, taken, f"{sid}.working.refused", why)
         elif os.lstat(taken).st_size > WORKING_MAX_BYTES:
-            kept_whole = _keep_whole(home, taken, sid, clock.from_ts(row["started"]).astimezone(tz))
+            kept_whole = _keep_whole(home, taken, sid, row.started.astimezone(tz))
         else:
             raw = safe_read.read_bytes(taken, max_bytes=WORKING_MAX_BYTES)
     text, raw_copy = _decode(home, raw, f"{sid}.working.raw")
     return {"text": text, "sha256": _sha(raw), "bytes": len(raw), "missing": missing,
             "raw_copy": raw_copy, "refused": refused, "kept_whole": kept_whole,
-            "session": {k: row.get(k) for k in ("id", "started", "ended", "end_reason")}}
+            "session": {"id": row.id, "started": clock.to_ts(row.started),
+                        "ended": clock.to_ts(row.ended) if row.ended else None,
+                        "end_reason": row.end_reason}}
 
 
 def _move_aside(home: Home, path: Path, name: str, why: str) -> str:
@@ -355,10 +357,10 @@ def _note(payload: dict) -> str | None:
     return None
 
 
-def _run(home: Home, store: Store, intent: dict, *, tz: ZoneInfo, git: bool) -> Ledger:
-    payload = intent["payload"]
+def _run(home: Home, store: Store, intent: Intent, *, tz: ZoneInfo, git: bool) -> Ledger:
+    payload = intent.payload
     plan = _plan(payload, tz)
-    sid, step = plan.sid, intent["step"]
+    sid, step = plan.sid, intent.step
     home.ensure()
     try:  # the snapshot is in the intent now
         _taken(home, sid).unlink()

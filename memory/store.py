@@ -5,9 +5,12 @@ items (feed entries), source_state (validators, health), dreams, dream_phrases
 (the offline backend's "dryness" memory), wakes, sessions, intents (the journal
 that makes consolidation crash-safe) and meta (heartbeat, init date).
 
-All times are POSIX seconds in UTC. No SQL lives outside this module.
-One connection, serialised by a lock: reverie has one writer, and SQLite's WAL
-lets other processes (``reverie state``, ``reverie status``) read meanwhile.
+The database keeps times as POSIX seconds in UTC; the boundary speaks in frozen
+records with timezone-aware UTC datetimes, and every database failure is a
+``StoreError`` naming the file. No SQL lives outside this module, and no
+connection leaves it. One connection, serialised by a lock: reverie has one
+writer, and SQLite's WAL lets other processes (``reverie state``, ``reverie
+status``) read meanwhile.
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ import os
 import sqlite3
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, NamedTuple, Sequence
 
 from reverie.memory import clock
 
@@ -132,12 +135,165 @@ SCHEMA = [
 
 @dataclass(frozen=True)
 class Observation:
+    """One reading of a signal."""
+
     source: str
     signal: str
-    ts: float
+    ts: datetime
     value: float | None
     text: str | None
     unit: str | None
+
+
+@dataclass(frozen=True)
+class Poll:
+    """One run of a source, good or failed."""
+
+    source: str
+    ts: datetime
+    ok: bool
+    error: str | None
+    duration: float | None
+
+
+@dataclass(frozen=True)
+class Item:
+    """A feed entry; ``ts`` is when it was first seen."""
+
+    source: str
+    uid: str
+    ts: datetime
+    published: datetime | None
+    title: str
+    link: str | None
+    summary: str
+
+
+class ItemGroup(NamedTuple):
+    """A source's items in a window: how many, and the newest few."""
+
+    count: int
+    newest: list[Item]
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What the store remembers about a source between runs: validators and health."""
+
+    source: str
+    etag: str | None = None
+    last_modified: str | None = None
+    consecutive_failures: int = 0
+    failing_since: datetime | None = None
+    last_ok: datetime | None = None
+    last_error: str | None = None
+    last_error_ts: datetime | None = None
+    retry_after: datetime | None = None  # not before this time (Retry-After)
+    data: dict = field(default_factory=dict)  # a source's own small JSON state
+
+
+@dataclass(frozen=True)
+class SignalStats:
+    """A signal over a window: how many readings, numeric range, first and last."""
+
+    signal: str
+    source: str
+    count: int
+    numeric: int
+    lo: float | None
+    hi: float | None
+    first: Observation
+    last: Observation
+
+
+class Extremes(NamedTuple):
+    lo: float | None
+    hi: float | None
+    oldest: datetime | None
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    """A time bucket of a chart: its last reading, and the bucket's min and max."""
+
+    ts: datetime
+    value: float
+    lo: float
+    hi: float
+
+
+@dataclass(frozen=True)
+class FailureSpan:
+    """A failing period: first failed poll, the good poll that ended it (None while it
+    still fails), and how many polls failed."""
+
+    first: datetime
+    stop: datetime | None
+    polls: int
+
+
+@dataclass(frozen=True)
+class Dream:
+    date: str  # local date of the morning, YYYY-MM-DD
+    path: str
+    backend: str
+    model: str | None
+    fallback_reason: str | None
+    cycle_start: datetime
+    cycle_end: datetime
+    digest_sha256: str | None
+    sha256: str
+    tokens: int
+    created: datetime
+
+
+@dataclass(frozen=True)
+class Wake:
+    id: int
+    ts: datetime  # when the decision was taken
+    scheduled: datetime | None  # the fire time it belongs to, if scheduled
+    outcome: str  # started | skipped | missed | failed
+    reason: str
+    session_id: str | None
+
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    started: datetime
+    ended: datetime | None
+    pid: int | None
+    reason: str
+    end_reason: str | None  # exited | slept | timed out | killed | lost
+    exit_code: int | None
+    consolidated: bool
+
+
+@dataclass(frozen=True)
+class Intent:
+    id: int
+    kind: str
+    key: str
+    payload: Any
+    step: int
+    created: datetime
+    done: datetime | None
+
+
+class StoreError(Exception):
+    """A database failure; ``str()`` is one line naming the file."""
+
+
+class CorruptDatabase(StoreError):
+    """The store file is not a usable SQLite database; ``str()`` says which and what to do."""
+
+
+def _dt(ts: float | None) -> datetime | None:
+    return clock.from_ts(ts) if ts is not None else None
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__
 
 
 def _keep_owner(path: Path) -> None:
@@ -155,10 +311,6 @@ def _keep_owner(path: Path) -> None:
             pass
 
 
-class CorruptDatabase(sqlite3.DatabaseError):
-    """The store file is not a usable SQLite database; ``str()`` says which and what to do."""
-
-
 class Store:
     def __init__(self, conn: sqlite3.Connection, path: Path):
         self._conn = conn
@@ -169,13 +321,13 @@ class Store:
     def open(cls, path: str | Path, *, readonly: bool = False) -> "Store":
         try:
             return cls._open(Path(path), readonly)
-        except sqlite3.OperationalError:
-            raise  # locked, busy, unreadable: not a corrupt file
+        except sqlite3.OperationalError as e:  # locked, busy, unreadable: not a corrupt file
+            raise StoreError(f"{path}: {_one_line(e)}") from None
         except sqlite3.DatabaseError as e:
             raise CorruptDatabase(
-                f"{path}: not a usable reverie database ({e}); stop reverie, move it aside "
-                f"(mv {path} {path}.broken) and start again: a new, empty store is created "
-                f"and the home's files are untouched") from None
+                f"{path}: not a usable reverie database ({_one_line(e)}); stop reverie, move "
+                f"it aside (mv {path} {path}.broken) and start again: a new, empty store is "
+                f"created and the home's files are untouched") from None
 
     @classmethod
     def _open(cls, path: Path, readonly: bool) -> "Store":
@@ -194,12 +346,16 @@ class Store:
             conn.execute("PRAGMA synchronous = NORMAL")
         store = cls(conn, path)
         if not readonly:
-            store._migrate()
+            try:
+                store._migrate()
+            except BaseException:
+                conn.close()
+                raise
             _keep_owner(path)
         return store
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._failing():
             self._conn.close()
 
     def __enter__(self) -> "Store":
@@ -210,47 +366,49 @@ class Store:
 
     # -- plumbing ---------------------------------------------------------
 
+    @contextmanager
+    def _failing(self) -> Iterator[None]:
+        """Turn a database failure into a one-line ``StoreError`` naming the file."""
+        try:
+            yield
+        except sqlite3.Error as e:
+            raise StoreError(f"{self.path}: {_one_line(e)}") from None
+
     def _migrate(self) -> None:
         with self._lock:
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
             if version > len(SCHEMA):
-                raise RuntimeError(
+                raise StoreError(
                     f"{self.path}: store schema {version} is newer than this reverie "
                     f"understands ({len(SCHEMA)}); upgrade reverie")
             for i in range(version, len(SCHEMA)):
                 self._conn.executescript(
                     "BEGIN;" + SCHEMA[i] + f"; PRAGMA user_version = {i + 1}; COMMIT;")
 
-    @property
-    def schema_version(self) -> int:
-        return self._q1("PRAGMA user_version")[0]
-
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, self._failing():
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
             else:
                 self._conn.execute("COMMIT")
 
     def _q(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
+        with self._lock, self._failing():
             return self._conn.execute(sql, tuple(args)).fetchall()
 
     def _q1(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Row | None:
-        with self._lock:
+        with self._lock, self._failing():
             return self._conn.execute(sql, tuple(args)).fetchone()
 
     def _x(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Cursor:
-        with self._lock:
+        with self._lock, self._failing():
             return self._conn.execute(sql, tuple(args))
-
-    def integrity_check(self) -> str:
-        return self._q1("PRAGMA integrity_check")[0]
 
     def data_version(self) -> int:
         """Changes when any connection commits: a cheap "is the store newer?"."""
@@ -287,61 +445,12 @@ class Store:
     # -- signals ------------------------------------------------------------
     # (perception writes here through poll.py)
 
-    def record_poll(self, source: str, ts: datetime, *, ok: bool, error: str | None = None,
-                    duration: float | None = None,
-                    readings: Iterable[tuple[str, float | None, str | None, str | None]] = (),
-                    items: Iterable[dict] = ()) -> list[str]:
-        """Store one source run in one transaction. Returns the uids of new items.
-
-        ``readings`` are (signal, value, text, unit); ``items`` dicts with uid, title,
-        link, published (datetime or None), summary.
-        """
-        return self.record_run(source, ts, ok=ok, error=error, duration=duration,
-                               readings=readings, items=items)
-
-    def source_state(self, source: str) -> dict:
+    def source_state(self, source: str) -> SourceState:
         row = self._q1("SELECT * FROM source_state WHERE source = ?", (source,))
-        if row is None:
-            return {"source": source, "etag": None, "last_modified": None,
-                    "consecutive_failures": 0, "failing_since": None, "last_ok": None,
-                    "last_error": None, "last_error_ts": None, "retry_after": None,
-                    "data": {}}
-        d = dict(row)
-        d["data"] = json.loads(d["data"] or "{}")
-        return d
+        return _state(row) if row is not None else SourceState(source)
 
-    def all_source_states(self) -> dict[str, dict]:
-        out = {}
-        for row in self._q("SELECT * FROM source_state"):
-            d = dict(row)
-            d["data"] = json.loads(d["data"] or "{}")
-            out[d["source"]] = d
-        return out
-
-    def save_source_state(self, source: str, **fields: Any) -> None:
-        state = self.source_state(source)
-        state.update(fields)
-        self._x(
-            "INSERT INTO source_state(source, etag, last_modified, consecutive_failures,"
-            " failing_since, last_ok, last_error, last_error_ts, retry_after, data)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(source) DO UPDATE SET"
-            " etag=excluded.etag, last_modified=excluded.last_modified,"
-            " consecutive_failures=excluded.consecutive_failures,"
-            " failing_since=excluded.failing_since, last_ok=excluded.last_ok,"
-            " last_error=excluded.last_error, last_error_ts=excluded.last_error_ts,"
-            " retry_after=excluded.retry_after, data=excluded.data",
-            (source, state["etag"], state["last_modified"], state["consecutive_failures"],
-             state["failing_since"], state["last_ok"], state["last_error"],
-             state["last_error_ts"], state["retry_after"],
-             json.dumps(state["data"], sort_keys=True)))
-
-    def latest(self) -> dict[str, Observation]:
-        """The newest reading of every signal."""
-        rows = self._q(
-            "SELECT o.* FROM observations o JOIN ("
-            " SELECT signal, MAX(id) AS id FROM observations GROUP BY signal) m"
-            " ON o.id = m.id ORDER BY o.signal")
-        return {r["signal"]: _obs(r) for r in rows}
+    def all_source_states(self) -> dict[str, SourceState]:
+        return {r["source"]: _state(r) for r in self._q("SELECT * FROM source_state")}
 
     def value_at(self, signal: str, when: datetime) -> Observation | None:
         """The last reading of ``signal`` at or before ``when``."""
@@ -355,55 +464,34 @@ class Store:
                        " ORDER BY ts, id", (signal, clock.to_ts(start), end_ts))
         return [_obs(r) for r in rows]
 
-    def observations_between(self, start: datetime, end: datetime) -> list[Observation]:
-        rows = self._q("SELECT * FROM observations WHERE ts > ? AND ts <= ? ORDER BY signal, ts, id",
-                       (clock.to_ts(start), clock.to_ts(end)))
-        return [_obs(r) for r in rows]
-
-    def extremes(self, signal: str, start: datetime, end: datetime) -> tuple[float | None, float | None]:
-        row = self._q1("SELECT MIN(value), MAX(value) FROM observations"
-                       " WHERE signal = ? AND ts >= ? AND ts <= ? AND value IS NOT NULL",
-                       (signal, clock.to_ts(start), clock.to_ts(end)))
-        return (row[0], row[1]) if row else (None, None)
-
-    def polls_between(self, start: datetime, end: datetime, source: str | None = None) -> list[dict]:
+    def polls_between(self, start: datetime, end: datetime, source: str | None = None
+                      ) -> list[Poll]:
         sql = "SELECT * FROM polls WHERE ts > ? AND ts <= ?"
         args: list[Any] = [clock.to_ts(start), clock.to_ts(end)]
         if source:
             sql += " AND source = ?"
             args.append(source)
-        return [dict(r) for r in self._q(sql + " ORDER BY ts, id", args)]
-
-    def last_poll(self, source: str) -> dict | None:
-        row = self._q1("SELECT * FROM polls WHERE source = ? ORDER BY ts DESC, id DESC LIMIT 1",
-                       (source,))
-        return dict(row) if row else None
+        return [_poll(r) for r in self._q(sql + " ORDER BY ts, id", args)]
 
     def items_since(self, since: datetime | None, limit: int = 50,
-                    until: datetime | None = None) -> list[dict]:
+                    until: datetime | None = None) -> list[Item]:
         rows = self._q("SELECT * FROM items WHERE ts > ? AND ts <= ? ORDER BY ts DESC, id DESC"
                        " LIMIT ?",
                        (clock.to_ts(since) if since else 0.0,
                         clock.to_ts(until) if until else float("inf"), limit))
-        return [dict(r) for r in rows]
-
-    def count_items(self, source: str) -> int:
-        return self._q1("SELECT COUNT(*) FROM items WHERE source = ?", (source,))[0]
+        return [_item(r) for r in rows]
 
     def apply_retention(self, before: datetime) -> int:
         """Delete raw observations, polls and finished intents (their payload is a whole
         working.md) older than ``before``; returns rows removed."""
         t = clock.to_ts(before)
-        with self.transaction() as c:
+        with self._transaction() as c:
             n = c.execute("DELETE FROM observations WHERE ts < ?", (t,)).rowcount
             n += c.execute("DELETE FROM polls WHERE ts < ?", (t,)).rowcount
             n += c.execute("DELETE FROM items WHERE ts < ?", (t,)).rowcount
             n += c.execute("DELETE FROM intents WHERE done IS NOT NULL AND done < ?",
                            (t,)).rowcount
         return n
-
-    def count_observations(self) -> int:
-        return self._q1("SELECT COUNT(*) FROM observations")[0]
 
     # poll.py and state.py (perception) ------------------------------------------
 
@@ -414,14 +502,17 @@ class Store:
                    duration: float | None = None,
                    readings: Iterable[tuple[str, float | None, str | None, str | None]] = (),
                    items: Iterable[dict] = (), state: dict | None = None) -> list[str]:
-        """``record_poll`` plus an update of the source's state row, in one transaction:
-        a crash never leaves readings without the health (or validators) they imply.
+        """Store one source run, its readings, new items and an update of the source's
+        state row, in one transaction: a crash never leaves readings without the health (or
+        validators) they imply. Returns the uids of new items.
 
-        ``state`` holds the source_state columns to change (``data`` a dict).
+        ``readings`` are (signal, value, text, unit); ``items`` dicts with uid, title, link,
+        published (datetime or None), summary; ``state`` holds the source_state columns to
+        change (``data`` a dict, times POSIX seconds).
         """
         t = clock.to_ts(ts)
         new: list[str] = []
-        with self.transaction() as c:
+        with self._transaction() as c:
             c.execute("INSERT INTO polls(source, ts, ok, error, duration) VALUES (?,?,?,?,?)",
                       (source, t, int(ok), error, duration))
             c.executemany(
@@ -460,8 +551,8 @@ class Store:
             " SELECT signal FROM s WHERE signal IS NOT NULL")
         return [r[0] for r in rows]
 
-    def readings_at(self, signal: str, times: list[float]) -> list[Observation | None]:
-        """For each POSIX time, the last reading of ``signal`` at or before it.
+    def readings_at(self, signal: str, times: Sequence[datetime]) -> list[Observation | None]:
+        """For each instant, the last reading of ``signal`` at or before it.
 
         One statement, one index seek per time: the cost does not grow with how often
         the signal is polled.
@@ -471,7 +562,7 @@ class Store:
         values = ", ".join("(?, ?)" for _ in times)
         args: list[Any] = []
         for i, t in enumerate(times):
-            args += [i, t]
+            args += [i, clock.to_ts(t)]
         rows = self._q(
             f"WITH p(i, t) AS (VALUES {values})"
             " SELECT p.i AS i, o.* FROM p LEFT JOIN observations o ON o.id = ("
@@ -480,9 +571,22 @@ class Store:
             " ORDER BY p.i", (*args, signal))
         return [_obs(r) if r["id"] is not None else None for r in rows]
 
+    def add_observations(self, observations: Iterable[Observation]) -> None:
+        """Append readings in one transaction, without a poll row (imports, synthetic
+        histories). Streams: a million readings need not be held at once."""
+        with self._transaction() as c:
+            c.executemany("INSERT INTO observations(source, signal, ts, value, text, unit)"
+                          " VALUES (?,?,?,?,?,?)",
+                          ((o.source, o.signal, clock.to_ts(o.ts), o.value, o.text, o.unit)
+                           for o in observations))
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database file, so a copy of it is one file."""
+        self._x("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def items_by_source(self, since: datetime | None, until: datetime | None = None,
-                        per_source: int = 10) -> dict[str, tuple[int, list[dict]]]:
-        """Items first seen in (since, until], per source: (how many, the newest few)."""
+                        per_source: int = 10) -> dict[str, ItemGroup]:
+        """Items first seen in (since, until], per source: how many, and the newest few."""
         args = (clock.to_ts(since) if since else 0.0,
                 clock.to_ts(until) if until else float("inf"))
         counts = {r[0]: r[1] for r in self._q(
@@ -492,29 +596,32 @@ class Store:
             "  ORDER BY ts DESC, COALESCE(published, ts) DESC, id DESC) AS rn"
             " FROM items WHERE ts > ? AND ts <= ?) WHERE rn <= ?"
             " ORDER BY source, rn", (*args, per_source))
-        out: dict[str, tuple[int, list[dict]]] = {s: (n, []) for s, n in counts.items()}
+        out: dict[str, ItemGroup] = {s: ItemGroup(n, []) for s, n in counts.items()}
         for r in rows:
-            d = dict(r)
-            d.pop("rn", None)
-            out[d["source"]][1].append(d)
+            out[r["source"]].newest.append(_item(r))
         return out
 
     # -- dreams ---------------------------------------------------------------
 
-    def dream(self, day: str) -> dict | None:
+    def dream(self, day: str) -> Dream | None:
         row = self._q1("SELECT * FROM dreams WHERE date = ?", (day,))
-        return dict(row) if row else None
+        return _dream(row) if row else None
 
-    def last_dream(self) -> dict | None:
+    def last_dream(self) -> Dream | None:
         row = self._q1("SELECT * FROM dreams ORDER BY date DESC LIMIT 1")
-        return dict(row) if row else None
+        return _dream(row) if row else None
 
-    def record_dream(self, **row: Any) -> None:
-        row.setdefault("created", clock.to_ts(clock.now()))
-        row.setdefault("tokens", 0)
-        cols = ", ".join(row)
-        marks = ", ".join("?" for _ in row)
-        self._x(f"INSERT OR REPLACE INTO dreams({cols}) VALUES ({marks})", row.values())
+    def record_dream(self, *, date: str, path: str, backend: str, cycle_start: datetime,
+                     cycle_end: datetime, sha256: str, model: str | None = None,
+                     fallback_reason: str | None = None, digest_sha256: str | None = None,
+                     tokens: int = 0, created: datetime | None = None) -> None:
+        """Record (or replace) the dream of the morning ``date``."""
+        self._x("INSERT OR REPLACE INTO dreams(date, path, backend, model, fallback_reason,"
+                " cycle_start, cycle_end, digest_sha256, sha256, tokens, created)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (date, path, backend, model, fallback_reason, clock.to_ts(cycle_start),
+                 clock.to_ts(cycle_end), digest_sha256, sha256, tokens,
+                 clock.to_ts(created or clock.now())))
 
     def recent_phrases(self, before_day: str, nights: int) -> dict[str, int]:
         """Phrase keys used in the ``nights`` dreams before ``before_day``, with counts."""
@@ -525,7 +632,7 @@ class Store:
         return {r[0]: r[1] for r in rows}
 
     def record_phrases(self, day: str, keys: Iterable[str]) -> None:
-        with self.transaction() as c:
+        with self._transaction() as c:
             c.execute("DELETE FROM dream_phrases WHERE date = ?", (day,))
             c.executemany("INSERT OR IGNORE INTO dream_phrases(date, key) VALUES (?, ?)",
                           [(day, k) for k in keys])
@@ -541,9 +648,9 @@ class Store:
         self._x("INSERT INTO token_usage(day, purpose, tokens, ts) VALUES (?,?,?,?)",
                 (day, purpose, tokens, clock.to_ts(clock.now())))
 
-    def signal_stats(self, start: datetime, end: datetime) -> list[dict]:
+    def signal_stats(self, start: datetime, end: datetime) -> list[SignalStats]:
         """Per signal over (start, end]: count, numeric min/max, and the first and last
-        readings (value, text, unit). One grouped scan plus two index probes per signal."""
+        readings. One grouped scan plus two index probes per signal."""
         a, b = clock.to_ts(start), clock.to_ts(end)
         groups = self._q("SELECT signal, MIN(source) AS source, COUNT(*) AS n,"
                          " COUNT(value) AS nv, MIN(value) AS lo, MAX(value) AS hi"
@@ -551,22 +658,24 @@ class Store:
                          " ORDER BY signal", (a, b))
         out = []
         for g in groups:
-            d = dict(g)
-            for key, order in (("first", "ASC"), ("last", "DESC")):
+            ends = []
+            for order in ("ASC", "DESC"):
                 r = self._q1("SELECT value, text, unit, ts FROM observations WHERE signal = ?"
                              f" AND ts > ? AND ts <= ? ORDER BY ts {order}, id {order} LIMIT 1",
-                             (d["signal"], a, b))
-                d[key] = dict(r)
-            out.append(d)
+                             (g["signal"], a, b))
+                ends.append(Observation(g["source"], g["signal"], clock.from_ts(r["ts"]),
+                                        r["value"], r["text"], r["unit"]))
+            out.append(SignalStats(g["signal"], g["source"], g["n"], g["nv"], g["lo"], g["hi"],
+                                   *ends))
         return out
 
-    def window_extremes(self, signal: str, start: datetime, end: datetime
-                        ) -> tuple[float | None, float | None, float | None]:
-        """(min, max, oldest ts) of the numeric readings of ``signal`` in [start, end]."""
+    def window_extremes(self, signal: str, start: datetime, end: datetime) -> Extremes:
+        """(min, max, oldest reading's time) of the numeric readings of ``signal`` in
+        [start, end]."""
         row = self._q1("SELECT MIN(value), MAX(value), MIN(ts) FROM observations"
                        " WHERE signal = ? AND ts >= ? AND ts <= ? AND value IS NOT NULL",
                        (signal, clock.to_ts(start), clock.to_ts(end)))
-        return (row[0], row[1], row[2]) if row else (None, None, None)
+        return Extremes(row[0], row[1], _dt(row[2])) if row else Extremes(None, None, None)
 
     def texts_between(self, signal: str, start: datetime, end: datetime) -> list[str]:
         """The text readings of ``signal`` over (start, end], oldest first."""
@@ -575,11 +684,11 @@ class Store:
                        (signal, clock.to_ts(start), clock.to_ts(end)))
         return [r[0] for r in rows]
 
-    def poll_before(self, source: str, when: datetime) -> dict | None:
+    def poll_before(self, source: str, when: datetime) -> Poll | None:
         """The last poll of ``source`` at or before ``when``."""
         row = self._q1("SELECT * FROM polls WHERE source = ? AND ts <= ?"
                        " ORDER BY ts DESC, id DESC LIMIT 1", (source, clock.to_ts(when)))
-        return dict(row) if row else None
+        return _poll(row) if row else None
 
     def count_items_between(self, start: datetime, end: datetime) -> dict[str, int]:
         """New feed items first seen in (start, end], per source."""
@@ -587,11 +696,11 @@ class Store:
                        " GROUP BY source ORDER BY source", (clock.to_ts(start), clock.to_ts(end)))
         return {r[0]: r[1] for r in rows}
 
-    def dreams_before(self, day: str, limit: int = 1) -> list[dict]:
+    def dreams_before(self, day: str, limit: int = 1) -> list[Dream]:
         """The newest recorded dreams dated before ``day``, newest first."""
         rows = self._q("SELECT * FROM dreams WHERE date < ? ORDER BY date DESC LIMIT ?",
                        (day, limit))
-        return [dict(r) for r in rows]
+        return [_dream(r) for r in rows]
 
     # -- wakes and sessions ---------------------------------------------------------
 
@@ -619,10 +728,12 @@ class Store:
         row = self._q1("SELECT MAX(ts) FROM wakes WHERE outcome = 'started'")
         return clock.from_ts(row[0]) if row and row[0] is not None else None
 
-    def wakes(self, since: datetime | None = None, limit: int = 100) -> list[dict]:
+    def wakes(self, since: datetime | None = None, limit: int = 100) -> list[Wake]:
+        """Wake decisions taken since ``since``, newest first."""
         rows = self._q("SELECT * FROM wakes WHERE ts >= ? ORDER BY ts DESC, id DESC LIMIT ?",
                        (clock.to_ts(since) if since else 0.0, limit))
-        return [dict(r) for r in rows]
+        return [Wake(r["id"], clock.from_ts(r["ts"]), _dt(r["scheduled"]), r["outcome"],
+                     r["reason"], r["session_id"]) for r in rows]
 
     def start_session(self, session_id: str, started: datetime, pid: int | None,
                       reason: str) -> None:
@@ -645,44 +756,43 @@ class Store:
     def mark_consolidated(self, session_id: str) -> None:
         self._x("UPDATE sessions SET consolidated = 1 WHERE id = ?", (session_id,))
 
-    def session(self, session_id: str) -> dict | None:
+    def session(self, session_id: str) -> Session | None:
         row = self._q1("SELECT * FROM sessions WHERE id = ?", (session_id,))
-        return dict(row) if row else None
+        return _session(row) if row else None
 
-    def running_session(self) -> dict | None:
+    def running_session(self) -> Session | None:
         row = self._q1("SELECT * FROM sessions WHERE ended IS NULL ORDER BY started DESC LIMIT 1")
-        return dict(row) if row else None
+        return _session(row) if row else None
 
-    def open_sessions(self) -> list[dict]:
+    def open_sessions(self) -> list[Session]:
         """Sessions recorded as started and not ended, oldest first."""
-        return [dict(r) for r in self._q(
+        return [_session(r) for r in self._q(
             "SELECT * FROM sessions WHERE ended IS NULL ORDER BY started, id")]
 
-    def unconsolidated_sessions(self) -> list[dict]:
-        return [dict(r) for r in self._q(
+    def unconsolidated_sessions(self) -> list[Session]:
+        return [_session(r) for r in self._q(
             "SELECT * FROM sessions WHERE ended IS NOT NULL AND consolidated = 0 ORDER BY started")]
 
-    def sessions(self, since: datetime | None = None, until: datetime | None = None) -> list[dict]:
+    def sessions(self, since: datetime | None = None, until: datetime | None = None
+                 ) -> list[Session]:
         rows = self._q("SELECT * FROM sessions WHERE started >= ? AND started <= ? ORDER BY started",
                        (clock.to_ts(since) if since else 0.0,
                         clock.to_ts(until) if until else float("inf")))
-        return [dict(r) for r in rows]
+        return [_session(r) for r in rows]
 
     # -- intents (crash-safe multi-file operations) -----------------------------------
 
-    def begin_intent(self, kind: str, key: str, payload: dict) -> dict:
+    def begin_intent(self, kind: str, key: str, payload: dict) -> Intent:
         """Record the intent to do ``kind`` for ``key``; returns the (possibly existing) intent."""
         self._x("INSERT OR IGNORE INTO intents(kind, key, payload, created) VALUES (?,?,?,?)",
                 (kind, key, json.dumps(payload, sort_keys=True), clock.to_ts(clock.now())))
-        return self.intent(kind, key)
+        intent = self.intent(kind, key)
+        assert intent is not None
+        return intent
 
-    def intent(self, kind: str, key: str) -> dict | None:
+    def intent(self, kind: str, key: str) -> Intent | None:
         row = self._q1("SELECT * FROM intents WHERE kind = ? AND key = ?", (kind, key))
-        if row is None:
-            return None
-        d = dict(row)
-        d["payload"] = json.loads(d["payload"])
-        return d
+        return _intent(row) if row is not None else None
 
     def advance_intent(self, kind: str, key: str, step: int) -> None:
         self._x("UPDATE intents SET step = ? WHERE kind = ? AND key = ?", (step, kind, key))
@@ -691,24 +801,19 @@ class Store:
         self._x("UPDATE intents SET done = ? WHERE kind = ? AND key = ?",
                 (clock.to_ts(clock.now()), kind, key))
 
-    def open_intents(self, kind: str) -> list[dict]:
-        out = []
-        for row in self._q("SELECT * FROM intents WHERE kind = ? AND done IS NULL ORDER BY id",
-                           (kind,)):
-            d = dict(row)
-            d["payload"] = json.loads(d["payload"])
-            out.append(d)
-        return out
+    def open_intents(self, kind: str) -> list[Intent]:
+        return [_intent(r) for r in self._q(
+            "SELECT * FROM intents WHERE kind = ? AND done IS NULL ORDER BY id", (kind,))]
 
-    # -- page (read-only) --
-    # perception/page.py draws charts from these: aggregated here, so a chart costs one
-    # grouped index range scan and a bounded number of points, whatever the poll rate.
+    # -- charts (read-only) --
+    # aggregated here, so a chart costs one grouped index range scan and a bounded number
+    # of points, whatever the poll rate.
 
-    def page_series(self, signal: str, start: datetime, end: datetime,
-                    buckets: int = 200) -> list[tuple[float, float, float, float]]:
+    def chart_points(self, signal: str, start: datetime, end: datetime,
+                     buckets: int = 200) -> list[ChartPoint]:
         """``signal``'s numeric readings over (start, end] in at most ``buckets`` time
-        buckets, oldest first: (ts, value) of the bucket's last reading (a point is a real
-        reading) and the bucket's min and max (so a spike between points is not lost)."""
+        buckets, oldest first: the bucket's last reading (a point is a real reading) and
+        the bucket's min and max (so a spike between points is not lost)."""
         a, b = clock.to_ts(start), clock.to_ts(end)
         n = max(buckets, 1)
         width = max((b - a) / n, 1e-6)
@@ -722,19 +827,18 @@ class Store:
             "  WINDOW p AS (PARTITION BY k))"
             " WHERE rn = 1 ORDER BY ts",
             (a, width, n - 1, signal, a, b))
-        return [(r[0], r[1], r[2], r[3]) for r in rows]
+        return [ChartPoint(clock.from_ts(r[0]), r[1], r[2], r[3]) for r in rows]
 
-    def page_first(self, signal: str) -> float | None:
+    def first_numeric_reading(self, signal: str) -> datetime | None:
         """When ``signal``'s first numeric reading was taken (one index seek)."""
         row = self._q1("SELECT MIN(ts) FROM observations WHERE signal = ? AND value IS NOT NULL",
                        (signal,))
-        return row[0] if row else None
+        return _dt(row[0]) if row else None
 
-    def page_failures(self, source: str, start: datetime, end: datetime,
-                      limit: int = 100) -> list[tuple[float, float | None, int]]:
+    def failure_spans(self, source: str, start: datetime, end: datetime,
+                      limit: int = 100) -> list[FailureSpan]:
         """Failing periods of ``source`` that overlap (start, end], oldest first, the newest
-        ``limit``: (first failed poll, the good poll that ended it or None while it
-        still fails, failed polls). A period may begin before ``start``."""
+        ``limit``. A period may begin before ``start``."""
         a, b = clock.to_ts(start), clock.to_ts(end)
         rows = self._q(
             "WITH p AS (SELECT ts, ok, SUM(ok) OVER w AS g, LEAD(ts) OVER w AS nxt"
@@ -744,8 +848,78 @@ class Store:
             " SELECT MIN(ts) AS first, MAX(COALESCE(nxt, 1e300)) AS stop, COUNT(*) AS n"
             " FROM p WHERE ok = 0 GROUP BY g ORDER BY first DESC LIMIT ?",
             (source, b, source, a, a, limit))
-        return [(r[0], r[1] if r[1] < 1e300 else None, r[2]) for r in reversed(rows)]
+        return [FailureSpan(clock.from_ts(r[0]), clock.from_ts(r[1]) if r[1] < 1e300 else None,
+                            r[2]) for r in reversed(rows)]
+
+
+    # -- notifications sent (daemon/alerts.py) --
+    # When each kind of event was last told about, per subject, so that the rate limit
+    # (and "already told about this one") survives a restart. Its own table, made on
+    # first use outside the numbered schema: only the daemon sends notifications.
+
+    _ALERTS = ("CREATE TABLE IF NOT EXISTS alerts_sent (kind TEXT NOT NULL,"
+               " subject TEXT NOT NULL, sent REAL NOT NULL, ref TEXT,"
+               " PRIMARY KEY (kind, subject))")
+
+    def claim_alert(self, kind: str, subject: str, now: datetime, *, gap: float,
+                    ref: str | None = None) -> bool:
+        """Record an alert of ``kind`` about ``subject`` as sent at ``now`` and return
+        True, unless the last one went out less than ``gap`` seconds ago or was about the
+        same occurrence ``ref`` (then nothing changes and it returns False)."""
+        t = clock.to_ts(now)
+        with self.transaction() as c:
+            c.execute(self._ALERTS)
+            row = c.execute("SELECT sent, ref FROM alerts_sent WHERE kind = ? AND subject = ?",
+                            (kind, subject)).fetchone()
+            if row is not None and (t - row[0] < gap or (ref is not None and row[1] == ref)):
+                return False
+            c.execute("INSERT INTO alerts_sent(kind, subject, sent, ref) VALUES (?,?,?,?)"
+                      " ON CONFLICT(kind, subject) DO UPDATE SET sent = excluded.sent,"
+                      " ref = excluded.ref", (kind, subject, t, ref))
+        return True
+
+    def last_alert(self, kind: str, subject: str) -> dict | None:
+        """The last alert of ``kind`` about ``subject``: {"sent": ts, "ref": ...} or None."""
+        with self.transaction() as c:
+            c.execute(self._ALERTS)
+            row = c.execute("SELECT sent, ref FROM alerts_sent WHERE kind = ? AND subject = ?",
+                            (kind, subject)).fetchone()
+        return {"sent": row[0], "ref": row[1]} if row else None
+
 
 def _obs(row: sqlite3.Row) -> Observation:
-    return Observation(row["source"], row["signal"], row["ts"], row["value"], row["text"],
-                       row["unit"])
+    return Observation(row["source"], row["signal"], clock.from_ts(row["ts"]), row["value"],
+                       row["text"], row["unit"])
+
+
+def _poll(row: sqlite3.Row) -> Poll:
+    return Poll(row["source"], clock.from_ts(row["ts"]), bool(row["ok"]), row["error"],
+                row["duration"])
+
+
+def _item(row: sqlite3.Row) -> Item:
+    return Item(row["source"], row["uid"], clock.from_ts(row["ts"]), _dt(row["published"]),
+                row["title"], row["link"], row["summary"])
+
+
+def _state(row: sqlite3.Row) -> SourceState:
+    return SourceState(row["source"], row["etag"], row["last_modified"],
+                       row["consecutive_failures"], _dt(row["failing_since"]),
+                       _dt(row["last_ok"]), row["last_error"], _dt(row["last_error_ts"]),
+                       _dt(row["retry_after"]), json.loads(row["data"] or "{}"))
+
+
+def _dream(row: sqlite3.Row) -> Dream:
+    return Dream(row["date"], row["path"], row["backend"], row["model"], row["fallback_reason"],
+                 clock.from_ts(row["cycle_start"]), clock.from_ts(row["cycle_end"]),
+                 row["digest_sha256"], row["sha256"], row["tokens"], clock.from_ts(row["created"]))
+
+
+def _session(row: sqlite3.Row) -> Session:
+    return Session(row["id"], clock.from_ts(row["started"]), _dt(row["ended"]), row["pid"],
+                   row["reason"], row["end_reason"], row["exit_code"], bool(row["consolidated"]))
+
+
+def _intent(row: sqlite3.Row) -> Intent:
+    return Intent(row["id"], row["kind"], row["key"], json.loads(row["payload"]), row["step"],
+                  clock.from_ts(row["created"]), _dt(row["done"]))

@@ -270,14 +270,14 @@ def build_digest(store, start: datetime, end: datetime, *, tz: tzinfo | None = N
     window_start = start - timedelta(days=rules.high_low_days)
 
     for st in store.signal_stats(start, end):
-        name = st["signal"]
-        unit = st["last"]["unit"] or st["first"]["unit"]
+        name = st.signal
+        unit = st.last.unit or st.first.unit
         meaning = meaning_of(name, unit, specs)
-        sd = SignalDigest(signal=name, source=st["source"], field=name.split(".", 1)[-1],
-                          kind=meaning.kind, unit=unit, n=st["n"], label=meaning.label)
-        if st["nv"]:
-            sd.first, sd.last = st["first"]["value"], st["last"]["value"]
-            sd.min, sd.max = st["lo"], st["hi"]
+        sd = SignalDigest(signal=name, source=st.source, field=name.split(".", 1)[-1],
+                          kind=meaning.kind, unit=unit, n=st.count, label=meaning.label)
+        if st.numeric:
+            sd.first, sd.last = st.first.value, st.last.value
+            sd.min, sd.max = st.lo, st.hi
             if sd.first is None or sd.last is None:  # mixed text/number: use the numbers
                 series = [o.value for o in store.series(name, start + timedelta(microseconds=1), end)
                           if o.value is not None]
@@ -296,10 +296,10 @@ def build_digest(store, start: datetime, end: datetime, *, tz: tzinfo | None = N
             lo30, hi30, oldest = store.window_extremes(name, window_start, start)
             # a record needs a history: a week of it (or the whole window when shorter)
             history = timedelta(days=min(7, rules.high_low_days))
-            if oldest is not None and oldest <= clock.to_ts(start - history):
+            if oldest is not None and oldest <= start - history:
                 sd.high30 = sd.max is not None and sd.max > hi30
                 sd.low30 = sd.min is not None and sd.min < lo30
-        texts = store.texts_between(name, start, end) if st["nv"] < st["n"] else []
+        texts = store.texts_between(name, start, end) if st.numeric < st.count else []
         if texts:
             sd.text_first, sd.text_last = texts[0], texts[-1]
             for t in texts:
@@ -317,8 +317,8 @@ def build_digest(store, start: datetime, end: datetime, *, tz: tzinfo | None = N
     dg.items_by_source = by_source
     dg.items_total = sum(by_source.values())
     for it in store.items_since(start, limit=rules.items_cap, until=end):
-        dg.items.append({"source": it["source"], "title": " ".join((it["title"] or "").split()),
-                         "summary": " ".join((it["summary"] or "").split())[:280]})
+        dg.items.append({"source": it.source, "title": " ".join((it.title or "").split()),
+                         "summary": " ".join((it.summary or "").split())[:280]})
     for src, n in by_source.items():
         m = meaning_of(f"{src}.new_items", None, specs)
         dg.notable.append(Notable(src, m.kind, "items",
@@ -327,10 +327,9 @@ def build_digest(store, start: datetime, end: datetime, *, tz: tzinfo | None = N
 
     minutes = 0.0
     sessions = store.sessions(start, end)
-    end_ts = clock.to_ts(end)
     for s in sessions:
-        stop = min(s["ended"] if s["ended"] is not None else end_ts, end_ts)
-        minutes += max(0.0, stop - s["started"]) / 60
+        stop = min(s.ended if s.ended is not None else end, end)
+        minutes += max(0.0, (stop - s.started).total_seconds()) / 60
     dg.sessions = {"count": len(sessions), "minutes": int(round(minutes))}
     if sessions:
         dg.notable.append(Notable("sessions", "work", "sessions",
@@ -338,12 +337,12 @@ def build_digest(store, start: datetime, end: datetime, *, tz: tzinfo | None = N
                                   score=1.0))
 
     polls = store.polls_between(start, end)
-    for src in sorted({p["source"] for p in polls}):
-        mine = [p for p in polls if p["source"] == src]
-        failed = sum(1 for p in mine if not p["ok"])
+    for src in sorted({p.source for p in polls}):
+        mine = [p for p in polls if p.source == src]
+        failed = sum(1 for p in mine if not p.ok)
         prior = store.poll_before(src, start)
-        last_ok = bool(mine[-1]["ok"])
-        was_ok = prior is None or bool(prior["ok"])
+        last_ok = mine[-1].ok
+        was_ok = prior is None or prior.ok
         door = Door(src, len(mine), failed, started_failing=was_ok and not last_ok,
                     stopped_failing=not was_ok and last_ok, failing_now=not last_ok)
         if failed or door.stopped_failing:
@@ -378,7 +377,8 @@ def _usual(store, signal: str, start: datetime, end: datetime, days: int) -> flo
     step = (end - start).total_seconds() or 86400.0
     t0 = clock.to_ts(start)
     times = [t0 - k * step for k in range(days, -1, -1)]
-    values = [o.value if o is not None else None for o in store.readings_at(signal, times)]
+    values = [o.value if o is not None else None
+              for o in store.readings_at(signal, [clock.from_ts(t) for t in times])]
     steps = sorted(abs(b - a) for a, b in zip(values, values[1:]) if a is not None and b is not None)
     if len(steps) < 3:
         return None

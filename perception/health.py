@@ -47,7 +47,16 @@ class Deferral:
     failures: int
 
 
-def deferral(spec: Any, state: Mapping[str, Any], now: float) -> Deferral | None:
+def _seconds(state: Any) -> Mapping[str, Any]:
+    """A stored ``SourceState`` (or a mapping of its fields) with its times as POSIX
+    seconds, the unit this module's rules count in."""
+    if state is None:
+        return {}
+    fields = state if isinstance(state, Mapping) else vars(state)
+    return {k: clock.to_ts(v) if isinstance(v, datetime) else v for k, v in fields.items()}
+
+
+def deferral(spec: Any, state: Any, now: float) -> Deferral | None:
     """What holds ``spec``'s next poll back at ``now`` (a POSIX timestamp), if anything.
 
     The scheduler fires at the base interval (with jitter); a failing source lets all
@@ -55,6 +64,7 @@ def deferral(spec: Any, state: Mapping[str, Any], now: float) -> Deferral | None
     fire that lands a little early still counts. A cron schedule is the user's explicit
     choice: only Retry-After defers it.
     """
+    state = _seconds(state)
     failures = state.get("consecutive_failures") or 0
     retry_after = state.get("retry_after")
     if retry_after and now < retry_after:
@@ -90,12 +100,12 @@ class Health:
         return LABELS[self.status]
 
 
-def source_health(spec: Any, state: Mapping[str, Any] | None, *, now: float | datetime,
+def source_health(spec: Any, state: Any, *, now: float | datetime,
                   last_reading: float | None = None) -> Health:
     """The health of ``spec`` from its stored state (``Store.source_state``) and the time
     of its newest reading."""
     t = clock.to_ts(now) if isinstance(now, datetime) else now
-    st = state or {}
+    st = _seconds(state)
     failures = st.get("consecutive_failures") or 0
     last_ok = max([x for x in (st.get("last_ok"), last_reading) if x is not None], default=None)
     common = dict(source=spec.name, failures=failures, failing_since=st.get("failing_since"),
@@ -122,9 +132,9 @@ def last_readings(store: Any, names: Iterable[str], now: float) -> dict[str, flo
         src = sig.split(".", 1)[0]
         if src not in wanted:
             continue
-        [o] = store.readings_at(sig, [now])
-        if o is not None and o.ts > out.get(src, float("-inf")):
-            out[src] = o.ts
+        [o] = store.readings_at(sig, [clock.from_ts(now)])
+        if o is not None and clock.to_ts(o.ts) > out.get(src, float("-inf")):
+            out[src] = clock.to_ts(o.ts)
     return out
 
 

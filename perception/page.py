@@ -16,7 +16,6 @@ import hashlib
 import json
 import re
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import resources
@@ -29,7 +28,7 @@ import jinja2
 from reverie.memory import atomic, clock
 from reverie.memory.home import Home
 from reverie.perception import templating
-from reverie.memory.store import Observation, Store
+from reverie.memory.store import ChartPoint, FailureSpan, Observation, Store, StoreError
 from reverie.perception.audit import split_dream
 from reverie.perception import health
 from reverie.perception.sources import SourceSpec
@@ -77,13 +76,13 @@ def page_csp(html: str, *, header: bool = False) -> str:
 
 # -- charts -----------------------------------------------------------------------------
 
-def chart(series: list[tuple[float, float, float, float]],
-          fails: list[tuple[float, float | None, int]], start: float, end: float, T: Times,
-          *, title: str) -> dict:
-    """Geometry of one chart. ``series`` holds (ts, last value, min, max) per time bucket:
+def chart(points: list[ChartPoint], fails: list[FailureSpan], start: float, end: float,
+          T: Times, *, title: str) -> dict:
+    """Geometry of one chart. ``points`` holds the last value, min and max per time bucket:
     the line goes through the last values, time on x, value on y (the window's min at
     the bottom); where a bucket held several readings a band shows their range; failing
     periods are shaded."""
+    series = [(clock.to_ts(p.ts), p.value, p.lo, p.hi) for p in points]
     span = max(end - start, 1e-9)
     w, h, pad = CHART_W, CHART_H, CHART_PAD
 
@@ -106,7 +105,8 @@ def chart(series: list[tuple[float, float, float, float]],
         band = " ".join(top + bottom)
     # periods closer than a unit of width are one band: a flapping source is one shade
     merged: list[list] = []
-    for first, stop, n in fails:
+    for f in fails:
+        first, stop, n = clock.to_ts(f.first), clock.to_ts(f.stop) if f.stop else None, f.polls
         a, b = x_of(max(first, start)), x_of(stop if stop is not None else end)
         if merged and a - merged[-1][1] < 1.0:
             last = merged[-1]
@@ -172,7 +172,7 @@ def _dream(home: Home, store: Store, T: Times) -> dict | None:
     if row is None:
         return None
     text = None
-    for candidate in (row.get("path"), home.latest_dream):
+    for candidate in (row.path, home.latest_dream):
         if not candidate:
             continue
         try:
@@ -193,16 +193,16 @@ def _dream(home: Home, store: Store, T: Times) -> dict | None:
             lines = lines[1:]
         if lines:
             blocks.append({"text": clean(" ".join(lines))})
-    backend = row.get("backend") or "?"
-    if row.get("model"):
-        backend += f" ({row['model']})"
+    backend = row.backend or "?"
+    if row.model:
+        backend += f" ({row.model})"
     return {
-        "date": row["date"],
+        "date": row.date,
         "backend": backend,
-        "fallback": clean(row["fallback_reason"], 300) if row.get("fallback_reason") else None,
-        "cycle": (f"{T.text(row['cycle_start'], '%a %H:%M')} – "
-                  f"{T.text(row['cycle_end'], '%a %H:%M')}"),
-        "path": str(row.get("path") or ""),
+        "fallback": clean(row.fallback_reason, 300) if row.fallback_reason else None,
+        "cycle": (f"{T.text(row.cycle_start, '%a %H:%M')} – "
+                  f"{T.text(row.cycle_end, '%a %H:%M')}"),
+        "path": str(row.path or ""),
         "blocks": blocks,
         "missing": text is None,
         "receipt": receipt_items(receipt),
@@ -248,22 +248,22 @@ def _signals(store: Store, specs: list[SourceSpec], now: datetime, wake: datetim
     fail_cache: dict[tuple[str, float], list] = {}
     for spec in specs:
         for sig in by_source.get(spec.name, []):
-            cur, before = store.readings_at(sig, [t_now, clock.to_ts(wake) if wake else t_now])
+            cur, before = store.readings_at(sig, [now, wake or now])
             if cur is None:
                 continue
             latest[sig] = cur
             row = {"signal": sig, "source": spec.name, "display": reading(cur),
                    "since_wake": change(cur, before) if wake else None,
-                   "age": age(t_now - cur.ts), "at": T.text(cur.ts, "%a %H:%M")}
+                   "age": age(t_now - clock.to_ts(cur.ts)), "at": T.text(cur.ts, "%a %H:%M")}
             if cur.value is None:
                 texts.append(row)
                 continue
             windows = []
-            for label, start in _windows(store.page_first(sig), now, T):
-                pts = store.page_series(sig, start, now, CHART_POINTS)
+            for label, start in _windows(store.first_numeric_reading(sig), now, T):
+                pts = store.chart_points(sig, start, now, CHART_POINTS)
                 key = (spec.name, clock.to_ts(start))
                 if key not in fail_cache:
-                    fail_cache[key] = store.page_failures(spec.name, start, now, FAILURE_SPANS)
+                    fail_cache[key] = store.failure_spans(spec.name, start, now, FAILURE_SPANS)
                 c = chart(pts, fail_cache[key], clock.to_ts(start), t_now, T,
                           title=f"{sig} {label}")
                 lo, hi = distinct(c["lo"], c["hi"]) if c["count"] else ("", "")
@@ -285,14 +285,14 @@ def _signals(store: Store, specs: list[SourceSpec], now: datetime, wake: datetim
     return {"charts": charts, "texts": texts, "_latest": latest}
 
 
-def _windows(first: float | None, now: datetime, T: Times) -> list[tuple[str, datetime]]:
+def _windows(first: datetime | None, now: datetime, T: Times) -> list[tuple[str, datetime]]:
     """(label, start) of the charts a signal gets."""
     shortest = WINDOWS[0][1]
-    if first is None or clock.from_ts(first) <= now - shortest:
+    if first is None or first <= now - shortest:
         return [(f"over the last {label}", now - span) for label, span in WINDOWS]
-    lived = now - clock.from_ts(first)
+    lived = now - first
     margin = max(timedelta(milliseconds=1), lived * 0.02)
-    return [(f"since {T.text(first, '%a %H:%M')}", clock.from_ts(first) - margin)]
+    return [(f"since {T.text(first, '%a %H:%M')}", first - margin)]
 
 
 def _health(specs: list[SourceSpec], store: Store, latest: dict[str, Observation],
@@ -300,7 +300,7 @@ def _health(specs: list[SourceSpec], store: Store, latest: dict[str, Observation
     states = store.all_source_states()
     out = []
     for spec in specs:
-        good = [o.ts for o in latest.values() if o.source == spec.name]
+        good = [clock.to_ts(o.ts) for o in latest.values() if o.source == spec.name]
         h = health.source_health(spec, states.get(spec.name), now=t_now,
                                  last_reading=max(good, default=None))
         since = None
@@ -356,39 +356,41 @@ def _sessions(store: Store, now: datetime, tz: ZoneInfo, T: Times) -> list[dict]
         return min(max((ts - day.start) / 86400.0, 0.0), 1.0) * 240.0
 
     for s in store.sessions(since, now):
-        day = day_of(s["started"])
-        end = s["ended"] if s["ended"] is not None else t_now
-        how = s["end_reason"] or ("running" if s["ended"] is None else "ended")
-        span = f"{T.text(s['started'], '%H:%M')}–" + (
-            T.text(s["ended"], "%H:%M") if s["ended"] is not None else "now")
-        text = f"awake {span} ({age(end - s['started'])}), {how}"
-        if s["exit_code"] not in (None, 0):
-            text += f", exit code {s['exit_code']}"
-        a = x_of(day, s["started"])
+        started = clock.to_ts(s.started)
+        ended = clock.to_ts(s.ended) if s.ended is not None else None
+        day = day_of(started)
+        end = ended if ended is not None else t_now
+        how = s.end_reason or ("running" if ended is None else "ended")
+        span = f"{T.text(started, '%H:%M')}–" + (
+            T.text(ended, "%H:%M") if ended is not None else "now")
+        text = f"awake {span} ({age(end - started)}), {how}"
+        if s.exit_code not in (None, 0):
+            text += f", exit code {s.exit_code}"
+        a = x_of(day, started)
         day.sessions.append({"x": f"{a:.1f}", "width": f"{max(x_of(day, end) - a, 1.5):.1f}",
-                             "cls": "run" if s["ended"] is None else
+                             "cls": "run" if ended is None else
                              "bad" if how in ("killed", "lost", "timed out") else "ok",
                              "title": text})
-        if s["ended"] is None:
-            short = f"still awake ({age(end - s['started'])})"
+        if ended is None:
+            short = f"still awake ({age(end - started)})"
         else:
-            short = f"until {T.text(s['ended'], '%H:%M')} ({age(end - s['started'])}), {how}"
-        if s["exit_code"] not in (None, 0):
-            short += f", exit code {s['exit_code']}"
-        day.events.append({"ts": s["started"], "time": T.text(s["started"], "%H:%M"),
+            short = f"until {T.text(ended, '%H:%M')} ({age(end - started)}), {how}"
+        if s.exit_code not in (None, 0):
+            short += f", exit code {s.exit_code}"
+        day.events.append({"ts": started, "time": T.text(started, "%H:%M"),
                            "kind": "woke", "text": short,
-                           "reason": clean(s["reason"], 200) if s["reason"] else ""})
+                           "reason": clean(s.reason, 200) if s.reason else ""})
     for w in store.wakes(since, limit=500):
-        if w["outcome"] == "started":
+        if w.outcome == "started":
             continue  # its session tells it
-        when = w["scheduled"] or w["ts"]
+        when = clock.to_ts(w.scheduled or w.ts)
         if when > t_now:
             continue
         day = day_of(when)
-        reason = clean(w["reason"], 200)
-        day.marks.append({"x": f"{x_of(day, when):.1f}", "cls": w["outcome"],
-                          "title": f"{T.text(when, '%H:%M')} {w['outcome']}: {reason}"})
-        day.events.append({"ts": when, "time": T.text(when, "%H:%M"), "kind": w["outcome"],
+        reason = clean(w.reason, 200)
+        day.marks.append({"x": f"{x_of(day, when):.1f}", "cls": w.outcome,
+                          "title": f"{T.text(when, '%H:%M')} {w.outcome}: {reason}"})
+        day.events.append({"ts": when, "time": T.text(when, "%H:%M"), "kind": w.outcome,
                            "text": "", "reason": reason})
     out = []
     for key in sorted(days, reverse=True):
@@ -481,7 +483,7 @@ def render_page(home: Home, store: Store, specs: list[SourceSpec], *, tz: ZoneIn
     """Write home/morning.html atomically; returns its path."""
     try:
         context = build_page_context(home, store, specs, tz=tz, now=now)
-    except sqlite3.Error as e:
-        raise PageError(f"{store.path}: cannot read the store: {clean(e, 200)}") from None
+    except StoreError as e:
+        raise PageError(f"cannot read the store: {clean(e, 200)}") from None
     atomic.write_text(home.page, render_html(context, template))
     return home.page

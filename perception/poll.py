@@ -18,7 +18,7 @@ import structlog
 
 from reverie.memory import clock
 from reverie.memory.home import Home
-from reverie.memory.store import Store
+from reverie.memory.store import SourceState, Store
 from reverie.perception import health, sources, text
 from reverie.perception.errors import SourceError
 from reverie.perception.redact import redact
@@ -93,7 +93,7 @@ def build_source(spec: SourceSpec) -> Any:
 
 # -- backoff ----------------------------------------------------------------------
 
-def should_run(spec: SourceSpec, state: dict, now: datetime | None = None) -> tuple[bool, str | None]:
+def should_run(spec: SourceSpec, state: SourceState, now: datetime | None = None) -> tuple[bool, str | None]:
     """Whether the scheduler's fire for ``spec`` should poll now; else why not (the
     backoff rule is :func:`reverie.perception.health.deferral`)."""
     t = clock.to_ts(now or clock.now())
@@ -226,11 +226,11 @@ def _poll_source(spec: SourceSpec, home: Home, store: Store, secrets: tuple[str,
         return PollOutcome(name, ok=False, skipped="its previous run is still hung")
     now = now or clock.now()
     state = store.source_state(name)
-    data = dict(state["data"])
+    data = dict(state.data)
     # the source sees the validators where it expects them, in its own state
-    for key in ("etag", "last_modified"):
-        if state.get(key) and key not in data:
-            data[key] = state[key]
+    for key, value in (("etag", state.etag), ("last_modified", state.last_modified)):
+        if value and key not in data:
+            data[key] = value
     timeout = spec.timeout.total_seconds()
     ctx = Context(home=home.root, timeout=timeout, now=now, state=data, secrets=tuple(secrets))
 
@@ -267,13 +267,14 @@ def _poll_source(spec: SourceSpec, home: Home, store: Store, secrets: tuple[str,
     warnings = [one_line(w, secrets, 200) for w in warnings]
 
     t = clock.to_ts(now)
-    failures = state["consecutive_failures"] or 0
+    failures = state.consecutive_failures or 0
+    failing_since = clock.to_ts(state.failing_since) if state.failing_since else None
     if ok:
         health = {"consecutive_failures": 0, "failing_since": None, "last_ok": t,
                   "retry_after": None}
     else:
         health = {"consecutive_failures": failures + 1,
-                  "failing_since": state["failing_since"] if failures else t,
+                  "failing_since": failing_since if failures else t,
                   "last_error": poll_note, "last_error_ts": t,
                   "retry_after": t + retry_after if retry_after and retry_after > 0 else None}
     if finished and ok:
@@ -289,7 +290,7 @@ def _poll_source(spec: SourceSpec, home: Home, store: Store, secrets: tuple[str,
         log.warning("source.failing", source=name, error=poll_note)
     elif ok and failures:
         log.info("source.recovered", source=name, failures=failures,
-                 down_for=text.duration(round(max(0.0, t - state["failing_since"]))) if state["failing_since"] else None)
+                 down_for=text.duration(round(max(0.0, t - failing_since))) if failing_since else None)
     if warnings:
         log.debug("source.warnings", source=name, warnings=warnings)
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import ipaddress
 import socket
 import socketserver
-import sqlite3
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,7 +25,7 @@ import structlog
 
 from reverie.memory import clock, safe_read
 from reverie.memory.home import Home
-from reverie.memory.store import Store
+from reverie.memory.store import Store, StoreError
 from reverie.perception.page import PageError, page_csp, render_page
 from reverie.perception.sources import SourceSpec
 from reverie.perception.text import clean
@@ -127,7 +126,7 @@ class PageServer(ThreadingHTTPServer):
                     finally:
                         store.close()
                     self._stamp, self._rendered_at = stamp, clock.monotonic()
-                except (PageError, OSError, sqlite3.Error) as e:
+                except (PageError, OSError, StoreError) as e:
                     log.warning("page.render_failed", error=clean(e, 300))
             try:  # the agent may have put a FIFO there: never wait on it holding the lock
                 return safe_read.read_bytes(self.home.page, max_bytes=PAGE_MAX_BYTES)

@@ -13,7 +13,6 @@ bucket ends) through the (signal, ts) index.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from datetime import datetime, timedelta
 from importlib import resources
@@ -27,7 +26,7 @@ import structlog
 from reverie.memory import atomic, clock
 from reverie.memory.home import Home
 from reverie.perception import templating
-from reverie.memory.store import Observation, Store
+from reverie.memory.store import Dream, Item, Observation, SourceState, Store, StoreError
 from reverie.perception import health
 from reverie.perception.sources import SourceSpec
 from reverie.perception.text import (MAX_VALUE_TEXT, Times, age, change, clean, md_escape,
@@ -87,7 +86,7 @@ def build_context(home: Home, store: Store, specs: list[SourceSpec], *, tz: Zone
 
     try:
         born: datetime | None = store.born()
-    except sqlite3.Error:  # a read-only store that was never stamped
+    except StoreError:  # a read-only store that was never stamped
         born = None
     wake = store.last_wake()
     dream = store.last_dream()
@@ -114,11 +113,12 @@ def build_context(home: Home, store: Store, specs: list[SourceSpec], *, tz: Zone
     spark_start = t_now - SPARK_SPAN.total_seconds()
     times = [t_now, clock.to_ts(wake) if wake else t_now, t_now - 86400.0]
     times += [spark_start + (k + 1) * width for k in range(SPARK_BUCKETS)]
+    instants = [clock.from_ts(t) for t in times]
     latest: dict[str, Observation] = {}
     signals = []
     for spec in specs:
         for sig in by_source.get(spec.name, []):
-            found = store.readings_at(sig, times)
+            found = store.readings_at(sig, instants)
             cur = found[0]
             if cur is None:
                 continue
@@ -132,7 +132,7 @@ def build_context(home: Home, store: Store, specs: list[SourceSpec], *, tz: Zone
                 "unit": cur.unit,
                 "display": reading(cur),
                 "at": T.iso(cur.ts),
-                "age": age(t_now - cur.ts),
+                "age": age(t_now - clock.to_ts(cur.ts)),
                 "since_wake": change(cur, found[1]) if wake else "—",
                 "day_change": change(cur, found[2]),
                 "sparkline": sparkline([o.value if o else None for o in found[3:]])
@@ -158,10 +158,10 @@ def build_context(home: Home, store: Store, specs: list[SourceSpec], *, tz: Zone
     return ctx
 
 
-def _dream_path(home: Home, dream: dict | None) -> str | None:
-    if not dream or not dream.get("path"):
+def _dream_path(home: Home, dream: Dream | None) -> str | None:
+    if not dream or not dream.path:
         return None
-    p = Path(dream["path"])
+    p = Path(dream.path)
     if p.is_absolute():
         try:
             p = p.relative_to(home.root)
@@ -170,32 +170,33 @@ def _dream_path(home: Home, dream: dict | None) -> str | None:
     return p.as_posix()
 
 
-def item_group(source: str, count: int, rows: list[dict], T: Times) -> dict:
+def item_group(source: str, count: int, rows: list[Item], T: Times) -> dict:
     """One source's new items, as state.md and the morning page list them."""
     items = []
     for r in rows:
-        when = r["published"] or r["ts"]
+        when = r.published or r.ts
         items.append({
             "at": T.iso(when),
-            "seen": T.iso(r["ts"]),
+            "seen": T.iso(r.ts),
             "when": T.text(when, "%m-%d %H:%M"),
-            "title": clean(r["title"], MAX_TITLE) or "(untitled)",
-            "summary": clean(r["summary"], MAX_SUMMARY),
-            "link": safe_link(r["link"]),
+            "title": clean(r.title, MAX_TITLE) or "(untitled)",
+            "summary": clean(r.summary, MAX_SUMMARY),
+            "link": safe_link(r.link),
         })
     return {"source": source, "count": count, "entries": items,
             "more": max(0, count - len(items))}
 
 
-def _problems(specs: list[SourceSpec], states: dict[str, dict], latest: dict[str, Observation],
+def _problems(specs: list[SourceSpec], states: dict[str, SourceState],
+              latest: dict[str, Observation],
               t_now: float, T: Times) -> list[dict]:
     out = []
     for spec in specs:
-        st = states.get(spec.name) or {}
+        st = states.get(spec.name)
         good = [o for o in latest.values() if o.source == spec.name]
         # readings imply a good poll even where no health was kept (an imported store)
         h = health.source_health(spec, st, now=t_now,
-                                 last_reading=max((o.ts for o in good), default=None))
+                                 last_reading=max((clock.to_ts(o.ts) for o in good), default=None))
         failures, last_ok = h.failures, h.last_ok
         if h.failing:
             status = f"failing ({failures} in a row)" if failures > 1 else "failing"
@@ -293,7 +294,7 @@ class StateRenderer:
     def _key(self) -> tuple:
         dream = self.store.last_dream()
         return (self.store.data_version(), self.store.last_wake(),
-                dream and dream.get("date"))
+                dream and dream.date)
 
     def render(self, now: datetime | None = None) -> Path:
         with self._lock:
@@ -329,7 +330,7 @@ class StateRenderer:
                     return False
                 self._render(now)
                 return True
-            except (StateError, OSError, sqlite3.Error) as e:
+            except (StateError, OSError, StoreError) as e:
                 msg = clean(e, 300)
                 if msg != self._last_error:
                     log.warning("state.render_failed", error=msg)

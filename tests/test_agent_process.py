@@ -103,7 +103,7 @@ def test_an_agent_that_cannot_start_is_recorded_as_a_failed_wake(runner, store):
     res = runner(command=["/nonexistent/agent-binary"]).wake("w")
     assert res.outcome == "failed"
     assert res.reason == "could not start the agent: command '/nonexistent/agent-binary' not found"
-    assert store.wakes()[0]["outcome"] == "failed" and store.sessions() == []
+    assert store.wakes()[0].outcome == "failed" and store.sessions() == []
 
 
 def test_a_cwd_that_is_not_a_folder_is_a_failed_wake(runner, store):
@@ -120,7 +120,7 @@ def test_an_agent_that_exits_by_itself_is_recorded_with_its_exit_code(runner, st
     res = r.wake("w")
     assert ended(r)
     row = store.session(res.session_id)
-    assert (row["end_reason"], row["exit_code"], row["consolidated"]) == ("exited", 3, 1)
+    assert (row.end_reason, row.exit_code, row.consolidated) == ("exited", 3, True)
 
 
 def test_sleep_lets_an_agent_that_stops_on_sigterm_go_without_a_kill(runner, store, tmp_path):
@@ -129,7 +129,7 @@ def test_sleep_lets_an_agent_that_stops_on_sigterm_go_without_a_kill(runner, sto
     pids(tmp_path / "pids")
     assert r.sleep() is True
     row = store.session(res.session_id)
-    assert (row["end_reason"], row["exit_code"]) == ("slept", 0)
+    assert (row.end_reason, row.exit_code) == ("slept", 0)
 
 
 def test_sleep_stops_an_agent_that_ignores_sigterm_and_its_children(runner, store, tmp_path):
@@ -140,7 +140,7 @@ def test_sleep_stops_an_agent_that_ignores_sigterm_and_its_children(runner, stor
     assert r.sleep() is True
     row = store.session(res.session_id)
     assert time.monotonic() - t0 < 3
-    assert (row["end_reason"], row["exit_code"]) == ("slept", -9)
+    assert (row.end_reason, row.exit_code) == ("slept", -9)
     assert not alive(agent) and not alive(child)
 
 
@@ -152,7 +152,7 @@ def test_max_duration_stops_the_agent_and_its_children(runner, store, tmp_path):
     assert r.check() is None
     assert r.check(now=clock.now() + timedelta(seconds=1)) == "timed out"
     row = store.session(res.session_id)
-    assert (row["end_reason"], row["exit_code"]) == ("timed out", -9)
+    assert (row.end_reason, row.exit_code) == ("timed out", -9)
     assert not alive(agent) and not alive(child) and r.current() is None
 
 
@@ -181,7 +181,7 @@ def test_an_agent_that_exits_leaving_a_detached_child_is_not_a_clean_exit(runner
     try:
         assert ended(r)
         row = store.session(res.session_id)
-        assert (row["end_reason"], row["exit_code"]) == ("killed", 0)
+        assert (row.end_reason, row.exit_code) == ("killed", 0)
         assert not alive(child)
         assert wait_for(lambda: not Path(f"/proc/{child}").exists(), 2), "left a zombie"
         log = agent_home.session_log(res.session_id).read_text()
@@ -217,7 +217,7 @@ def test_a_child_seen_in_the_tree_is_stopped_after_it_left_it_without_a_trace(ru
         assert r.check() is None  # the daemon's periodic check, while the agent runs
         go.touch()
         assert ended(r)
-        assert store.session(res.session_id)["end_reason"] == "killed"
+        assert store.session(res.session_id).end_reason == "killed"
         assert not alive(child)
     finally:
         reap(child)

@@ -16,11 +16,11 @@ END = START + timedelta(hours=24)
 @pytest.fixture
 def store(tmp_path):
     s = Store.open(tmp_path / "r.db")
-    s.record_poll("weather", START - timedelta(hours=1), ok=True,
+    s.record_run("weather", START - timedelta(hours=1), ok=True,
                   readings=[("weather.temperature", 6.0, None, "°C")])
-    s.record_poll("weather", START + timedelta(hours=2), ok=True,
+    s.record_run("weather", START + timedelta(hours=2), ok=True,
                   readings=[("weather.temperature", 4.25, None, "°C")])
-    s.record_poll("moltbook", START + timedelta(hours=3), ok=True,
+    s.record_run("moltbook", START + timedelta(hours=3), ok=True,
                   readings=[("moltbook.karma", 1284, None, None)])
     yield s
     s.close()
@@ -80,7 +80,7 @@ def test_any_text_is_audited_without_crashing(text):
 
 
 def _with_title(store, title):
-    store.record_poll("blog", START + timedelta(hours=4), ok=True,
+    store.record_run("blog", START + timedelta(hours=4), ok=True,
                       items=[{"uid": "t1", "title": title}])
 
 

@@ -17,7 +17,7 @@ SINCE = NOW - timedelta(hours=2)
 
 def reading(store: Store, signal: str, value, ago: timedelta, text=None) -> None:
     source = signal.split(".")[0]
-    store.record_poll(source, NOW - ago, ok=True, readings=[(signal, value, text, None)])
+    store.record_run(source, NOW - ago, ok=True, readings=[(signal, value, text, None)])
 
 
 @pytest.mark.parametrize("text, parts", [
@@ -92,11 +92,11 @@ def test_a_percent_change_from_zero_never_holds(store):
 
 
 def test_new_items_counts_feed_items_first_seen_since_the_last_wake(store):
-    store.record_poll("blog", NOW - timedelta(hours=3), ok=True,
+    store.record_run("blog", NOW - timedelta(hours=3), ok=True,
                       items=[{"uid": "old", "title": "Old"}])
     c = parse_condition("blog.new_items >= 1")
     assert c.evaluate(store, SINCE, NOW) is None
-    store.record_poll("blog", NOW - timedelta(minutes=5), ok=True,
+    store.record_run("blog", NOW - timedelta(minutes=5), ok=True,
                       items=[{"uid": "new", "title": "New"}])
     assert c.evaluate(store, SINCE, NOW) == "blog.new_items >= 1 (blog.new_items is 1)"
 

@@ -265,7 +265,7 @@ def test_diary_gets_a_human_ledger_line(home, store):
 
 def test_session_is_marked_consolidated_and_its_intent_finished(home, store):
     run(home, store, SAMPLE)
-    assert store.session("s1")["consolidated"] == 1
+    assert store.session("s1").consolidated is True
     assert store.open_intents(c.KIND) == []
     assert store.unconsolidated_sessions() == []
 
@@ -299,7 +299,7 @@ def test_recover_consolidates_every_ended_session_in_order(home, store):
     leds = c.recover(home, store, tz=TZ)
     assert [x.session for x in leds] == ["a", "b"]
     assert leds[0].promoted == 1 and leds[1].promoted == 0
-    assert store.session("c")["consolidated"] == 0
+    assert store.session("c").consolidated is False
     assert c.recover(home, store, tz=TZ) == []
 
 
@@ -359,7 +359,7 @@ def test_sigkill_at_any_step_then_recover_loses_and_duplicates_nothing(home, sto
         assert body.count(line) == 1
     assert body.count("<!-- ledger:s1 -->") == 1
     assert len(ledger_lines(home)) == 1
-    assert store.session("s1")["consolidated"] == 1 and store.open_intents(c.KIND) == []
+    assert store.session("s1").consolidated is True and store.open_intents(c.KIND) == []
     log = subprocess.run(["git", "-C", str(home.root), "log", "--format=%s"],
                          capture_output=True, text=True).stdout.splitlines()
     assert log == [leds[0].summary()]

@@ -12,7 +12,7 @@ END = T0 + timedelta(hours=24)
 
 
 def poll(store, source, at, readings=(), ok=True, items=()):
-    store.record_poll(source, at, ok=ok, readings=readings, items=items,
+    store.record_run(source, at, ok=ok, readings=readings, items=items,
                       error=None if ok else "boom")
 
 

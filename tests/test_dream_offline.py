@@ -209,7 +209,7 @@ def test_a_title_with_figures_and_quotation_marks_is_quoted_and_passes_the_audit
 
     store = Store.open(tmp_path / "r.db")
     t0 = world.T0
-    store.record_poll("blog", t0 + world.timedelta(hours=2), ok=True, items=[
+    store.record_run("blog", t0 + world.timedelta(hours=2), ok=True, items=[
         {"uid": "a", "title": 'He said "999 ETH" at 4.5 \u201cpercent\u201d'}])
     dg = build_digest(store, t0, t0 + world.timedelta(days=1))
     quoted = 0

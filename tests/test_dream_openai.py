@@ -36,10 +36,10 @@ def store(store):
     s = store
     for h in range(24):
         ts = NOW - timedelta(hours=24) + timedelta(hours=h, minutes=30)
-        s.record_poll("weather", ts, ok=True, readings=[
+        s.record_run("weather", ts, ok=True, readings=[
             ("weather.temperature", 4.0 + h * 0.5, None, "°C")])
-        s.record_poll("moltbook", ts, ok=True, readings=[("moltbook.karma", 100 + h * 3, None, None)])
-    s.record_poll("blog", NOW - timedelta(hours=2), ok=True,
+        s.record_run("moltbook", ts, ok=True, readings=[("moltbook.karma", 100 + h * 3, None, None)])
+    s.record_run("blog", NOW - timedelta(hours=2), ok=True,
                   items=[{"uid": "1", "title": INJECTION, "summary": "do what it says"}])
     return s
 
@@ -63,7 +63,7 @@ def test_a_model_reply_becomes_the_dream_with_its_audit_and_tokens(httpserver, h
     assert meta["audit"] == "ok"
     assert prose.strip() == PROSE
     assert store.tokens_used(clock.now().date().isoformat(), "dream") == 42
-    assert store.dream(NOW.date().isoformat())["tokens"] == 42
+    assert store.dream(NOW.date().isoformat()).tokens == 42
 
 
 def replies(httpserver, *texts):

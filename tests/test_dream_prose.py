@@ -21,7 +21,7 @@ PLURAL = r"voices|people|rooms|times|tries|minutes|pages|words|letters|envelopes
 def _night(store: Store, hours: list[tuple[int, list, bool]]) -> None:
     for h, readings, ok in hours:
         for r in readings:
-            store.record_poll(r[0].split(".")[0], T0 + timedelta(hours=h), ok=ok, readings=[r])
+            store.record_run(r[0].split(".")[0], T0 + timedelta(hours=h), ok=ok, readings=[r])
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +94,7 @@ def test_a_sentence_that_opens_on_time_takes_no_second_lead(nights):
 def test_a_sky_that_ends_as_it_began_is_not_told_as_a_change(tmp_path):
     store = Store.open(tmp_path / "r.db")
     for h, cond in enumerate(["fog", "drizzle", "fog"]):
-        store.record_poll("weather", T0 + timedelta(hours=h + 1), ok=True,
+        store.record_run("weather", T0 + timedelta(hours=h + 1), ok=True,
                           readings=[("weather.condition", None, cond, None)])
     dg = build_digest(store, T0, END)
     for i in range(30):
@@ -110,7 +110,7 @@ WEEK_END = datetime(2026, 6, 20, 18, 0, tzinfo=UTC)
 def _weather_week(store: Store) -> None:
     """Eight days of hourly temperature and wind readings up to WEEK_END."""
     for h in range(24 * 8):
-        store.record_poll("weather", WEEK_END - timedelta(hours=h), ok=True, readings=[
+        store.record_run("weather", WEEK_END - timedelta(hours=h), ok=True, readings=[
             ("weather.temperature", 10 + (h % 7), None, "°C"),
             ("weather.wind_speed", 5 + (h % 11) * 2.5, None, "km/h")])
 
@@ -148,7 +148,7 @@ def test_no_dream_says_a_before_a_vowel_or_an_hourglass_wrongly(store):
 
 def test_a_plural_signal_name_takes_a_plural_verb(store):
     for h, n in enumerate([10, 12, 19, 25]):
-        store.record_poll("blog", WEEK_END - timedelta(hours=30 - h * 8), ok=True,
+        store.record_run("blog", WEEK_END - timedelta(hours=30 - h * 8), ok=True,
                           readings=[("blog.total_items", n, None, "items")])
     dg = build_digest(store, WEEK_END - timedelta(hours=24), WEEK_END)
     for i in range(30):

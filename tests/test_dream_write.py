@@ -18,10 +18,10 @@ BERLIN = ZoneInfo("Europe/Berlin")
 def signals(store, start, hours=24):
     for h in range(hours):
         ts = start + timedelta(hours=h, minutes=30)
-        store.record_poll("weather", ts, ok=True, readings=[
+        store.record_run("weather", ts, ok=True, readings=[
             ("weather.temperature", 4.0 + h * 0.5, None, "°C"),
             ("weather.condition", None, "fog" if h < 12 else "light rain", None)])
-        store.record_poll("moltbook", ts, ok=True, readings=[("moltbook.karma", 100 + h * 3, None, None)])
+        store.record_run("moltbook", ts, ok=True, readings=[("moltbook.karma", 100 + h * 3, None, None)])
 
 
 def write(home, store, now, **kw):
@@ -62,8 +62,8 @@ def test_latest_points_at_the_new_dream_by_a_relative_link(home, store):
 def test_the_dream_is_recorded_in_the_store(home, store):
     write(home, store, NOW)
     row = store.dream("2026-06-10")
-    assert row["path"] == "dreams/2026-06-10.md" and row["backend"] == "offline"
-    assert row["cycle_end"] == NOW.timestamp()
+    assert row.path == "dreams/2026-06-10.md" and row.backend == "offline"
+    assert row.cycle_end == NOW
 
 
 def test_a_second_run_for_the_same_date_does_nothing(home, store):
@@ -167,7 +167,7 @@ def test_the_front_matter_is_valid_yaml(home, store):
 def _weather_week(store, end) -> None:
     """Eight days of hourly temperature and wind readings up to ``end``."""
     for h in range(24 * 8):
-        store.record_poll("weather", end - timedelta(hours=h), ok=True, readings=[
+        store.record_run("weather", end - timedelta(hours=h), ok=True, readings=[
             ("weather.temperature", 10 + (h % 7), None, "°C"),
             ("weather.wind_speed", 5 + (h % 11) * 2.5, None, "km/h")])
 
@@ -179,8 +179,8 @@ def test_a_dream_for_an_earlier_date_covers_that_night_not_the_last_24_hours(hom
     write_dream(home, store, opts, day=date(2026, 6, 16), tz=BERLIN, now=now)
     write_dream(home, store, opts, day=date(2026, 6, 17), tz=BERLIN, now=now)
     row = store.dream("2026-06-17")
-    assert datetime.fromtimestamp(row["cycle_end"], BERLIN) == datetime(2026, 6, 17, 5, 0, tzinfo=BERLIN)
-    assert datetime.fromtimestamp(row["cycle_start"], BERLIN) == datetime(2026, 6, 16, 5, 0, tzinfo=BERLIN)
+    assert row.cycle_end == datetime(2026, 6, 17, 5, 0, tzinfo=BERLIN)
+    assert row.cycle_start == datetime(2026, 6, 16, 5, 0, tzinfo=BERLIN)
 
 
 def test_rewriting_an_earlier_dream_leaves_latest_md_on_the_newest(home, store):

@@ -101,7 +101,7 @@ def test_missing_git_does_not_stop_consolidation(home, store, monkeypatch, tmp_p
     home.working.write_text("hello\n")
     led = c.consolidate(home, store, session(store), tz=TZ, git=True)
     assert led.commit is None and "git is not installed" in led.git_error
-    assert store.session("s1")["consolidated"] == 1
+    assert store.session("s1").consolidated is True
     assert "hello" in home.diary(START.date()).read_text()
 
 

@@ -79,7 +79,7 @@ def test_every_misbehaviour_fails_alone_in_one_line_within_its_timeout(bad, tmp_
         assert len(o.error) <= poll.MAX_ERROR_LEN
     # each failure is its own row in the store, and health says failing
     states = store.all_source_states()
-    assert all(states[s.name]["consecutive_failures"] == 1 for s in specs)
+    assert all(states[s.name].consecutive_failures == 1 for s in specs)
     store.close()
 
 

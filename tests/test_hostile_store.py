@@ -40,7 +40,7 @@ def test_finished_working_md_snapshots_obey_retention(home, store):
     store.start_session("s1", start, 1, "scheduled")
     store.end_session("s1", start + timedelta(minutes=5), "exited", 0)
     c.consolidate(home, store, store.session("s1"), tz=ZoneInfo("UTC"))
-    assert store.intent(c.KIND, "s1")["payload"]["text"] == "- a private note\n"
+    assert store.intent(c.KIND, "s1").payload["text"] == "- a private note\n"
     store.apply_retention(datetime.now(timezone.utc) + timedelta(seconds=1))
     assert store.intent(c.KIND, "s1") is None
     # consolidation stays idempotent without it: the ledger says it is done

@@ -21,7 +21,7 @@ import pytest
 
 from reverie.memory import atomic, clock
 from reverie.memory.home import Home
-from reverie.memory.store import Store
+from reverie.memory.store import Observation, Store
 from reverie.perception.page import CHART_POINTS, render_page
 from reverie.perception.serve import PageServer, bind_warning
 from reverie.perception.sources import SourceSpec
@@ -186,10 +186,9 @@ def test_a_chart_ends_at_the_current_value_and_says_it(world):
 def test_charts_of_a_busy_signal_hold_at_most_200_points(world):
     home, store = world
     start = NOW - timedelta(days=30)
-    with store.transaction() as c:  # 30 days every 5 minutes
-        c.executemany("INSERT INTO observations(source, signal, ts, value) VALUES (?,?,?,?)",
-                      [("busy", "busy.n", clock.to_ts(start) + 300 * k, k % 97)
-                       for k in range(1, 8641)])
+    store.add_observations(  # 30 days every 5 minutes
+        Observation("busy", "busy.n", start + timedelta(seconds=300 * k), k % 97, None, None)
+        for k in range(1, 8641))
     _, page = render(home, store, [spec("busy", every="5m")])
     for window in ("over the last 7 days", "over the last 30 days"):
         pts = points(page.chart("busy.n", window))
@@ -287,8 +286,8 @@ def test_hostile_text_from_feeds_signals_and_the_agent_renders_as_text(world):
     atomic.write_text(dream, f"---\ndate: x\n---\n\n# {XSS[0]}\n\nI dreamt of {evil}.\n\n"
                              f"## Receipt\n\n- news.headline: {evil}\n")
     store.record_dream(date="2025-03-10", path=str(dream.relative_to(home.root)),
-                       backend=XSS[1], model=XSS[0], fallback_reason=evil, cycle_start=0.0,
-                       cycle_end=clock.to_ts(NOW), sha256="0")
+                       backend=XSS[1], model=XSS[0], fallback_reason=evil, cycle_start=clock.from_ts(0.0),
+                       cycle_end=NOW, sha256="0")
     atomic.write_text(home.ledger, json.dumps({"session": evil, "targets": {evil: 1},
                                                "ended": "x", "lines_in": 1}) + "\n" + evil + "\n")
 
@@ -339,8 +338,8 @@ def test_the_dream_shows_its_prose_date_and_backend_with_the_receipt_folded(worl
                             "The lake was\nlower by 3 stones.\n\nA second scene.\n\n"
                             "## Receipt\n\n- lake.level: first 10, last 7\n")
     store.record_dream(date="2025-03-10", path="dreams/2025-03-10.md", backend="openai",
-                       model="gpt-4.1-mini", cycle_start=clock.to_ts(NOW - timedelta(days=1)),
-                       cycle_end=clock.to_ts(NOW), sha256="0")
+                       model="gpt-4.1-mini", cycle_start=NOW - timedelta(days=1),
+                       cycle_end=NOW, sha256="0")
     html, page = render(home, store, [])
     text = page.all_text
     assert "2025-03-10 · written by openai (gpt-4.1-mini)" in text
@@ -358,8 +357,8 @@ def test_the_receipt_is_a_list_without_markdown_syntax(world):
                             "- new items: 2 (inbox 2)\n  - inbox: A letter arrived\n"
                             "  - inbox: Welcome home\n")
     store.record_dream(date="2025-03-10", path="dreams/2025-03-10.md", backend="offline",
-                       cycle_start=clock.to_ts(NOW - timedelta(days=1)),
-                       cycle_end=clock.to_ts(NOW), sha256="0")
+                       cycle_start=NOW - timedelta(days=1),
+                       cycle_end=NOW, sha256="0")
     html, _ = render(home, store, [])
     folded = re.search(r"<details>(.*?)</details>", html, re.S).group(1)
     items = Page(folded)
@@ -385,8 +384,8 @@ def test_a_fallback_dream_says_the_model_failed(world):
     home, store = world
     atomic.write_text(home.dream(NOW.date()), "A quiet night.\n")
     store.record_dream(date="2025-03-10", path="dreams/2025-03-10.md", backend="offline",
-                       fallback_reason="timeout after 60s", cycle_start=0.0,
-                       cycle_end=clock.to_ts(NOW), sha256="0")
+                       fallback_reason="timeout after 60s", cycle_start=clock.from_ts(0.0),
+                       cycle_end=NOW, sha256="0")
     _, page = render(home, store, [])
     assert "The model failed (timeout after 60s)" in page.all_text
 

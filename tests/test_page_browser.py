@@ -93,8 +93,8 @@ def page(tmp_path: Path):
                              "the fox counted letters.\n\n## Receipt\n\n- shop.karma: first "
                              "1200, last 1203\n")
     store.record_dream(date="2025-03-10", path="dreams/2025-03-10.md", backend="offline",
-                       cycle_start=clock.to_ts(NOW - timedelta(days=1)),
-                       cycle_end=clock.to_ts(NOW), sha256="0")
+                       cycle_start=NOW - timedelta(days=1),
+                       cycle_end=NOW, sha256="0")
     atomic.write_text(home.ledger, json.dumps({
         "session": "s1", "ended": "2025-03-09T09:35:00+01:00", "end_reason": "slept",
         "lines_in": 12, "promoted": 2, "carried": 1, "dropped": 9,

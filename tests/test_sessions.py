@@ -31,8 +31,8 @@ def test_a_wake_while_a_session_runs_is_skipped_and_recorded(runner, store):
     assert first.outcome == "started"
     assert (second.outcome, second.session_id, second.reason) == \
         ("skipped", None, "a session is running")
-    assert store.wakes()[0]["outcome"] == "skipped"
-    assert "a session is running" in store.wakes()[0]["reason"]
+    assert store.wakes()[0].outcome == "skipped"
+    assert "a session is running" in store.wakes()[0].reason
     assert len(store.sessions()) == 1
 
 
@@ -45,8 +45,8 @@ def test_sleep_consolidates_what_the_session_wrote(runner, store, agent_home):
     res = r.wake("w")
     assert r.sleep() is True
     row = store.session(res.session_id)
-    assert (row["end_reason"], row["consolidated"]) == ("slept", 1)
-    day = clock.local(clock.from_ts(row["started"]), BERLIN).date()
+    assert (row.end_reason, row.consolidated) == ("slept", True)
+    day = clock.local(row.started, BERLIN).date()
     assert f"## Session {res.session_id}" in agent_home.diary(day).read_text()
 
 
@@ -73,7 +73,7 @@ def test_run_foreground_waits_for_the_session_and_consolidates(runner, store):
     r = runner("sleep=0.2")
     res = r.run_foreground("asked")
     row = store.session(res.session_id)
-    assert (row["end_reason"], row["consolidated"]) == ("exited", 1)
+    assert (row.end_reason, row.consolidated) == ("exited", True)
 
 
 def test_run_foreground_stops_the_agent_at_max_duration(runner, store):
@@ -81,7 +81,7 @@ def test_run_foreground_stops_the_agent_at_max_duration(runner, store):
     t0 = time.monotonic()
     res = r.run_foreground("asked")
     assert time.monotonic() - t0 < 4
-    assert store.session(res.session_id)["end_reason"] == "timed out"
+    assert store.session(res.session_id).end_reason == "timed out"
 
 
 # -- restarts ----------------------------------------------------------------------------------
@@ -91,7 +91,7 @@ def test_a_session_whose_agent_vanished_while_the_daemon_was_down_is_ended_lost(
                         "w")
     runner("exit=0").recover()
     row = store.session("20260101T080000Z-dead")
-    assert (row["end_reason"], row["consolidated"]) == ("lost", 1)
+    assert (row.end_reason, row.consolidated) == ("lost", True)
 
 
 def test_a_session_still_running_after_a_daemon_restart_is_adopted_and_can_be_slept(
@@ -105,7 +105,7 @@ def test_a_session_still_running_after_a_daemon_restart_is_adopted_and_can_be_sl
         r.recover()
         assert r.current()["pid"] == proc.pid and r.current()["adopted"]
         assert r.sleep() is True
-        assert store.session("20260101T080000Z-live")["end_reason"] == "slept"
+        assert store.session("20260101T080000Z-live").end_reason == "slept"
         assert proc.wait(timeout=2) is not None
     finally:
         proc.kill()

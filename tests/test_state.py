@@ -58,7 +58,7 @@ def populate(store, rhome):
     store.set_meta("born", str(clock.to_ts(NOW - 61 * D - 3 * H)))  # day 62
     store.record_wake("started", "scheduled", ts=NOW - 2 * H)
     store.record_dream(date="2024-05-14", path=str(rhome.dream(NOW.date())), backend="offline",
-                       cycle_start=clock.to_ts(NOW - D), cycle_end=clock.to_ts(NOW - 3 * H),
+                       cycle_start=NOW - D, cycle_end=NOW - 3 * H,
                        sha256="0" * 64)
     start = NOW - 7 * D
     for d in range(8):  # one reading a day: 10 °C rising to 17 °C

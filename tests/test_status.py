@@ -103,10 +103,12 @@ def test_a_source_backing_off_shows_its_next_try_not_its_next_fire(setup, tmp_pa
     now = clock.now()
     with Store.open(home / ".reverie" / "reverie.db") as store:
         # three failures, the last a minute ago: at 1m it waits 8 intervals, until ~7m from now
-        store.save_source_state("moltbook", consecutive_failures=3,
-                                failing_since=clock.to_ts(now - timedelta(minutes=10)),
-                                last_error="connection refused by 127.0.0.1:9",
-                                last_error_ts=clock.to_ts(now - timedelta(minutes=1)))
+        store.record_run("moltbook", now - timedelta(minutes=1), ok=False,
+                         error="connection refused by 127.0.0.1:9",
+                         state={"consecutive_failures": 3,
+                                "failing_since": clock.to_ts(now - timedelta(minutes=10)),
+                                "last_error": "connection refused by 127.0.0.1:9",
+                                "last_error_ts": clock.to_ts(now - timedelta(minutes=1))})
     daemon = start_daemon(cfg, home)
     try:
         r = status(cfg, "--json")
@@ -128,7 +130,7 @@ def test_status_json_says_when_the_last_dream_fell_back(setup):
     with Store.open(home / ".reverie" / "reverie.db") as store:
         store.record_dream(date="2024-05-14", path="dreams/2024-05-14.md", backend="offline",
                            model=None, fallback_reason="model server answered HTTP 500",
-                           cycle_start=0.0, cycle_end=1.0, sha256="x")
+                           cycle_start=clock.from_ts(0.0), cycle_end=clock.from_ts(1.0), sha256="x")
     r = status(cfg, "--json")
     assert json.loads(r.stdout)["last_dream"] == {
         "date": "2024-05-14", "path": "dreams/2024-05-14.md", "backend": "offline",

@@ -136,12 +136,12 @@ def test_rendered_system_units_expose_at_most_2_5(tmp_path, kind, name):
 
 # -- rendering ----------------------------------------------------------------------
 
-def test_system_unit_is_a_notify_service_with_watchdog_and_sighup_reload(tmp_path):
+def test_system_unit_is_a_notify_service_with_watchdog_and_a_reload_that_reports(tmp_path):
     keys = _keys(_render("system", tmp_path))
     assert keys["Type"] == ["notify"]
     assert keys["NotifyAccess"] == ["main"]
     assert keys["WatchdogSec"] == ["60"]
-    assert keys["ExecReload"] == ["/bin/kill -HUP $MAINPID"]
+    assert keys["ExecReload"] == [f"{sys.executable} --config {tmp_path}/reverie.yaml reload"]
     assert keys["Restart"] == ["on-failure"]
 
 

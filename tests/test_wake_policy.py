@@ -134,10 +134,10 @@ def test_a_signal_crossing_a_wake_on_condition_wakes_once_with_its_reason(runner
     out = tmp_path / "seen.json"
     r = runner(f"report={out}", wake_on=["shop.unread > 0"], wake_on_min_interval="1h")
     now = clock.now()
-    store.record_poll("shop", now - timedelta(minutes=10), ok=True,
+    store.record_run("shop", now - timedelta(minutes=10), ok=True,
                       readings=[("shop.unread", 0, None, None)])
     assert r.check_wake_on(now) is None
-    store.record_poll("shop", now, ok=True, readings=[("shop.unread", 2, None, None)])
+    store.record_run("shop", now, ok=True, readings=[("shop.unread", 2, None, None)])
     res = r.check_wake_on(now)
     assert res.outcome == "started"
     assert json.loads(file_text(out))["env"]["REVERIE_WAKE_REASON"] == \
@@ -149,7 +149,7 @@ def test_a_signal_crossing_a_wake_on_condition_wakes_once_with_its_reason(runner
 
 def test_wake_on_waits_for_active_hours(runner, store):
     r = runner("exit=0", wake_on=["shop.unread > 0"], active_hours="08:00-09:00")
-    store.record_poll("shop", clock.now(), ok=True, readings=[("shop.unread", 2, None, None)])
+    store.record_run("shop", clock.now(), ok=True, readings=[("shop.unread", 2, None, None)])
     night = datetime(2026, 6, 1, 3, 0, tzinfo=BERLIN)
     assert r.check_wake_on(night) is None and store.sessions() == []
 

@@ -21,7 +21,7 @@ def test_a_webhook_wake_posts_the_wake_and_records_a_session(runner, agent_home,
     assert body["session_id"] == res.session_id and body["reason"] == "morning"
     assert body["home"] == str(agent_home.root) and body["state"] == str(agent_home.state_md)
     assert set(body) == {"session_id", "reason", "home", "state", "dream", "time"}
-    assert row["end_reason"] == "exited" and r.current() is None
+    assert row.end_reason == "exited" and r.current() is None
 
 
 def test_a_failing_webhook_is_retried_then_recorded_as_failed(runner, store, httpserver):
@@ -30,7 +30,7 @@ def test_a_failing_webhook_is_retried_then_recorded_as_failed(runner, store, htt
     res = r.wake("morning")
     assert (res.outcome, res.reason) == ("failed", "webhook failed: HTTP 503")
     assert len(httpserver.log) == 2
-    assert store.wakes()[0]["outcome"] == "failed" and store.sessions() == []
+    assert store.wakes()[0].outcome == "failed" and store.sessions() == []
 
 
 def test_a_webhook_that_refuses_the_request_is_not_asked_again(runner, httpserver):

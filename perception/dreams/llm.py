@@ -191,10 +191,10 @@ _LISTY = re.compile(r"(?m)^\s*(#{1,6}\s|[-*+]\s|\d+[.)]\s|>\s|```)")
 
 def problems(prose: str, digest: Digest) -> list[str]:
     """Why a model's dream cannot be published (empty when it can)."""
-    from reverie.perception.dreams.write import audit_prose
+    from reverie.perception.audit import Record, check
 
     out = []
-    unbacked = audit_prose(prose, digest).unbacked
+    unbacked = check(prose, Record.of(digest)).unbacked
     if unbacked:
         figs = ", ".join(dict.fromkeys(f.text for f in unbacked[:8]))
         out.append(f"it states figures the record does not hold: {figs}")

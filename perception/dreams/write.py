@@ -57,7 +57,7 @@ def cycle_for(store, day: date, now: datetime, *, at: str | None = None,
     if tz is not None and day < now.astimezone(tz).date():
         end = min(now, _morning_of(day, tz, at))
     prev = store.dreams_before(day.isoformat(), 1)
-    start = clock.from_ts(prev[0]["cycle_end"]) if prev else end - timedelta(hours=24)
+    start = prev[0].cycle_end if prev else end - timedelta(hours=24)
     if start >= end:
         start = end - timedelta(hours=24)
     return start, end
@@ -125,8 +125,8 @@ def write_dream(home: Home, store, opts: DreamOptions, *, day: date, tz: tzinfo,
     with _dream_lock(home):
         known = store.dream(day.isoformat())
         if known and path.exists() and not force:
-            return DreamOutcome(day, path, False, known["backend"], known["fallback_reason"],
-                                known["model"], known["tokens"])
+            return DreamOutcome(day, path, False, known.backend, known.fallback_reason,
+                                known.model, known.tokens)
         # Only a recorded dream is kept aside; a file without a record is what a crash
         # between the write and the record leaves, and is simply written again.
         if path.exists() and known:
@@ -158,12 +158,12 @@ def write_dream(home: Home, store, opts: DreamOptions, *, day: date, tz: tzinfo,
         atomic.write_text(path, text)
         newest = store.last_dream()
         # `dream --date` for an earlier morning must not turn latest.md back in time
-        if newest is None or newest["date"] <= day.isoformat():
+        if newest is None or newest.date <= day.isoformat():
             _point_latest(home, path, text)
         store.record_dream(date=day.isoformat(), path=str(path.relative_to(home.root)),
                            backend=outcome.backend, model=outcome.model,
                            fallback_reason=outcome.fallback_reason,
-                           cycle_start=clock.to_ts(start), cycle_end=clock.to_ts(end),
+                           cycle_start=start, cycle_end=end,
                            digest_sha256=digest.sha256(),
                            sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
                            tokens=outcome.tokens)

@@ -1,0 +1,227 @@
+"""Notifications: telling the user what they should hear about, through Apprise.
+
+``notify: {urls: [...]}`` in the config sends, to every URL Apprise understands
+(``ntfy://``, ``tgram://``, ``mailto://``, ``json://host/path``…), a short message
+when a source has been failing longer than ``source_failing_after`` (and when it
+recovers), a dream fell back to the offline backend, a session was killed or failed,
+or the daemon started again after an unclean stop.
+
+At most one message per event kind and subject (a source, "dream", "sessions",
+"daemon") per hour, and one per occurrence (a failing period, a night, a session):
+the store keeps when each was sent, so a restart does not send again. Messages go
+out from one worker thread, each send bounded by ``timeout``: a slow or hung
+notifier never delays a job. Apprise is an optional extra (``reverie[notify]``),
+imported only when URLs are configured. Apprise URLs carry tokens: the config
+registers them as secrets (:func:`url_secrets`), so logs show ``***``.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import re
+import threading
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from reverie.daemon import logs
+from reverie.memory import clock
+from reverie.perception.types import PositiveDuration
+
+log = logs.get("reverie.alerts")
+
+Event = Literal["source_failing", "source_recovered", "dream_fallback", "session_killed",
+                "session_failed", "daemon_restarted"]
+EVENTS: tuple[str, ...] = Event.__args__  # type: ignore[attr-defined]
+RATE_S = 3600.0  # at most one message per event kind and subject per hour
+QUEUE_MAX = 100
+INSTALL_HINT = "sending notifications needs Apprise: pip install 'reverie[notify]'"
+
+
+class NotifyOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    urls: list[str] = Field(default=[], description=(
+        "Apprise URLs to notify (ntfy://, tgram://, mailto://, json://host/path, ...); "
+        "use ${VAR} for their tokens. Needs `pip install 'reverie[notify]'`"))
+    on: list[Event] = Field(default=list(EVENTS), description="the events to notify about")
+    source_failing_after: PositiveDuration = Field(
+        default="30m", validate_default=True,
+        description="tell about a source once it has been failing this long")
+    timeout: PositiveDuration = Field(default="20s", validate_default=True,
+                                      description="the longest one message may take to send")
+
+    @field_validator("urls")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        if not v:
+            return v
+        apprise = _apprise()
+        if apprise is None:
+            raise ValueError(INSTALL_HINT)
+        for i, url in enumerate(v):
+            if not apprise.Apprise().add(url):  # never echo it: it holds a token
+                raise ValueError(f"urls[{i}] is not a URL Apprise knows "
+                                 "(see https://github.com/caronc/apprise/wiki)")
+        return v
+
+
+def _apprise() -> Any:
+    try:
+        import apprise
+    except ImportError:
+        return None
+    # Apprise logs the URLs it sends to, tokens and all: we log our own lines instead.
+    logging.getLogger("apprise").setLevel(logging.CRITICAL)
+    return apprise
+
+
+_PART = re.compile(r"[/?&=@:#,]+")
+_HOSTLIKE = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")  # example.com, 127.0.0.1
+
+
+def url_secrets(urls: list[str]) -> tuple[str, ...]:
+    """What to redact for ``urls``: each whole, and every part of one that may be a key
+    (Apprise puts tokens in the host, the path, the user, the query)."""
+    out: list[str] = []
+    for url in urls:
+        out.append(url)
+        _scheme, _sep, rest = url.partition("://")
+        out += [p for p in _PART.split(rest) if len(p) >= 8 and not _HOSTLIKE.fullmatch(p)]
+    return tuple(dict.fromkeys(out))
+
+
+class Alerter:
+    """Sends the daemon's events; quiet until :meth:`start` (foreground commands do not
+    notify: their user is looking)."""
+
+    def __init__(self, opts: NotifyOptions, store: Any):
+        self.opts = opts
+        self.store = store
+        self._queue: queue.Queue = queue.Queue(maxsize=QUEUE_MAX)
+        self._worker: threading.Thread | None = None
+
+    @property
+    def active(self) -> bool:
+        return self._worker is not None and bool(self.opts.urls)
+
+    def start(self) -> None:
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._work, name="reverie-alerts", daemon=True)
+            self._worker.start()
+
+    def update(self, opts: NotifyOptions) -> None:
+        self.opts = opts
+
+    def event(self, kind: str, subject: str, title: str, body: str, *,
+              ref: str | None = None) -> bool:
+        """Queue a message unless it is off, rate-limited or already sent for ``ref``.
+        True when queued. Never raises: a notification is not worth a failed job."""
+        if not self.active or kind not in self.opts.on:
+            return False
+        try:
+            if not self.store.claim_alert(kind, subject, clock.now(), gap=RATE_S, ref=ref):
+                log.debug("notify.suppressed", kind=kind, subject=subject)
+                return False
+            self._queue.put_nowait((kind, subject, logs.scrub(title), logs.scrub(body),
+                                    list(self.opts.urls), self.opts.timeout.total_seconds()))
+        except queue.Full:
+            log.warning("notify.dropped", kind=kind, subject=subject, note="queue full")
+            return False
+        except Exception as e:
+            log.error("notify.failed", kind=kind, subject=subject,
+                      error=logs.scrub(f"{e.__class__.__name__}: {e}"))
+            return False
+        return True
+
+    # -- the events, where they happen --------------------------------------------------
+
+    def after_poll(self, spec: Any, before: dict, after: dict) -> None:
+        """A source's poll outcome: failing past the threshold, or back after that."""
+        from reverie.perception.health import source_health
+
+        if not self.active:
+            return
+        now = clock.now()
+        h = source_health(spec, after, now=now)
+        if h.failing and h.failing_since is not None:
+            down = clock.to_ts(now) - h.failing_since
+            if down >= self.opts.source_failing_after.total_seconds():
+                self.event("source_failing", spec.name, f"reverie: {spec.name} is failing",
+                           f"{spec.name} has been failing for {_ago(down)} "
+                           f"({h.failures} polls): {h.last_error or 'no error recorded'}",
+                           ref=repr(h.failing_since))
+            return
+        since = before.get("failing_since")
+        if before.get("consecutive_failures") and since is not None:
+            told = self.store.last_alert("source_failing", spec.name)
+            if told and told["ref"] == repr(since):  # only what we said was failing
+                self.event("source_recovered", spec.name, f"reverie: {spec.name} is back",
+                           f"{spec.name} works again after {_ago(clock.to_ts(now) - since)}.",
+                           ref=repr(since))
+
+    def dream_fell_back(self, day: str, reason: str) -> None:
+        self.event("dream_fallback", "dream", f"reverie: the dream of {day} is the offline one",
+                   f"The model's dream was not used ({reason}); the offline dream was "
+                   f"written instead.", ref=day)
+
+    def session_ended(self, session_id: str, end_reason: str, exit_code: int | None,
+                      forced: bool = False) -> None:
+        if end_reason in ("killed", "timed out") or forced:
+            self.event("session_killed", "sessions", "reverie: a session was killed",
+                       f"Session {session_id} ended: {end_reason}"
+                       f"{' (it had to be killed)' if forced else ''}.", ref=session_id)
+        elif exit_code:
+            self.event("session_failed", "sessions", "reverie: a session failed",
+                       f"Session {session_id} exited with code {exit_code}.", ref=session_id)
+
+    def wake_failed(self, why: str) -> None:
+        self.event("session_failed", "sessions", "reverie: the agent could not be woken", why)
+
+    def restarted(self, marker: str, last_beat: Any) -> None:
+        seen = f" (last alive {last_beat.isoformat(timespec='seconds')})" if last_beat else ""
+        self.event("daemon_restarted", "daemon", "reverie restarted after an unclean stop",
+                   f"The daemon did not stop cleanly last time{seen}; it is running again.",
+                   ref=marker)
+
+    # -- the worker ---------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            kind, subject, title, body, urls, timeout = self._queue.get()
+            result: dict = {}
+            t = threading.Thread(target=_send, args=(urls, title, body, result),
+                                 name="reverie-alert-send", daemon=True)
+            t.start()
+            t.join(timeout)
+            if t.is_alive():  # abandoned: Apprise's own socket timeouts end it later
+                log.warning("notify.timeout", kind=kind, subject=subject, timeout_s=timeout)
+            elif result.get("ok"):
+                log.info("notify.sent", kind=kind, subject=subject)
+            else:
+                log.warning("notify.failed", kind=kind, subject=subject,
+                            error=logs.scrub(result.get("error") or "a notifier refused it"))
+
+
+def _send(urls: list[str], title: str, body: str, result: dict) -> None:
+    try:
+        apprise = _apprise()
+        if apprise is None:
+            result["error"] = INSTALL_HINT
+            return
+        a = apprise.Apprise()
+        for url in urls:
+            a.add(url)
+        result["ok"] = bool(a.notify(title=title, body=body))
+    except Exception as e:
+        result["error"] = f"{e.__class__.__name__}: {e}"
+
+
+def _ago(seconds: float) -> str:
+    from reverie.perception import text
+
+    return text.duration(round(max(0.0, seconds)))
+
+
+__all__ = ["Alerter", "NotifyOptions", "EVENTS", "url_secrets"]
