@@ -148,7 +148,9 @@ def test_thirty_days_with_fifty_sources_keep_memory_and_the_store_bounded(tmp_pa
     # glibc gives each thread that mallocs its own arena (up to 8 per core): with a
     # thread per fetch, RSS climbed ~18% over the first ~12 days before it plateaued.
     # The daemon caps the arenas at start (lifecycle.limit_malloc_arenas).
-    f = soak(tmp_path, api, days=30, n=50, speed=14400, retention="7d")
+    # 7200x: 100 polls a wall second; at 14400x a loaded 2-core machine fell behind the
+    # compressed clock (18.8 polls on the last day) though nothing was wrong
+    f = soak(tmp_path, api, days=30, n=50, speed=7200, retention="7d")
     assert f["polls_per_http_source"] >= 0.8 * 720
     assert f["polls_per_source_last_day"] >= 0.8 * 24
     assert f["oldest_obs_days"] <= 7 + 1
