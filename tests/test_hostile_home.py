@@ -99,9 +99,13 @@ def test_an_oversized_working_md_is_kept_whole_in_the_diary_folder_unread(home, 
 
 
 APPENDER = textwrap.dedent("""
-    import sys, time
-    path, n = sys.argv[1], int(sys.argv[2])
+    import os, sys, time
+    path, n, gate = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     for i in range(n):
+        if i == n // 2:  # half written: wait for a consolidation to have run (a minute at most)
+            end = time.monotonic() + 60
+            while not os.path.exists(gate) and time.monotonic() < end:
+                time.sleep(0.01)
         with open(path, "a", encoding="utf-8") as f:   # the agent's `echo ... >> working.md`
             f.write(f"agent line {i:05d}\\n")
         if i % 50 == 0:
@@ -112,7 +116,9 @@ APPENDER = textwrap.dedent("""
 def test_every_line_a_concurrent_appender_writes_is_kept_exactly_once(home, store):
     n = 10_000
     home.working.write_text("", encoding="utf-8")
-    writer = subprocess.Popen([sys.executable, "-c", APPENDER, str(home.working), str(n)])
+    gate = home.root.parent / "consolidated-once"
+    writer = subprocess.Popen([sys.executable, "-c", APPENDER, str(home.working), str(n),
+                               str(gate)])
     try:
         sessions = 0
         while writer.poll() is None:
@@ -120,6 +126,7 @@ def test_every_line_a_concurrent_appender_writes_is_kept_exactly_once(home, stor
             c.consolidate(home, store, ended(store, sid, START + timedelta(minutes=sessions)),
                           tz=TZ)
             sessions += 1
+            gate.touch()  # the writer's second half runs while the next consolidations do
         assert writer.wait(timeout=60) == 0
     finally:
         writer.kill()
