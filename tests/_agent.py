@@ -5,7 +5,7 @@
 Steps run in order; what follows ``--`` is only data (reported by ``report``):
 
     report=FILE     write {"cwd", "argv" (every argument), "env"} as JSON to FILE
-    write=TEXT      append the line TEXT to $REVERIE_WORKING
+    write=TEXT      append the line TEXT (its $VARS expanded) to $REVERIE_WORKING
     out=TEXT        print TEXT on stdout; err=TEXT on stderr; spew=N: N bytes of 'x'
     on-term=ignore  SIGTERM is ignored; on-term=exit: SIGTERM exits 0
     child           start a child in the agent's group that ignores SIGTERM
@@ -72,7 +72,7 @@ def main(args: list[str]) -> None:
                                           "env": dict(os.environ)}))
         elif name == "write":
             with open(os.environ["REVERIE_WORKING"], "a", encoding="utf-8") as f:
-                f.write(arg + "\n")
+                f.write(os.path.expandvars(arg) + "\n")
         elif name in ("out", "err"):
             print(arg, file=sys.stdout if name == "out" else sys.stderr, flush=True)
         elif name == "spew":

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from reverie.memory.home import Home
+from reverie.memory.home import Home, init_home
 from reverie.memory.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +37,50 @@ def store(home: Home):
     s.close()
 
 
+@pytest.fixture
+def agent_home(home: Home) -> Home:
+    """The conftest home, initialised as `reverie init` leaves it (working.md, memory/...)."""
+    init_home(home.root)
+    return home
+
+
+@pytest.fixture
+def runner(agent_home: Home, store):
+    """``runner(*steps, **options)``: a SessionRunner whose agent is tests/_agent.py doing
+    ``steps`` (or ``command=[...]``); every agent it started is stopped at the end."""
+    from reverie.daemon.sessions import SessionRunner, SessionsOptions
+    from tests import _agent
+
+    made: list[SessionRunner] = []
+
+    def make(*steps: str, render_state=lambda: None, notable_since=None,
+             **opts) -> SessionRunner:
+        if "webhook" not in opts:
+            opts.setdefault("command", _agent.command(*steps))
+        opts.setdefault("stop_timeout", "0.5s")
+        opts.setdefault("max_duration", "30s")
+        r = SessionRunner(agent_home, store, SessionsOptions(**opts), tz=ZoneInfo("Europe/Berlin"),
+                          render_state=render_state, notable_since=notable_since)
+        made.append(r)
+        return r
+
+    yield make
+    for r in made:  # never leave an agent behind
+        if r.current():
+            r.sleep()
+
+
+@pytest.fixture
+def fake_clock():
+    """The process's clock, standing at the real now until the test moves it."""
+    from reverie.memory import clock
+
+    c = clock.FakeClock(clock.now())
+    old = clock.install(c)
+    yield c
+    clock.install(old)
+
+
 def wait_for(pred, timeout: float = 10.0, every: float = 0.05):
     """Poll ``pred`` until it returns something true (returned) or ``timeout`` passes (None)."""
     end = time.monotonic() + timeout
@@ -43,6 +90,25 @@ def wait_for(pred, timeout: float = 10.0, every: float = 0.05):
             return v
         time.sleep(every)
     return None
+
+
+def make_config(tmp_path: Path, name: str = "reverie.yaml", **overrides) -> Path:
+    """Write a valid reverie.yaml under ``tmp_path`` from keyword arguments; return its path.
+
+    The defaults are ``home: <tmp_path>/home`` (created) and ``timezone: UTC``; every keyword
+    is a top-level key of the config (``sources=[...]``, ``sessions={...}``, ``dream={...}``),
+    ``None`` drops a default. Tests about the YAML text itself (error line numbers) write
+    their text with ``write_config`` instead.
+    """
+    import yaml
+
+    doc = {"home": str(tmp_path / "home"), "timezone": "UTC", **overrides}
+    doc = {k: v for k, v in doc.items() if v is not None}
+    if "home" in doc:
+        Path(tmp_path, doc["home"]).mkdir(parents=True, exist_ok=True)
+    p = tmp_path / name
+    p.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return p
 
 
 @pytest.fixture
@@ -89,3 +155,53 @@ def chat_completion(content: str, tokens: int = 42) -> dict:
                          "message": {"role": "assistant", "content": content}}],
             "usage": {"prompt_tokens": tokens - 10, "completion_tokens": 10,
                       "total_tokens": tokens}}
+
+
+# -- the source-type tests: a threaded local HTTP server, a Context, a closed port --------
+
+@pytest.fixture
+def release():
+    """An event slow handlers wait on, set at teardown so the server thread is never stuck."""
+    ev = threading.Event()
+    yield ev
+    ev.set()
+
+
+@pytest.fixture(scope="module")
+def _threaded_server():
+    # threaded: a handler that hangs must not hold up the next request or test.
+    # One per module because stopping a server costs half a second.
+    from pytest_httpserver import HTTPServer
+
+    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    srv.start()
+    yield srv
+    srv.clear()
+    if srv.is_running():
+        srv.stop()
+
+
+@pytest.fixture
+def server(_threaded_server, release):
+    _threaded_server.clear()
+    yield _threaded_server
+    release.set()
+    _threaded_server.clear()
+
+
+@pytest.fixture
+def ctx(tmp_path):
+    """A source's Context whose home is the test's tmp_path."""
+    from tests._sources_fixtures import make_ctx
+
+    return make_ctx(tmp_path)
+
+
+@pytest.fixture
+def closed_port_url():
+    # bind then close: nothing listens there afterwards
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return f"http://127.0.0.1:{port}/"

@@ -16,7 +16,7 @@ import pytest
 from reverie.daemon import logs
 from reverie.memory import clock
 from tests.conftest import wait_for
-from tests._runner import BERLIN, agent_home, alive, ended, file_text, pids, reap, runner  # noqa: F401
+from tests._runner import BERLIN, alive, ended, file_text, pids, reap
 
 linux_only = pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
 

@@ -2,36 +2,27 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli, start_cli, wait_for
-
-AGENT = """
-import os, sys, time
-with open(os.environ["REVERIE_WORKING"], "a") as f:
-    f.write("agent was here " + os.environ["REVERIE_SESSION_ID"] + " #remember\\n")
-time.sleep(float(sys.argv[1]))
-"""
+from tests import _agent
+from tests._runner import alive, pids
+from tests.conftest import make_config, run_cli, start_cli, wait_for
 
 
 @pytest.fixture
-def setup(tmp_path, write_config):
+def setup(tmp_path):
+    """``setup(seconds)``: a config whose agent notes "agent was here <session> #remember" in
+    working.md, then sleeps ``seconds``."""
     def make(agent_seconds: float):
-        agent = tmp_path / "agent.py"
-        agent.write_text(AGENT)
-        cfg = write_config(f"""
-            home: ./home
-            timezone: UTC
-            sessions:
-              command: [{sys.executable}, {agent}, "{agent_seconds}"]
-              max_duration: 1m
-              stop_timeout: 2s
-        """)
-        (tmp_path / "home").mkdir(exist_ok=True)
+        cfg = make_config(tmp_path, sessions={
+            "command": _agent.command("write=agent was here $REVERIE_SESSION_ID #remember",
+                                      f"sleep={agent_seconds}"),
+            "max_duration": "1m", "stop_timeout": "2s"})
         return cfg, tmp_path / "home"
     return make
 
@@ -113,3 +104,24 @@ def test_sleep_never_signals_a_daemon_whose_socket_is_gone(setup):
     finally:
         daemon.terminate()
         daemon.wait(timeout=15)
+
+
+def test_a_foreground_wake_whose_terminal_closes_stops_its_agent_and_consolidates(tmp_path):
+    pid_file = tmp_path / "pids"
+    home = tmp_path / "home"
+    cfg = make_config(tmp_path, sessions={"command": _agent.command(f"pids={pid_file}", "sleep=60"),
+                                          "max_duration": "1m", "stop_timeout": "2s"})
+    waker = start_cli("--config", str(cfg), "wake")
+    try:
+        [agent_pid] = pids(pid_file)
+        waker.send_signal(signal.SIGHUP)
+        waker.wait(timeout=15)
+    finally:
+        if waker.poll() is None:
+            waker.kill()
+    outlived = alive(agent_pid)
+    if outlived:
+        os.kill(agent_pid, signal.SIGKILL)
+    assert not outlived, "the agent outlived the `reverie wake` that watched it"
+    [(_, end_reason, consolidated)] = sessions(home)
+    assert end_reason is not None and consolidated == 1

@@ -10,6 +10,7 @@ import pytest
 from reverie.daemon import config, services
 from reverie.daemon.notify import Notifier
 from reverie.memory import clock
+from tests.conftest import make_config
 
 T0 = datetime(2026, 3, 29, 0, 45, tzinfo=timezone.utc)
 
@@ -60,8 +61,7 @@ def test_now_is_always_aware_utc(fake):
 
 
 def test_the_services_builder_installs_the_clock_it_is_given(tmp_path):
-    cfg = tmp_path / "reverie.yaml"
-    cfg.write_text(f"home: {tmp_path / 'home'}\ntimezone: UTC\n")
+    cfg = make_config(tmp_path)
     c = clock.FakeClock(T0)
     try:
         s = services.build(config.load(cfg, env={}), clock=c, notifier=Notifier(None))

@@ -105,3 +105,22 @@ def test_a_signal_never_read_or_only_text_never_holds(store):
     reading(store, "weather.condition", None, timedelta(minutes=1), text="rain")
     assert parse_condition("nothing.here > 0").evaluate(store, SINCE, NOW) is None
     assert parse_condition("weather.condition != 0").evaluate(store, SINCE, NOW) is None
+
+
+def test_a_reload_checks_the_wake_on_conditions_of_the_new_config(tmp_path):
+    from reverie.daemon import config as config_mod
+    from reverie.daemon import services
+    from reverie.daemon.notify import Notifier
+    from tests import _agent
+    from tests.conftest import make_config
+
+    sessions = {"command": _agent.command()}
+    cfg = make_config(tmp_path, sessions=sessions)
+    s = services.build(config_mod.load(cfg), notifier=Notifier(None))
+    try:
+        assert s.runner.conditions == []
+        make_config(tmp_path, sessions={**sessions, "wake_on": ["host.load > 3"]})
+        s.reload(config_mod.load(cfg))
+        assert [c.text for c in s.runner.conditions] == ["host.load > 3"]
+    finally:
+        s.close()

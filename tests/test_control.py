@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import stat
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,14 +14,9 @@ import pytest
 from reverie.daemon import config, services
 from reverie.daemon.control import ControlServer, DaemonNotRunning, request
 from reverie.daemon.notify import Notifier
-from reverie.memory.home import Home, init_home
-from tests.conftest import wait_for
-
-
-@pytest.fixture
-def agent_home(tmp_path: Path) -> Home:
-    init_home(tmp_path / "home")
-    return Home.at(tmp_path / "home")
+from reverie.memory.home import Home
+from tests import _agent
+from tests.conftest import make_config, run_cli, wait_for
 
 
 @pytest.fixture
@@ -39,18 +34,15 @@ def server(agent_home: Home):
         s.stop()
 
 
-def daemon_services(agent_home: Home, tmp_path: Path, script: str) -> services.Services:
-    """The services the daemon builds for a home whose agent runs ``script``."""
-    agent = tmp_path / "agent.py"
-    agent.write_text(script)
-    cfg = tmp_path / "reverie.yaml"
-    cfg.write_text(f"home: {agent_home.root}\ntimezone: UTC\n"
-                   f"sessions: {{command: [{sys.executable}, {agent}], stop_timeout: 0.5s}}\n")
+def daemon_services(agent_home: Home, tmp_path: Path, *steps: str) -> services.Services:
+    """The services the daemon builds for a home whose agent (tests/_agent.py) does ``steps``."""
+    cfg = make_config(tmp_path, home=str(agent_home.root),
+                      sessions={"command": _agent.command(*steps), "stop_timeout": "0.5s"})
     return services.build(config.load(cfg, env={}), notifier=Notifier(None))
 
 
 def test_wake_status_and_sleep_round_trip_through_the_socket(agent_home, server, tmp_path):
-    s = daemon_services(agent_home, tmp_path, "import time; time.sleep(30)")
+    s = daemon_services(agent_home, tmp_path, "sleep=30")
     server(s.handle_control)
     try:
         woke = request(agent_home.socket, {"cmd": "wake", "reason": "asked"})
@@ -69,7 +61,7 @@ def test_wake_status_and_sleep_round_trip_through_the_socket(agent_home, server,
 
 
 def test_a_wake_over_a_running_session_is_refused_with_its_reason(agent_home, server, tmp_path):
-    s = daemon_services(agent_home, tmp_path, "import time; time.sleep(30)")
+    s = daemon_services(agent_home, tmp_path, "sleep=30")
     server(s.handle_control)
     try:
         first = request(agent_home.socket, {"cmd": "wake"})
@@ -83,7 +75,7 @@ def test_a_wake_over_a_running_session_is_refused_with_its_reason(agent_home, se
 
 
 def test_sleep_with_no_session_says_nothing_was_stopped(agent_home, server, tmp_path):
-    s = daemon_services(agent_home, tmp_path, "pass")
+    s = daemon_services(agent_home, tmp_path)
     server(s.handle_control)
     try:
         assert request(agent_home.socket, {"cmd": "sleep"}) == {"ok": True, "stopped": False}
@@ -92,7 +84,7 @@ def test_sleep_with_no_session_says_nothing_was_stopped(agent_home, server, tmp_
 
 
 def test_an_unknown_command_is_an_error_reply(agent_home, server, tmp_path):
-    s = daemon_services(agent_home, tmp_path, "pass")
+    s = daemon_services(agent_home, tmp_path)
     server(s.handle_control)
     try:
         assert request(agent_home.socket, {"cmd": "dance"}) == \
@@ -168,3 +160,27 @@ def test_a_home_deeper_than_a_socket_address_allows_still_works(tmp_path):
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     finally:
         s.stop()
+
+
+def test_a_daemon_that_does_not_answer_is_one_clear_line_with_exit_1(tmp_path):
+    home = tmp_path / "home"
+    (home / ".reverie").mkdir(parents=True)
+    cfg = make_config(tmp_path, sessions={"command": _agent.command()})
+    # a socket that accepts and then closes without a reply (a daemon dying mid-request)
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(str(home / ".reverie" / "control.sock"))
+    srv.listen(1)
+
+    def serve():
+        conn, _ = srv.accept()
+        conn.recv(1024)
+        conn.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        r = run_cli("--config", str(cfg), "wake", timeout=30)
+    finally:
+        srv.close()
+    assert r.returncode == 1
+    assert r.stderr.strip() == "reverie: the daemon closed the connection without answering"

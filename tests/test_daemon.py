@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests import _agent
 from tests._logtail import LogTail
-from tests.conftest import run_cli, start_cli, wait_for
+from tests._runner import alive, pids
+from tests.conftest import make_config, run_cli, start_cli, wait_for
 
-CONFIG = """
-home: ./home
-timezone: UTC
-sources:
-  - {name: posts, type: files, path: posts, every: 1h}
-"""
+POSTS = {"name": "posts", "type": "files", "path": "posts", "every": "1h"}
 
 
 def heartbeat(db: Path) -> float | None:
@@ -32,8 +31,8 @@ def heartbeat(db: Path) -> float | None:
 
 
 @pytest.fixture
-def daemon(write_config, tmp_path):
-    cfg = write_config(CONFIG)
+def daemon(tmp_path):
+    cfg = make_config(tmp_path, sources=[POSTS])
     (tmp_path / "home" / "posts").mkdir(parents=True)
     procs = []
 
@@ -106,3 +105,87 @@ def test_a_second_daemon_on_the_same_home_is_refused_with_the_pid(daemon):
     r = run_cli("--config", str(cfg), "run", timeout=20)
     assert r.returncode == 1
     assert f"another reverie (pid {p.pid}) is running on {home.resolve()}" in r.stdout + r.stderr
+
+
+def test_a_second_daemon_says_who_holds_the_home_on_stderr_and_exits_1(tmp_path):
+    from reverie.daemon.foreground import HomeLock
+
+    home = tmp_path / "home"
+    cfg = make_config(tmp_path)
+    lock = HomeLock(home / ".reverie" / "reverie.lock")
+    lock.acquire()
+    try:
+        r = run_cli("--config", str(cfg), "run", timeout=30)
+    finally:
+        lock.release()
+    assert r.returncode == 1
+    assert r.stdout == ""
+    assert r.stderr.strip() == f"reverie: another reverie (pid {os.getpid()}) is running on {home}"
+
+
+def _running(script) -> bool:
+    """Whether some process runs ``script`` (its path on the command line)."""
+    needle = str(script).encode()
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/cmdline", "rb") as f:
+                    if needle in f.read():
+                        return True
+            except OSError:
+                continue
+    return False
+
+
+def _daemon_with_a_session_and_a_slow_poll(tmp_path):
+    """A running daemon whose slow source is mid-poll and whose agent runs."""
+    home = tmp_path / "home"
+    slow = tmp_path / "slow.py"
+    slow.write_text("import time; time.sleep(40); print(1)\n")
+    cfg = make_config(
+        tmp_path,
+        sources=[{"name": "slow", "type": "command", "argv": [sys.executable, str(slow)],
+                  "every": "1h", "timeout": "40s"}],
+        sessions={"command": _agent.command(f"pids={tmp_path / 'pids'}", "sleep=60"),
+                  "max_duration": "1h", "stop_timeout": "2s"})
+    daemon = start_cli("--config", str(cfg), "--log-format", "json", "run")
+    assert wait_for(lambda: (home / ".reverie" / "control.sock").exists(), timeout=20)
+    # the slow source's first poll starts within 5 s of the daemon's start
+    assert wait_for(lambda: _running(slow), timeout=15)
+    assert start_cli("--config", str(cfg), "wake").wait(timeout=30) == 0
+    [agent_pid] = pids(tmp_path / "pids")
+    return daemon, agent_pid
+
+
+def test_sigterm_stops_the_session_at_once_even_while_a_slow_poll_runs(tmp_path):
+    daemon, agent_pid = _daemon_with_a_session_and_a_slow_poll(tmp_path)
+    try:
+        daemon.send_signal(signal.SIGTERM)
+        sent = time.monotonic()
+        wait_for(lambda: not alive(agent_pid), timeout=30, every=0.1)
+        took = time.monotonic() - sent
+    finally:
+        daemon.kill()
+        daemon.wait(timeout=10)
+        if alive(agent_pid):
+            os.kill(agent_pid, signal.SIGKILL)
+    assert took < 10, f"the agent was stopped {took:.1f}s after SIGTERM"
+
+
+@pytest.mark.slow
+def test_sigterm_exits_after_the_grace_even_when_a_job_hangs_longer(tmp_path):
+    from reverie.daemon.lifecycle import SHUTDOWN_GRACE
+
+    daemon, agent_pid = _daemon_with_a_session_and_a_slow_poll(tmp_path)
+    try:
+        daemon.send_signal(signal.SIGTERM)
+        sent = time.monotonic()
+        daemon.wait(timeout=SHUTDOWN_GRACE + 30)
+        took = time.monotonic() - sent
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        if alive(agent_pid):
+            os.kill(agent_pid, signal.SIGKILL)
+    assert daemon.returncode == 0
+    assert took < SHUTDOWN_GRACE + 8, f"the daemon exited {took:.1f}s after SIGTERM"

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import sys
+import threading
 from datetime import datetime, timedelta
 
 import pytest
 
 from reverie.daemon import config, services
+from reverie.daemon import scheduler as sched_mod
 from reverie.daemon.notify import Notifier
 from reverie.memory import clock
+from tests import _agent
 from tests._days import Days
 from tests._harness import db_rows, make_world
+from tests.conftest import make_config, wait_for
 
 START = datetime.fromisoformat("2026-05-01T07:00:00+02:00")
 
@@ -35,22 +38,15 @@ def load(tmp_path, **kw):
     return w, config.load(w.config, env=w.env)
 
 
-def test_each_job_keeps_its_trigger_timeout_and_late_run_rule(tmp_path, write_config):
-    cfg = write_config(f"""
-        home: {tmp_path / 'home'}
-        timezone: Europe/Berlin
-        sources:
-          - {{name: posts, type: files, path: posts, every: 1h}}
-        dream: {{at: "0 5 * * *", catch_up: 6h, timeout: 60s}}
-        memory: {{distill: openai}}
-        sessions:
-          command: [{sys.executable}, -c, "pass"]
-          wake: ["0 8 * * *"]
-          sleep: ["0 23 * * *"]
-          wake_on: ["posts.count > 3"]
-          missed_grace: 10m
-          stop_timeout: 5s
-    """)
+def test_each_job_keeps_its_trigger_timeout_and_late_run_rule(tmp_path):
+    cfg = make_config(
+        tmp_path, timezone="Europe/Berlin",
+        sources=[{"name": "posts", "type": "files", "path": "posts", "every": "1h"}],
+        dream={"at": "0 5 * * *", "catch_up": "6h", "timeout": "60s"},
+        memory={"distill": "openai"},
+        sessions={"command": _agent.command(), "wake": ["0 8 * * *"],
+                  "sleep": ["0 23 * * *"], "wake_on": ["posts.count > 3"],
+                  "missed_grace": "10m", "stop_timeout": "5s"})
     c = clock.FakeClock(START)
     try:
         s = services.build(config.load(cfg, env={}), clock=c, notifier=Notifier(None))
@@ -84,9 +80,47 @@ def test_a_driven_day_polls_a_source_on_its_interval_and_beats(tmp_path, driven)
 
 
 def test_the_sleep_time_ends_the_running_session_and_consolidates_it(tmp_path, driven):
-    w, loaded = load(tmp_path, lines=1000, pause=0.05, wake=["0 8 * * *"], sleep=["0 9 * * *"])
+    # a minute between wake and sleep: every 2 s of fake time the sessions job checks the
+    # agent, and each check takes real time
+    w, loaded = load(tmp_path, lines=1000, pause=0.05, wake=["0 8 * * *"], sleep=["1 8 * * *"])
     d = driven(loaded)
     d.agent_runs_out = False
-    d.life(START, 2.5 * 3600)
+    d.life(START, 1.1 * 3600)
     assert db_rows(w.home, "SELECT end_reason, consolidated FROM sessions") == [("slept", 1)]
     assert [n for n, _ in d.ran if n.startswith(("wake", "sleep"))] == ["wake:0", "sleep:0"]
+
+
+def test_a_hung_job_is_not_started_again_while_its_abandoned_run_still_hangs():
+    running, peak, lock, release = [], [0], threading.Lock(), threading.Event()
+
+    def work():
+        with lock:
+            running.append(1)
+            peak[0] = max(peak[0], len(running))
+        release.wait(5)
+        with lock:
+            running.pop()
+
+    job = sched_mod.bounded("review:hung", 0.1, work)
+    try:
+        job(), job(), job()
+        assert peak[0] == 1
+    finally:
+        release.set()
+
+
+def test_a_job_runs_again_once_its_hung_run_has_ended():
+    calls, release = [], threading.Event()
+
+    def work():
+        calls.append(1)
+        if len(calls) == 1:
+            release.wait(5)
+
+    job = sched_mod.bounded("review:recovers", 0.1, work)
+    job()
+    release.set()
+    assert wait_for(lambda: not any(t.name == "job:review:recovers" and t.is_alive()
+                                    for t in threading.enumerate()), timeout=5)
+    job()
+    assert len(calls) == 2

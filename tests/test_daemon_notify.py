@@ -9,14 +9,9 @@ import time
 import pytest
 
 from tests._logtail import LogTail
-from tests.conftest import reverie_env, start_cli, wait_for
+from tests.conftest import make_config, reverie_env, start_cli, wait_for
 
-CONFIG = """
-home: ./home
-timezone: UTC
-sources:
-  - {name: posts, type: files, path: posts, every: 1h}
-"""
+POSTS = {"name": "posts", "type": "files", "path": "posts", "every": "1h"}
 
 
 @pytest.fixture
@@ -61,9 +56,9 @@ def start(cfg, path, **env):
                      env=reverie_env(NOTIFY_SOCKET=str(path), **env))
 
 
-def test_ready_watchdog_reload_and_stopping(write_config, tmp_path, notify_socket):
+def test_ready_watchdog_reload_and_stopping(tmp_path, notify_socket):
     sock, path = notify_socket
-    cfg = write_config(CONFIG)
+    cfg = make_config(tmp_path, sources=[POSTS])
     (tmp_path / "home" / "posts").mkdir(parents=True)
     p = start(cfg, path, WATCHDOG_USEC="1000000")
     try:
@@ -90,15 +85,13 @@ def test_ready_watchdog_reload_and_stopping(write_config, tmp_path, notify_socke
             p.wait()
 
 
-def test_no_watchdog_once_the_scheduler_is_wedged(write_config, tmp_path, notify_socket):
+def test_no_watchdog_once_the_scheduler_is_wedged(tmp_path, notify_socket):
     """Every worker of the pool stuck in a source that never returns: the heartbeat job
     cannot run, so the watchdog must go quiet and let systemd restart us."""
     sock, path = notify_socket
-    hung = "\n".join(
-        f"  - {{name: hung{i}, type: command, argv: [sleep, '3517'], timeout: 1h, every: 1s}}"
-        for i in range(30))
-    cfg = write_config(f"home: ./home\ntimezone: UTC\nsources:\n{hung}\n")
-    (tmp_path / "home").mkdir()
+    cfg = make_config(tmp_path, sources=[
+        {"name": f"hung{i}", "type": "command", "argv": ["sleep", "3517"], "timeout": "1h",
+         "every": "1s"} for i in range(30)])
     p = start(cfg, path, WATCHDOG_USEC="1000000")
     log = LogTail(p.stderr)
     try:

@@ -213,3 +213,11 @@ def test_an_unknown_kind_in_the_config_is_one_clear_error():
     assert e.value.errors()[0]["msg"] == (
         "Value error, unknown kind 'coins' (use one of: money, reputation, work, items, "
         "weather, health, host, other)")
+
+
+def test_a_feed_new_items_count_dropping_back_to_zero_is_not_notable(store):
+    now = datetime(2026, 6, 20, 18, 0, tzinfo=UTC)
+    poll(store, "blog", now - timedelta(hours=3), [("blog.new_items", 2, None, "items")])
+    poll(store, "blog", now - timedelta(hours=1), [("blog.new_items", 0, None, "items")])
+    dg = build_digest(store, now - timedelta(hours=2), now)
+    assert dg.notable == []

@@ -12,11 +12,10 @@ from datetime import date
 import pytest
 
 from reverie.memory import clock
-from reverie.memory.home import Home
 from reverie.memory.store import Store
 from reverie.perception.distill import FENCE, DistillFailure, distill_day, path_for
 from reverie.perception.dreams import DreamOptions
-from tests.conftest import chat_completion, reverie_env, run_cli
+from tests.conftest import chat_completion, make_config, reverie_env, run_cli
 
 KEY = "sk-distill-0123456789"
 DAY = date(2026, 11, 25)
@@ -32,11 +31,10 @@ SUMMARY = "- Posts go out twice a week.\n- The RPC endpoint is flaky: retry befo
 
 
 @pytest.fixture
-def home(tmp_path):
-    h = Home.at(tmp_path / "home")
-    h.ensure()
-    h.diary(DAY).write_text(DIARY)
-    return h
+def home(home):
+    """The shared home, with a day's diary."""
+    home.diary(DAY).write_text(DIARY)
+    return home
 
 
 def opts(httpserver, **kw) -> DreamOptions:
@@ -98,14 +96,13 @@ def test_a_spent_budget_makes_no_request(httpserver, home, store):
 
 def test_the_cli_distills_a_day_and_refuses_when_disabled(httpserver, home, tmp_path):
     httpserver.expect_request("/v1/chat/completions").respond_with_json(chat_completion(SUMMARY, 77))
-    cfg = tmp_path / "reverie.yaml"
-    cfg.write_text(f"home: {home.root}\ntimezone: UTC\n"
-                   f"dream: {{model: local, base_url: '{httpserver.url_for('/v1')}', api_key: '${{K}}'}}\n"
-                   "memory: {distill: openai}\n")
+    cfg = make_config(tmp_path, home=str(home.root), memory={"distill": "openai"},
+                      dream={"model": "local", "base_url": httpserver.url_for("/v1"),
+                             "api_key": "${K}"})
     r = run_cli("--config", str(cfg), "distill", "--date", "2026-11-25", env=reverie_env(K=KEY))
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("proposed: ")
-    cfg.write_text(f"home: {home.root}\ntimezone: UTC\n")
+    make_config(tmp_path, home=str(home.root))
     r = run_cli("--config", str(cfg), "distill")
     assert r.returncode == 2
     assert "memory.distill: not enabled" in r.stderr
@@ -118,10 +115,8 @@ def test_the_daemon_job_distills_days_with_newly_consolidated_sessions(httpserve
     from reverie.daemon.notify import Notifier
 
     httpserver.expect_request("/v1/chat/completions").respond_with_json(chat_completion(SUMMARY, 77))
-    cfg = tmp_path / "reverie.yaml"
-    cfg.write_text(f"home: {home.root}\ntimezone: UTC\n"
-                   f"dream: {{model: local, base_url: '{httpserver.url_for('/v1')}'}}\n"
-                   "memory: {distill: openai}\n")
+    cfg = make_config(tmp_path, home=str(home.root), memory={"distill": "openai"},
+                      dream={"model": "local", "base_url": httpserver.url_for("/v1")})
     d = services.build(config.load(cfg, env={}), store=Store.open(home.db), notifier=Notifier(None))
     started = datetime(2026, 11, 25, 8, 0, tzinfo=timezone.utc)
     d.store.start_session("20261125T080000Z-ab12", started, 1, "test")

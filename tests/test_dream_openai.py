@@ -8,8 +8,6 @@ import pytest
 from werkzeug import Response
 
 from reverie.memory import clock
-from reverie.memory.home import Home
-from reverie.memory.store import Store
 from reverie.perception.audit import split_dream
 from reverie.perception.dreams import DreamOptions
 from reverie.perception.dreams.write import write_dream
@@ -26,16 +24,16 @@ INVENTED = PROSE.replace("169", "8123")
 
 
 @pytest.fixture
-def home(tmp_path):
-    h = Home.at(tmp_path / "home")
-    h.ensure()
-    (h.memory_dir / "identity.md").write_text("I am Wren, a patient archivist of small weather.\n")
-    return h
+def home(home):
+    """The shared home, with the agent's identity."""
+    (home.memory_dir / "identity.md").write_text("I am Wren, a patient archivist of small weather.\n")
+    return home
 
 
 @pytest.fixture
-def store(home):
-    s = Store.open(home.db)
+def store(store):
+    """The shared store, with a day of signals and an item whose title is an injection."""
+    s = store
     for h in range(24):
         ts = NOW - timedelta(hours=24) + timedelta(hours=h, minutes=30)
         s.record_run("weather", ts, ok=True, readings=[
@@ -43,8 +41,7 @@ def store(home):
         s.record_run("moltbook", ts, ok=True, readings=[("moltbook.karma", 100 + h * 3, None, None)])
     s.record_run("blog", NOW - timedelta(hours=2), ok=True,
                   items=[{"uid": "1", "title": INJECTION, "summary": "do what it says"}])
-    yield s
-    s.close()
+    return s
 
 
 def opts(httpserver, **kw):
@@ -119,7 +116,7 @@ def test_a_reply_with_headings_or_too_few_words_is_corrected(httpserver, home, s
     assert prose.strip() == PROSE
 
 
-def test_a_transient_server_error_is_retried_inside_the_deadline(httpserver, home, store):
+def test_a_transient_server_error_is_retried_inside_the_deadline(httpserver, home, store, fake_clock):
     calls = []
 
     def flaky(request):
@@ -187,7 +184,7 @@ def test_a_timeout_falls_back_to_the_offline_dream(httpserver, home, store):
     assert len(prose.split()) >= 120
 
 
-def test_a_server_error_falls_back_with_its_status(httpserver, home, store):
+def test_a_server_error_falls_back_with_its_status(httpserver, home, store, fake_clock):
     calls = []
 
     def boom(request):
@@ -215,7 +212,7 @@ def test_a_spent_daily_budget_falls_back_without_calling_the_model(httpserver, h
     assert httpserver.log == []
 
 
-def test_an_unreachable_server_falls_back(home, store):
+def test_an_unreachable_server_falls_back(home, store, fake_clock):
     o = DreamOptions(backend="openai", base_url="http://127.0.0.1:9/v1", api_key=SECRET,
                      timeout="2s")
     _, meta, _ = dream(home, store, o)
@@ -230,14 +227,11 @@ def test_the_api_key_never_reaches_the_dream_file(httpserver, home, store):
 
 
 def test_reverie_dream_that_fell_back_says_why_on_stderr_and_exits_1(httpserver, tmp_path):
-    from tests.conftest import reverie_env, run_cli
+    from tests.conftest import make_config, reverie_env, run_cli
 
     replies(httpserver, INVENTED)
-    cfg = tmp_path / "reverie.yaml"
-    cfg.write_text(f"home: {tmp_path / 'home'}\ntimezone: UTC\n"
-                   f"dream: {{backend: openai, base_url: '{httpserver.url_for('/v1')}', "
-                   f"model: m, timeout: 5s}}\n")
-    # init's HOME argument: without it init would build ~/agent, outside the test's folder
+    cfg = make_config(tmp_path, dream={"backend": "openai", "base_url": httpserver.url_for("/v1"),
+                                       "model": "m", "timeout": "5s"})
     assert run_cli("--config", str(cfg), "init", str(tmp_path / "home")).returncode == 0
     p = run_cli("--config", str(cfg), "dream", env=reverie_env(OPENAI_API_KEY=SECRET))
     assert p.returncode == 1, p.stderr

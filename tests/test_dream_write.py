@@ -162,3 +162,32 @@ def test_the_front_matter_is_valid_yaml(home, store):
     text = write(home, store, NOW).path.read_text()
     assert text.startswith("---\n")
     yaml.safe_load(text.split("---\n")[1])
+
+
+def _weather_week(store, end) -> None:
+    """Eight days of hourly temperature and wind readings up to ``end``."""
+    for h in range(24 * 8):
+        store.record_run("weather", end - timedelta(hours=h), ok=True, readings=[
+            ("weather.temperature", 10 + (h % 7), None, "°C"),
+            ("weather.wind_speed", 5 + (h % 11) * 2.5, None, "km/h")])
+
+
+def test_a_dream_for_an_earlier_date_covers_that_night_not_the_last_24_hours(home, store):
+    now = datetime(2026, 6, 20, 18, 0, tzinfo=UTC)
+    _weather_week(store, now)
+    opts = DreamOptions()
+    write_dream(home, store, opts, day=date(2026, 6, 16), tz=BERLIN, now=now)
+    write_dream(home, store, opts, day=date(2026, 6, 17), tz=BERLIN, now=now)
+    row = store.dream("2026-06-17")
+    assert row.cycle_end == datetime(2026, 6, 17, 5, 0, tzinfo=BERLIN)
+    assert row.cycle_start == datetime(2026, 6, 16, 5, 0, tzinfo=BERLIN)
+
+
+def test_rewriting_an_earlier_dream_leaves_latest_md_on_the_newest(home, store):
+    now = datetime(2026, 6, 20, 18, 0, tzinfo=UTC)
+    _weather_week(store, now)
+    opts = DreamOptions()
+    write_dream(home, store, opts, day=date(2026, 6, 20), tz=BERLIN, now=now)
+    write_dream(home, store, opts, day=date(2026, 6, 18), tz=BERLIN, now=now)
+    write_dream(home, store, opts, day=date(2026, 6, 18), tz=BERLIN, now=now, force=True)
+    assert home.latest_dream.resolve().name == "2026-06-20.md"

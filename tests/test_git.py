@@ -11,7 +11,6 @@ import pytest
 
 from reverie.memory import consolidate as c
 from reverie.memory.git import GitError, commit_home
-from reverie.memory.home import Home
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
 
@@ -20,14 +19,12 @@ START = datetime(2026, 11, 25, 7, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
+def home(home, tmp_path, monkeypatch):
     # no global or system git config: reverie must bring its own identity
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
-    h = Home.at(tmp_path / "home")
-    h.ensure()
-    return h
+    return home
 
 
 def git(home, *args):

@@ -1,8 +1,8 @@
 """Bad input fuzzing: whatever a user writes or a source sends, reverie answers in one
 clear line or does its job; it never crashes with a traceback.
 
-Each test is bounded (max_examples) to run in a few seconds and prints how many inputs
-it tried. The slow variants try many more.
+Each test is bounded (max_examples) and prints how many inputs it tried: a sample in the
+default tier, many more under ``-m slow`` (the same test with a larger budget).
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ from hypothesis import strategies as st
 from conftest import reverie_env
 from reverie.daemon import config
 from reverie.memory import consolidate as c
-from reverie.memory.home import Home
-from reverie.memory.store import Store
 from reverie.perception import audit as audit_mod
 from reverie.perception.sources import Context, Result, SourceError
 from reverie.perception.sources.feed import Feed
@@ -36,10 +34,16 @@ def _count(name: str) -> None:
     TRIED[name] = TRIED.get(name, 0) + 1
 
 
+def budget(default: int, slow: int):
+    """Run the test with ``examples`` = ``default`` in the default tier, ``slow`` under -m slow."""
+    return pytest.mark.parametrize("examples",
+                                   [default, pytest.param(slow, marks=pytest.mark.slow)])
+
+
 @pytest.fixture(autouse=True)
 def _report(request):
     yield
-    n = TRIED.pop(request.node.name, None)
+    n = TRIED.pop(request.node.originalname, None)
     if n is not None:
         print(f"\n{request.node.name}: {n} inputs tried")
 
@@ -139,10 +143,11 @@ def test_the_valid_config_is_valid(tmp_path):
     assert _check_outcome(tmp_path / "reverie.yaml", VALID) == "valid"
 
 
-def test_config_mutations_load_or_fail_with_file_line_problems(tmp_path):
+@budget(60, 300)
+def test_config_mutations_load_or_fail_with_file_line_problems(tmp_path, examples):
     outcomes: dict[str, int] = {}
 
-    @settings(max_examples=300, **FAST)
+    @settings(max_examples=examples, **FAST)
     @given(mutated_configs())
     def check(text: str) -> None:
         _count("test_config_mutations_load_or_fail_with_file_line_problems")
@@ -212,7 +217,7 @@ def _assert_cli_outcomes(texts: list[str], tmp_path: Path) -> None:
 
 
 def test_check_config_on_mutations_exits_0_or_2_never_a_traceback(tmp_path):
-    _assert_cli_outcomes([VALID] + _cli_sample(12, tmp_path)[:11], tmp_path)
+    _assert_cli_outcomes([VALID] + _cli_sample(6, tmp_path)[:5], tmp_path)
 
 
 @pytest.mark.slow
@@ -262,13 +267,14 @@ feed_bodies = st.one_of(
 )
 
 
-def test_feed_parser_on_random_bytes_and_xmlish_text_items_or_one_line_error(tmp_path):
+@budget(50, 250)
+def test_feed_parser_on_random_bytes_and_xmlish_text_items_or_one_line_error(tmp_path, examples):
     home = tmp_path / "home"
     home.mkdir()
     state: dict = {}
     outcomes: dict[str, int] = {}
 
-    @settings(max_examples=250, **FAST)
+    @settings(max_examples=examples, **FAST)
     @given(feed_bodies)
     def check(body: bytes) -> None:
         _count("test_feed_parser_on_random_bytes_and_xmlish_text_items_or_one_line_error")
@@ -295,10 +301,11 @@ docs = st.recursive(
     max_leaves=12)
 
 
-def test_jmespath_fields_are_a_config_error_or_a_per_field_error_never_a_crash():
+@budget(100, 400)
+def test_jmespath_fields_are_a_config_error_or_a_per_field_error_never_a_crash(examples):
     outcomes = {"config error": 0, "reading": 0, "field error": 0}
 
-    @settings(max_examples=400, **FAST)
+    @settings(max_examples=examples, **FAST)
     @given(jmes_exprs, docs)
     def check(expr: str, doc) -> None:
         _count("test_jmespath_fields_are_a_config_error_or_a_per_field_error_never_a_crash")
@@ -318,11 +325,12 @@ def test_jmespath_fields_are_a_config_error_or_a_per_field_error_never_a_crash()
     print(f"\noutcomes: {outcomes}")
 
 
-def test_jmespath_fields_in_reverie_yaml_are_file_line_problems(tmp_path):
+@budget(30, 120)
+def test_jmespath_fields_in_reverie_yaml_are_file_line_problems(tmp_path, examples):
     p = tmp_path / "reverie.yaml"
     outcomes: dict[str, int] = {}
 
-    @settings(max_examples=120, **FAST)
+    @settings(max_examples=examples, **FAST)
     @given(jmes_exprs)
     def check(expr: str) -> None:
         _count("test_jmespath_fields_in_reverie_yaml_are_file_line_problems")
@@ -351,13 +359,12 @@ working_texts = st.one_of(
 )
 
 
-def test_working_md_with_hostile_unicode_and_control_chars_accounts_for_every_line(tmp_path):
-    home = Home.at(tmp_path / "home")
-    home.ensure()
-    store = Store.open(home.db)
+@budget(25, 150)
+def test_working_md_with_hostile_unicode_and_control_chars_accounts_for_every_line(home, store,
+                                                                                 examples):
     n = [0]
 
-    @settings(max_examples=150, **FAST)
+    @settings(max_examples=examples, **FAST)
     @given(working_texts)
     def check(text: str) -> None:
         _count("test_working_md_with_hostile_unicode_and_control_chars_accounts_for_every_line")
@@ -374,7 +381,6 @@ def test_working_md_with_hostile_unicode_and_control_chars_accounts_for_every_li
         assert led.promoted + led.carried + led.dropped == led.lines_in
 
     check()
-    store.close()
     assert not list(Path("/tmp").glob("pwned-c*"))
 
 
@@ -390,13 +396,11 @@ prose = st.one_of(
 )
 
 
-def test_dream_audit_on_any_prose_reports_without_crashing(tmp_path):
-    home = Home.at(tmp_path / "home")
-    home.ensure()
-    store = Store.open(home.db)
+@budget(60, 300)
+def test_dream_audit_on_any_prose_reports_without_crashing(store, examples):
     found = [0]
 
-    @settings(max_examples=300, **FAST)
+    @settings(max_examples=examples, **FAST)
     @given(prose, st.booleans())
     def check(text: str, with_store: bool) -> None:
         _count("test_dream_audit_on_any_prose_reports_without_crashing")
@@ -407,5 +411,4 @@ def test_dream_audit_on_any_prose_reports_without_crashing(tmp_path):
         found[0] += len(report.findings)
 
     check()
-    store.close()
     print(f"\nnumbers audited: {found[0]}")

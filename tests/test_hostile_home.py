@@ -18,7 +18,7 @@ import pytest
 from reverie.memory import consolidate as c
 from reverie.memory import safe_read
 from reverie.memory.home import Home, working_template
-from tests.conftest import run_cli
+from tests.conftest import make_config, run_cli
 
 TZ = ZoneInfo("Europe/Berlin")
 START = datetime(2026, 11, 25, 7, 0, tzinfo=timezone.utc)
@@ -99,9 +99,13 @@ def test_an_oversized_working_md_is_kept_whole_in_the_diary_folder_unread(home, 
 
 
 APPENDER = textwrap.dedent("""
-    import sys, time
-    path, n = sys.argv[1], int(sys.argv[2])
+    import os, sys, time
+    path, n, gate = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     for i in range(n):
+        if i == n // 2:  # half written: wait for a consolidation to have run (a minute at most)
+            end = time.monotonic() + 60
+            while not os.path.exists(gate) and time.monotonic() < end:
+                time.sleep(0.01)
         with open(path, "a", encoding="utf-8") as f:   # the agent's `echo ... >> working.md`
             f.write(f"agent line {i:05d}\\n")
         if i % 50 == 0:
@@ -112,7 +116,9 @@ APPENDER = textwrap.dedent("""
 def test_every_line_a_concurrent_appender_writes_is_kept_exactly_once(home, store):
     n = 10_000
     home.working.write_text("", encoding="utf-8")
-    writer = subprocess.Popen([sys.executable, "-c", APPENDER, str(home.working), str(n)])
+    gate = home.root.parent / "consolidated-once"
+    writer = subprocess.Popen([sys.executable, "-c", APPENDER, str(home.working), str(n),
+                               str(gate)])
     try:
         sessions = 0
         while writer.poll() is None:
@@ -120,6 +126,7 @@ def test_every_line_a_concurrent_appender_writes_is_kept_exactly_once(home, stor
             c.consolidate(home, store, ended(store, sid, START + timedelta(minutes=sessions)),
                           tz=TZ)
             sessions += 1
+            gate.touch()  # the writer's second half runs while the next consolidations do
         assert writer.wait(timeout=60) == 0
     finally:
         writer.kill()
@@ -174,19 +181,14 @@ def test_safe_read_refuses_a_file_over_its_cap(tmp_path):
         safe_read.read_bytes(p, max_bytes=1024)
 
 
-CONFIG = """
-home: ./home
-timezone: UTC
-sources:
-  - {name: posts, type: files, path: posts, every: 1h}
-"""
+POSTS = {"name": "posts", "type": "files", "path": "posts", "every": "1h"}
 
 
-def test_a_fifo_at_working_md_does_not_block_recovery_at_start(write_config, tmp_path):
+def test_a_fifo_at_working_md_does_not_block_recovery_at_start(tmp_path):
     from reverie.memory.store import Store
     from tests.conftest import start_cli, wait_for
 
-    cfg = write_config(CONFIG)
+    cfg = make_config(tmp_path, sources=[POSTS])
     h = Home.at(tmp_path / "home")
     (h.root / "posts").mkdir(parents=True)
     h.ensure()

@@ -9,14 +9,9 @@ import sys
 
 import pytest
 
-from tests.conftest import reverie_env, wait_for
+from tests.conftest import make_config, reverie_env, wait_for
 
-CONFIG = """
-home: ./home
-timezone: UTC
-sources:
-  - {name: posts, type: files, path: posts, every: 1h}
-"""
+POSTS = {"name": "posts", "type": "files", "path": "posts", "every": "1h"}
 
 
 def same_user_reader() -> list[str]:
@@ -30,9 +25,8 @@ def same_user_reader() -> list[str]:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl and /proc are Linux")
-def test_a_same_user_process_cannot_read_the_running_daemons_environment(write_config,
-                                                                          tmp_path):
-    cfg = write_config(CONFIG)
+def test_a_same_user_process_cannot_read_the_running_daemons_environment(tmp_path):
+    cfg = make_config(tmp_path, sources=[POSTS])
     (tmp_path / "home" / "posts").mkdir(parents=True)
     # the daemon as the same unprivileged user too: root's capabilities would hide the point
     daemon = subprocess.Popen([*same_user_reader(), sys.executable, "-m", "reverie.daemon.cli",

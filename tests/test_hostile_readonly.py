@@ -6,19 +6,23 @@ import json
 import os
 import shutil
 import subprocess
+import sqlite3
 import sys
-import time
 
 import pytest
 
-from tests.conftest import reverie_env, wait_for
+from tests._harness import db_rows
+from tests.conftest import make_config, reverie_env, wait_for
 
-CONFIG = """
-home: ./home
-timezone: UTC
-sources:
-  - {name: posts, type: files, path: posts, every: 1s}
-"""
+POSTS = {"name": "posts", "type": "files", "path": "posts", "every": "0.3s"}
+
+
+def polls(home) -> int:
+    """The polls the daemon has recorded so far."""
+    try:
+        return db_rows(home, "SELECT COUNT(*) FROM polls")[0][0]
+    except sqlite3.Error:  # not created yet
+        return 0
 
 
 def unprivileged() -> list[str]:
@@ -30,8 +34,8 @@ def unprivileged() -> list[str]:
     return ["setpriv", "--bounding-set=-all", "--inh-caps=-all", "--"]
 
 
-def test_a_read_only_perception_folder_is_logged_once_not_on_every_poll(write_config, tmp_path):
-    cfg = write_config(CONFIG)
+def test_a_read_only_perception_folder_is_logged_once_not_on_every_poll(tmp_path):
+    cfg = make_config(tmp_path, sources=[POSTS])
     home = tmp_path / "home"
     (home / "posts").mkdir(parents=True)
     (home / "perception").mkdir()
@@ -42,10 +46,13 @@ def test_a_read_only_perception_folder_is_logged_once_not_on_every_poll(write_co
                          text=True)
     try:
         assert wait_for(lambda: (home / ".reverie" / "control.sock").exists(), timeout=30)
+        # several polls, each with new data to render
         (home / "posts" / "a.md").write_text("one\n")
-        time.sleep(3.5)  # several polls, each with new data to render
+        seen = polls(home)
+        assert wait_for(lambda: polls(home) >= seen + 3, timeout=30)
         (home / "posts" / "b.md").write_text("two\n")
-        time.sleep(2)
+        seen = polls(home)
+        assert wait_for(lambda: polls(home) >= seen + 2, timeout=30)
     finally:
         p.terminate()
         err = p.communicate(timeout=20)[1]

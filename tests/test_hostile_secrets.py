@@ -11,13 +11,13 @@ import json
 import secrets as rnd
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from conftest import reverie_env, run_cli, start_cli
+from conftest import reverie_env, run_cli, start_cli, wait_for
+from tests._harness import db_rows
 
 
 class _Echo(BaseHTTPRequestHandler):
@@ -189,8 +189,11 @@ def _leak_check(tmp_path: Path, echo: str, *, with_run: bool) -> None:
     assert "offline dream instead: model server answered HTTP 500" in p.stderr
 
     if with_run:
+        home = tmp_path / "home"
+        seen = db_rows(home, "SELECT COUNT(*) FROM polls")[0][0]
         d = start_cli(*c, "run", env=env)
-        time.sleep(8)
+        # every source polled a few more times (each every 1 s) by the daemon itself
+        wait_for(lambda: db_rows(home, "SELECT COUNT(*) FROM polls")[0][0] >= seen + 15, 60)
         d.terminate()
         out, err = d.communicate(timeout=40)
         outputs["run stdout"], outputs["run stderr"] = out.encode(), err.encode()

@@ -162,7 +162,9 @@ def run_daemon(w, at: str, seconds: float, *, speed: float | None = None,
 def test_end_to_end_spring_forward_day_on_a_compressed_clock(tmp_path):
     w = world(tmp_path, dream_at="30 2 * * *", wake=["30 2 * * *"])
     t0 = time.monotonic()
-    log = run_daemon(w, "2026-03-29T01:45:00+01:00", 6, speed=1200)
+    # an hour of fake time (3 s) before the 02:30 that does not exist: a loaded machine's
+    # slow start must not reach past it (15 minutes of lead read 0 dreams once)
+    log = run_daemon(w, "2026-03-29T01:00:00+01:00", 8, speed=1200)
     wait_agents_gone(w.root, 10)
     print(f"\nspring forward end to end: {time.monotonic() - t0:.1f}s")
     assert dreams(w).get("2026-03-29") == 1, log[-3000:]

@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 from werkzeug import Response
 
-from _sources_fixtures import *  # noqa: F403
 from _sources_fixtures import gzip_bomb
 from reverie.memory import clock
 from reverie.perception import http

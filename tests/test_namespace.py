@@ -11,6 +11,8 @@ import textwrap
 import tomllib
 from pathlib import Path
 
+from tests.conftest import make_config
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -85,9 +87,8 @@ def test_a_source_plugin_registered_by_entry_point_is_listed_and_polled(tmp_path
     assert any(line.startswith("tide") and "The tide" in line for line in r.stdout.splitlines())
 
     home = tmp_path / "agent"
-    cfg = tmp_path / "reverie.yaml"
-    cfg.write_text(f"home: {home}\ntimezone: UTC\n"
-                   "sources:\n  - {name: sea, type: tide, height: 2.25, every: 1h}\n")
+    cfg = make_config(tmp_path, home=str(home),
+                      sources=[{"name": "sea", "type": "tide", "height": 2.25, "every": "1h"}])
     r = _reverie(["--config", str(cfg), "poll"], site, tmp_path)
     assert r.returncode == 0, r.stderr
     assert "sea" in r.stdout

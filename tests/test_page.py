@@ -547,3 +547,10 @@ def test_binding_beyond_loopback_comes_with_a_warning():
     assert bind_warning("::1") is None and bind_warning("localhost") is None
     assert "every network interface" in bind_warning("0.0.0.0")
     assert "192.168.1.5" in bind_warning("192.168.1.5") and "no password" in bind_warning("::")
+
+
+def test_a_chart_range_never_reads_minus_zero():
+    from reverie.perception.text import distinct
+
+    assert distinct(-0.3, 16.9) == ("0", "17")
+    assert distinct(-1.2, 16.9) == ("-1", "17")

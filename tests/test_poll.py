@@ -12,9 +12,9 @@ from structlog.testing import capture_logs
 
 from reverie.memory import clock
 from reverie.memory.home import Home
-from reverie.memory.store import Store
 from reverie.perception import poll, sources
 from reverie.perception.sources import Item, Reading, Result, SourceError, SourceSpec
+from tests.conftest import wait_for
 
 T0 = datetime(2024, 5, 14, 7, 0, tzinfo=timezone.utc)
 RELEASE = threading.Event()  # hung test sources wait on this; set at teardown
@@ -62,6 +62,11 @@ class Scripted:
             field_errors=dict(self.o.field_errors), warnings=list(self.o.warnings))
 
 
+def fetching() -> list[str]:
+    """The poller's fetch threads still running."""
+    return [t.name for t in threading.enumerate() if t.name.startswith("fetch-") and t.is_alive()]
+
+
 @pytest.fixture(autouse=True)
 def scripted_type(monkeypatch):
     real = sources.get
@@ -70,21 +75,14 @@ def scripted_type(monkeypatch):
     RELEASE.clear()
     yield
     RELEASE.set()
-    time.sleep(0.05)  # let released fetch threads leave, so the next test starts clean
+    # released fetch threads leave before the next test starts
+    wait_for(lambda: not fetching(), timeout=5)
 
 
 @pytest.fixture
-def rhome(tmp_path) -> Home:
-    h = Home.at(tmp_path / "home")
-    h.ensure()
-    return h
-
-
-@pytest.fixture
-def store(rhome):
-    s = Store.open(rhome.db)
-    yield s
-    s.close()
+def rhome(home: Home) -> Home:
+    """The shared home (conftest.py), whose ``store`` these tests also use."""
+    return home
 
 
 def spec(name="src", timeout="2s", every="10m", **options) -> SourceSpec:
@@ -177,7 +175,7 @@ def test_a_source_still_hung_from_its_last_run_is_skipped_not_started_again(rhom
     assert out.skipped == "its previous run is still hung"
     assert len(Scripted.calls) == 1
     RELEASE.set()
-    time.sleep(0.05)
+    assert wait_for(lambda: not fetching(), timeout=5)
     assert run(s, rhome, store, now=T0 + timedelta(minutes=2)).skipped is None
 
 

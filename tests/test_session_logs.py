@@ -6,7 +6,7 @@ import os
 
 from reverie.daemon import logs
 from reverie.daemon.session_log import prune_logs
-from tests._runner import agent_home, ended, runner  # noqa: F401
+from tests._runner import ended
 
 
 def test_the_agents_output_is_logged_under_its_session_id(runner, agent_home):

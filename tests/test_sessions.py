@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from reverie.daemon.sessions import new_session_id
 from reverie.memory import clock
 from tests import _agent
-from tests._runner import BERLIN, agent_home, ended, pids, runner  # noqa: F401
+from tests._runner import BERLIN, ended, pids
 
 UTC = clock.UTC
 

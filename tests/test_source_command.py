@@ -9,7 +9,6 @@ import time
 import pytest
 from pydantic import ValidationError
 
-from _sources_fixtures import *  # noqa: F403
 from _sources_fixtures import make_ctx, run, units, values
 from reverie.perception.sources import SourceError
 from reverie.perception.sources.command import Command

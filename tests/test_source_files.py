@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from _sources_fixtures import *  # noqa: F403
 from _sources_fixtures import make_ctx, run, units, values
 from reverie.perception.sources import SourceError
 from reverie.perception.sources.files import Files, count_words

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from _sources_fixtures import *  # noqa: F403
 from _sources_fixtures import make_ctx, run, values
 from reverie.perception.sources import SourceError
 from reverie.perception.sources.moltbook import Moltbook

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from _sources_fixtures import *  # noqa: F403
 from _sources_fixtures import make_ctx, run, units, values
 import reverie.perception.sources.system as system_mod
 from reverie.perception.sources.system import System

@@ -7,7 +7,6 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from _sources_fixtures import *  # noqa: F403
 from _sources_fixtures import make_ctx, run, units, values
 from reverie.perception.sources import SourceError
 from reverie.perception.sources.wallet import Wallet

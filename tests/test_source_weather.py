@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from _sources_fixtures import *  # noqa: F403
 from _sources_fixtures import run, units, values
 from reverie.perception.sources import SourceError, get
 from reverie.perception.sources.weather import Weather, condition

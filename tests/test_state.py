@@ -14,7 +14,6 @@ from structlog.testing import capture_logs
 
 from reverie.memory import atomic, clock
 from reverie.memory.home import Home
-from reverie.memory.store import Store
 from reverie.perception import state as state_mod
 from reverie.perception.sources import SourceSpec
 from reverie.perception.state import StateRenderer, render_state
@@ -28,17 +27,9 @@ HOSTILE_TITLE = "Break | the\ntable\r\n# Heading `code` \x1b[31mred\x1b[0m \x07b
 
 
 @pytest.fixture
-def rhome(tmp_path) -> Home:
-    h = Home.at(tmp_path / "home")
-    h.ensure()
-    return h
-
-
-@pytest.fixture
-def store(rhome):
-    s = Store.open(rhome.db)
-    yield s
-    s.close()
+def rhome(home: Home) -> Home:
+    """The shared home (conftest.py), whose ``store`` these tests also use."""
+    return home
 
 
 SPECS = [

@@ -9,29 +9,20 @@ import pytest
 
 from reverie.memory import clock
 from reverie.memory.store import Store
-from tests.conftest import run_cli, start_cli, wait_for
+from tests.conftest import make_config, run_cli, start_cli, wait_for
 
 
 @pytest.fixture
-def setup(tmp_path, write_config, httpserver):
+def setup(tmp_path, httpserver):
     httpserver.expect_request("/me").respond_with_json({"agent": {"karma": 1284}})
 
     def make(url: str | None = None):
-        cfg = write_config(f"""
-            home: ./home
-            timezone: UTC
-            sources:
-              - name: moltbook
-                type: http_json
-                url: {url or httpserver.url_for("/me")}
-                fields: {{karma: agent.karma}}
-                every: 1m
-              - {{name: blog, type: feed, url: "{httpserver.url_for('/rss')}", every: 90m,
-                  enabled: false}}
-        """)
-        home = tmp_path / "home"
-        home.mkdir(exist_ok=True)
-        return cfg, home
+        cfg = make_config(tmp_path, sources=[
+            {"name": "moltbook", "type": "http_json", "url": url or httpserver.url_for("/me"),
+             "fields": {"karma": "agent.karma"}, "every": "1m"},
+            {"name": "blog", "type": "feed", "url": httpserver.url_for("/rss"), "every": "90m",
+             "enabled": False}])
+        return cfg, tmp_path / "home"
     return make
 
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from reverie.daemon.session_options import SessionsOptions
 from reverie.daemon.wake_policy import in_active_hours, missed_wakes
 from reverie.memory import clock
-from tests._runner import BERLIN, agent_home, ended, file_text, runner  # noqa: F401
+from tests._runner import BERLIN, ended, file_text
 
 UTC = clock.UTC
 

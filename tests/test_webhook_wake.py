@@ -6,7 +6,6 @@ import json
 import socket
 import time
 
-from tests._runner import agent_home, runner  # noqa: F401
 
 
 def test_a_webhook_wake_posts_the_wake_and_records_a_session(runner, agent_home, store,

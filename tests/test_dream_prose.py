@@ -1,4 +1,5 @@
-"""How figures read in the offline dream: percentages as prose writes them, nouns that agree."""
+"""How the offline dream reads: percentages as prose writes them, nouns and verbs that agree,
+articles that fit the next word, warmth and cold only of a temperature."""
 
 import re
 from datetime import date, datetime, timedelta, timezone
@@ -101,3 +102,55 @@ def test_a_sky_that_ends_as_it_began_is_not_told_as_a_change(tmp_path):
         assert not re.search(r"from fog to fog|fog at first, fog by the end|First fog, then fog",
                              prose, re.IGNORECASE), prose
     store.close()
+
+
+WEEK_END = datetime(2026, 6, 20, 18, 0, tzinfo=UTC)
+
+
+def _weather_week(store: Store) -> None:
+    """Eight days of hourly temperature and wind readings up to WEEK_END."""
+    for h in range(24 * 8):
+        store.record_run("weather", WEEK_END - timedelta(hours=h), ok=True, readings=[
+            ("weather.temperature", 10 + (h % 7), None, "°C"),
+            ("weather.wind_speed", 5 + (h % 11) * 2.5, None, "km/h")])
+
+
+def _weather_nights(store: Store, n: int = 40) -> list[str]:
+    _weather_week(store)
+    out = []
+    for i in range(n):
+        start = WEEK_END - timedelta(hours=24 + (i % 5))
+        out.append(compose(build_digest(store, start, WEEK_END), date(2026, 6, 1) + timedelta(days=i))[0])
+    return out
+
+
+def test_warmth_and_cold_are_said_only_of_a_temperature(store):
+    for prose in _weather_nights(store):
+        for m in re.finditer(r"(warmer than it should be|[Hh]eat gathers|[Hh]eat gathered|"
+                             r"[Tt]he warmth climb|breath;|[Tt]he cold arrive)[^.]*", prose):
+            assert "km/h" not in m.group(0), m.group(0)
+
+
+def test_articles_agree_with_the_sound_of_the_next_word():
+    from reverie.perception.dreams.offline import _article
+
+    assert _article("hourglass") == "an"
+    assert _article("amber") == "an"
+    assert _article("upside-down") == "an"
+    assert _article("unicorn") == "a"
+    assert _article("lantern") == "a"
+
+
+def test_no_dream_says_a_before_a_vowel_or_an_hourglass_wrongly(store):
+    for prose in _weather_nights(store):
+        assert not re.search(r"\b[Aa] (hourglass|amber|ochre|ink|upside|echoing|enormous)", prose), prose
+
+
+def test_a_plural_signal_name_takes_a_plural_verb(store):
+    for h, n in enumerate([10, 12, 19, 25]):
+        store.record_run("blog", WEEK_END - timedelta(hours=30 - h * 8), ok=True,
+                          readings=[("blog.total_items", n, None, "items")])
+    dg = build_digest(store, WEEK_END - timedelta(hours=24), WEEK_END)
+    for i in range(30):
+        prose = compose(dg, date(2026, 6, 1) + timedelta(days=i))[0]
+        assert not re.search(r"total items (swells|presses|falls|stays|touches|holds)\b", prose), prose
