@@ -207,7 +207,7 @@ def defects(prose: str, signals: list[str] = ()) -> list[str]:
     out = []
     for s in re.split(r"(?<=[.!?])\s+|\n+", prose):
         s = s.strip().lstrip("\u201c\"'")
-        if s[:1].isdigit() or s[:1] in "-\u2212":
+        if s[:1].isdigit() or (s and s[0] in "-\u2212"):
             out.append(f"starts with a figure: {s[:40]!r}")
     for m in re.finditer(rf"\b0 ({_PLURAL_NOUNS[1:-1]}|{_SINGULAR_NOUNS[1:-1]}|left)\b", prose):
         out.append(f"zero count: {m.group(0)!r}")

@@ -286,7 +286,7 @@ T: dict[str, list[str]] = {
              "{I} {am} awake {pp}", "{I} {v:sit} up awake {pp}",
              "{I} {v:work} awake by {=motif_b}", "{person} {t:see} {me} awake",
              "{I} {am} up and awake"],
-    "se_b": [", {adv},", "; in all", ", for", ", working {adv} for", ", {pp}, for", ", and for"],
+    "se_b": [", {adv}, for", "; in all", ", for", ", working {adv} for", ", {pp}, for", ", and for"],
     "se_c": ["", ", writing on {surface}", ", {adv}", " {pp}", ", {feeling}"],
 
     # new items: letters arriving
@@ -489,7 +489,7 @@ T["r_subj"] += ["A hall of {adj} listeners",  "The chorus {pp}",
 T["r_up"] += ["{t:gather}", "{t:fill} with", "{t:open} to", "{t:count}", "{t:collect}"]
 T["r_down"] += ["{t:miss}", "{t:lose} track of", "{t:send} away"]
 T["r_tail"] += ["; {=last_says}, {m_lab} {n:say} now", ", {pp}; {m_lab}: {=last_says}",
-                "; {I} {v:hear} {m_lab} {m_is} {=last_says}", ", until {m_lab} {m_is} {=last_says}",
+                "; {I} {v:hear} that {m_lab} {m_is} {=last_says}", ", until {m_lab} {m_is} {=last_says}",
                 "; {m_lab}, {person} {t:say}, {m_is} {=last_says}"]
 
 T["work.up"] += ["{r_pre} {=delta_pages} {w_more} {w_where}{w_tail}.", "{I} {v:write} {=delta_pages} {w_where}{w_tail}."]
@@ -514,7 +514,7 @@ T["se_hours"] = ["{I} {v:lie} awake", "{I} {v:get} up and {v:work} awake",
                  "{I} {am} called awake", "{I} {v:sit} awake at {a:adj} desk"]
 T["se_a"] += ["{I} {v:rise} and {v:work} awake", "{I} {v:keep} awake {pp}", "{I} {v:stay} awake",
               "{person} {t:keep} {me} awake", "{I} {am} awake by {a:color} lamp"]
-T["se_b"] += [", {pp},", ", as if on duty,", ", {adv}, for", "; altogether"]
+T["se_b"] += [", {pp}, for", ", as if on duty, for", ", {adv}, for", "; altogether"]
 T["se_c"] += [", {adv} and {feeling}", ", at {hour}", ", with {=motif_a} near",
               ", reading {my} own notes", ", talking to nobody"]
 

@@ -419,9 +419,16 @@ class _Gen:
                 m[:1].isupper() and s.startswith(m) for m in (ctx.get("motif_a", ""),
                                                               ctx.get("motif_b", "")))
             # "Then then": a sentence that already opens on a turn takes no second one
-            if lead.split()[0].strip(",").lower() != s.split()[0].strip(",").lower():
+            # "A little later, then": a sentence that already opens on a time word takes
+            # no second one
+            opens = s.split()[0].strip(",").lower()
+            if opens not in _TIME_WORDS | {lead.split()[0].strip(",").lower()}:
                 s = f"{lead} {s if keep else s[:1].lower() + s[1:]}"
         return _cap(s)
+
+
+_TIME_WORDS = {"then", "later", "after", "afterwards", "soon", "meanwhile", "by", "much",
+               "finally", "suddenly"}
 
 
 # -- what the night is about ----------------------------------------------------------
