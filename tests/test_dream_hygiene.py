@@ -90,3 +90,16 @@ def test_the_demo_worlds_dreams_have_no_prose_defects(store):
     for day in DATES:
         prose = compose(dg, day)[0]
         assert world.defects(prose, names) == [], (day, prose)
+
+
+def test_a_long_change_of_weather_is_told_by_its_start_its_worst_and_its_end(store):
+    for h, cond in enumerate(["light snow", "fog", "light snow", "thunderstorm", "light snow",
+                              "clear sky"]):
+        store.record_run("weather", T0 + timedelta(hours=h + 1), ok=True,
+                         readings=[("weather.condition", None, cond, None)])
+    dg = build_digest(store, T0, T0 + timedelta(hours=24))
+    for day in DATES:
+        prose = compose(dg, day)[0]
+        told = re.search(r"light snow[^.;]*?thunderstorm[^.;]*?clear sky", prose)
+        assert told and "fog" not in told.group(0), (day, prose)
+        assert not re.search(r"light snow\W+(?:\w+\W+){0,2}light snow", prose), prose

@@ -201,14 +201,14 @@ T: dict[str, list[str]] = {
               ", and somewhere", " and also"],
 
     # the sky: the night's weather, in its own words
-    "sky": ["{s_over} {=cond}, {sky_cold}."],
+    "sky": ["{s_over} {=cond_np}, {sky_cold}."],
     "s_over": ["Above it all the sky {is}", "The weather {is}", "Outside it {is}",
                "Over the roofs it {is}", "All night the sky {t:stay}", "The {landscape} {is}",
                "Beyond the windows it {is}", "The sky {t:keep} to", "Up above, it {is}",
                "The air outside {is}", "Overhead {I} {v:see}"],
     # a change of weather: "from overcast to a thunderstorm, then light rain" ({=cond_from})
     # after a verb of change, or "overcast, then light rain" ({=cond_seq}) after one of being
-    "sky.arc": ["{s_from} {=cond_from}, {sky_cold}.", "{s_seq} {=cond_seq}, {sky_cold}."],
+    "sky.arc": ["{s_from} {=cond_from}; {sky_cold}.", "{s_seq} {=cond_seq}; {sky_cold}."],
     "s_from": ["The sky {t:go}", "The weather {t:turn}", "Overhead it {t:change}",
                "{I} {v:watch} the {adj} sky go", "The sky over the {landscape} {t:go}"],
     "s_seq": ["It {is} first", "At first the sky {is}", "Out there it {is}"],
@@ -420,7 +420,7 @@ T["o_in"] += ["{I} {v:drift} into", "Somehow {I} {am} in", "{I} {v:walk} {adv} i
               "{person} {t:wave} {me} into", "{I} {v:get} off {a:vehicle} in",
               "It {is} {hour} in", "{I} {v:turn} up in"]
 
-T["sky"] += ["{s_there} {=cond_np} {s_now}, {sky_cold}.", "It {is} {=temp} {s_here}, and {=cond} {s_out}."]
+T["sky"] += ["{s_there} {=cond_np} {s_now}, {sky_cold}.", "It {is} {=temp} {s_here}, and {=cond_np} {s_out}."]
 T["s_there"] = ["There {is}", "{I} {v:look} up at", "{person} {t:point} at",
                 "The windows {tp:show}", "{I} {v:step} out into", "It {is} all"]
 T["s_now"] = ["overhead", "over the {landscape}", "above {=motif_a}", "outside", "beyond the glass",
@@ -431,7 +431,7 @@ T["s_here"] = ["by the {adj} thermometer", "on the glass", "in the {place}", "by
                 "down by {=motif_a}", "at {hour}"]
 T["s_over"] += ["Through the skylight it {is}", "At the windows it {is}", "The {adj} sky {is}",
                 "Everywhere it {is}", "Over the {place} it {is}", "Out past {=motif_b} it {is}"]
-T["s_from"] += ["The night {t:turn}", "The light {t:change}", "The {landscape} {t:turn}",
+T["s_from"] += ["The night {t:turn}", "The light {t:change}", "The sky above the {landscape} {t:turn}",
                 "The {adj} weather {t:go}", "The sky above {=motif_b} {t:go}"]
 T["s_seq"] += ["The night {t:begin} as", "{person} {t:say} it {is}", "The windows {tp:show}",
                "All night it {is}", "Over the {place} it {is}"]

@@ -603,7 +603,8 @@ def compose(digest: Digest, day: date, *, recent: dict[str, int] | None = None,
         if len(arc) > 1 and arc[0] != arc[-1]:
             # the change as a person tells it: where it began, its worst, where it ended
             if len(arc) > 3:
-                arc = [arc[0], max(arc[1:-1], key=_severity), arc[-1]]
+                middle = [a for a in arc[1:-1] if a not in (arc[0], arc[-1])]
+                arc = [arc[0]] + ([max(middle, key=_severity)] if middle else []) + [arc[-1]]
             sctx["cond_from"], sctx["cond_seq"] = cond_arc(arc, rng)
             first.append((g.sentence("sky.arc", sctx), 9))
         else:
