@@ -207,7 +207,7 @@ def defects(prose: str, signals: list[str] = ()) -> list[str]:
     out = []
     for s in re.split(r"(?<=[.!?])\s+|\n+", prose):
         s = s.strip().lstrip("\u201c\"'")
-        if s[:1].isdigit() or s[:1] in "-\u2212":
+        if s[:1].isdigit() or (s and s[0] in "-\u2212"):
             out.append(f"starts with a figure: {s[:40]!r}")
     for m in re.finditer(rf"\b0 ({_PLURAL_NOUNS[1:-1]}|{_SINGULAR_NOUNS[1:-1]}|left)\b", prose):
         out.append(f"zero count: {m.group(0)!r}")
@@ -230,7 +230,47 @@ def defects(prose: str, signals: list[str] = ()) -> list[str]:
             out.append(f"article: {m.group(0)!r}")
     for m in re.finditer(r"\b(\w+) \1\b", prose, re.I):
         out.append(f"doubled word: {m.group(0)!r}")
+    for m in re.finditer(r"\S\s+[.,;:!?](?!\d)", prose):  # a slot left empty before it
+        out.append(f"space before punctuation: {m.group(0)!r}")
+    for clause in re.split(r"[.;:!?\u201c\u201d\n]|,?\s+\b(?:and|but|while|then|until|as|when|"
+                           r"before|after|or|where|because)\b", prose):
+        words = re.findall(r"[a-z']+", clause.lower())
+        for v, n in Counter(w for w in words if w in _verb_forms()).items():
+            if n > 1:
+                out.append(f"verb twice in a clause: {v!r} in {clause.strip()[:60]!r}")
+    cond = _conditions()
+    # a condition word dropped into a frame as a clause of its own: ", thunderstorm,"
+    for m in re.finditer(rf"(?:^|[,:;])\s*({cond})\s*(?=[,:;.])", prose, re.I | re.M):
+        out.append(f"bare condition: {m.group(0).strip()!r}")
+    # a change of weather begun with "from" ends with "to": not "from overcast turning rain"
+    for m in re.finditer(rf"\bfrom ({cond})\b(?! (?:to|into)\b)\W*\w*", prose, re.I):
+        out.append(f"from without to: {m.group(0)!r}")
     return out
+
+
+def _verb_forms() -> set[str]:
+    """The inflected forms of the generator's verbs ("says", "said") that are no noun too
+    ("stacks", "taps" are both), and not the copula, which a clause may hold twice."""
+    global _FORMS
+    if _FORMS is None:
+        from reverie.perception.dreams._phrases import LEXICON, NOUNS, VERBS
+
+        nouns = {w for pool in LEXICON.values() for e in pool for w in re.findall(r"[a-z']+", e.lower())}
+        nouns |= set(NOUNS) | set(NOUNS.values())
+        forms = {f for base, (third, past) in VERBS.items() for f in (third, past) if f != base}
+        _FORMS = forms - nouns - {"is", "was", "are", "were", "has", "had", "does", "did"}
+    return _FORMS
+
+
+_FORMS: set[str] | None = None
+
+
+def _conditions() -> str:
+    """Every weather condition a source says (WMO's words), as one alternation."""
+    from reverie.perception.sources.weather import WMO_CODES
+
+    words = sorted(set(WMO_CODES.values()) | set(CONDITIONS) | {"thunderstorm"}, key=len, reverse=True)
+    return "|".join(re.escape(w) for w in words)
 
 
 def contradictions(prose: str, dg) -> list[str]:

@@ -368,6 +368,19 @@ _SEVERE = (("thunderstorm", 12.0), ("hail", 10.0), ("violent", 8.0), ("heavy", 6
            ("freezing", 6.0), ("snow", 4.0))
 
 
+# Without a usual movement to measure a change against, raw percents are not comparable
+# (a post count +200 % is not bigger news than a wallet -40 %): the order is the kind's
+# meaning, and within a kind the size of the move past its threshold, so that no move of
+# a lesser kind outranks one of a greater (money 10-20, reputation 6-12, work 4-8, ...).
+_FALLBACK = {"money": 10.0, "reputation": 6.0, "work": 4.0, "health": 3.0, "items": 2.5,
+             "other": 2.0, "weather": 1.5, "host": 1.0}
+
+
+def _fallback_score(kind: str, pct: float | None, thr: float) -> float:
+    size = 1.0 if pct is None else min(abs(pct) / max(thr, 1.0), 5.0) / 5.0
+    return round(_FALLBACK.get(kind, 2.0) * (1.0 + size), 2)
+
+
 def _severity(text: str) -> float:
     t = (text or "").lower()
     return max((s for w, s in _SEVERE if w in t), default=0.0)
@@ -407,8 +420,8 @@ def _signal_notables(dg: Digest, sd: SignalDigest, rules: NotableRules) -> None:
             if sd.signal in rules.signals or sd.usual is None:
                 thr = rules.threshold(sd.signal)
                 notable = pct is None or abs(pct) >= thr
-                if sd.usual is None:  # no history: how far past the threshold it went
-                    sd.score = round(abs(pct) / max(thr, 1.0) * 2.5, 2) if pct is not None else 2.5
+                if sd.usual is None:  # no history: its meaning first, then its size
+                    sd.score = _fallback_score(sd.kind, pct, thr)
             else:
                 notable = sd.score >= rules.score
             if notable:
@@ -418,7 +431,8 @@ def _signal_notables(dg: Digest, sd: SignalDigest, rules: NotableRules) -> None:
                 dg.notable.append(Notable(
                     sd.signal, sd.kind, "change",
                     f"{sd.label} {verb}{how} ({_with_unit(base, sd.unit)} -> "
-                    f"{_with_unit(sd.last, sd.unit)})", score=round(sd.score * w, 2)))
+                    f"{_with_unit(sd.last, sd.unit)})",
+                    score=sd.score if sd.usual is None else round(sd.score * w, 2)))
         if sd.high30:
             dg.notable.append(Notable(sd.signal, sd.kind, "high",
                                       f"{sd.label}: new high of {_with_unit(sd.max, sd.unit)}",

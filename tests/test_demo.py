@@ -60,3 +60,22 @@ def test_the_demos_dream_says_no_raw_signal_names(demo):
     prose = _prose(home)
     for raw in ("moltbook.karma", "wallet.balance", "weather.condition", "_"):
         assert raw not in prose, prose
+
+
+def test_the_demos_first_paragraph_leads_with_the_wallets_forty_percent_fall(demo):
+    _, home, _ = demo
+    first = _prose(home).strip().split("\n\n")[0]
+    # a fresh home knows no usual movement: money leads over the posts' bigger percent
+    assert re.search(r"\b(about )?40%", first) and "0.75 ETH" in first, first
+
+
+def test_the_demos_dream_has_no_prose_defects(demo):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "dreams_bench", Path(__file__).resolve().parent.parent / "bench" / "dreams_bench.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    _, home, _ = demo
+    prose = _prose(home)
+    assert bench.defects(prose, ["moltbook.karma", "wallet.balance", "weather.condition"]) == [], prose

@@ -201,28 +201,31 @@ T: dict[str, list[str]] = {
               ", and somewhere", " and also"],
 
     # the sky: the night's weather, in its own words
-    "sky": ["{s_over} {=cond}, {sky_cold}."],
+    "sky": ["{s_over} {=cond_np}, {sky_cold}."],
     "s_over": ["Above it all the sky {is}", "The weather {is}", "Outside it {is}",
                "Over the roofs it {is}", "All night the sky {t:stay}", "The {landscape} {is}",
                "Beyond the windows it {is}", "The sky {t:keep} to", "Up above, it {is}",
                "The air outside {is}", "Overhead {I} {v:see}"],
-    "sky.arc": ["{s_from} {=cond_first} {s_to} {=cond_last}, {sky_cold}."],
-    "s_from": ["The sky {t:go} from", "It {is} first", "The weather {t:turn} from",
-               "Overhead it {t:change} from", "{I} {v:watch} the {adj} sky go from", "It {t:start} as"],
-    "s_to": ["to", "and then", "and later", "and by the end", "before it {t:become}", "to"],
+    # a change of weather: "from overcast to a thunderstorm, then light rain" ({=cond_from})
+    # after a verb of change, or "overcast, then light rain" ({=cond_seq}) after one of being
+    "sky.arc": ["{s_from} {=cond_from}; {sky_cold}.", "{s_seq} {=cond_seq}; {sky_cold}."],
+    "s_from": ["The sky {t:go}", "The weather {t:turn}", "Overhead it {t:change}",
+               "{I} {v:watch} the {adj} sky go", "The sky over the {landscape} {t:go}"],
+    "s_seq": ["It {is} first", "At first the sky {is}", "Out there it {is}"],
     "sky_cold": ["{=deg} and {air_word}", "{air_word}, {=deg}", "{=deg} in the air",
                  "{=deg}, {air_word} on {my} hands", "{air_word} at {=deg}",
                  "{=deg} on {a:adj} thermometer", "{air_word}; {person} {t:say} {=deg}"],
     "air.cold": ["cold", "bitter", "raw", "sharp", "frost-bright", "chilly", "biting", "numbing"],
     "air.cool": ["cool", "fresh", "crisp", "mild", "brisk", "soft", "still"],
     "air.warm": ["warm", "close", "sticky", "heavy with heat", "balmy", "drowsy"],
-    "sky.storm": ["{st_a} {=cond}{st_b} {=motif_a} {st_c}."],
-    "st_a": ["Then the storm {t:break}:", "Thunder {t:come} for {me} at last,",
-             "Lightning {t:find} the {place}:", "The night {t:split} open,",
-             "Out of nowhere,"],
+    # the storm said as a thing that happens ({=storm}: "a thunderstorm"), never a bare word
+    "sky.storm": ["{st_a}{st_b} {=motif_a}{st_c}."],
+    "st_a": ["Then {=storm} {t:break}", "{=storm_cap} {t:come} for {me} at last",
+             "Lightning {t:find} the {place} in {=storm}", "The night {t:split} open with {=storm}",
+             "Out of nowhere {t:come} {=storm}"],
     "st_b": [", and thunder {t:shake}", "; the lightning {t:show}", ", rattling",
              "; {I} {v:hold} on to", ", and the thunder {t:roll} over"],
-    "st_c": ["", "{adv}", "like {a:thing}", "in the flashes", "until {I} {am} soaked"],
+    "st_c": ["", " {adv}", " like {a:thing}", " in the flashes", " until {I} {am} soaked"],
     "sky.img.rain": ["Rain {t:run} off {=motif_b} {pp}.", "Rain {t:talk} on {surface} {adv}.",
                      "{I} {v:hear} rain {pp}."],
     "sky.img.fog": ["Fog {t:sit} {pp} like {stuff}.", "The fog {t:hide} {=motif_b}, then {t:give} it back."],
@@ -283,7 +286,7 @@ T: dict[str, list[str]] = {
              "{I} {am} awake {pp}", "{I} {v:sit} up awake {pp}",
              "{I} {v:work} awake by {=motif_b}", "{person} {t:see} {me} awake",
              "{I} {am} up and awake"],
-    "se_b": [", {adv},", "; in all", ", for", ", working {adv} for", ", {pp}, for", ", and for"],
+    "se_b": [", {adv}, for", "; in all", ", for", ", working {adv} for", ", {pp}, for", ", and for"],
     "se_c": ["", ", writing on {surface}", ", {adv}", " {pp}", ", {feeling}"],
 
     # new items: letters arriving
@@ -417,7 +420,7 @@ T["o_in"] += ["{I} {v:drift} into", "Somehow {I} {am} in", "{I} {v:walk} {adv} i
               "{person} {t:wave} {me} into", "{I} {v:get} off {a:vehicle} in",
               "It {is} {hour} in", "{I} {v:turn} up in"]
 
-T["sky"] += ["{s_there} {=cond} {s_now}, {sky_cold}.", "It {is} {=temp} {s_here}, and {=cond} {s_out}."]
+T["sky"] += ["{s_there} {=cond_np} {s_now}, {sky_cold}.", "It {is} {=temp} {s_here}, and {=cond_np} {s_out}."]
 T["s_there"] = ["There {is}", "{I} {v:look} up at", "{person} {t:point} at",
                 "The windows {tp:show}", "{I} {v:step} out into", "It {is} all"]
 T["s_now"] = ["overhead", "over the {landscape}", "above {=motif_a}", "outside", "beyond the glass",
@@ -428,10 +431,10 @@ T["s_here"] = ["by the {adj} thermometer", "on the glass", "in the {place}", "by
                 "down by {=motif_a}", "at {hour}"]
 T["s_over"] += ["Through the skylight it {is}", "At the windows it {is}", "The {adj} sky {is}",
                 "Everywhere it {is}", "Over the {place} it {is}", "Out past {=motif_b} it {is}"]
-T["s_from"] += ["The night {t:begin} as",  "Out there it {is}", "The {landscape} {t:go} from",
-                "At first the sky {is}", "{person} {t:say} it {is}", "The windows {tp:show}"]
-T["s_to"] += ["then", "turning", "then slowly", "and toward morning", "which {t:become}",
-              "giving way to", "until it {is}", "then, without warning,"]
+T["s_from"] += ["The night {t:turn}", "The light {t:change}", "The sky above the {landscape} {t:turn}",
+                "The {adj} weather {t:go}", "The sky above {=motif_b} {t:go}"]
+T["s_seq"] += ["The night {t:begin} as", "{person} {t:say} it {is}", "The windows {tp:show}",
+               "All night it {is}", "Over the {place} it {is}"]
 T["sky_cold"] += ["{=deg}; {air_word}", "{air_word} and {=deg}", "{=deg} by the {place} clock",
                   "{=deg}, {adv}", "{air_word}, {=deg} at most", "{=deg} when {I} {v:check}",
                   "{air_word} against the glass, {=deg}"]
@@ -462,7 +465,7 @@ T["m_still_tail"] = ["; {m_subj_lc} {m_still}", ", and {m_subj_lc} {m_still}",
 T["m_subj"] += ["The canal {pp}", "The puddle of coins {pp}", "A jar of {color} coins",
                 "The pool {pp}", "The tide by {=motif_a}", "A drawer of coins", "The bay {pp}"]
 T["m_is"] += ["{n:come} out at", "{n:stop} at", "{n:add} up to", "{n:end} at", "{n:settle} on",
-              "{n:amount} to", "{n:show} just", "{n:land} on", "{n:wait} at", "{n:say}",
+              "{n:amount} to", "{n:show} just", "{n:land} on", "{n:wait} at",
               "{n:keep} to", "{n:hover} at"]
 T["m_tail"] += ["; {I} {v:count} {=amount} in {m_lab}", ", {pp}: {m_lab}, {=amount}",
                 ", until {m_lab} {m_is} {=amount}", "; {=amount}, says {m_lab}",
@@ -476,7 +479,7 @@ T["reputation.up"] += ["{r_pre} {=delta_voices} {r_join} {r_where}{r_tail}.",
 T["reputation.down"] += ["{r_pre} {=delta_voices} {r_leave} {r_where}{r_tail}."]
 T["r_pre"] = ["Then", "Quietly,", "{pp},", "Somewhere", "After a while", "Little by little,",
               "At {hour}", "All at once"]
-T["r_join"] = ["{d:join} the crowd", "{d:call} out", "{d:gather}", "{d:sing} along", "{d:arrive}",
+T["r_join"] = ["{d:join} the crowd", "{d:call} out", "{d:gather}", "{d:sing} with them", "{d:arrive}",
                "{d:rise}", "{d:start} talking"]
 T["r_where"] = ["around {=motif_a}", "in the {place}", "by {=motif_b}", "{pp}", "outside the {place}",
                 "under the {adj} lights", "on the stairs", "in the gallery"]
@@ -486,7 +489,7 @@ T["r_subj"] += ["A hall of {adj} listeners",  "The chorus {pp}",
 T["r_up"] += ["{t:gather}", "{t:fill} with", "{t:open} to", "{t:count}", "{t:collect}"]
 T["r_down"] += ["{t:miss}", "{t:lose} track of", "{t:send} away"]
 T["r_tail"] += ["; {=last_says}, {m_lab} {n:say} now", ", {pp}; {m_lab}: {=last_says}",
-                "; {I} {v:hear} {m_lab} {m_is} {=last_says}", ", until {m_lab} {m_is} {=last_says}",
+                "; {I} {v:hear} that {m_lab} {m_is} {=last_says}", ", until {m_lab} {m_is} {=last_says}",
                 "; {m_lab}, {person} {t:say}, {m_is} {=last_says}"]
 
 T["work.up"] += ["{r_pre} {=delta_pages} {w_more} {w_where}{w_tail}.", "{I} {v:write} {=delta_pages} {w_where}{w_tail}."]
@@ -511,7 +514,7 @@ T["se_hours"] = ["{I} {v:lie} awake", "{I} {v:get} up and {v:work} awake",
                  "{I} {am} called awake", "{I} {v:sit} awake at {a:adj} desk"]
 T["se_a"] += ["{I} {v:rise} and {v:work} awake", "{I} {v:keep} awake {pp}", "{I} {v:stay} awake",
               "{person} {t:keep} {me} awake", "{I} {am} awake by {a:color} lamp"]
-T["se_b"] += [", {pp},", ", as if on duty,", ", {adv}, for", "; altogether"]
+T["se_b"] += [", {pp}, for", ", as if on duty, for", ", {adv}, for", "; altogether"]
 T["se_c"] += [", {adv} and {feeling}", ", at {hour}", ", with {=motif_a} near",
               ", reading {my} own notes", ", talking to nobody"]
 

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from reverie.perception.digest import Digest, SignalDigest
+from reverie.perception.digest import Digest, SignalDigest, _severity
 from reverie.perception.dreams._phrases import LEXICON, SETTINGS, T, VERBS
 from reverie.perception.text import figure as fmt_num
 
@@ -234,6 +234,38 @@ def _degrees(t: float, rng: random.Random | None = None) -> str:
     return rng.choice(ways) if rng else ways[0]
 
 
+# a weather condition that is a thing takes an article ("a thunderstorm", "a clear sky");
+# the rest are weather said as it is ("overcast", "light rain", "fog")
+_COUNTABLE = re.compile(r"\b(thunderstorm|storm|sky|snow fall|shower|gale|hailstorm)\b")
+
+
+def cond_np(cond: str) -> str:
+    """A condition as a noun phrase a sentence can hold: "a thunderstorm", "light rain"."""
+    head = cond.split(" with ")[0]
+    if _COUNTABLE.search(head) and not head.endswith("s") and \
+            head.split()[0] not in _DETERMINERS:
+        return f"{_article(cond)} {cond}"
+    return cond
+
+
+_THEN = [", then", ", and then", ", later", ", after that", ", toward morning", ", soon"]
+
+
+def cond_arc(arc: list[str], rng: random.Random | None = None) -> tuple[str, str]:
+    """A change of weather as a person says it: ("from overcast to a thunderstorm, then
+    light rain", "overcast, then a thunderstorm, then light rain"); the joints vary (and
+    none twice) so that the record's own words do not make the same run of words night
+    after night."""
+    said = [cond_np(a) for a in arc]
+    joints = rng.sample(_THEN, len(said)) if rng else _THEN[:len(said)]
+
+    def join(parts: list[str]) -> str:
+        return parts[0] + "".join(f"{j} {p}" for j, p in zip(joints, parts[1:]))
+
+    to = rng.choice(["to", "into"]) if rng else "to"
+    return f"from {said[0]} {to} {join(said[1:])}", join(said)
+
+
 def runs(text: str) -> set[str]:
     """Dryness keys of the runs of four words in ``text`` (lowercase, as a reader counts them)."""
     ws = re.findall(r"[a-z0-9']+", text.lower())
@@ -387,9 +419,16 @@ class _Gen:
                 m[:1].isupper() and s.startswith(m) for m in (ctx.get("motif_a", ""),
                                                               ctx.get("motif_b", "")))
             # "Then then": a sentence that already opens on a turn takes no second one
-            if lead.split()[0].strip(",").lower() != s.split()[0].strip(",").lower():
+            # "A little later, then": a sentence that already opens on a time word takes
+            # no second one
+            opens = s.split()[0].strip(",").lower()
+            if opens not in _TIME_WORDS | {lead.split()[0].strip(",").lower()}:
                 s = f"{lead} {s if keep else s[:1].lower() + s[1:]}"
         return _cap(s)
+
+
+_TIME_WORDS = {"then", "later", "after", "afterwards", "soon", "meanwhile", "by", "much",
+               "finally", "suddenly"}
 
 
 # -- what the night is about ----------------------------------------------------------
@@ -562,13 +601,18 @@ def compose(digest: Digest, day: date, *, recent: dict[str, int] | None = None,
             sctx["deg"] = "the air unmoving"
         arc = [a for i, a in enumerate(sky.arc) if i == 0 or a != sky.arc[i - 1]]
         if len(arc) > 1 and arc[0] != arc[-1]:
-            sctx.update(cond_first=arc[0], cond_last=arc[-1])
+            # the change as a person tells it: where it began, its worst, where it ended
+            if len(arc) > 3:
+                middle = [a for a in arc[1:-1] if a not in (arc[0], arc[-1])]
+                arc = [arc[0]] + ([max(middle, key=_severity)] if middle else []) + [arc[-1]]
+            sctx["cond_from"], sctx["cond_seq"] = cond_arc(arc, rng)
             first.append((g.sentence("sky.arc", sctx), 9))
         else:
-            sctx["cond"] = sky.cond
+            sctx.update(cond=sky.cond, cond_np=cond_np(sky.cond))
             first.append((g.sentence("sky", sctx), 9))
     elif sky.temp_said:
-        first.append((g.sentence("sky", dict(base, cond="dark and still")), 9))
+        first.append((g.sentence("sky", dict(base, cond="dark and still",
+                                              cond_np="a dark, still night")), 9))
 
     subjects = sorted(_subjects(digest, rng), key=lambda s: -s.score)
     lead = digest.lead()
@@ -578,8 +622,10 @@ def compose(digest: Digest, day: date, *, recent: dict[str, int] | None = None,
     storm_leads = lead is not None and lead.what == "storm" and sky.storm and \
         not any(s.score > lead.score for s in subjects)
     if sky.storm and sky.cond:
-        pair = (g.sentence("sky.storm", dict(base, cond=max(sky.arc or [sky.cond],
-                                                             key=lambda t: "thunder" in t))), 8)
+        storm = cond_np(max(sky.arc or [sky.cond], key=lambda t: "thunder" in t))
+        if not _COUNTABLE.search(storm):  # thunder that is no thunderstorm: "thunder"
+            storm = "a storm"
+        pair = (g.sentence("sky.storm", dict(base, storm=storm, storm_cap=_cap(storm))), 8)
         if storm_leads:
             first.append(pair)
     blocks: list[list[tuple[str, int]]] = [first]
