@@ -384,7 +384,7 @@ VERBS.update({
     "thicken": ("thickens", "thickened"), "recognise": ("recognises", "recognised"),
     "work": ("works", "worked"), "slide": ("slides", "slid"), "do": ("does", "did"),
     "put": ("puts", "put"), "start": ("starts", "started"), "become": ("becomes", "became"),
-    "split": ("splits", "split"), "shake": ("shakes", "shook"), "roll": ("rolls", "rolled"),
+    "split": ("splits", "split"), "shake": ("shakes", "shook"),
     "ebb": ("ebbs", "ebbed"), "brim": ("brims", "brimmed"), "hardly": ("hardly", "hardly"),
     "shift": ("shifts", "shifted"), "lap": ("laps", "lapped"), "tremble": ("trembles", "trembled"),
     "rest": ("rests", "rested"), "gain": ("gains", "gained"), "welcome": ("welcomes", "welcomed"),
