@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from reverie.daemon import snapshot
 from reverie.daemon.alerts import NotifyOptions, url_secrets
-from reverie.daemon.sessions import SessionsOptions
+from reverie.daemon.session_options import SessionsOptions
 from reverie.memory import clock
 from reverie.memory.home import Home
 from reverie.perception import sources as source_types
