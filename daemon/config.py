@@ -519,7 +519,7 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
     secrets = _secret_forms(used.values()) + url_secrets(cfg.notify.urls)  # URLs carry tokens
     loaded = Loaded(cfg, path, tuple(dict.fromkeys(secrets)), sorted(used), warnings,
                     sorted(set(unset.values())))
-    snapshot.write(loaded, var_locs)
+    snapshot.write(loaded, var_locs, text)
     return loaded
 
 

@@ -140,10 +140,11 @@ def _var_in(loc: tuple) -> bool:
     return False
 
 
-def write(loaded: Any, var_locs: list[tuple]) -> None:
+def write(loaded: Any, var_locs: list[tuple], text: str) -> None:
     """Record ``loaded``'s facts in its home, if the home's .reverie folder exists (a check
-    never creates the home) and none of them came from the environment. Best effort: the
-    snapshot is a shortcut, never needed."""
+    never creates the home) and none of them came from the environment. ``text`` is what
+    the load parsed: a file changed since is left without a snapshot, never keyed to facts
+    it does not say. Best effort: the snapshot is a shortcut, never needed."""
     if any(_var_in(loc) for loc in var_locs):
         return
     cfg = loaded.config
@@ -158,6 +159,11 @@ def write(loaded: Any, var_locs: list[tuple]) -> None:
     if read is None:
         return
     data, st = read
+    try:
+        if data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n") != text:
+            return
+    except UnicodeDecodeError:
+        return
     s = cfg.sessions
     doc = {
         "shape": SHAPE,

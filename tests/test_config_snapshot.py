@@ -113,3 +113,22 @@ def test_the_configs_warnings_are_shown_once_from_the_snapshot_too(tmp_path):
     for command in ("status", "state"):
         r = _cli(tmp_path, command)
         assert r.stderr.count("argv: is deprecated, rename it to command:") == 1, r.stderr
+
+
+def test_a_file_changed_while_it_was_loaded_gets_no_snapshot(tmp_path, monkeypatch):
+    from reverie.daemon import config, snapshot
+
+    snap = _configured(tmp_path)
+    snap.unlink()
+    monkeypatch.setenv("KARMA_TOKEN", TOKEN)
+    cfg = tmp_path / "reverie.yaml"
+    real_write = snapshot.write
+
+    def edited_meanwhile(loaded, var_locs, text):  # an editor saves between parse and write
+        cfg.write_text(CONFIG.replace("name: posts", "name: notes"), encoding="utf-8")
+        real_write(loaded, var_locs, text)
+
+    monkeypatch.setattr(snapshot, "write", edited_meanwhile)
+    config.load(cfg)
+    assert not snap.exists()
+    assert _source_names(tmp_path) == ["karma", "notes"]
