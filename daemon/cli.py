@@ -46,9 +46,31 @@ def _loaded(ctx: click.Context, need_secrets: bool = True, env: dict | None = No
         except config.ConfigError as e:
             raise Usage("\n".join(e.problems)) from None
         logs.set_secrets(obj[key].secrets)
-        for line in obj[key].warnings:
-            click.echo(f"warning: {line}", err=True)
+        _warn_once(ctx, obj[key])
     return obj[key]
+
+
+def _warn_once(ctx: click.Context, loaded: Any) -> None:
+    obj = ctx.ensure_object(dict)
+    if not obj.get("warned"):
+        obj["warned"] = True
+        for line in loaded.warnings:
+            click.echo(f"warning: {line}", err=True)
+
+
+def _facts(ctx: click.Context, warn: bool = True) -> Any:
+    """For status and state: the config's facts from its home's snapshot when it matches
+    the file as it is now (no config models, no cron library), else the read-only load.
+    ``warn=False`` leaves the config's warnings to a full load that may follow."""
+    obj = ctx.ensure_object(dict)
+    if "facts" not in obj:
+        from reverie.daemon import snapshot
+
+        path = snapshot.resolve_path(obj.get("config"))
+        obj["facts"] = snapshot.read(path) or _loaded(ctx, need_secrets=False)
+    if warn:
+        _warn_once(ctx, obj["facts"])
+    return obj["facts"]
 
 
 def _store(loaded: Any, readonly: bool = False) -> Any:
@@ -206,11 +228,15 @@ def _refresh(svc: Any) -> None:
 @click.pass_context
 def state(ctx: click.Context) -> None:
     """Print perception/state.md (rendering it first when the store is newer)."""
-    loaded = _loaded(ctx, need_secrets=False)
-    home = loaded.home
+    facts = _facts(ctx, warn=False)
+    home = facts.home
     stale = (not home.state_md.exists()) or (
         home.db.exists() and _newest_store_mtime(home) > home.state_md.stat().st_mtime)
-    if stale:
+    if not stale:
+        _warn_once(ctx, facts)
+    else:
+        loaded = _loaded(ctx, need_secrets=False)  # rendering reads the whole config
+        home = loaded.home
         svc = _services(loaded)
         _refresh(svc)
         svc.close()
@@ -382,7 +408,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
     from reverie.daemon import status as st
 
-    data = st.collect(_loaded(ctx, need_secrets=False))
+    data = st.collect(_facts(ctx))
     click.echo(json.dumps(data, ensure_ascii=False, indent=2) if as_json else st.render_text(data))
     ctx.exit(st.exit_code(data))
 

@@ -14,9 +14,10 @@ import operator
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from reverie.memory.store import Store
+if TYPE_CHECKING:  # annotations only: the config's models import this module
+    from reverie.memory.store import Store
 from reverie.perception.text import number as _fmt
 
 OPS: dict[str, Callable[[float, float], bool]] = {

@@ -23,8 +23,9 @@ import yaml
 from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo,
                       field_validator)
 
+from reverie.daemon import snapshot
 from reverie.daemon.alerts import NotifyOptions, url_secrets
-from reverie.daemon.sessions import SessionsOptions
+from reverie.daemon.session_options import SessionsOptions
 from reverie.memory import clock
 from reverie.memory.home import Home
 from reverie.perception import sources as source_types
@@ -32,7 +33,6 @@ from reverie.perception.dreams import DreamOptions
 from reverie.perception.sources import COMMON_KEYS, SourceSpec
 from reverie.perception.types import Duration, PositiveDuration
 
-CONFIG_NAME = "reverie.yaml"
 
 
 class ConfigError(Exception):
@@ -158,21 +158,10 @@ class Loaded:
 
 # -- locating the file --------------------------------------------------------------
 
-def user_config_path() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "reverie" / CONFIG_NAME
-
-
-def resolve_path(explicit: str | os.PathLike | None) -> Path:
-    """--config, then $REVERIE_CONFIG, then ./reverie.yaml, then the user config dir."""
-    if explicit:
-        return Path(explicit)
-    if os.environ.get("REVERIE_CONFIG"):
-        return Path(os.environ["REVERIE_CONFIG"])
-    here = Path(CONFIG_NAME)
-    if here.exists():
-        return here
-    return user_config_path()
+# resolve_path and user_config_path live in snapshot.py, which status and state import
+# without this module
+from reverie.daemon.snapshot import (  # noqa: E402,F401
+    CONFIG_NAME, resolve_path, user_config_path)
 
 
 # -- ${VAR} ----------------------------------------------------------------------------
@@ -460,6 +449,7 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
     used: dict[str, str] = {}
     unset: dict[tuple, str] = {}  # where a ${VAR} was left unset (need_secrets=False) -> VAR
     interpolated: list[tuple[str, str]] = []  # (as written, as interpolated)
+    var_locs: list[tuple] = []  # where a ${VAR} was (the snapshot leaves such files out)
 
     def walk(value: Any, loc: tuple) -> Any:
         if isinstance(value, str):
@@ -468,12 +458,15 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
             except _MissingVar as m:
                 # left out, so that what fails for want of it is said once, as this line
                 unset[loc] = m.args[0]
+                var_locs.append(loc)
                 if need_secrets:
                     problems.append(f"{shown}:{_key_line(root, loc)}: {_fmt_loc(loc)}: "
                                     f"environment variable {m.args[0]} is not set")
                 return _UNSET
             if out != value:
                 interpolated.append((value, out))
+            if _VAR.search(value):
+                var_locs.append(loc)
             return out
         if isinstance(value, dict):
             items = ((k, walk(v, (*loc, k))) for k, v in value.items())
@@ -559,8 +552,10 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
                            for p in problems])
     assert cfg is not None
     secrets = _secret_forms(used.values()) + url_secrets(cfg.notify.urls)  # URLs carry tokens
-    return Loaded(cfg, path, tuple(dict.fromkeys(secrets)), sorted(used), warnings,
-                  sorted(set(unset.values())))
+    loaded = Loaded(cfg, path, tuple(dict.fromkeys(secrets)), sorted(used), warnings,
+                    sorted(set(unset.values())))
+    snapshot.write(loaded, var_locs, text)
+    return loaded
 
 
 def home_hint(path: str | os.PathLike) -> Path | None:

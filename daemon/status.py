@@ -15,7 +15,7 @@ from typing import Any
 from reverie.daemon.foreground import HomeLock
 from reverie.memory import clock
 from reverie.memory.store import SourceState, Store
-from reverie.perception import health, text
+from reverie.perception import _cron, health, text
 
 SHAPE_VERSION = 1
 EXIT_RUNNING, EXIT_NOT_RUNNING = 0, 3  # as `systemctl is-active`
@@ -23,12 +23,18 @@ MAX_ERROR = 300
 
 
 def _next_cron(exprs: list[str], tz: Any, after: datetime) -> datetime | None:
-    from apscheduler.triggers.cron import CronTrigger
-
-    times = [CronTrigger.from_crontab(e, timezone=tz).get_next_fire_time(None, after)
-             for e in exprs]
+    times = [_next_fire(e, tz, after) for e in exprs]
     times = [t for t in times if t is not None]
     return min(times) if times else None
+
+
+def _next_fire(expr: str, tz: Any, after: datetime) -> datetime | None:
+    cron = _cron.parse(expr)
+    if cron is not None:  # without APScheduler, which imports asyncio
+        return _cron.next_fire(cron, tz, after, days=366 * 40)
+    from apscheduler.triggers.cron import CronTrigger
+
+    return CronTrigger.from_crontab(expr, timezone=tz).get_next_fire_time(None, after)
 
 
 def _next_run(spec: Any, h: health.Health | None, st: SourceState, tz: Any, now: datetime,

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
+from reverie.perception import _cron
 from reverie.perception.text import duration as format_duration
 
 UTC = timezone.utc
@@ -69,16 +70,22 @@ def check_cron(value: Any) -> str:
     text = " ".join(value.split())
     if len(text.split()) != 5:
         raise ValueError(f"invalid cron {value!r}: expected 5 fields (minute hour day month weekday)")
-    from apscheduler.triggers.cron import CronTrigger
+    # the forms people write are read here; APScheduler (and asyncio, which it imports)
+    # only for the rest, and it words every error
+    start = datetime(2028, 1, 1, tzinfo=UTC)
+    cron = _cron.parse(text)
+    if cron is not None:
+        first = _cron.next_fire(cron, UTC, start, days=_CRON_HORIZON.days)
+    else:
+        from apscheduler.triggers.cron import CronTrigger
 
-    try:
-        trig = CronTrigger.from_crontab(text, timezone="UTC")
-    except ValueError as e:
-        raise ValueError(f"invalid cron {value!r}: {e}") from None
+        try:
+            trig = CronTrigger.from_crontab(text, timezone="UTC")
+        except ValueError as e:
+            raise ValueError(f"invalid cron {value!r}: {e}") from None
+        first = trig.get_next_fire_time(None, start)
     # A date that never comes (31 February) passes the field checks but never fires: the
     # schedule would silently do nothing. From a leap year's start, so 29 February counts.
-    start = datetime(2028, 1, 1, tzinfo=UTC)
-    first = trig.get_next_fire_time(None, start)
     if first is None or first - start > _CRON_HORIZON:
         raise ValueError(f"invalid cron {value!r}: never fires (no such date)")
     return text

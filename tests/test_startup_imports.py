@@ -1,5 +1,7 @@
 """The commands a person types import only what they use: a read-only command on a home
-with HTTP and feed sources never loads requests, openai, feedparser or Jinja2 (bench P6)."""
+with HTTP and feed sources never loads requests, openai, feedparser or Jinja2; with the
+config's snapshot in the home, `status` and `state` build no config models (no pydantic,
+no YAML) and no command that only checks or reads loads APScheduler or asyncio (bench P6)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ import pytest
 from tests.conftest import reverie_env
 
 HEAVY = {"requests", "openai", "feedparser", "jinja2"}
+SCHEDULER = {"apscheduler", "asyncio"}
+CONFIG_MODELS = {"pydantic", "pydantic_core", "yaml"}
 
 CONFIG = """\
 home: ./home
@@ -22,6 +26,8 @@ sources:
     fields: {karma: agent.karma}
     every: 15m
   - {name: posts, type: files, path: posts, every: 15m}
+  - {name: nightly, type: files, path: posts, cron: "30 2 * * mon-fri"}
+sessions: {command: [agent], wake: ["0 8 * * *"], sleep: ["0 23 * * *"]}
 dream: {at: "0 5 * * *", backend: openai, model: m, base_url: "http://127.0.0.1:9/v1", api_key: k}
 """
 
@@ -56,3 +62,29 @@ def test_state_with_the_record_unchanged_does_not_import_the_renderer(configured
                            text=True, env=reverie_env(), cwd=configured, timeout=60)
     assert first.returncode == 0, first.stderr
     assert _imported(configured, "state") & HEAVY == set()
+
+
+def _cli(configured, *args):
+    r = subprocess.run([sys.executable, "-m", "reverie.daemon.cli", "--config",
+                        str(configured / "reverie.yaml"), *args], capture_output=True,
+                       text=True, env=reverie_env(), cwd=configured, timeout=60)
+    assert r.returncode in (0, 3), r.stderr
+    return r
+
+
+@pytest.mark.parametrize("command", ["status", "check-config", "--help"])
+def test_checking_or_reading_does_not_import_the_scheduler(configured, command):
+    assert _imported(configured, command) & SCHEDULER == set()
+
+
+@pytest.mark.parametrize("command", ["status", "state"])
+def test_status_and_state_on_the_snapshot_build_no_config_models(configured, command):
+    _cli(configured, "state")  # renders state.md; its load leaves the snapshot
+    _cli(configured, "check-config")
+    assert (configured / "home/.reverie/config.snapshot.json").exists()
+    assert _imported(configured, command) & (CONFIG_MODELS | SCHEDULER | HEAVY) == set()
+
+
+def test_status_without_a_snapshot_builds_the_config(configured):
+    # the guard above is not vacuous: the full load does import the models
+    assert {"pydantic", "yaml"} <= _imported(configured, "status")

@@ -102,13 +102,14 @@ def test_a_source_backing_off_shows_its_next_try_not_its_next_fire(setup, tmp_pa
     cfg, home = setup(url="http://127.0.0.1:9/closed")
     now = clock.now()
     with Store.open(home / ".reverie" / "reverie.db") as store:
-        # three failures, the last a minute ago: at 1m it waits 8 intervals, until ~7m from now
-        store.record_run("moltbook", now - timedelta(minutes=1), ok=False,
+        # three failures, the last 90s ago: at 1m it waits 8 intervals, until ~6m30s from
+        # now (a whole minute ago, a status within the same second showed "in 7m")
+        store.record_run("moltbook", now - timedelta(minutes=1, seconds=30), ok=False,
                          error="connection refused by 127.0.0.1:9",
                          state={"consecutive_failures": 3,
                                 "failing_since": clock.to_ts(now - timedelta(minutes=10)),
                                 "last_error": "connection refused by 127.0.0.1:9",
-                                "last_error_ts": clock.to_ts(now - timedelta(minutes=1))})
+                                "last_error_ts": clock.to_ts(now - timedelta(minutes=1, seconds=30))})
     daemon = start_daemon(cfg, home)
     try:
         r = status(cfg, "--json")
@@ -119,7 +120,7 @@ def test_a_source_backing_off_shows_its_next_try_not_its_next_fire(setup, tmp_pa
     assert src["health"] == "backing_off" and src["consecutive_failures"] == 3
     assert src["last_error"]["message"] == "connection refused by 127.0.0.1:9"
     left = datetime.fromisoformat(src["next_run"]) - now
-    assert timedelta(minutes=6) < left <= timedelta(minutes=7, seconds=5)
+    assert timedelta(minutes=5, seconds=30) < left <= timedelta(minutes=6, seconds=35)
     line = next(ln for ln in text.stdout.splitlines() if ln.lstrip().startswith("moltbook"))
     assert "every 1m, next try ~in 6m" in line
     assert "BACKING OFF after 3 failures (failing since 10m ago): connection refused" in line

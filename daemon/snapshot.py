@@ -1,0 +1,275 @@
+"""The few config facts `reverie status` and `reverie state` show, without the config models.
+
+Building the validated config costs those commands most of their start (click, pydantic
+and every options model, the cron checks; docs/performance.md, P6). After any successful
+full load, :func:`write` records what they read (home, zone, each source's name, type and
+schedule, the dream's time and backend, the session crons, the load's warnings) in
+``<home>/.reverie/config.snapshot.json``, keyed by the config file (resolved path, size,
+mtime_ns, SHA-256 of its bytes), ``$HOME`` (``~`` in paths) and reverie's version. No value
+from the environment is in it: a file whose facts depend on a ``${VAR}`` gets no snapshot.
+
+:func:`read` finds the home from the file's top-level ``home:`` line and takes the snapshot
+only when its key matches the file as it is now; anything else (no such line, a changed
+file, a foreign or malformed snapshot) is None and the caller loads the config in full.
+The home belongs to the untrusted agent, so the snapshot is checked as hostile input: it
+may name only its own home, and every field has its expected type and form.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from reverie.daemon import __version__
+
+CONFIG_NAME = "reverie.yaml"
+NAME = "config.snapshot.json"
+SHAPE = 1
+MAX_BYTES = 256 * 1024
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# a top-level block-style ``home:`` line (config.home_hint's fallback reading)
+_HOME_LINE = re.compile(r"""^home:[ \t]*(["']?)([^"'#\n]+?)\1[ \t]*(#.*)?$""", re.M)
+_NAME = re.compile(r"[a-z0-9_-]+")
+_TYPE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_CRON = re.compile(r"[A-Za-z0-9*/,?-]+( [A-Za-z0-9*/,?-]+){4}")
+_PRINTABLE = re.compile(r"[^\x00-\x1f\x7f-\x9f]*")
+
+
+# -- locating the file (config.py re-exports these) ----------------------------------
+
+def user_config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "reverie" / CONFIG_NAME
+
+
+def resolve_path(explicit: str | os.PathLike | None) -> Path:
+    """--config, then $REVERIE_CONFIG, then ./reverie.yaml, then the user config dir."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("REVERIE_CONFIG"):
+        return Path(os.environ["REVERIE_CONFIG"])
+    here = Path(CONFIG_NAME)
+    if here.exists():
+        return here
+    return user_config_path()
+
+
+# -- the facts ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Source:
+    """What status reads of a source spec (the same attribute names)."""
+
+    name: str
+    type: str
+    enabled: bool
+    every: timedelta | None
+    cron: str | None
+
+    @property
+    def interval(self) -> float:
+        return self.every.total_seconds() if self.every else 86400.0
+
+
+@dataclass
+class Facts:
+    """Stands in for config.Loaded where status and state read it."""
+
+    config: Any
+    path: Path
+    warnings: list[str] = field(default_factory=list)
+    secrets: tuple[str, ...] = ()
+
+    @property
+    def home(self) -> Any:
+        from reverie.memory.home import Home
+
+        return Home.at(self.config.home)
+
+    @property
+    def tz(self) -> Any:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.config.timezone)
+
+
+def _key(path: Path, data: bytes, st: os.stat_result) -> dict:
+    return {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+            "sha256": hashlib.sha256(data).hexdigest(), "user_home": os.path.expanduser("~"),
+            "reverie": __version__}
+
+
+def _read_config(path: Path) -> tuple[bytes, os.stat_result] | None:
+    try:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                return None
+            return f.read(), st
+    except OSError:
+        return None
+
+
+def home_line(path: Path, text: str) -> Path | None:
+    """The home a config's top-level ``home:`` line names (no ${VAR}), else None."""
+    m = _HOME_LINE.search(text)
+    if not m or _VAR.search(m.group(2)):
+        return None
+    p = Path(m.group(2)).expanduser()
+    return (p if p.is_absolute() else path.parent / p).resolve()
+
+
+def _var_in(loc: tuple) -> bool:
+    """Whether a ${VAR} at ``loc`` changes a fact the snapshot keeps."""
+    if not loc:
+        return True
+    if loc[0] in ("home", "timezone", "sessions"):
+        return True
+    if loc[0] == "dream":
+        return len(loc) < 2 or loc[1] in ("at", "backend")
+    if loc[0] == "sources":
+        return len(loc) < 3 or loc[2] in ("name", "type", "enabled", "every", "cron")
+    return False
+
+
+def write(loaded: Any, var_locs: list[tuple], text: str) -> None:
+    """Record ``loaded``'s facts in its home, if the home's .reverie folder exists (a check
+    never creates the home) and none of them came from the environment. ``text`` is what
+    the load parsed: a file changed since is left without a snapshot, never keyed to facts
+    it does not say. Best effort: the snapshot is a shortcut, never needed."""
+    if any(_var_in(loc) for loc in var_locs):
+        return
+    cfg = loaded.config
+    home = Path(cfg.home).expanduser().resolve()
+    folder = home / ".reverie"
+    try:
+        if not stat.S_ISDIR(os.lstat(folder).st_mode):
+            return
+    except OSError:
+        return
+    read = _read_config(Path(loaded.path))
+    if read is None:
+        return
+    data, st = read
+    try:
+        if data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n") != text:
+            return
+    except UnicodeDecodeError:
+        return
+    s = cfg.sessions
+    doc = {
+        "shape": SHAPE,
+        "key": _key(Path(loaded.path), data, st),
+        "home": str(home),
+        "timezone": cfg.timezone if "timezone" in cfg.model_fields_set else None,
+        "sources": [{"name": x.name, "type": x.type, "enabled": bool(x.enabled),
+                     "every": x.every.total_seconds() if x.every else None, "cron": x.cron}
+                    for x in cfg.sources],
+        "dream": {"at": cfg.dream.at, "backend": cfg.dream.backend},
+        "sessions": {"enabled": bool(s.enabled), "wake": list(s.wake), "sleep": list(s.sleep),
+                     "max_duration": s.max_duration.total_seconds() if s.max_duration else None},
+        "warnings": list(loaded.warnings),
+    }
+    from reverie.memory import atomic
+
+    try:
+        if _current(folder / NAME) == doc:
+            return
+        atomic.write_text(folder / NAME, json.dumps(doc, ensure_ascii=False), mode=0o600)
+    except OSError:
+        pass
+
+
+def _current(path: Path) -> dict | None:
+    from reverie.memory import safe_read
+
+    try:
+        return json.loads(safe_read.read_bytes(path, max_bytes=MAX_BYTES))
+    except (OSError, ValueError):
+        return None
+
+
+def read(path: Path) -> Facts | None:
+    """The facts of the config at ``path`` from its home's snapshot, or None (load it)."""
+    got = _read_config(path)
+    if got is None:
+        return None
+    data, st = got
+    try:
+        home = home_line(path, data.decode("utf-8"))
+    except (UnicodeDecodeError, OSError, RuntimeError):
+        return None
+    if home is None:
+        return None
+    doc = _current(home / ".reverie" / NAME)
+    if not isinstance(doc, dict) or doc.get("shape") != SHAPE or doc.get("home") != str(home):
+        return None
+    if doc.get("key") != _key(path, data, st):
+        return None
+    try:
+        return _facts(doc, path)
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return None
+
+
+def _text(v: Any, form: re.Pattern = _PRINTABLE, none: bool = False) -> Any:
+    if v is None and none:
+        return None
+    if not isinstance(v, str) or not form.fullmatch(v):
+        raise ValueError(v)
+    return v
+
+
+def _seconds(v: Any) -> timedelta | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 3650 * 86400:
+        raise ValueError(v)
+    return timedelta(seconds=v)
+
+
+def _flag(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise ValueError(v)
+    return v
+
+
+def _crons(v: Any) -> list[str]:
+    if not isinstance(v, list):
+        raise ValueError(v)
+    return [_text(c, _CRON) for c in v]
+
+
+def _facts(doc: dict, path: Path) -> Facts:
+    from zoneinfo import ZoneInfo
+
+    zone = _text(doc["timezone"], none=True)
+    if zone is None:
+        from reverie.memory import clock
+
+        zone = clock.system_zone_name()
+    ZoneInfo(zone)  # raises ValueError (ZoneInfoNotFoundError is one) when unknown
+    sources = [Source(_text(x["name"], _NAME), _text(x["type"], _TYPE), _flag(x["enabled"]),
+                      _seconds(x["every"]), _text(x["cron"], _CRON, none=True))
+               for x in doc["sources"]]
+    if len({x.name for x in sources}) != len(sources):
+        raise ValueError("two sources with one name")
+    d, s = doc["dream"], doc["sessions"]
+    cfg = SimpleNamespace(
+        home=Path(doc["home"]), timezone=zone, sources=sources,
+        dream=SimpleNamespace(at=_text(d["at"], _CRON), backend=_text(d["backend"], _TYPE)),
+        sessions=SimpleNamespace(enabled=_flag(s["enabled"]), wake=_crons(s["wake"]),
+                                 sleep=_crons(s["sleep"]),
+                                 max_duration=_seconds(s["max_duration"])))
+    warnings = doc["warnings"]
+    if not isinstance(warnings, list):
+        raise ValueError(warnings)
+    return Facts(cfg, path, [_text(w) for w in warnings])
