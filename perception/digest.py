@@ -23,12 +23,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reverie.memory import clock
+from reverie.memory import _log, clock
+from reverie.memory.store import StoreError
 from reverie.perception.text import figure as fmt_num  # how the digest writes every figure
 
 # What a signal means to the agent, which decides whether the dream must speak of it and
 # what imagery it becomes. Order is the order of importance when two events tie.
 from reverie.perception.sources import KINDS  # noqa: E402,F401  (money, reputation, work, …)
+
+log = _log.get("reverie.digest")
 
 MUST_SPEAK = ("money", "reputation", "work")  # spoken of whenever they moved
 
@@ -270,7 +273,10 @@ def build_digest(store, start: datetime, end: datetime, *, tz: tzinfo | None = N
     every reading instead, for the same figures."""
     rules = rules or NotableRules()
     if not raw:
-        store.roll_up()
+        try:
+            store.roll_up()
+        except StoreError as e:  # a store it cannot write (or busy): the rows say the same
+            log.warning("digest.roll_up_failed", error=str(e))
     specs = meanings(sources)
     tz = tz or timezone.utc
     dg = Digest(start=start.astimezone(timezone.utc).isoformat(),
