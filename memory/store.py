@@ -789,29 +789,31 @@ class Store:
                 for r in self._q("SELECT signal, MIN(source), SUM(n), SUM(nv), MIN(lo), MAX(hi)"
                                  + where, args)}
 
-    def window_extremes(self, signal: str, start: datetime, end: datetime, *,
-                        raw: bool = False) -> Extremes:
-        """(min, max, oldest reading's time) of the numeric readings of ``signal`` in
+    def window_extremes(self, start: datetime, end: datetime, *, raw: bool = False
+                        ) -> dict[str, Extremes]:
+        """Per signal, (min, max, oldest reading's time) of its numeric readings in
         [start, end]; whole rolled hours come from their rollups (none with ``raw``)."""
         a, b = clock.to_ts(start), clock.to_ts(end)
-        sql = ("SELECT MIN(value), MAX(value), MIN(ts) FROM observations"
-               " WHERE signal = ? AND ts {} ? AND ts <= ? AND value IS NOT NULL")
+        sql = ("SELECT signal, MIN(value), MAX(value), MIN(ts) FROM observations"
+               " WHERE ts {} ? AND ts <= ? AND value IS NOT NULL GROUP BY signal")
         with self._snapshot():
             span = None if raw else self._rolled_span(a, b)
             if span is None:
-                rows = [self._q1(sql.format(">="), (signal, a, b))]
+                rows = self._q(sql.format(">="), (a, b))
             else:
                 lo, hi = span
-                rows = [self._q1(sql.format(">="), (signal, a, lo - _HOUR)),
-                        self._q1("SELECT MIN(lo), MAX(hi), MIN(first_num_ts) FROM rollups"
-                                 " WHERE signal = ? AND hour >= ? AND hour <= ?",
-                                 (signal, lo, hi)),
-                        self._q1(sql.format(">"), (signal, hi, b))]
-        low = [r[0] for r in rows if r[0] is not None]
-        high = [r[1] for r in rows if r[1] is not None]
-        oldest = [r[2] for r in rows if r[2] is not None]
-        return Extremes(min(low, default=None), max(high, default=None),
-                        _dt(min(oldest, default=None)))
+                rows = [*self._q(sql.format(">="), (a, lo - _HOUR)),
+                        *self._q("SELECT signal, MIN(lo), MAX(hi), MIN(first_num_ts)"
+                                 " FROM rollups WHERE hour >= ? AND hour <= ? AND nv > 0"
+                                 " GROUP BY signal", (lo, hi)),
+                        *self._q(sql.format(">"), (hi, b))]
+        out: dict[str, tuple] = {}
+        for sig, low, high, oldest in rows:
+            was = out.get(sig)
+            out[sig] = (low, high, oldest) if was is None else (
+                min(was[0], low), max(was[1], high), min(was[2], oldest))
+        return {sig: Extremes(low, high, clock.from_ts(oldest))
+                for sig, (low, high, oldest) in out.items()}
 
     def texts_between(self, signal: str, start: datetime, end: datetime) -> list[str]:
         """The text readings of ``signal`` over (start, end], oldest first."""

@@ -282,6 +282,7 @@ def build_digest(store, start: datetime, end: datetime, *, tz: tzinfo | None = N
     dg = Digest(start=start.astimezone(timezone.utc).isoformat(),
                 end=end.astimezone(timezone.utc).isoformat(), tz=_zone_name(tz))
     window_start = start - timedelta(days=rules.high_low_days)
+    extremes = store.window_extremes(window_start, start, raw=raw)
 
     for st in store.signal_stats(start, end, raw=raw):
         name = st.signal
@@ -307,7 +308,7 @@ def build_digest(store, start: datetime, end: datetime, *, tz: tzinfo | None = N
             sd.usual = _usual(store, name, start, end, rules.usual_days)
             if sd.change and sd.usual:
                 sd.score = round(abs(sd.change) / sd.usual, 2)
-            lo30, hi30, oldest = store.window_extremes(name, window_start, start, raw=raw)
+            lo30, hi30, oldest = extremes.get(name, (None, None, None))
             # a record needs a history: a week of it (or the whole window when shorter)
             history = timedelta(days=min(7, rules.high_low_days))
             if oldest is not None and oldest <= start - history:

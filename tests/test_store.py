@@ -69,7 +69,7 @@ READS = {
     "signal_names": lambda s: s.signal_names(),
     "readings_at": lambda s: s.readings_at("wx.temp", [T - 90 * timedelta(minutes=1), T]),
     "signal_stats": lambda s: s.signal_stats(T - 3 * H, T),
-    "window_extremes": lambda s: s.window_extremes("wx.temp", T - 3 * H, T),
+    "window_extremes": lambda s: s.window_extremes(T - 3 * H, T),
     "texts_between": lambda s: s.texts_between("wx.sky", T - 3 * H, T),
     "poll_stats": lambda s: s.poll_stats(T - 3 * H, T),
     "rolled_hours": lambda s: (s.roll_up(T + H), s.rolled_hours())[1],
