@@ -3,7 +3,8 @@
 Tables: observations (readings), polls (one row per source run, ok or failed),
 items (feed entries), source_state (validators, health), dreams, dream_phrases
 (the offline backend's "dryness" memory), wakes, sessions, intents (the journal
-that makes consolidation crash-safe) and meta (heartbeat, init date).
+that makes consolidation crash-safe), meta (heartbeat, init date), and rollups and
+poll_rollups (hourly summaries of observations and polls, which the digest reads).
 
 The database keeps times as POSIX seconds in UTC; the boundary speaks in frozen
 records with timezone-aware UTC datetimes, and every database failure is a
