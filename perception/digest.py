@@ -23,12 +23,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reverie.memory import clock
+from reverie.memory import _log, clock
+from reverie.memory.store import StoreError
 from reverie.perception.text import figure as fmt_num  # how the digest writes every figure
 
 # What a signal means to the agent, which decides whether the dream must speak of it and
 # what imagery it becomes. Order is the order of importance when two events tie.
 from reverie.perception.sources import KINDS  # noqa: E402,F401  (money, reputation, work, …)
+
+log = _log.get("reverie.digest")
 
 MUST_SPEAK = ("money", "reputation", "work")  # spoken of whenever they moved
 
@@ -261,17 +264,27 @@ def _with_unit(x: float | None, unit: str | None) -> str:
 
 
 def build_digest(store, start: datetime, end: datetime, *, tz: tzinfo | None = None,
-                 rules: NotableRules | None = None, sources=()) -> Digest:
+                 rules: NotableRules | None = None, sources=(), raw: bool = False) -> Digest:
     """The digest of the cycle (start, end] from the store; ``sources`` (the config's
-    SourceSpecs) give each signal its kind and label."""
+    SourceSpecs) give each signal its kind and label.
+
+    Whole hours are read from the store's hourly rollups (rolled here first, when the
+    store can write), the cut hours at the cycle's edges from the readings; ``raw`` reads
+    every reading instead, for the same figures."""
     rules = rules or NotableRules()
+    if not raw:
+        try:
+            store.roll_up()
+        except StoreError as e:  # a store it cannot write (or busy): the rows say the same
+            log.warning("digest.roll_up_failed", error=str(e))
     specs = meanings(sources)
     tz = tz or timezone.utc
     dg = Digest(start=start.astimezone(timezone.utc).isoformat(),
                 end=end.astimezone(timezone.utc).isoformat(), tz=_zone_name(tz))
     window_start = start - timedelta(days=rules.high_low_days)
+    extremes = store.window_extremes(window_start, start, raw=raw)
 
-    for st in store.signal_stats(start, end):
+    for st in store.signal_stats(start, end, raw=raw):
         name = st.signal
         unit = st.last.unit or st.first.unit
         meaning = meaning_of(name, unit, specs)
@@ -295,7 +308,7 @@ def build_digest(store, start: datetime, end: datetime, *, tz: tzinfo | None = N
             sd.usual = _usual(store, name, start, end, rules.usual_days)
             if sd.change and sd.usual:
                 sd.score = round(abs(sd.change) / sd.usual, 2)
-            lo30, hi30, oldest = store.window_extremes(name, window_start, start)
+            lo30, hi30, oldest = extremes.get(name, (None, None, None))
             # a record needs a history: a week of it (or the whole window when shorter)
             history = timedelta(days=min(7, rules.high_low_days))
             if oldest is not None and oldest <= start - history:
@@ -338,24 +351,21 @@ def build_digest(store, start: datetime, end: datetime, *, tz: tzinfo | None = N
                                   f"sessions: {len(sessions)}, {int(round(minutes))} minutes",
                                   score=1.0))
 
-    polls = store.polls_between(start, end)
-    for src in sorted({p.source for p in polls}):
-        mine = [p for p in polls if p.source == src]
-        failed = sum(1 for p in mine if not p.ok)
+    for ps in store.poll_stats(start, end, raw=raw):
+        src, failed, last_ok = ps.source, ps.failed, ps.last_ok
         prior = store.poll_before(src, start)
-        last_ok = mine[-1].ok
         was_ok = prior is None or prior.ok
-        door = Door(src, len(mine), failed, started_failing=was_ok and not last_ok,
+        door = Door(src, ps.polls, failed, started_failing=was_ok and not last_ok,
                     stopped_failing=not was_ok and last_ok, failing_now=not last_ok)
         if failed or door.stopped_failing:
             dg.doors.append(door)
         if door.started_failing:
             dg.notable.append(Notable(src, "health", "started_failing",
-                                      f"{src}: started failing ({failed} of {len(mine)} polls failed)",
+                                      f"{src}: started failing ({failed} of {ps.polls} polls failed)",
                                       score=4.0))
         elif door.stopped_failing:
             dg.notable.append(Notable(src, "health", "stopped_failing",
-                                      f"{src}: recovered ({failed} of {len(mine)} polls failed)",
+                                      f"{src}: recovered ({failed} of {ps.polls} polls failed)",
                                       score=2.0))
     return dg
 

@@ -69,8 +69,10 @@ READS = {
     "signal_names": lambda s: s.signal_names(),
     "readings_at": lambda s: s.readings_at("wx.temp", [T - 90 * timedelta(minutes=1), T]),
     "signal_stats": lambda s: s.signal_stats(T - 3 * H, T),
-    "window_extremes": lambda s: s.window_extremes("wx.temp", T - 3 * H, T),
+    "window_extremes": lambda s: s.window_extremes(T - 3 * H, T),
     "texts_between": lambda s: s.texts_between("wx.sky", T - 3 * H, T),
+    "poll_stats": lambda s: s.poll_stats(T - 3 * H, T),
+    "rolled_hours": lambda s: (s.roll_up(T + H), s.rolled_hours())[1],
     "chart_points": lambda s: s.chart_points("wx.temp", T - 3 * H, T),
     "first_numeric_reading": lambda s: s.first_numeric_reading("wx.temp"),
     "failure_spans": lambda s: s.failure_spans("wx", T - 3 * H, T),
@@ -97,7 +99,7 @@ WRITES = {"open", "close", "set_meta", "beat", "record_run", "add_observations",
           "apply_retention", "record_dream", "record_phrases", "add_tokens", "record_wake",
           "update_wake", "start_session", "set_session_pid", "end_session", "forget_session",
           "mark_consolidated", "begin_intent", "advance_intent", "finish_intent",
-          "claim_alert"}
+          "claim_alert", "roll_up"}
 # a source's own JSON state and an intent's payload are JSON documents, not records
 JSON_FIELDS = {(SourceState, "data"), (Intent, "payload")}
 
