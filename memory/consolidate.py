@@ -114,9 +114,13 @@ class Ledger:
 # -- test hook -----------------------------------------------------------------------
 
 def _crash_point(name: str) -> None:
-    # test-only: the crash tests kill a real subprocess at each step
+    # test-only: the crash tests kill a real subprocess at each step; the unblock tests
+    # wedge one there for good, as a read the home made hang would
     if os.environ.get("REVERIE_CRASH_AT") == name:
         os.kill(os.getpid(), signal.SIGKILL)
+    if os.environ.get("REVERIE_HANG_AT") == name:
+        while True:
+            time.sleep(3600)
 
 
 # -- public API ------------------------------------------------------------------------
