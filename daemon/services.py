@@ -240,6 +240,7 @@ class Services:
         self.loaded = loaded
         self.renderer.update(specs=cfg.sources, tz=loaded.tz, template=loaded.state_template)
         self.runner.opts, self.runner.tz, self.runner.git = cfg.sessions, loaded.tz, cfg.memory.git
+        self.runner.working_max = cfg.memory.working_max
         # parsed once in the runner's constructor: without this a reload that adds,
         # changes or removes a wake_on condition would keep checking the old ones
         self.runner.conditions = cfg.sessions.conditions()
@@ -404,6 +405,7 @@ def build(loaded: Loaded, *, clock: clock_mod.Clock | None = None,
         notable_since=lambda since, now: notable_since(s.store, since, now,
                                                        rules=s.loaded.config.dream.notable,
                                                        sources=s.loaded.config.sources))
+    s.runner.working_max = cfg.memory.working_max
     s.runner.on_end, s.runner.on_wake_failed = s.alerts.session_ended, s.alerts.wake_failed
     return s
 

@@ -55,6 +55,7 @@ class SessionRunner:
         self.opts = opts
         self.tz = tz
         self.git = git
+        self.working_max: int | None = None  # memory.working_max (None: consolidate's default)
         self.render_state = render_state
         self.notable_since = notable_since
         self.conditions = opts.conditions()
@@ -244,7 +245,8 @@ class SessionRunner:
             self._adopt_recorded()
             if self._running is None:
                 try:
-                    recover_consolidation(self.home, self.store, tz=self.tz, git=self.git)
+                    recover_consolidation(self.home, self.store, tz=self.tz, git=self.git,
+                                          working_max=self.working_max)
                 except Exception as e:  # reported; the next session end tries again
                     log.error("consolidate.recover_failed", error=_err(e))
 
@@ -323,7 +325,8 @@ class SessionRunner:
         for row in [r for r in intents if r is not None and r.consolidated] + \
                 self.store.unconsolidated_sessions():
             try:
-                consolidate(self.home, self.store, row, tz=self.tz, git=self.git)
+                consolidate(self.home, self.store, row, tz=self.tz, git=self.git,
+                            working_max=self.working_max)
             except Exception as e:  # the intent journal lets recover() finish it later
                 log.error("consolidate.failed", session_id=row.id, error=_err(e))
                 return
