@@ -61,6 +61,7 @@ class SessionRunner:
         self.conditions = opts.conditions()
         self._lock = threading.RLock()
         self._running: _Running | None = None
+        self._killed: dict[str, list[str]] = {}  # session id -> strays stopped, for its ledger
         # told how sessions end and wakes fail (daemon/alerts.py notifies)
         self.on_end: Callable[..., None] = lambda *a, **kw: None
         self.on_wake_failed: Callable[[str], None] = lambda why: None
@@ -227,6 +228,8 @@ class SessionRunner:
         end_reason, code = end.reason, end.exit_code
         ended = clock.now()
         self.store.end_session(r.session_id, ended, end_reason, code)
+        if end.stopped.strays:
+            self._killed[r.session_id] = list(end.stopped.strays)
         self._running = None
         log.info("session.ended", session_id=r.session_id, end_reason=end_reason,
                  exit_code=code, forced=end.stopped.forced, stopped=end.stopped.strays or None,
@@ -326,7 +329,7 @@ class SessionRunner:
                 self.store.unconsolidated_sessions():
             try:
                 consolidate(self.home, self.store, row, tz=self.tz, git=self.git,
-                            working_max=self.working_max)
+                            working_max=self.working_max, killed=self._killed.pop(row.id, None))
             except Exception as e:  # the intent journal lets recover() finish it later
                 log.error("consolidate.failed", session_id=row.id, error=_err(e))
                 return

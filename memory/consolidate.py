@@ -97,6 +97,8 @@ class Ledger:
     # why working.md was not read, when it was not: refused (not a file), or kept whole
     # in diary/ (over memory.working_max)
     note: str | None = None
+    # the session's stray descendants stopped with it ("pid command"), when there were any
+    killed: list[str] = field(default_factory=list)
     commit: str | None = field(default=None, compare=False)
     git_error: str | None = field(default=None, compare=False)
 
@@ -106,6 +108,8 @@ class Ledger:
         d.pop("git_error")
         if d["note"] is None:  # a record as before: most sessions are read
             d.pop("note")
+        if not d["killed"]:
+            d.pop("killed")
         return d
 
     def to_json(self) -> str:
@@ -142,12 +146,14 @@ def ensure_diary(home: Home, day: date) -> Path:
 
 
 def consolidate(home: Home, store: Store, session: Session, *, tz: ZoneInfo,
-                git: bool = False, working_max: int | None = None) -> Ledger:
+                git: bool = False, working_max: int | None = None,
+                killed: list[str] | None = None) -> Ledger:
     """Consolidate one ended session (idempotent; resumes a crashed run).
 
     working.md is first taken away by an atomic rename into ``.reverie/sessions/``, so a
     line the agent appends while this runs lands either in the taken file (read once every
-    writer holding it open is done) or in a new working.md (archived as written late)."""
+    writer holding it open is done) or in a new working.md (archived as written late).
+    ``killed`` (what was stopped with the session beside its agent) goes into the ledger."""
     sid = session.id
     if not isinstance(sid, str) or not _SESSION_ID.fullmatch(sid):
         raise ConsolidationError(f"session id {sid!r} is not a plain identifier")
@@ -164,7 +170,8 @@ def consolidate(home: Home, store: Store, session: Session, *, tz: ZoneInfo,
         _crash_point("begin")
         home.ensure()  # refuses a symlinked .reverie/sessions before anything is moved there
         cap = WORKING_MAX_BYTES if working_max is None else working_max
-        intent = store.begin_intent(KIND, sid, _snapshot(home, row, tz, cap))
+        intent = store.begin_intent(KIND, sid, {**_snapshot(home, row, tz, cap),
+                                                "killed": list(killed or [])})
         _crash_point("snapshot")
     return _run(home, store, intent, tz=tz, git=git)
 
@@ -538,7 +545,7 @@ def _ledger(home: Home, plan: _Plan, payload: dict) -> Ledger:
         sha256={"input": payload["sha256"], "archived": _sha_lines(plan.lines),
                 "promoted": {k: _sha_lines(v) for k, v in promoted.items()},
                 "carried": _sha_lines(carried), "dropped": _sha_lines(dropped)},
-        diary=plan.anchor, note=plan.note)
+        diary=plan.anchor, note=plan.note, killed=list(payload.get("killed") or []))
 
 
 def _write_ledger(home: Home, plan: _Plan, ledger: Ledger) -> None:
