@@ -88,6 +88,8 @@ class Daemon:
         nxt = job.next_run_time.astimezone(self.loaded.tz).strftime("%a %H:%M") if job and job.next_run_time else "?"
         cur = s.runner.current() if s.runner else None
         sess = f"session {cur['session_id']} running" if cur else "no session"
+        if s.recovering:  # wakes wait for it; a stuck one is named by job.stuck
+            sess += ", recovering the last run"
         line = (f"{len(names) - len(failing)} sources ok, {len(failing)} failing; "
                 f"next dream {nxt}; {sess}")
         if self._refused:  # stays in STATUS= (and `systemctl status`) until a good reload
