@@ -58,6 +58,25 @@ class MemoryOptions(BaseModel):
     # openai: after consolidation, propose a summary of the day's diary into memory/
     # (uses the `dream:` model settings; see perception/distill.py)
     distill: Literal["openai"] | None = None
+    # working.md is read up to this at consolidation; a larger one is kept whole in diary/
+    working_max: int = Field(default=16 * 1024 * 1024, ge=64 * 1024, le=1024 ** 3)
+
+    @field_validator("working_max", mode="before")
+    @classmethod
+    def _size(cls, v: Any) -> Any:
+        return parse_size(v) if isinstance(v, str) else v
+
+
+_SIZE = re.compile(r"\s*(\d+)\s*(B|KiB|MiB|GiB)?\s*")
+_UNITS = {None: 1, "B": 1, "KiB": 1024, "MiB": 1024 ** 2, "GiB": 1024 ** 3}
+
+
+def parse_size(text: str) -> int:
+    """``16MiB``, ``512 KiB``, ``1048576``: a size in bytes (binary units only)."""
+    m = _SIZE.fullmatch(text)
+    if not m:
+        raise ValueError(f"invalid size {text!r} (use e.g. 16MiB, 512KiB or a number of bytes)")
+    return int(m.group(1)) * _UNITS[m.group(2)]
 
 
 class MetricsOptions(BaseModel):
@@ -354,6 +373,32 @@ def _fmt_loc(loc: tuple) -> str:
     return out or "(top level)"
 
 
+def _duplicate_key(root: yaml.Node | None) -> str | None:
+    """'LINE: path: duplicate key (first at line N)': YAML keeps the last of two equal
+    keys without a word, and the first was as likely meant. Run after _shape_problem."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, tuple]] = [(root, ())] if root is not None else []
+    while stack:
+        node, loc = stack.pop()
+        if id(node) in seen:  # an alias: walked once
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((c, (*loc, i)) for i, c in enumerate(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for k, v in node.value:
+                key = k.value if isinstance(k, yaml.ScalarNode) else None
+                if key is not None and k.tag != "tag:yaml.org,2002:merge":
+                    line = k.start_mark.line + 1
+                    if key in first:
+                        return (f"{line}: {_fmt_loc((*loc, key))}: duplicate key "
+                                f"(first at line {first[key]})")
+                    first[key] = line
+                stack.append((v, (*loc, key)))
+    return None
+
+
 def _fmt_msg(err: dict) -> str:
     kind, msg = err.get("type", ""), err.get("msg", "")
     if kind == "extra_forbidden":
@@ -436,7 +481,7 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
         raise ConfigError([f"{shown}:{line}: invalid YAML: {' '.join(str(problem).split())}"])
     except RecursionError:
         raise ConfigError([f"{shown}:1: invalid YAML: nested too deeply"]) from None
-    shape = _shape_problem(root)
+    shape = _shape_problem(root) or _duplicate_key(root)
     if shape:
         raise ConfigError([f"{shown}:{shape}"])
     if data is None:
@@ -755,6 +800,8 @@ _DOCS: dict[str, str] = {
     "MetricsOptions.allow_remote": "true: let `listen` be an address other machines can reach",
     "MemoryOptions.git": "commit the home to git after each consolidation",
     "MemoryOptions.distill": "openai: propose a summary of each day's diary into memory/",
+    "MemoryOptions.working_max": "working.md is read up to this size (e.g. 16MiB); a larger "
+                                 "one is kept whole, unread, in diary/",
     "DreamOptions.at": "when the night's dream is written (cron, in `timezone`)",
     "DreamOptions.backend": "offline (embedded, no network) or openai (any OpenAI-compatible server)",
     "DreamOptions.model": "the model name for the openai backend",

@@ -15,6 +15,7 @@ import queue
 import signal
 import sys
 import threading
+import time
 from typing import Any
 
 from reverie.daemon import config as config_mod, harden
@@ -26,6 +27,7 @@ from reverie.memory import clock
 log = logs.get("reverie.daemon")
 
 SHUTDOWN_GRACE = 20.0  # seconds running jobs get to finish at SIGTERM
+END_SESSION_GRACE = 10.0  # seconds past the agent's stop grace for its consolidation
 RELOAD_WAIT = 45.0  # seconds a control request waits for the loop to reload
 
 
@@ -74,6 +76,7 @@ class Daemon:
         # Set when shutdown gave up on running jobs: the pool's worker threads are not
         # daemon threads, so the interpreter would wait for them at exit (see cli.run).
         self.abandoned_jobs = False
+        self._recovery: threading.Thread | None = None
 
     def _status_line(self) -> str:
         s = self.services
@@ -85,6 +88,8 @@ class Daemon:
         nxt = job.next_run_time.astimezone(self.loaded.tz).strftime("%a %H:%M") if job and job.next_run_time else "?"
         cur = s.runner.current() if s.runner else None
         sess = f"session {cur['session_id']} running" if cur else "no session"
+        if s.recovering:  # wakes wait for it; a stuck one is named by job.stuck
+            sess += ", recovering the last run"
         line = (f"{len(names) - len(failing)} sources ok, {len(failing)} failing; "
                 f"next dream {nxt}; {sess}")
         if self._refused:  # stays in STATUS= (and `systemctl status`) until a good reload
@@ -182,7 +187,10 @@ class Daemon:
             self.scheduler = sched_mod.make_scheduler(self.loaded.tz)
             sched_mod.listen(self.scheduler)
             s.mark_running()
-            s.start()
+            s.begin()
+            # Recovery reads what the agent left in the home: it runs after READY=1 and
+            # the control socket, as a bounded job, and wakes wait for it.
+            s.recovering = True
             sched_mod.install(self.scheduler, s.jobs())
             self.scheduler.start()
             self.control = ControlServer(self.home.socket, s.handle_control)
@@ -194,6 +202,10 @@ class Daemon:
             s.notifier.start_watchdog(s.scheduler_alive, self.stop_flag)
             log.info("daemon.started", home=str(self.home.root), pid=os.getpid(),
                      jobs=len(self.scheduler.get_jobs()), zone=self.loaded.config.timezone)
+            self._recovery = threading.Thread(
+                target=sched_mod.bounded("recover", s.recover_timeout(), s.recover),
+                name="reverie-recover", daemon=True)
+            self._recovery.start()
             started = clock.monotonic()
             last_status = 0.0
             while not self.stop_flag.is_set():
@@ -223,6 +235,8 @@ class Daemon:
 
         def stop_scheduler() -> None:
             self.scheduler.shutdown(wait=True)
+            if self._recovery is not None:
+                self._recovery.join()
             done.set()
 
         threading.Thread(target=stop_scheduler, daemon=True).start()
@@ -231,15 +245,34 @@ class Daemon:
         # not after the jobs' grace: TimeoutStopSec= is stop_timeout + 30 s, and a slow
         # poll must not eat the agent's grace and the consolidation's time before
         # systemd's SIGKILL.
-        s.end_session()
-        if not done.wait(SHUTDOWN_GRACE):
+        began = time.monotonic()  # real seconds, as the threads wait them
+        ended = self._end_session()
+        # one grace from the stop's start: TimeoutStopSec= covers the agent's and this
+        if not done.wait(max(1.0, SHUTDOWN_GRACE - (time.monotonic() - began))):
             log.warning("daemon.shutdown_timeout", note="jobs still running were abandoned")
             self.abandoned_jobs = True
-        s.end_session()  # a wake job that was already under way started one
+        if ended:
+            self._end_session()  # a wake job that was already under way started one
         s.mark_stopped()
         s.close()
         log.info("daemon.stopped")
         return 0
+
+    def _end_session(self) -> bool:
+        """End the session within the agent's stop grace and END_SESSION_GRACE: a session
+        end held up by a stuck job (the runner's lock) is abandoned with one line, so
+        SIGTERM still stops the daemon. False when it was abandoned."""
+        s = self.services
+        assert s is not None
+        t = threading.Thread(target=s.end_session, name="reverie-end-session", daemon=True)
+        t.start()
+        t.join(s.loaded.config.sessions.stop_timeout.total_seconds() + END_SESSION_GRACE)
+        if t.is_alive():
+            log.error("session.stop_abandoned",
+                      note="the session's end is held up by a stuck job; not waiting for it")
+            self.abandoned_jobs = True
+            return False
+        return True
 
 
 __all__ = ["Daemon", "limit_malloc_arenas"]

@@ -11,6 +11,7 @@ waited for).
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
@@ -43,11 +44,25 @@ class Job:
     first: datetime | None = None
 
 
+# A run still going this long past its timeout is stuck, not slow: the watchdog stops
+# being fed (daemon/services.py), so systemd restarts a daemon that is truly wedged.
+STUCK_GRACE = 60.0
+
+
+@dataclass
+class _Run:
+    thread: threading.Thread
+    # its start plus its timeout, on the machine's monotonic clock: the work thread
+    # waits real seconds even when a test's fake clock jumps
+    deadline: float
+    noted: bool = False  # "still hangs" was logged (once per run, not every tick)
+    stuck: bool = False  # "stuck" was logged
+
+
 # The work thread of each job by name, across reloads (which recreate the wrappers):
 # an abandoned run that still hangs must not be joined by a second copy of itself.
-_live: dict[str, threading.Thread] = {}
+_live: dict[str, _Run] = {}
 _live_lock = threading.Lock()
-_noted_stuck: set[int] = set()
 
 
 def bounded(name: str, timeout: float, fn: Callable[[], Any]) -> Callable[[], None]:
@@ -58,14 +73,13 @@ def bounded(name: str, timeout: float, fn: Callable[[], Any]) -> Callable[[], No
         logs.new_job_context(job=name)
         with _live_lock:
             prev = _live.get(name)
-            if prev is not None and prev.is_alive():
-                if prev.ident not in _noted_stuck:  # once per stuck run, not every tick
-                    _noted_stuck.add(prev.ident or 0)
+            if prev is not None and prev.thread.is_alive():
+                if not prev.noted:
+                    prev.noted = True
                     log.warning("job.skipped", job=name,
                                 reason="its previous run still hangs (abandoned after its "
                                 "timeout); this job waits until it ends")
                 return
-            _noted_stuck.discard(prev.ident if prev is not None else None)
         done = threading.Event()
         error: list[BaseException] = []
 
@@ -80,7 +94,7 @@ def bounded(name: str, timeout: float, fn: Callable[[], Any]) -> Callable[[], No
 
         t = threading.Thread(target=work, name=f"job:{name}", daemon=True)
         with _live_lock:
-            _live[name] = t
+            _live[name] = _Run(t, time.monotonic() + timeout)
         t.start()
         if not done.wait(timeout):
             log.error("job.timeout", job=name, timeout_s=timeout,
@@ -93,6 +107,24 @@ def bounded(name: str, timeout: float, fn: Callable[[], Any]) -> Callable[[], No
 
     run.__name__ = name
     return run
+
+
+def stuck(grace: float = STUCK_GRACE) -> list[str]:
+    """The jobs whose abandoned run still hangs ``grace`` seconds past its timeout (one
+    that was abandoned and has since finished is not stuck). Each is logged once."""
+    now = time.monotonic()
+    out = []
+    with _live_lock:
+        for name, r in _live.items():
+            if r.thread.is_alive() and now >= r.deadline + grace:
+                out.append(name)
+                if not r.stuck:
+                    r.stuck = True
+                    log.error("job.stuck", job=name,
+                              overdue_s=round(now - r.deadline, 1),
+                              note="still running past its timeout; the watchdog is no "
+                              "longer fed")
+    return sorted(out)
 
 
 def make_scheduler(tz: Any) -> BackgroundScheduler:

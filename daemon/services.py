@@ -19,6 +19,7 @@ from reverie.daemon import logs
 from reverie.daemon.alerts import Alerter
 from reverie.daemon.config import Loaded
 from reverie.daemon.notify import Notifier
+from reverie.daemon import scheduler as sched_mod
 from reverie.daemon.scheduler import Job, cron
 from reverie.memory import clock as clock_mod
 from reverie.memory.store import Store
@@ -46,6 +47,11 @@ class Services:
     # the daemon's "reload on the main loop and wait" (lifecycle.Daemon.request_reload)
     reload_handler: Callable[[], dict] | None = None
     _last_beat: float = field(default=0.0, repr=False)  # monotonic time of the last beat
+    # True while the daemon's start recovers the last run (recover): wakes wait for it,
+    # so no agent starts over a session not yet adopted or a working.md not yet archived
+    recovering: bool = False
+    stuck_grace: float = sched_mod.STUCK_GRACE
+    _down_since: Any = field(default=None, repr=False)  # the last beat before this start
 
     @property
     def home(self) -> Any:
@@ -62,6 +68,9 @@ class Services:
         self._last_beat = clock_mod.monotonic()
 
     def scheduler_alive(self) -> bool:
+        """What feeds the watchdog: fresh beats, and no job stuck past its timeout."""
+        if sched_mod.stuck(self.stuck_grace):
+            return False
         return clock_mod.monotonic() - self._last_beat < self.heartbeat_every * 3
 
     def poll(self, spec: Any) -> None:
@@ -150,6 +159,9 @@ class Services:
         return out
 
     def scheduled_wake(self, expr: str) -> None:
+        if self.recovering:  # recover's catch-up runs the wakes it missed meanwhile
+            log.info("wake.deferred", wake=expr, reason="the start's recovery is under way")
+            return
         fire = last_fire_time(expr, self.tz, clock_mod.now())
         # A wall time seen twice (the clocks went back) is one wake, as in cron: both fires
         # are recorded under the first, and the store takes a fire time once.
@@ -167,6 +179,8 @@ class Services:
         self.runner.check()
 
     def check_wake_on(self) -> None:
+        if self.recovering:
+            return
         self.runner.check_wake_on()
 
     # -- start, reload, stop ----------------------------------------------------------
@@ -177,7 +191,7 @@ class Services:
 
         cfg = self.loaded.config
         now = clock_mod.now()
-        last_seen = self.store.last_beat()
+        last_seen = self._down_since
         day = due_dream_day(self.store, cfg.dream, tz=self.tz, now=now)
         if day is not None:
             log.info("dream.catch_up", date=day.isoformat())
@@ -189,14 +203,36 @@ class Services:
             self.runner.catch_up(last_seen, now)
 
     def start(self) -> None:
-        """The daemon's start: born, adopt or consolidate a past session, catch up, beat.
-        Catch-up comes before the first beat: the last beat says how long we were down."""
+        """Begin and recover at once (in-process drivers; the daemon runs recover as a
+        job once it answers)."""
+        self.begin()
+        self.recover()
+
+    def begin(self) -> None:
+        """The daemon's quick start: born, note how long it was down, beat."""
         self.store.born()
-        self.runner.recover()
-        self.catch_up()
+        # read before the first beat: the last beat says how long we were down
+        self._down_since = self.store.last_beat()
         # /healthz (perception/metrics.py) judges the beats by how often they come
         self.store.set_meta("heartbeat.every", str(self.heartbeat_every))
         self.heartbeat()
+
+    def recover(self) -> None:
+        """Adopt or consolidate a past session, then catch up; wakes wait until it is done.
+        The daemon runs it bounded, after READY=1 and the control socket, so a home that
+        makes it slow or stuck never keeps `reverie status` or SIGTERM from answering."""
+        try:
+            self.runner.recover()
+            self.catch_up()
+        finally:
+            self.recovering = False
+
+    def recover_timeout(self) -> float:
+        """How long the start's recovery may take: a dream and a session's stop, and
+        room for consolidations."""
+        cfg = self.loaded.config
+        return (cfg.dream.timeout.total_seconds() + cfg.sessions.stop_timeout.total_seconds()
+                + 300)
 
     def reload(self, loaded: Loaded) -> None:
         """Take a reloaded config (same home); the runner keeps the session it watches."""
@@ -204,6 +240,7 @@ class Services:
         self.loaded = loaded
         self.renderer.update(specs=cfg.sources, tz=loaded.tz, template=loaded.state_template)
         self.runner.opts, self.runner.tz, self.runner.git = cfg.sessions, loaded.tz, cfg.memory.git
+        self.runner.working_max = cfg.memory.working_max
         # parsed once in the runner's constructor: without this a reload that adds,
         # changes or removes a wake_on condition would keep checking the old ones
         self.runner.conditions = cfg.sessions.conditions()
@@ -245,6 +282,9 @@ class Services:
             return self.reload_handler()
         if self.runner is None:
             return {"ok": False, "error": "sessions are not configured"}
+        if self.recovering and cmd in ("wake", "sleep"):
+            return {"ok": False, "error": "the daemon is still recovering the last run "
+                    "(adopting or consolidating a session); try again shortly"}
         if cmd == "wake":
             res = self.runner.wake(req.get("reason") or "asked by `reverie wake`")
             self.renderer.maybe_render()
@@ -255,7 +295,8 @@ class Services:
             self.renderer.maybe_render()
             return {"ok": True, "stopped": bool(stopped)}
         if cmd == "status":
-            return {"ok": True, "pid": os.getpid(), "session": self.runner.current()}
+            out = {"ok": True, "pid": os.getpid(), "session": self.runner.current()}
+            return {**out, "recovering": True} if self.recovering else out
         return {"ok": False, "error": f"unknown command {cmd!r}"}
 
     # -- the table of jobs ------------------------------------------------------------
@@ -364,6 +405,7 @@ def build(loaded: Loaded, *, clock: clock_mod.Clock | None = None,
         notable_since=lambda since, now: notable_since(s.store, since, now,
                                                        rules=s.loaded.config.dream.notable,
                                                        sources=s.loaded.config.sources))
+    s.runner.working_max = cfg.memory.working_max
     s.runner.on_end, s.runner.on_wake_failed = s.alerts.session_ended, s.alerts.wake_failed
     return s
 

@@ -55,11 +55,13 @@ class SessionRunner:
         self.opts = opts
         self.tz = tz
         self.git = git
+        self.working_max: int | None = None  # memory.working_max (None: consolidate's default)
         self.render_state = render_state
         self.notable_since = notable_since
         self.conditions = opts.conditions()
         self._lock = threading.RLock()
         self._running: _Running | None = None
+        self._killed: dict[str, list[str]] = {}  # session id -> strays stopped, for its ledger
         # told how sessions end and wakes fail (daemon/alerts.py notifies)
         self.on_end: Callable[..., None] = lambda *a, **kw: None
         self.on_wake_failed: Callable[[str], None] = lambda why: None
@@ -226,6 +228,8 @@ class SessionRunner:
         end_reason, code = end.reason, end.exit_code
         ended = clock.now()
         self.store.end_session(r.session_id, ended, end_reason, code)
+        if end.stopped.strays:
+            self._killed[r.session_id] = list(end.stopped.strays)
         self._running = None
         log.info("session.ended", session_id=r.session_id, end_reason=end_reason,
                  exit_code=code, forced=end.stopped.forced, stopped=end.stopped.strays or None,
@@ -244,7 +248,8 @@ class SessionRunner:
             self._adopt_recorded()
             if self._running is None:
                 try:
-                    recover_consolidation(self.home, self.store, tz=self.tz, git=self.git)
+                    recover_consolidation(self.home, self.store, tz=self.tz, git=self.git,
+                                          working_max=self.working_max)
                 except Exception as e:  # reported; the next session end tries again
                     log.error("consolidate.recover_failed", error=_err(e))
 
@@ -323,7 +328,8 @@ class SessionRunner:
         for row in [r for r in intents if r is not None and r.consolidated] + \
                 self.store.unconsolidated_sessions():
             try:
-                consolidate(self.home, self.store, row, tz=self.tz, git=self.git)
+                consolidate(self.home, self.store, row, tz=self.tz, git=self.git,
+                            working_max=self.working_max, killed=self._killed.pop(row.id, None))
             except Exception as e:  # the intent journal lets recover() finish it later
                 log.error("consolidate.failed", session_id=row.id, error=_err(e))
                 return

@@ -63,7 +63,8 @@ NOTES = "notes"
 _RESERVED_TOPIC = re.compile(r"distilled(?:-|$)")
 
 MiB = 1024 * 1024
-# working.md is read into memory up to this; a larger one is kept whole in diary/, unread
+# working.md is read into memory up to this (the default of `memory.working_max`); a
+# larger one is kept whole in diary/, unread
 WORKING_MAX_BYTES = 16 * MiB
 # the diary, memory/ files and the ledger are read whole to append to them
 HOME_FILE_MAX_BYTES = 64 * MiB
@@ -93,6 +94,11 @@ class Ledger:
     targets: dict[str, int]  # memory file (home-relative) -> lines promoted into it
     sha256: dict[str, object]
     diary: str               # home-relative pointer to the diary entry
+    # why working.md was not read, when it was not: refused (not a file), or kept whole
+    # in diary/ (over memory.working_max)
+    note: str | None = None
+    # the session's stray descendants stopped with it ("pid command"), when there were any
+    killed: list[str] = field(default_factory=list)
     commit: str | None = field(default=None, compare=False)
     git_error: str | None = field(default=None, compare=False)
 
@@ -100,6 +106,10 @@ class Ledger:
         d = asdict(self)
         d.pop("commit")
         d.pop("git_error")
+        if d["note"] is None:  # a record as before: most sessions are read
+            d.pop("note")
+        if not d["killed"]:
+            d.pop("killed")
         return d
 
     def to_json(self) -> str:
@@ -114,9 +124,13 @@ class Ledger:
 # -- test hook -----------------------------------------------------------------------
 
 def _crash_point(name: str) -> None:
-    # test-only: the crash tests kill a real subprocess at each step
+    # test-only: the crash tests kill a real subprocess at each step; the unblock tests
+    # wedge one there for good, as a read the home made hang would
     if os.environ.get("REVERIE_CRASH_AT") == name:
         os.kill(os.getpid(), signal.SIGKILL)
+    if os.environ.get("REVERIE_HANG_AT") == name:
+        while True:
+            time.sleep(3600)
 
 
 # -- public API ------------------------------------------------------------------------
@@ -132,12 +146,14 @@ def ensure_diary(home: Home, day: date) -> Path:
 
 
 def consolidate(home: Home, store: Store, session: Session, *, tz: ZoneInfo,
-                git: bool = False) -> Ledger:
+                git: bool = False, working_max: int | None = None,
+                killed: list[str] | None = None) -> Ledger:
     """Consolidate one ended session (idempotent; resumes a crashed run).
 
     working.md is first taken away by an atomic rename into ``.reverie/sessions/``, so a
     line the agent appends while this runs lands either in the taken file (read once every
-    writer holding it open is done) or in a new working.md (archived as written late)."""
+    writer holding it open is done) or in a new working.md (archived as written late).
+    ``killed`` (what was stopped with the session beside its agent) goes into the ledger."""
     sid = session.id
     if not isinstance(sid, str) or not _SESSION_ID.fullmatch(sid):
         raise ConsolidationError(f"session id {sid!r} is not a plain identifier")
@@ -153,12 +169,15 @@ def consolidate(home: Home, store: Store, session: Session, *, tz: ZoneInfo,
             raise ConsolidationError(f"session {sid} has not ended; it cannot be consolidated")
         _crash_point("begin")
         home.ensure()  # refuses a symlinked .reverie/sessions before anything is moved there
-        intent = store.begin_intent(KIND, sid, _snapshot(home, row, tz))
+        cap = WORKING_MAX_BYTES if working_max is None else working_max
+        intent = store.begin_intent(KIND, sid, {**_snapshot(home, row, tz, cap),
+                                                "killed": list(killed or [])})
         _crash_point("snapshot")
     return _run(home, store, intent, tz=tz, git=git)
 
 
-def recover(home: Home, store: Store, *, tz: ZoneInfo, git: bool = False) -> list[Ledger]:
+def recover(home: Home, store: Store, *, tz: ZoneInfo, git: bool = False,
+            working_max: int | None = None) -> list[Ledger]:
     """Finish every interrupted consolidation, then consolidate every ended session
     that is not yet consolidated. Run it before the next session can start."""
     out: list[Ledger] = []
@@ -168,7 +187,7 @@ def recover(home: Home, store: Store, *, tz: ZoneInfo, git: bool = False) -> lis
         seen.add(intent.key)
     for row in store.unconsolidated_sessions():
         if row.id not in seen:
-            out.append(consolidate(home, store, row, tz=tz, git=git))
+            out.append(consolidate(home, store, row, tz=tz, git=git, working_max=working_max))
     return out
 
 
@@ -178,7 +197,7 @@ def _taken(home: Home, sid: str) -> Path:
     return home.sessions_dir / f"{sid}.working.taken"
 
 
-def _snapshot(home: Home, row: Session, tz: ZoneInfo) -> dict:
+def _snapshot(home: Home, row: Session, tz: ZoneInfo, cap: int) -> dict:
     sid = row.id
     taken = _taken(home, sid)
     refused = kept_whole = None
@@ -198,13 +217,14 @@ def _snapshot(home: Home, row: Session, tz: ZoneInfo) -> dict:
         why = safe_read.refusal(taken)
         if why is not None:  # only reverie writes there; still, never open what is not a file
             refused = _move_aside(home, taken, f"{sid}.working.refused", why)
-        elif os.lstat(taken).st_size > WORKING_MAX_BYTES:
-            kept_whole = _keep_whole(home, taken, sid, row.started.astimezone(tz))
+        elif os.lstat(taken).st_size > cap:
+            kept_whole = _keep_whole(home, taken, sid, row.started.astimezone(tz), cap)
         else:
-            raw = safe_read.read_bytes(taken, max_bytes=WORKING_MAX_BYTES)
+            raw = safe_read.read_bytes(taken, max_bytes=cap)
     text, raw_copy = _decode(home, raw, f"{sid}.working.raw")
     return {"text": text, "sha256": _sha(raw), "bytes": len(raw), "missing": missing,
             "raw_copy": raw_copy, "refused": refused, "kept_whole": kept_whole,
+            "working_max": cap,
             "session": {"id": row.id, "started": clock.to_ts(row.started),
                         "ended": clock.to_ts(row.ended) if row.ended else None,
                         "end_reason": row.end_reason}}
@@ -221,15 +241,15 @@ def _move_aside(home: Home, path: Path, name: str, why: str) -> str:
     return reason
 
 
-def _keep_whole(home: Home, path: Path, sid: str, start: datetime) -> dict:
+def _keep_whole(home: Home, path: Path, sid: str, start: datetime, cap: int) -> dict:
     """An oversized working.md goes into diary/ whole, by rename: never read into memory."""
     dest = home.diary_dir / f"{start.date().isoformat()}.session-{sid}.working.md"
     n = os.lstat(path).st_size
     os.replace(path, dest)
     atomic.fsync_dir(home.diary_dir)
     rel = str(dest.relative_to(home.root))
-    log.warning("consolidate.oversized", session=sid, bytes=n, cap=WORKING_MAX_BYTES, kept=rel)
-    return {"path": rel, "bytes": n}
+    log.warning("consolidate.oversized", session=sid, bytes=n, cap=cap, kept=rel)
+    return {"path": rel, "bytes": n, "cap": cap}
 
 
 def _wait_for_writers(path: Path, grace: float | None = None) -> None:
@@ -315,6 +335,7 @@ class _Plan:
     kinds: list[tuple[str, str | None]]  # ("promote", topic) | ("carry", None) | ("drop", None)
     open_fence: str | None
     template: str
+    working_max: int  # the cap of the snapshot, for working.md written late too
     note: str | None = None  # why working.md was not read (refused, or kept whole)
 
     @property
@@ -342,7 +363,8 @@ def _plan(payload: dict, tz: ZoneInfo) -> _Plan:
     lines = split_lines(payload["text"])
     kinds, open_fence = classify(lines)
     return _Plan(s["id"], start.date(), start, end, s.get("end_reason"), lines, kinds,
-                 open_fence, working_template(), _note(payload))
+                 open_fence, working_template(),
+                 payload.get("working_max") or WORKING_MAX_BYTES, _note(payload))
 
 
 def _note(payload: dict) -> str | None:
@@ -350,8 +372,9 @@ def _note(payload: dict) -> str | None:
         return payload["refused"]
     kept = payload.get("kept_whole")
     if kept:
-        return (f"working.md was {kept['bytes']} bytes, over the {WORKING_MAX_BYTES // MiB} MiB "
-                f"cap; kept whole, unread, in {kept['path']}")
+        cap = kept.get("cap") or WORKING_MAX_BYTES  # a snapshot of an older reverie has none
+        return (f"working.md was {kept['bytes']} bytes, over the {_size(cap)} cap; "
+                f"kept whole, unread, in {kept['path']}")
     return None
 
 
@@ -477,11 +500,12 @@ def _take_late(home: Home, plan: _Plan, new: bytes) -> bool:
 
 def _archive_late(home: Home, plan: _Plan, late: Path) -> None:
     """Archive a working.md written after the take into the diary, then delete it."""
-    if late.stat().st_size > WORKING_MAX_BYTES:
-        kept = _keep_whole(home, late, f"{plan.sid}-late-{late.name.split('.')[-2]}", plan.start)
+    if late.stat().st_size > plan.working_max:
+        kept = _keep_whole(home, late, f"{plan.sid}-late-{late.name.split('.')[-2]}", plan.start,
+                           plan.working_max)
         raw = f"(kept whole, unread, in {kept['path']})".encode()
     else:
-        raw = safe_read.read_bytes(late, max_bytes=WORKING_MAX_BYTES)
+        raw = safe_read.read_bytes(late, max_bytes=plan.working_max)
     text, raw_copy = _decode(home, raw, f"{plan.sid}.late.{_sha(raw)[:12]}.raw")
     lines = split_lines(text)
     late_id = late.name.split(".")[-2]
@@ -521,7 +545,7 @@ def _ledger(home: Home, plan: _Plan, payload: dict) -> Ledger:
         sha256={"input": payload["sha256"], "archived": _sha_lines(plan.lines),
                 "promoted": {k: _sha_lines(v) for k, v in promoted.items()},
                 "carried": _sha_lines(carried), "dropped": _sha_lines(dropped)},
-        diary=plan.anchor)
+        diary=plan.anchor, note=plan.note, killed=list(payload.get("killed") or []))
 
 
 def _write_ledger(home: Home, plan: _Plan, ledger: Ledger) -> None:
@@ -663,6 +687,13 @@ def _span(plan: _Plan) -> str:
     if days:
         end += f" (+{days} day{'s' if days > 1 else ''})"
     return f"{plan.start.strftime('%H:%M')}–{end}"
+
+
+def _size(n: int) -> str:
+    for unit, k in (("GiB", 1024 * MiB), ("MiB", MiB), ("KiB", 1024)):
+        if n >= k and n % k == 0:
+            return f"{n // k} {unit}"
+    return f"{n} bytes"
 
 
 def _sha(data: bytes) -> str:
