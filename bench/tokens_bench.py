@@ -71,14 +71,14 @@ def _polls(store, t: datetime, busy: bool, hour: int) -> None:
         step = hour * 4 + m // 15
         karma = 1284 + (step * 37 if busy else 0)
         balance = 1.25 + (0.4 * (step % 3) if busy else 0)
-        store.record_poll("moltbook", ts, ok=True, readings=[
+        store.record_run("moltbook", ts, ok=True, readings=[
             ("moltbook.karma", float(karma), None, None),
             ("moltbook.followers", 311.0, None, None)])
-        store.record_poll("wallet", ts, ok=True, readings=[("wallet.eth", balance, None, "ETH")])
-        store.record_poll("weather", ts, ok=True, readings=[
+        store.record_run("wallet", ts, ok=True, readings=[("wallet.eth", balance, None, "ETH")])
+        store.record_run("weather", ts, ok=True, readings=[
             ("weather.temperature", 6.0, None, "°C"), ("weather.condition", None, "overcast", None)])
     if busy:
-        store.record_poll("blog", t + timedelta(minutes=30), ok=True, items=[
+        store.record_run("blog", t + timedelta(minutes=30), ok=True, items=[
             {"uid": f"{t:%d%H}", "title": f"Post at {t:%H}:30", "summary": "new words"}])
 
 
