@@ -19,15 +19,8 @@ APPEND_MAX_BYTES = 64 * 1024 * 1024
 def write_bytes(path: str | os.PathLike, data: bytes, *, mode: int = FILE_MODE) -> Path:
     path = Path(path)
     folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _mkstemp(path)
+    tmp = _finished_temp(path, data, mode)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            _keep_owner(f.fileno(), folder)
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -44,15 +37,8 @@ def create_bytes(path: str | os.PathLike, data: bytes, *, mode: int = FILE_MODE)
     a file appeared first. ``os.link`` of the finished temporary file never replaces."""
     path = Path(path)
     folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _mkstemp(path)
+    tmp = _finished_temp(path, data, mode)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            _keep_owner(f.fileno(), folder)
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
         try:
             os.link(tmp, path)
         except FileExistsError:
@@ -64,6 +50,28 @@ def create_bytes(path: str | os.PathLike, data: bytes, *, mode: int = FILE_MODE)
             pass
     fsync_dir(folder)
     return True
+
+
+def _finished_temp(path: Path, data: bytes, mode: int) -> str:
+    """``data`` in a temporary file beside ``path``, synced, with its mode and owner set:
+    what an atomic write then puts in place. Removed again if anything fails."""
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = _mkstemp(path)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            _keep_owner(f.fileno(), folder)
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return tmp
 
 
 def _mkstemp(path: Path) -> tuple[int, str]:

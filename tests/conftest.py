@@ -205,3 +205,28 @@ def closed_port_url():
     port = s.getsockname()[1]
     s.close()
     return f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture
+def notify_socket(tmp_path: Path):
+    """A datagram socket standing in for systemd's NOTIFY_SOCKET: (socket, path)."""
+    import socket
+
+    path = tmp_path / "notify.sock"
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(str(path))
+    s.settimeout(0.2)
+    yield s, path
+    s.close()
+
+
+def polls_of(db: Path, source: str) -> int:
+    """How many polls of ``source`` the store at ``db`` holds (0 before it exists)."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            return conn.execute("SELECT COUNT(*) FROM polls WHERE source = ?",
+                                (source,)).fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ import pytest
 
 from reverie.daemon import config, logs, services
 from tests._logtail import LogTail
-from tests.conftest import reverie_env, run_cli, start_cli, wait_for
+from tests.conftest import polls_of, reverie_env, run_cli, start_cli, wait_for
 
 pytest.importorskip("apprise")
 
@@ -23,13 +22,6 @@ pytest.importorskip("apprise")
 def notifications(httpserver) -> list[dict]:
     return [json.loads(r.get_data()) for r, _ in httpserver.log if r.path == "/notify"]
 
-
-def polls_of(db: Path, source: str) -> int:
-    try:
-        with sqlite3.connect(db, timeout=5) as c:
-            return c.execute("SELECT COUNT(*) FROM polls WHERE source = ?", (source,)).fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
 
 
 def start_daemon(cfg: Path):

@@ -6,22 +6,12 @@ import signal
 import socket
 import time
 
-import pytest
 
 from tests._logtail import LogTail
 from tests.conftest import make_config, reverie_env, start_cli, wait_for
 
 POSTS = {"name": "posts", "type": "files", "path": "posts", "every": "1h"}
 
-
-@pytest.fixture
-def notify_socket(tmp_path):
-    path = tmp_path / "notify.sock"
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    s.bind(str(path))
-    s.settimeout(0.2)
-    yield s, path
-    s.close()
 
 
 def collect(sock, seconds: float) -> list[tuple[float, str]]:

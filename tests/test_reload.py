@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import signal
 import socket
-import sqlite3
 import time
-from pathlib import Path
 
 import pytest
 
 from tests._logtail import LogTail
-from tests.conftest import reverie_env, run_cli, start_cli, wait_for
+from tests.conftest import polls_of, reverie_env, run_cli, start_cli, wait_for
 
 CONFIG = """
 home: ./home
@@ -21,22 +19,6 @@ sources:
 """
 
 
-def polls_of(db: Path, source: str) -> int:
-    try:
-        with sqlite3.connect(db, timeout=5) as c:
-            return c.execute("SELECT COUNT(*) FROM polls WHERE source = ?", (source,)).fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
-
-
-@pytest.fixture
-def notify_socket(tmp_path):
-    path = tmp_path / "notify.sock"
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    s.bind(str(path))
-    s.settimeout(0.2)
-    yield s, path
-    s.close()
 
 
 def statuses(sock, seconds: float = 0.5) -> list[str]:
