@@ -131,11 +131,38 @@ def reverie_env(**extra: str) -> dict[str, str]:
     return env
 
 
+# Commands that are one function call from argv to exit code: the tests call the real
+# entry point (reverie.daemon.cli.main) in their own process, where a fresh interpreter
+# would cost ~0.3 s of CPU each. Everything about the process itself (a daemon, a
+# foreground session and its signals, a server, what a cold start imports) runs as one.
+IN_PROCESS = frozenset({"init", "check-config", "config", "poll", "state", "dream", "sleep",
+                        "reload", "status", "distill", "audit", "sources", "page"})
+_GLOBAL_OPTIONS_WITH_VALUE = {"--config", "--log-level", "--log-format"}
+
+
+def _command(args: tuple[str, ...]) -> str | None:
+    it = iter(args)
+    for a in it:
+        if a in _GLOBAL_OPTIONS_WITH_VALUE:
+            next(it, None)
+        elif not a.startswith("-"):
+            return a
+    return None
+
+
 def run_cli(*args: str, env: dict | None = None, timeout: float = 60,
-            cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """The real `reverie` entry point in a fresh process."""
-    return subprocess.run([sys.executable, "-m", "reverie.daemon.cli", *args], capture_output=True,
-                          text=True, env=env or reverie_env(), timeout=timeout, cwd=cwd)
+            cwd: Path | None = None, process: bool | None = None) -> subprocess.CompletedProcess:
+    """The real `reverie` entry point: in this process for the commands of IN_PROCESS
+    (``process=True`` forces a fresh one), else in a fresh process."""
+    if process is None:
+        process = _command(args) not in IN_PROCESS
+    if process:
+        return subprocess.run([sys.executable, "-m", "reverie.daemon.cli", *args],
+                              capture_output=True, text=True, env=env or reverie_env(),
+                              timeout=timeout, cwd=cwd)
+    from tests._inprocess import run_main
+
+    return run_main(list(args), env=env or reverie_env(), cwd=cwd)
 
 
 def start_cli(*args: str, env: dict | None = None, at: str | None = None,

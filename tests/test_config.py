@@ -135,7 +135,7 @@ def test_a_missing_file_is_one_line():
 
 def test_check_config_exits_2_with_one_line_and_no_traceback(write_config):
     p = write_config(VALID.replace("every: 1h30m", "every: 5 minutes"))
-    r = run_cli("--config", str(p), "check-config")
+    r = run_cli("--config", str(p), "check-config", process=True)  # what a shell sees
     assert r.returncode == 2
     assert r.stderr.strip() == (f"{p}:11: sources[1].every: invalid duration '5 minutes' "
                                 "(use e.g. 30s, 15m, 1h30m, 2d)")

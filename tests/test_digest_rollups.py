@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import shutil
 import sqlite3
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -80,10 +82,22 @@ def same(store: Store, start: datetime = START, end: datetime = END):
     return fast
 
 
+@pytest.fixture(scope="module")
+def world_db(tmp_path_factory) -> Path:
+    """The world recorded once per module (it costs a third of a second); tests get a copy."""
+    path = tmp_path_factory.mktemp("world") / "reverie.db"
+    with Store.open(path) as store:
+        world(store)
+    return path
+
+
 @pytest.fixture
-def filled(store):
-    world(store)
-    return store
+def filled(home, world_db):
+    for suffix in ("", "-wal"):  # closed cleanly there is no -wal, but a copy must be whole
+        if Path(f"{world_db}{suffix}").exists():
+            shutil.copyfile(f"{world_db}{suffix}", f"{home.db}{suffix}")
+    with Store.open(home.db) as store:
+        yield store
 
 
 def test_record_run_stays_an_append_and_the_digest_rolls_the_complete_hours(filled):
