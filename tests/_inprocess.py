@@ -4,6 +4,7 @@ logging, secrets, clock and signal handlers as they were before."""
 
 from __future__ import annotations
 
+import faulthandler
 import io
 import logging
 import os
@@ -16,8 +17,10 @@ from pathlib import Path
 _SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
-def run_main(argv: list[str], env: dict[str, str], cwd: Path | None = None
-             ) -> subprocess.CompletedProcess:
+def run_main(argv: list[str], env: dict[str, str], cwd: Path | None = None,
+             timeout: float = 60) -> subprocess.CompletedProcess:
+    """``timeout``: a command that hangs ends the test run with every thread's stack
+    (what a fresh process's timeout would have caught) rather than hanging it."""
     from reverie.daemon import cli, logs
     from reverie.memory import _log, clock
 
@@ -36,6 +39,7 @@ def run_main(argv: list[str], env: dict[str, str], cwd: Path | None = None
                                   write_through=True)
     os.environ.clear()
     os.environ.update(env)
+    faulthandler.dump_traceback_later(timeout, exit=True, file=sys.__stderr__)
     try:
         if cwd is not None:
             os.chdir(cwd)
@@ -52,6 +56,7 @@ def run_main(argv: list[str], env: dict[str, str], cwd: Path | None = None
                                            out.getvalue().decode("utf-8", "replace"),
                                            err.getvalue().decode("utf-8", "replace"))
     finally:
+        faulthandler.cancel_dump_traceback_later()
         sys.stdin, sys.stdout, sys.stderr = streams
         os.environ.clear()
         os.environ.update(saved_env)

@@ -162,7 +162,7 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 60,
                               timeout=timeout, cwd=cwd)
     from tests._inprocess import run_main
 
-    return run_main(list(args), env=env or reverie_env(), cwd=cwd)
+    return run_main(list(args), env=env or reverie_env(), cwd=cwd, timeout=timeout)
 
 
 def start_cli(*args: str, env: dict | None = None, at: str | None = None,
