@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import reverie_env
+from tests.conftest import reverie_env, run_cli
 from reverie.daemon import config
 from reverie.memory import consolidate as c
 from reverie.perception import audit as audit_mod
@@ -177,15 +177,20 @@ def test_recursive_deep_or_exploding_yaml_is_one_config_error(tmp_path, text, wh
     assert re.match(rf"^{re.escape(str(p))}:\d+: ", e.value.problems[0])
 
 
-def _cli_on(texts: list[str], tmp_path: Path) -> list[tuple[int, str]]:
-    procs = []
+def _cli_on(texts: list[str], tmp_path: Path, process: bool) -> list[tuple[int, str]]:
+    """check-config on each text: in this process, or (``process``) as processes at once."""
+    paths = []
     for i, text in enumerate(texts):
-        p = tmp_path / f"m{i}.yaml"
-        p.write_text(text, encoding="utf-8")
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "reverie.daemon.cli", "--config", str(p), "check-config"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env=reverie_env(**ENV)))
+        paths.append(tmp_path / f"m{i}.yaml")
+        paths[-1].write_text(text, encoding="utf-8")
+    if not process:
+        return [(r.returncode, r.stdout + r.stderr)
+                for r in (run_cli("--config", str(p), "check-config", env=reverie_env(**ENV))
+                          for p in paths)]
+    procs = [subprocess.Popen(
+        [sys.executable, "-m", "reverie.daemon.cli", "--config", str(p), "check-config"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=reverie_env(**ENV)) for p in paths]
     out = []
     for proc in procs:
         stdout, stderr = proc.communicate(timeout=60)
@@ -205,8 +210,8 @@ def _cli_sample(n: int, tmp_path: Path) -> list[str]:
     return texts[:n]
 
 
-def _assert_cli_outcomes(texts: list[str], tmp_path: Path) -> None:
-    results = _cli_on(texts, tmp_path)
+def _assert_cli_outcomes(texts: list[str], tmp_path: Path, process: bool = False) -> None:
+    results = _cli_on(texts, tmp_path, process)
     codes: dict[int, int] = {}
     for (rc, output), text in zip(results, texts):
         codes[rc] = codes.get(rc, 0) + 1
@@ -224,7 +229,7 @@ def test_check_config_on_mutations_exits_0_or_2_never_a_traceback(tmp_path):
 def test_check_config_on_many_mutations_exits_0_or_2(tmp_path):
     texts = _cli_sample(120, tmp_path)
     for k in range(0, len(texts), 20):
-        _assert_cli_outcomes(texts[k:k + 20], tmp_path)
+        _assert_cli_outcomes(texts[k:k + 20], tmp_path, process=True)
 
 
 # -- the feed parser --------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import reverie_env, run_cli, start_cli, wait_for
+from tests.conftest import reverie_env, run_cli, start_cli, wait_for
 from tests._harness import db_rows
 
 

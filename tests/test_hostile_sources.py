@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from _badserver import BAD_PATHS, BadServer
-from conftest import start_cli
+from tests.conftest import start_cli
 from reverie.memory.home import Home
 from reverie.memory.store import Store
 from reverie.perception import poll

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import reverie_env, run_cli
+from tests.conftest import reverie_env, run_cli
 from reverie.daemon import config
 
 ESC = b"\x1b"
