@@ -159,18 +159,12 @@ class _Worker(threading.Thread):
             try:
                 job()
             finally:
-                # back among the idle before the latch opens, so that the poller, woken by
-                # it, need not wait for this thread to let go of the GIL (bench P2: about 8
-                # context switches a poll before, 5.6 after); a job given meanwhile waits
-                # in the queue
-                with self._idle_lock:
-                    stay = len(self._idle) < self.MAX_IDLE
-                    if stay:
-                        self.name = "fetch"
-                        self._idle.append(self)
                 done.release()
-            if not stay:
-                return
+            with self._idle_lock:
+                if len(self._idle) >= self.MAX_IDLE:
+                    return
+                self.name = "fetch"
+                self._idle.append(self)
 
 
 def _fetch(spec: SourceSpec, ctx: Context, slots: threading.Semaphore | None
@@ -190,11 +184,11 @@ def _fetch(spec: SourceSpec, ctx: Context, slots: threading.Semaphore | None
         finally:
             release()
 
-    budget = ctx.timeout + grace(ctx.timeout)
     if slots is not None:
         slots.acquire()
     started = clock.monotonic()
     _Worker.give(spec.name, run, done)
+    budget = ctx.timeout + grace(ctx.timeout)
     finished = done.acquire(timeout=min(SLOW_AFTER, budget))
     if not finished:
         # a slow fetch waits on the network, not on us: let the next one start
