@@ -188,7 +188,7 @@ def p2_phases(base: str, root: Path, turns: int = 60, per: int = 10) -> dict[str
         readings = [("phases.x", 1.0, None, None), ("phases.karma", 2.0, None, None)]
         health = {"consecutive_failures": 0, "failing_since": None, "last_ok": now.timestamp(),
                   "retry_after": None}
-        give = poll._Worker.give
+        give = poll._Worker.__dict__["give"]  # the classmethod itself, to put back
 
         def on_this_thread(name, job, done):  # the hand-off left out, for its cost only
             try:
