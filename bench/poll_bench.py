@@ -171,6 +171,63 @@ def p2(base: str, root: Path, reps: int, n: int) -> list[Row]:
     return rows
 
 
+def p2_phases(base: str, root: Path, turns: int = 60, per: int = 10) -> dict[str, float]:
+    """Median CPU (seconds) of each step of a P2 poll and of the bare loop, in interleaved
+    turns: ``python -m bench.poll_bench --phases`` (what docs/performance.md cites)."""
+    from reverie.perception.sources import Context
+
+    home = _home(root, "phases")
+    spec = _json_spec("phases", f"{base}/ok")
+    bare = _Bare(f"{base}/ok", root / "phases-bare.db")
+    with Store.open(home.db) as store:
+        poll.poll_source(spec, home=home, store=store)
+        bare.poll()
+        source = poll._source(spec)
+        ctx = Context(home=home.root, timeout=5.0, now=clock.now(), state={}, secrets=())
+        now = clock.now()
+        readings = [("phases.x", 1.0, None, None), ("phases.karma", 2.0, None, None)]
+        health = {"consecutive_failures": 0, "failing_since": None, "last_ok": now.timestamp(),
+                  "retry_after": None}
+        give = poll._Worker.__dict__["give"]  # the classmethod itself, to put back
+
+        def on_this_thread(name, job, done):  # the hand-off left out, for its cost only
+            try:
+                job()
+            finally:
+                done.release()
+
+        def inline() -> None:
+            poll._Worker.give = on_this_thread  # type: ignore[method-assign]
+            try:
+                poll.poll_source(spec, home=home, store=store)
+            finally:
+                poll._Worker.give = give  # type: ignore[method-assign]
+
+        steps = {
+            "poll_source (a P2 poll)": lambda: poll.poll_source(spec, home=home, store=store),
+            "poll_source, fetch on the calling thread": inline,
+            "bare loop poll": bare.poll,
+            "source fetch (http.fetch, JSON, JMESPath)": lambda: source.fetch(ctx),
+            "bare Session.get + .json()": lambda: bare.session.get(bare.url, timeout=5).json(),
+            "Store.source_state": lambda: store.source_state("phases"),
+            "Store.record_run (2 readings)": lambda: store.record_run(
+                "phases", now, ok=True, duration=0.001, readings=readings, state=health),
+            "bare insert (2 rows)": lambda: bare.db.executemany(
+                "INSERT INTO obs VALUES (?,?,?)", [(1.0, "x", 1.0), (1.0, "karma", 2.0)]),
+        }
+        spent: dict[str, list[float]] = {k: [] for k in steps}
+        names = list(steps)
+        for turn in range(turns):
+            k = turn % len(names)
+            for name in (names[k:] + names[:k])[::1 if turn % 2 else -1]:
+                t = time.process_time()
+                for _ in range(per):
+                    steps[name]()
+                spent[name].append((time.process_time() - t) / per)
+    bare.close()
+    return {k: median(v) for k, v in spent.items()}
+
+
 # -- P3 -------------------------------------------------------------------------------
 
 def _feed_spec(name: str, url: str) -> SourceSpec:
@@ -219,4 +276,11 @@ if __name__ == "__main__":
 
     from bench.__main__ import print_table
 
-    print_table(run("--quick" in sys.argv))
+    if "--phases" in sys.argv:
+        quiet_logs()
+        clock.now()
+        with server() as base, tempfile.TemporaryDirectory() as tmp:
+            for step, cpu in p2_phases(base, Path(tmp)).items():
+                print(f"{step:45} {ms(cpu):>8}")
+    else:
+        print_table(run("--quick" in sys.argv))

@@ -234,7 +234,9 @@ class SourceState:
     last_error: str | None = None
     last_error_ts: datetime | None = None
     retry_after: datetime | None = None  # not before this time (Retry-After)
-    data: dict = field(default_factory=dict)  # a source's own small JSON state
+    # a source's own small JSON state; the record may be shared (Store.source_state keeps
+    # it), so copy the dict before changing it
+    data: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -390,6 +392,11 @@ class Store:
         self._lock = threading.RLock()
         self.path = path
         self.readonly = readonly
+        # source states as this connection last read or wrote them, good while no other
+        # connection has committed (PRAGMA data_version): see _known_states
+        self._states: dict[str, SourceState] = {}
+        self._states_seen: int | None = None
+        self._upserts: dict[tuple[str, ...], str] = {}  # record_run's SQL, by state columns
 
     @classmethod
     def open(cls, path: str | Path, *, readonly: bool = False) -> "Store":
@@ -520,8 +527,25 @@ class Store:
     # (perception writes here through poll.py)
 
     def source_state(self, source: str) -> SourceState:
-        row = self._q1("SELECT * FROM source_state WHERE source = ?", (source,))
-        return _state(row) if row is not None else SourceState(source)
+        with self._lock, self._failing():
+            known = self._known_states()
+            state = known.get(source)
+            if state is None:
+                row = self._conn.execute("SELECT * FROM source_state WHERE source = ?",
+                                         (source,)).fetchone()
+                state = known[source] = _state(row) if row is not None else SourceState(source)
+            return state
+
+    def _known_states(self) -> dict[str, SourceState]:
+        """The states this connection read or wrote, emptied when another connection has
+        committed since. A poll reads its source's state before the run and the daemon twice
+        more around it, each a query and a conversion (bench P2); record_run keeps the
+        entry of the source it writes up to date."""
+        seen = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        if seen != self._states_seen:
+            self._states.clear()
+            self._states_seen = seen
+        return self._states
 
     def all_source_states(self) -> dict[str, SourceState]:
         return {r["source"]: _state(r) for r in self._q("SELECT * FROM source_state")}
@@ -602,35 +626,71 @@ class Store:
         """
         t = clock.to_ts(ts)
         new: list[str] = []
-        with self._transaction() as c:
-            c.execute("INSERT INTO polls(source, ts, ok, error, duration) VALUES (?,?,?,?,?)",
-                      (source, t, int(ok), error, duration))
-            c.executemany(
-                "INSERT INTO observations(source, signal, ts, value, text, unit)"
-                " VALUES (?,?,?,?,?,?)",
-                [(source, s, t, v, tx, u) for s, v, tx, u in readings])
-            for it in items:
-                pub = it.get("published")
-                cur = c.execute(
-                    "INSERT OR IGNORE INTO items(source, uid, ts, published, title, link, summary)"
-                    " VALUES (?,?,?,?,?,?,?)",
-                    (source, it["uid"], t, clock.to_ts(pub) if pub else None,
-                     it.get("title") or "", it.get("link"), it.get("summary") or ""))
-                if cur.rowcount:
-                    new.append(it["uid"])
+        upsert = self._upsert(tuple(state)) if state else None
+        vals = [json.dumps(v, sort_keys=True) if k == "data" else v
+                for k, v in state.items()] if state else []
+        with self._lock:
+            try:
+                with self._transaction() as c:
+                    c.execute("INSERT INTO polls(source, ts, ok, error, duration)"
+                              " VALUES (?,?,?,?,?)", (source, t, int(ok), error, duration))
+                    c.executemany(
+                        "INSERT INTO observations(source, signal, ts, value, text, unit)"
+                        " VALUES (?,?,?,?,?,?)",
+                        [(source, s, t, v, tx, u) for s, v, tx, u in readings])
+                    for it in items:
+                        pub = it.get("published")
+                        cur = c.execute(
+                            "INSERT OR IGNORE INTO items(source, uid, ts, published, title,"
+                            " link, summary) VALUES (?,?,?,?,?,?,?)",
+                            (source, it["uid"], t, clock.to_ts(pub) if pub else None,
+                             it.get("title") or "", it.get("link"), it.get("summary") or ""))
+                        if cur.rowcount:
+                            new.append(it["uid"])
+                    if upsert:
+                        c.execute(upsert, (source, *vals))
+            except BaseException:
+                self._states.pop(source, None)  # committed or not: read it again
+                raise
             if state:
-                unknown = set(state) - set(self._STATE_COLS)
-                if unknown:
-                    raise ValueError(f"unknown source_state columns: {sorted(unknown)}")
-                cols = list(state)
-                vals = [json.dumps(state[k], sort_keys=True) if k == "data" else state[k]
-                        for k in cols]
-                # one upsert, not an insert and an update: this runs on every poll
-                c.execute(f"INSERT INTO source_state(source, {', '.join(cols)})"
-                          f" VALUES (?{', ?' * len(cols)}) ON CONFLICT(source) DO UPDATE SET"
-                          f" {', '.join(f'{k} = excluded.{k}' for k in cols)}",
-                          (source, *vals))
+                self._wrote_state(source, state, vals)
         return new
+
+    _STATE_TIMES = frozenset({"failing_since", "last_ok", "last_error_ts", "retry_after"})
+
+    def _upsert(self, cols: tuple[str, ...]) -> str:
+        """One upsert of these source_state columns, not an insert and an update: it runs
+        on every poll (its text is built once per set of columns)."""
+        sql = self._upserts.get(cols)
+        if sql is None:
+            unknown = set(cols) - set(self._STATE_COLS)
+            if unknown:
+                raise ValueError(f"unknown source_state columns: {sorted(unknown)}")
+            sql = self._upserts[cols] = (
+                f"INSERT INTO source_state(source, {', '.join(cols)})"
+                f" VALUES (?{', ?' * len(cols)}) ON CONFLICT(source) DO UPDATE SET"
+                f" {', '.join(f'{k} = excluded.{k}' for k in cols)}")
+        return sql
+
+    def _wrote_state(self, source: str, state: dict, vals: list) -> None:
+        """Keep the known state of ``source`` as a read would now return it (its columns
+        as written, ``data`` as decoded from what was stored); unknown stays unknown."""
+        old = self._states.get(source)
+        if old is None:
+            return
+        # a copy of the frozen record with these fields changed, filled in directly: its
+        # __init__ (a checked setattr per field) cost more than the rest of this together
+        new = object.__new__(SourceState)
+        fields = vars(new)
+        fields.update(vars(old))
+        for (k, v), stored in zip(state.items(), vals):
+            if k == "data":
+                fields[k] = json.loads(stored)
+            elif k in self._STATE_TIMES:
+                fields[k] = _dt(v)
+            else:
+                fields[k] = v
+        self._states[source] = new
 
     def signal_names(self) -> list[str]:
         """Every signal that has a reading, by index skip-scan (one seek per signal)."""

@@ -174,6 +174,26 @@ def test_a_source_never_polled_has_an_empty_state_not_none(store):
     assert store.source_state("new") == SourceState("new")
 
 
+def test_a_source_state_read_between_runs_is_the_one_stored(home, store):
+    # read before each run, as the poller does, so any state it keeps is the stored one
+    for source in ("wx", "new"):
+        store.source_state(source)
+    fill(store)
+    store.record_run("new", T, ok=True, state={"etag": '"v1"', "data": {"seen": (1, 2)}})
+    with Store.open(home.db, readonly=True) as other:
+        for source in ("wx", "new"):
+            assert store.source_state(source) == other.source_state(source)
+    assert store.source_state("new").data == {"seen": [1, 2]}  # as JSON gives it back
+
+
+def test_a_source_state_another_process_wrote_is_read(home, store):
+    store.record_run("wx", T, ok=True, state={"last_ok": clock.to_ts(T)})
+    assert store.source_state("wx").last_ok == T
+    with Store.open(home.db) as other:
+        other.record_run("wx", T + H, ok=True, state={"last_ok": clock.to_ts(T + H)})
+    assert store.source_state("wx").last_ok == T + H
+
+
 def test_bulk_observations_are_read_back_like_polled_ones(store):
     store.add_observations(Observation("x", "x.n", T - timedelta(minutes=k), float(k), None, None)
                            for k in range(3))
