@@ -26,12 +26,13 @@ from reverie.daemon import snapshot
 from reverie.daemon.alerts import NotifyOptions, url_secrets
 from reverie.daemon.session_options import SessionsOptions
 from reverie.memory import clock
-from reverie.memory.home import Home
 from reverie.perception import sources as source_types
 from reverie.perception.dreams import DreamOptions
 from reverie.perception.sources import COMMON_KEYS, SourceSpec
 from reverie.perception.types import Duration, PositiveDuration
 
+if typing.TYPE_CHECKING:
+    from reverie.memory.home import Home
 
 
 class ConfigError(Exception):
@@ -158,6 +159,8 @@ class Loaded:
 
     @property
     def home(self) -> Home:
+        from reverie.memory.home import Home  # not needed to validate
+
         return Home.at(self.config.home)
 
     @property
