@@ -543,6 +543,24 @@ _add_systemd()
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: never a traceback for a user's mistake; exit 0, 1 or 2."""
+    if argv is None:  # the process's own command line: the process ends after it
+        return _last(_main(argv))
+    return _main(argv)
+
+
+def _last(code: int) -> int:
+    """``code``, with every object moved to the collector's permanent generation, so the
+    interpreter's last collections at exit skip them: they walked every pydantic, click
+    and YAML object to free memory the exit frees anyway (a sixth of `reverie
+    check-config`'s time). Objects are still freed by their reference counts, the
+    standard streams flushed and atexit handlers run."""
+    import gc
+
+    gc.freeze()
+    return code
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         rv = cli.main(args=argv, prog_name="reverie", standalone_mode=False)
         return rv if isinstance(rv, int) else EXIT_OK

@@ -7,7 +7,6 @@ through the marks of ``yaml.compose``.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -27,12 +26,13 @@ from reverie.daemon import snapshot
 from reverie.daemon.alerts import NotifyOptions, url_secrets
 from reverie.daemon.session_options import SessionsOptions
 from reverie.memory import clock
-from reverie.memory.home import Home
 from reverie.perception import sources as source_types
 from reverie.perception.dreams import DreamOptions
 from reverie.perception.sources import COMMON_KEYS, SourceSpec
 from reverie.perception.types import Duration, PositiveDuration
 
+if typing.TYPE_CHECKING:
+    from reverie.memory.home import Home
 
 
 class ConfigError(Exception):
@@ -159,6 +159,8 @@ class Loaded:
 
     @property
     def home(self) -> Home:
+        from reverie.memory.home import Home  # not needed to validate
+
         return Home.at(self.config.home)
 
     @property
@@ -389,7 +391,7 @@ def _duplicate_key(root: yaml.Node | None) -> str | None:
             first: dict[str, int] = {}
             for k, v in node.value:
                 key = k.value if isinstance(k, yaml.ScalarNode) else None
-                if key is not None and k.tag != "tag:yaml.org,2002:merge":
+                if key is not None and k.tag != _MERGE:
                     line = k.start_mark.line + 1
                     if key in first:
                         return (f"{line}: {_fmt_loc((*loc, key))}: duplicate key "
@@ -454,6 +456,42 @@ def _shape_problem(root: yaml.Node | None) -> str | None:
 
 # -- loading ----------------------------------------------------------------------------
 
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def _parse(text: str) -> tuple[yaml.Node | None, Any]:
+    """The document's nodes (their marks give the lines) and its data, from one parse
+    unless a merge key (``<<``) is in it: constructing merges its keys into the nodes,
+    and the lines of the problems are read from the nodes as written."""
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, None
+        if _has_merge(root):
+            return root, yaml.safe_load(text)
+        return root, loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
+def _has_merge(root: yaml.Node) -> bool:
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:  # an alias: walked once
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if k.tag == _MERGE:
+                    return True
+                stack += (k, v)
+        elif isinstance(node, yaml.SequenceNode):
+            stack += node.value
+    return False
+
 def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
          need_secrets: bool = True) -> Loaded:
     """Load and validate; raise ConfigError with one line per problem.
@@ -472,8 +510,7 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError([f"{shown}: cannot read: {e.__class__.__name__}: {e}"])
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root, data = _parse(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         line = mark.line + 1 if mark else 1
@@ -623,6 +660,8 @@ def home_hint(path: str | os.PathLike) -> Path | None:
 
 
 def _close(key: str, allowed: Any) -> str:
+    import difflib
+
     close = difflib.get_close_matches(key, sorted(allowed or ()), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}? " if close else ""
 

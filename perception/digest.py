@@ -24,7 +24,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from reverie.memory import _log, clock
-from reverie.memory.store import StoreError
 from reverie.perception.text import figure as fmt_num  # how the digest writes every figure
 
 # What a signal means to the agent, which decides whether the dream must speak of it and
@@ -273,6 +272,8 @@ def build_digest(store, start: datetime, end: datetime, *, tz: tzinfo | None = N
     every reading instead, for the same figures."""
     rules = rules or NotableRules()
     if not raw:
+        from reverie.memory.store import StoreError  # not at import: the config needs NotableRules only
+
         try:
             store.roll_up()
         except StoreError as e:  # a store it cannot write (or busy): the rows say the same

@@ -43,6 +43,7 @@ _CONNECT_TIMEOUT = 5.0  # seconds; a port that does not answer should fail well 
 DENIED_NETWORKS: tuple[str, ...] = ("169.254.0.0/16", "fe80::/10")
 
 
+@functools.cache  # at the first session, not at import: reading the package metadata costs ms
 def _user_agent() -> str:
     try:
         from importlib.metadata import version
@@ -50,9 +51,6 @@ def _user_agent() -> str:
         return f"reverie/{version('reverie')}"
     except Exception:
         return "reverie"
-
-
-USER_AGENT = _user_agent()
 
 
 class HttpOptions(BaseModel):
@@ -300,7 +298,7 @@ def _take_session() -> requests.Session:
     # no ~/.netrc credentials slip in; proxies from the environment are honoured by
     # _proxies_for
     session.trust_env = False
-    session.headers.update({"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"})
+    session.headers.update({"User-Agent": _user_agent(), "Accept-Encoding": "gzip, deflate"})
     adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=1)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

@@ -88,3 +88,26 @@ def test_status_and_state_on_the_snapshot_build_no_config_models(configured, com
 def test_status_without_a_snapshot_builds_the_config(configured):
     # the guard above is not vacuous: the full load does import the models
     assert {"pydantic", "yaml"} <= _imported(configured, "status")
+
+
+# What check-config once imported that validating does not need: the store and SQLite
+# (through the digest, for NotableRules), difflib (only for a "did you mean"), the email
+# parser (the package metadata read for the HTTP User-Agent), html.parser (a feed's text).
+NOT_FOR_CHECKING = {"reverie.memory.store", "sqlite3", "difflib", "email.parser",
+                    "email.feedparser", "html.parser"}
+
+
+def test_check_config_on_a_new_home_imports_nothing_validating_does_not_need(tmp_path):
+    home = tmp_path / "home"
+    made = subprocess.run([sys.executable, "-m", "reverie.daemon.cli", "init", str(home)],
+                          capture_output=True, text=True, env=reverie_env(), timeout=60)
+    assert made.returncode == 0, made.stderr
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "reverie.daemon.cli",
+                          "--config", str(home / "reverie.yaml"), "check-config"],
+                         capture_output=True, text=True, env=reverie_env(), cwd=tmp_path,
+                         timeout=60)
+    assert out.returncode == 0 and out.stdout.startswith("ok: "), out.stderr[-2000:]
+    names = {line.split("|")[-1].strip() for line in out.stderr.splitlines()
+             if line.startswith("import time:")}
+    assert "reverie.daemon.config" in names  # the list is read right
+    assert names & NOT_FOR_CHECKING == set()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import calendar
+import functools
 import hashlib
 import re
 from datetime import datetime
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,7 +23,7 @@ SUMMARY_MAX = 500
 TITLE_MAX = 300
 
 
-class _Text(HTMLParser):
+class _TextHandlers:
     """Visible text of an HTML fragment (scripts and styles dropped, entities decoded)."""
 
     _SKIP = {"script", "style", "head", "title"}
@@ -51,9 +51,18 @@ class _Text(HTMLParser):
             self.parts.append(data)
 
 
+@functools.cache
+def _text_parser() -> type:
+    # html.parser compiles a dozen patterns at import: paid when a feed is read, not when
+    # a config naming a feed is checked
+    from html.parser import HTMLParser
+
+    return type("_Text", (_TextHandlers, HTMLParser), {})
+
+
 def plain_text(html: str, limit: int) -> str:
     """HTML to one line of plain text, at most ``limit`` characters (cut at a word)."""
-    parser = _Text()
+    parser = _text_parser()()
     try:
         parser.feed(html)
         parser.close()
