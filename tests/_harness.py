@@ -77,8 +77,11 @@ class World:
         return [*cmd, *extra, "--", "--config", str(self.config), *args]
 
     def run(self, *args: str, timeout: float = 60, check: bool = False) -> subprocess.CompletedProcess:
-        p = subprocess.run(self.cli(*args), capture_output=True, text=True, env=self.env,
-                           timeout=timeout)
+        """`reverie --config CONFIG ARGS` to its end, as conftest.run_cli runs it (a step
+        that is to be killed is started with ``cli`` instead)."""
+        from tests.conftest import run_cli
+
+        p = run_cli("--config", str(self.config), *args, env=self.env, timeout=timeout)
         if check:
             assert p.returncode == 0, f"reverie {' '.join(args)}: {p.returncode}\n{p.stderr[-2000:]}"
         return p

@@ -21,6 +21,16 @@ ROOT = Path(__file__).resolve().parent.parent
 LAUNCHER = Path(__file__).resolve().parent / "_launcher.py"
 
 
+def pytest_collection_modifyitems(items: list) -> None:
+    """Tests that mostly wait (``@pytest.mark.waits(seconds)``) go first, longest first:
+    their waiting then overlaps the other workers' tests instead of ending the run."""
+    def waits(item) -> float:
+        m = item.get_closest_marker("waits")
+        return -float(m.args[0]) if m else 0.0
+
+    items.sort(key=waits)  # stable: every other test keeps its place
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Home:
     """An agent home with its folders (no files) under the test's tmp_path."""

@@ -50,13 +50,14 @@ def failing_source_config(write_config, tmp_path, httpserver):
         timezone: UTC
         sources:
           - {{name: api, type: http_json, url: '{httpserver.url_for('/api')}',
-              fields: {{karma: agent.karma}}, every: 1s}}
+              fields: {{karma: agent.karma}}, every: 200ms}}
         notify:
           urls: ['json://127.0.0.1:{httpserver.port}/notify']
-          source_failing_after: 2s
+          source_failing_after: 500ms
         """)
 
 
+@pytest.mark.waits(5)  # the backoff, twice
 def test_a_source_failing_past_its_threshold_is_told_once_and_not_again_after_a_restart(
         failing_source_config, tmp_path, httpserver):
     db = tmp_path / "home" / ".reverie" / "reverie.db"
@@ -101,7 +102,7 @@ def test_a_recovered_source_is_told_once_it_works_again(failing_source_config, t
 
 def test_an_unclean_stop_is_told_at_the_next_start(failing_source_config, tmp_path, httpserver):
     cfg = failing_source_config
-    cfg.write_text(cfg.read_text().replace("source_failing_after: 2s",
+    cfg.write_text(cfg.read_text().replace("source_failing_after: 500ms",
                                            "source_failing_after: 1h"))
     p = start_daemon(cfg)
     try:

@@ -85,6 +85,7 @@ def test_a_wake_asked_while_recovery_hangs_is_refused_with_its_reason(wedged_dae
     assert "a line the agent wrote" in home.working.read_text()  # no agent started over it
 
 
+@pytest.mark.waits(20)  # SHUTDOWN_GRACE
 def test_sigterm_stops_the_daemon_while_recovery_at_start_hangs(wedged_daemon):
     cfg, home, sid, p = wedged_daemon
     p.send_signal(signal.SIGTERM)

@@ -1,4 +1,4 @@
-"""/metrics and /healthz through the real CLI: `reverie serve` and the daemon's own listener,
+"""/metrics and /healthz of `reverie serve` (its server) and the daemon's own listener,
 scraped and parsed with prometheus_client's parser while a real daemon polls local servers."""
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from reverie.daemon import config
 from reverie.memory import clock
 from reverie.memory.consolidate import Ledger
 from reverie.memory.store import Store
+from reverie.perception.serve import PageServer
 from tests.conftest import chat_completion, reverie_env, run_cli, start_cli, wait_for
 
 SOURCE_FAMILIES = {"reverie_source_up", "reverie_source_last_success_timestamp_seconds",
@@ -92,16 +94,33 @@ def world(tmp_path, write_config, httpserver):
             "daemon did not start"
         return p
 
-    def serve(cfg):
-        port = free_port()
-        p = start_cli("--config", str(cfg), "serve", "--port", str(port))
-        procs.append(p)
-        base = f"http://127.0.0.1:{port}/"
-        assert wait_for(lambda: _answers(base), 20), "serve did not start"
-        return base
+    def serve(cfg, process: bool = False):
+        """The base URL of what `reverie serve` serves for ``cfg``: the command itself
+        (``process``), or its server on a thread of this process (the same PageServer,
+        without an interpreter's start)."""
+        if process:
+            port = free_port()
+            p = start_cli("--config", str(cfg), "serve", "--port", str(port))
+            procs.append(p)
+            base = f"http://127.0.0.1:{port}/"
+            assert wait_for(lambda: _answers(base), 20), "serve did not start"
+            return base
+        loaded = config.load(cfg, need_secrets=False)
+        loaded.home.ensure()
+        Store.open(loaded.home.db).close()  # as the command does: the store exists
+        server = PageServer(loaded.home, lambda: Store.open(loaded.home.db, readonly=True),
+                            loaded.config.sources, loaded.tz, port=0)
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                         daemon=True).start()
+        servers.append(server)
+        return server.url
 
+    servers: list = []
     make.daemon, make.serve, make.httpserver = daemon, serve, httpserver
     yield make
+    for server in servers:
+        server.shutdown()
+        server.server_close()
     for p in procs:
         if p.poll() is None:
             p.terminate()
@@ -278,7 +297,7 @@ def test_the_daemons_own_listener_serves_the_same_families(world):
     own = f"http://127.0.0.1:{port}/"
     assert wait_for(lambda: _answers(own), 20), "the daemon's listener did not answer"
     assert wait_for(lambda: value(scrape(own), "reverie_source_up", source="good") == 1, 20)
-    base = world.serve(cfg)
+    base = world.serve(cfg, process=True)  # the command itself
     mine, served = scrape(own), scrape(base)
     assert {(f.name, f.type, f.documentation) for f in mine.values()} == \
            {(f.name, f.type, f.documentation) for f in served.values()}
