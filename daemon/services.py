@@ -311,9 +311,12 @@ class Services:
 
         out = [Job("heartbeat", self.heartbeat, _every(beat, now),
                    30, misfire_grace_time=max(1, int(beat)), first=now)]
-        for spec in cfg.sources:
-            if not spec.enabled:
-                continue
+        enabled = [spec for spec in cfg.sources if spec.enabled]
+        # The first polls come soon after start, spread out so 50 sources don't fire in one
+        # instant: about one every 100 ms, over at most 5 s (a home with two sources has
+        # its first state.md at once, not after a random wait of up to 5 s).
+        spread = min(5.0, 0.1 * len(enabled))
+        for spec in enabled:
             jitter = int(spec.effective_jitter) or None
             if spec.cron:
                 trig: Any = CronTrigger.from_crontab(spec.cron, timezone=tz, jitter=jitter)
@@ -321,8 +324,7 @@ class Services:
             else:
                 trig = _every(spec.interval, now, jitter)
                 grace = max(1, int(spec.interval / 2))
-            # First poll soon after start, spread out so 50 sources don't fire in one instant.
-            first = now + timedelta(seconds=random.uniform(0, min(5.0, spec.interval / 4)))
+            first = now + timedelta(seconds=random.uniform(0, min(spread, spec.interval / 4)))
             out.append(Job(f"source:{spec.name}", _bind(self.poll, spec), trig,
                            spec.timeout.total_seconds() + 15, grace, first=first))
 

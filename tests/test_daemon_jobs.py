@@ -38,6 +38,31 @@ def load(tmp_path, **kw):
     return w, config.load(w.config, env=w.env)
 
 
+def _first_polls(tmp_path, n: int) -> list[float]:
+    """Seconds from the start to the first poll of each of ``n`` hourly sources."""
+    cfg = make_config(tmp_path, sources=[{"name": f"s{i}", "type": "system", "every": "1h"}
+                                         for i in range(n)])
+    c = clock.FakeClock(START)
+    try:
+        s = services.build(config.load(cfg, env={}), clock=c, notifier=Notifier(None))
+        firsts = [(j.first - START).total_seconds() for j in s.jobs()
+                  if j.name.startswith("source:")]
+        s.close()
+    finally:
+        clock.install(None)
+    return firsts
+
+
+def test_a_small_home_polls_its_sources_within_a_fraction_of_a_second_of_the_start(tmp_path):
+    assert max(_first_polls(tmp_path, 2)) <= 0.2
+
+
+def test_fifty_sources_start_spread_over_five_seconds_at_most(tmp_path):
+    firsts = _first_polls(tmp_path, 50)
+    assert len(firsts) == 50 and min(firsts) >= 0 and max(firsts) <= 5.0
+    assert max(firsts) - min(firsts) > 2.5  # spread, not one instant (p of failing ~ 1e-15)
+
+
 def test_each_job_keeps_its_trigger_timeout_and_late_run_rule(tmp_path):
     cfg = make_config(
         tmp_path, timezone="Europe/Berlin",
