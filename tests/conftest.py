@@ -23,7 +23,8 @@ LAUNCHER = Path(__file__).resolve().parent / "_launcher.py"
 
 def pytest_collection_modifyitems(items: list) -> None:
     """Tests that mostly wait (``@pytest.mark.waits(seconds)``) go first, longest first:
-    their waiting then overlaps the other workers' tests instead of ending the run."""
+    their waiting then overlaps the other workers' tests instead of ending the run. (Not
+    for a test whose module shares a fixture: moved apart, it would be made twice.)"""
     def waits(item) -> float:
         m = item.get_closest_marker("waits")
         return -float(m.args[0]) if m else 0.0

@@ -153,10 +153,10 @@ def test_a_hanging_notifier_does_not_delay_the_poll_that_raised_the_alert(write_
         timezone: UTC
         sources:
           - {{name: api, type: http_json, url: '{httpserver.url_for('/api')}',
-              fields: {{karma: agent.karma}}, every: 1s}}
+              fields: {{karma: agent.karma}}, every: 200ms}}
         notify:
           urls: ['json://127.0.0.1:{hang.getsockname()[1]}/notify']
-          source_failing_after: 1s
+          source_failing_after: 500ms
           timeout: 30s
         """)
     s = services.build(config.load(cfg))
@@ -164,9 +164,9 @@ def test_a_hanging_notifier_does_not_delay_the_poll_that_raised_the_alert(write_
         s.alerts.start()
         spec = s.loaded.config.sources[0]
         s.poll(spec)  # the first failure
-        time.sleep(2.1)  # past the threshold and the backoff
+        time.sleep(0.6)  # past the threshold and the backoff (two intervals)
         t0 = time.monotonic()
-        s.poll(spec)  # failing for 2 s: this poll raises the alert
+        s.poll(spec)  # failing for 0.6 s: this poll raises the alert
         took = time.monotonic() - t0
         assert s.store.source_state("api").consecutive_failures == 2
         conn, _ = hang.accept()  # the message is on its way to a server that never answers

@@ -25,7 +25,6 @@ def _prose(home: Path) -> str:
     return text.split("\n---\n", 1)[1].split("## Receipt")[0]
 
 
-@pytest.mark.waits(4)  # the demo's day, through its fake world
 def test_the_demo_finishes_in_under_a_minute_and_says_where_the_dream_went(demo):
     res, home, took = demo
     assert res.returncode == 0, res.stderr
