@@ -207,11 +207,11 @@ def _run_daemon_against_bad_sources(bad: BadServer, tmp_path: Path, *, n_healthy
         assert growth <= 0.10
 
 
-@pytest.mark.waits(5)  # its daemon runs 5 s
+@pytest.mark.waits(7)  # its daemon runs 7 s
 def test_daemon_with_a_few_bad_sources_stays_up_and_keeps_the_healthy_schedule(bad, tmp_path):
-    # short, so a loaded CI machine gets some slack: 3 of ~4 expected polls, no growth check
+    # short, so a loaded CI machine gets some slack: 2 of ~3 expected polls, no growth check
     _run_daemon_against_bad_sources(bad, tmp_path, n_healthy=4, n_bad=len(BAD_PATHS),
-                                    seconds=5, every=1, min_ratio=0.6, check_growth=False)
+                                    seconds=7, every=2, min_ratio=0.6, check_growth=False)
 
 
 @pytest.mark.slow

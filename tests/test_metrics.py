@@ -358,7 +358,8 @@ def test_sessions_and_consolidated_lines_match_the_store_and_the_ledger(world, t
     try:
         assert wait_for(lambda: value(scrape(base), "reverie_session_active") == 1, 20)
         # the session is on; its agent has written once its lines are in working.md
-        assert wait_for(lambda: "#remember" in (home / "working.md").read_text(), 20)
+        working = home / "working.md"
+        assert wait_for(lambda: working.exists() and "#remember" in working.read_text(), 20)
         r = run_cli("--config", str(cfg), "sleep", timeout=30)
         assert r.returncode == 0, r.stderr
         waker.wait(timeout=30)
