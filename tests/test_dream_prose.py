@@ -104,6 +104,21 @@ def test_a_sky_that_ends_as_it_began_is_not_told_as_a_change(tmp_path):
     store.close()
 
 
+def test_a_session_under_a_minute_is_told_as_only_a_moment(tmp_path):
+    store = Store.open(tmp_path / "r.db")
+    at = T0 + timedelta(hours=3)
+    store.start_session("s1", at, None, "a wake")
+    store.end_session("s1", at + timedelta(seconds=20), "exited", 0)
+    dg = build_digest(store, T0, END)
+    told = []
+    for i in range(30):
+        prose = compose(dg, date(2026, 3, 2) + timedelta(days=i), recent={})[0]
+        assert not re.search(r"(?<!only )(for|all told|in all) a moment", prose), prose
+        told += re.findall(r"[^.]*only for a moment[^.]*\.", prose)
+    store.close()
+    assert len(told) >= 25, told  # the session is the night's one event: nearly always told
+
+
 WEEK_END = datetime(2026, 6, 20, 18, 0, tzinfo=UTC)
 
 

@@ -509,6 +509,10 @@ T["sessions"] += ["{se_pre} {I} {am} awake {=count_says}, {se_for} {=duration}{s
 T["se_pre"] = ["In between,", "Somewhere in the dream", "By {=motif_a}", "{pp},", "For a while",
                "Between the dreams", "Off and on,"]
 T["se_for"] = ["for", "all told", "in all", "working for"]
+# under a minute: not "all told a moment", which reads as a slip
+T["sessions.brief"] = ["{se_a} {=count_says}, but only for a moment{se_c}.",
+                       "{se_hours} {=count_says}, though only for a moment{se_c}.",
+                       "{I} {am} awake {=count_says} in the night, and only for a moment."]
 T["se_hours"] = ["{I} {v:lie} awake", "{I} {v:get} up and {v:work} awake",
                  "{I} {v:light} the lamp and {v:stay} awake", "{person} {t:keep} {me} awake",
                  "{I} {am} called awake", "{I} {v:sit} awake at {a:adj} desk"]

@@ -513,8 +513,9 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
             duration = rng.choice(["{} minute{}", "a good {} minute{}", "some {} minute{}"]).format(
                 minutes, "s" if minutes != 1 else "")
         else:
-            duration = "a moment"
-        out.append(_Subject("sessions", {"count_says": count_says, "duration": duration},
+            duration = None  # a pool of its own says it
+        out.append(_Subject("sessions" if duration else "sessions.brief",
+                            {"count_says": count_says, "duration": duration or ""},
                             scores.get("sessions", 0.0) + 0.01, ["sessions"]))
     if dg.items_total:
         src = max(dg.items_by_source, key=dg.items_by_source.get)
