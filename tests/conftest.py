@@ -148,13 +148,14 @@ def reverie_env(**extra: str) -> dict[str, str]:
 # foreground session and its signals, a server, what a cold start imports) runs as one.
 IN_PROCESS = frozenset({"init", "check-config", "config", "poll", "state", "dream", "sleep",
                         "reload", "status", "distill", "audit", "sources", "page"})
-_GLOBAL_OPTIONS_WITH_VALUE = {"--config", "--log-level", "--log-format"}
-
-
 def _command(args: tuple[str, ...]) -> str | None:
+    """The subcommand in ``args``, past the group's options (read from the CLI itself)."""
+    from reverie.daemon.cli import cli
+
+    takes_value = {o for p in cli.params if not getattr(p, "is_flag", False) for o in p.opts}
     it = iter(args)
     for a in it:
-        if a in _GLOBAL_OPTIONS_WITH_VALUE:
+        if a in takes_value:
             next(it, None)
         elif not a.startswith("-"):
             return a

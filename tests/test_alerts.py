@@ -45,6 +45,12 @@ def failing_source_config(write_config, tmp_path, httpserver):
     httpserver.expect_request("/api").respond_with_data("down", status=500)
     httpserver.expect_request("/notify", method="POST").respond_with_data("ok")
     (tmp_path / "home").mkdir()
+    return _failing_api_config(write_config, httpserver, httpserver.port)
+
+
+def _failing_api_config(write_config, httpserver, notify_port: int, extra: str = ""):
+    """A source polled every 200 ms from httpserver's /api, failing for 500 ms is told to
+    json://127.0.0.1:``notify_port``/notify."""
     return write_config(f"""
         home: ./home
         timezone: UTC
@@ -52,9 +58,9 @@ def failing_source_config(write_config, tmp_path, httpserver):
           - {{name: api, type: http_json, url: '{httpserver.url_for('/api')}',
               fields: {{karma: agent.karma}}, every: 200ms}}
         notify:
-          urls: ['json://127.0.0.1:{httpserver.port}/notify']
+          urls: ['json://127.0.0.1:{notify_port}/notify']
           source_failing_after: 500ms
-        """)
+        """ + extra)
 
 
 @pytest.mark.waits(5)  # the backoff, twice
@@ -148,17 +154,8 @@ def test_a_hanging_notifier_does_not_delay_the_poll_that_raised_the_alert(write_
     hang.listen(16)  # connections complete in the kernel; nothing ever answers
     hang.settimeout(10)
     httpserver.expect_request("/api").respond_with_data("down", status=500)
-    cfg = write_config(f"""
-        home: ./home
-        timezone: UTC
-        sources:
-          - {{name: api, type: http_json, url: '{httpserver.url_for('/api')}',
-              fields: {{karma: agent.karma}}, every: 200ms}}
-        notify:
-          urls: ['json://127.0.0.1:{hang.getsockname()[1]}/notify']
-          source_failing_after: 500ms
-          timeout: 30s
-        """)
+    cfg = _failing_api_config(write_config, httpserver, hang.getsockname()[1],
+                              extra="  timeout: 30s\n")
     s = services.build(config.load(cfg))
     try:
         s.alerts.start()
