@@ -116,6 +116,8 @@ class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     home: Path
+    # who is talking in notifications, metrics and the default state directory
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
     timezone: str = Field(default_factory=clock.system_zone_name)
     sources: list[SourceSpec] = []
     perception: PerceptionOptions = PerceptionOptions()
@@ -164,6 +166,11 @@ class Loaded:
         return Home.at(self.config.home)
 
     @property
+    def name(self) -> str:
+        """The agent's name: `name:` in the config, else the home folder's name."""
+        return self.config.name or agent_name(self.config.home)
+
+    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.config.timezone)
 
@@ -175,6 +182,12 @@ class Loaded:
             return None
         p = Path(t).expanduser()
         return p if p.is_absolute() else self.home.root / p
+
+
+def agent_name(home: Path) -> str:
+    """The default name: the home folder's name, cut to the characters `name:` allows."""
+    raw = re.sub(r"[^A-Za-z0-9._-]", "-", Path(home).name).lstrip("._-")[:64]
+    return raw or "agent"
 
 
 # -- locating the file --------------------------------------------------------------
@@ -824,6 +837,8 @@ __all__ = ["Config", "ConfigError", "Loaded", "load", "resolve_path", "summary",
 
 _DOCS: dict[str, str] = {
     "Config.home": "the agent's home folder (relative paths are relative to this file)",
+    "Config.name": "the agent's name in notifications, metrics and the default state "
+                   "directory (default: the home folder's name)",
     "Config.timezone": "IANA zone for crons and human files (default: the system's zone)",
     "Config.sources": "what the agent perceives: one entry per source (see `reverie sources`)",
     "Config.perception": "how perception/state.md is rendered and how long readings are kept",
