@@ -98,9 +98,11 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format:
     ctx.ensure_object(dict)
     ctx.obj.update(config=config_path, log_level=log_level, log_format=log_format,
                    # `reverie systemd install` reads these lazily: --help needs no config.
-                   config_path=lambda: _loaded(ctx).path.resolve(),
-                   home=lambda: _loaded(ctx).config.home,
-                   stop_timeout_s=lambda: _loaded(ctx).config.sessions.stop_timeout.total_seconds())
+                   # Rendering a unit needs no secret (`sudo` does not pass the service's).
+                   config_path=lambda: _loaded(ctx, need_secrets=False).path.resolve(),
+                   home=lambda: _loaded(ctx, need_secrets=False).config.home,
+                   stop_timeout_s=lambda: _loaded(ctx, need_secrets=False)
+                   .config.sessions.stop_timeout.total_seconds())
     logs.configure(log_level, log_format)
 
 
