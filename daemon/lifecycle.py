@@ -225,6 +225,7 @@ class Daemon:
         s = self.services
         assert s is not None
         s.notifier.stopping()
+        s.mark_stopping()
         log.info("daemon.stopping")
         if self.control is not None:
             self.control.stop()

@@ -253,8 +253,14 @@ class Services:
         left = self.store.get_meta("daemon.running")
         mark = f"{os.getpid()}@{clock_mod.to_ts(clock_mod.now())}"
         self.store.set_meta("daemon.running", mark)
+        self.store.set_meta("daemon.stopped", "")
         if left:
             self.alerts.restarted(left, self.store.last_beat())
+
+    def mark_stopping(self) -> None:
+        """A clean stop has begun: /healthz answers 503 from now on (perception/metrics.py),
+        not once the beats are stale."""
+        self.store.set_meta("daemon.stopped", str(clock_mod.to_ts(clock_mod.now())))
 
     def mark_stopped(self) -> None:
         self.store.set_meta("daemon.running", "")
