@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from reverie.daemon import config as config_mod, harden
+from reverie.daemon.alerts import STOPPED_WITH_DAEMON
 from reverie.daemon import logs, scheduler as sched_mod
 from reverie.daemon import services as services_mod
 from reverie.daemon.foreground import HomeLock, LockHeld
@@ -99,6 +100,9 @@ class Daemon:
     def _install_signals(self) -> None:
         def on_stop(signum: int, _frame: Any) -> None:
             self.stop_flag.set()
+            runner = self.services.runner if self.services is not None else None
+            if runner is not None:  # a flag too: how a session that ends now is told
+                runner.stopping = STOPPED_WITH_DAEMON
 
         def on_hup(signum: int, _frame: Any) -> None:
             self.reload_flag.set()
@@ -254,6 +258,8 @@ class Daemon:
             self.abandoned_jobs = True
         if ended:
             self._end_session()  # a wake job that was already under way started one
+        # the session it stopped is the last message: give it its send timeout, bounded
+        s.alerts.flush(min(5.0, s.alerts.opts.timeout.total_seconds()))
         s.mark_stopped()
         s.close()
         log.info("daemon.stopped")

@@ -19,6 +19,11 @@ from tests.conftest import polls_of, reverie_env, run_cli, start_cli, wait_for
 pytest.importorskip("apprise")
 
 
+def title(what: str, name: str = "home") -> str:
+    """A message's title: the agent (here the home folder's name) and the host name it."""
+    return f"reverie [{name} on {socket.gethostname()}]: {what}"
+
+
 def notifications(httpserver) -> list[dict]:
     return [json.loads(r.get_data()) for r, _ in httpserver.log if r.path == "/notify"]
 
@@ -71,7 +76,7 @@ def test_a_source_failing_past_its_threshold_is_told_once_and_not_again_after_a_
     try:
         assert wait_for(lambda: notifications(httpserver), timeout=30), p.log.text(0)
         sent = notifications(httpserver)
-        assert sent[0]["title"] == "reverie: api is failing"
+        assert sent[0]["title"] == title("api is failing")
         assert sent[0]["message"].startswith("api has been failing for ")
         assert "HTTP 500" in sent[0]["message"]
         # the source keeps failing (and being polled): still one message
@@ -99,7 +104,7 @@ def test_a_recovered_source_is_told_once_it_works_again(failing_source_config, t
         httpserver.expect_request("/api").respond_with_json({"agent": {"karma": 5}})
         httpserver.expect_request("/notify", method="POST").respond_with_data("ok")
         back = wait_for(lambda: [n for n in notifications(httpserver)
-                                 if n["title"] == "reverie: api is back"], timeout=30)
+                                 if n["title"] == title("api is back")], timeout=30)
         assert back, p.log.text(0)
         assert back[0]["message"].startswith("api works again after ")
     finally:
@@ -121,7 +126,7 @@ def test_an_unclean_stop_is_told_at_the_next_start(failing_source_config, tmp_pa
     try:
         told = wait_for(lambda: notifications(httpserver), timeout=30)
         assert told, p.log.text(0)
-        assert told[0]["title"] == "reverie restarted after an unclean stop"
+        assert told[0]["title"] == title("restarted after an unclean stop")
     finally:
         stop(p)
 
@@ -141,7 +146,7 @@ def test_a_dream_that_falls_back_to_offline_is_told(write_config, tmp_path, http
         out = s.dream_now()
         assert out.fallback_reason == "cannot reach the model server"
         told = wait_for(lambda: notifications(httpserver), timeout=20)
-        assert told and told[0]["title"].startswith("reverie: the dream of ")
+        assert told and told[0]["title"].startswith(title("the dream of "))
         assert "cannot reach the model server" in told[0]["message"]
     finally:
         s.close()
@@ -188,7 +193,7 @@ def test_without_apprise_a_configured_notify_is_one_config_line(write_config):
                        env=reverie_env(), timeout=60)
     assert r.returncode == 2, r.stdout + r.stderr
     assert r.stderr.strip() == (f"{cfg}:4: notify.urls: sending notifications needs Apprise: "
-                                "pip install 'reverie[notify]'")
+                                "pip install '.[notify]' in reverie's checkout (or pip install apprise)")
 
 
 def test_an_unknown_notify_url_is_refused_without_echoing_it(write_config):
@@ -240,7 +245,7 @@ def test_a_session_killed_at_max_duration_is_told(write_config, httpserver):
         assert s.runner.wake("test").outcome == "started"
         assert wait_for(lambda: s.runner.check() is not None, timeout=15)
         told = wait_for(lambda: notifications(httpserver), timeout=20)
-        assert told and told[0]["title"] == "reverie: a session was killed"
+        assert told and told[0]["title"] == title("a session was killed")
         assert "timed out" in told[0]["message"]
     finally:
         s.end_session()
@@ -253,7 +258,7 @@ def test_a_session_that_exits_non_zero_is_told_once_within_the_hour(write_config
         assert s.runner.wake("test").outcome == "started"
         assert wait_for(lambda: s.runner.check() is not None, timeout=15)
         told = wait_for(lambda: notifications(httpserver), timeout=20)
-        assert told and told[0]["title"] == "reverie: a session failed"
+        assert told and told[0]["title"] == title("a session failed")
         assert "exited with code 3" in told[0]["message"]
         # another failed session within the hour: no second message
         assert s.runner.wake("again").outcome == "started"
