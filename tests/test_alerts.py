@@ -267,3 +267,154 @@ def test_a_session_that_exits_non_zero_is_told_once_within_the_hour(write_config
         assert len(notifications(httpserver)) == 1
     finally:
         s.close()
+
+
+def _signed_config(write_config, httpserver, extra: str = ""):
+    httpserver.expect_request("/notify", method="POST").respond_with_data("ok")
+    return write_config(f"""
+        name: scout
+        home: ./home
+        timezone: Europe/Berlin
+        notify:
+          urls: ['json://127.0.0.1:{httpserver.port}/notify']
+          source_failing_after: 2s
+        """ + extra)
+
+
+def test_a_failing_source_on_a_long_interval_is_told_on_the_alert_timer_not_at_its_next_poll(
+        write_config, tmp_path, httpserver):
+    # polled once an hour: the first poll fails at the start and the next is an hour
+    # away; the message comes within the timer's tick past the 2 s threshold
+    httpserver.expect_request("/api").respond_with_data("down", status=500)
+    (tmp_path / "home").mkdir()
+    cfg = _signed_config(write_config, httpserver, f"""
+        sources:
+          - {{name: api, type: http_json, url: '{httpserver.url_for('/api')}',
+              fields: {{karma: agent.karma}}, every: 1h}}
+        """)
+    p = start_daemon(cfg)
+    try:
+        told = wait_for(lambda: notifications(httpserver), timeout=20)
+        assert told, p.log.text(0)
+        assert polls_of(tmp_path / "home" / ".reverie" / "reverie.db", "api") == 1
+        assert told[0]["title"] == title("api is failing", name="scout")
+        assert told[0]["type"] == "failure"
+        assert told[0]["message"].endswith(f"— reverie, agent scout on {socket.gethostname()}")
+        assert " CET, 1 polls): HTTP 500" in told[0]["message"] or \
+               " CEST, 1 polls): HTTP 500" in told[0]["message"], told[0]["message"]
+    finally:
+        stop(p)
+
+
+def test_the_timer_tells_an_hourly_source_30_minutes_after_it_failed_not_2_hours(
+        write_config, tmp_path, httpserver, fake_clock):
+    # the issue's case, on the clock seam: the default threshold (30m) on a 1h source
+    # whose backoff puts the next try 2 h after the failure
+    httpserver.expect_request("/api").respond_with_data("down", status=500)
+    httpserver.expect_request("/notify", method="POST").respond_with_data("ok")
+    cfg = write_config(f"""
+        home: ./home
+        timezone: UTC
+        sources:
+          - {{name: api, type: http_json, url: '{httpserver.url_for('/api')}',
+              fields: {{karma: agent.karma}}, every: 1h}}
+        notify: {{urls: ['json://127.0.0.1:{httpserver.port}/notify']}}
+        """)
+    s = services.build(config.load(cfg))
+    try:
+        s.alerts.start()
+        assert s.alerts.check_every() == 30.0  # a minute late at most, as the jobs run it
+        assert "alerts" in [j.name for j in s.jobs()]
+        spec = s.loaded.config.sources[0]
+        s.poll(spec)
+        for _ in range(59):  # 29.5 minutes of the timer: not yet
+            fake_clock.advance(30)
+            s.check_failing()
+        time.sleep(0.5)
+        assert notifications(httpserver) == []
+        fake_clock.advance(30)
+        s.check_failing()
+        told = wait_for(lambda: notifications(httpserver), timeout=20)
+        assert told and told[0]["title"] == title("api is failing")
+        assert told[0]["message"].startswith("api has been failing for 30m (since ")
+        s.poll(spec)  # the backoff holds the next try back: nothing polled, nothing sent
+        fake_clock.advance(30)
+        s.check_failing()
+        time.sleep(0.5)
+        assert len(notifications(httpserver)) == 1
+    finally:
+        s.close()
+
+
+def test_a_recovery_goes_out_as_success_signed_with_the_agent(write_config, tmp_path, httpserver):
+    httpserver.expect_request("/api").respond_with_data("down", status=500)
+    (tmp_path / "home").mkdir()
+    cfg = _signed_config(write_config, httpserver, f"""
+        sources:
+          - {{name: api, type: http_json, url: '{httpserver.url_for('/api')}',
+              fields: {{karma: agent.karma}}, every: 500ms}}
+        """)
+    p = start_daemon(cfg)
+    try:
+        assert wait_for(lambda: notifications(httpserver), timeout=20), p.log.text(0)
+        httpserver.clear_all_handlers()
+        httpserver.expect_request("/api").respond_with_json({"agent": {"karma": 5}})
+        httpserver.expect_request("/notify", method="POST").respond_with_data("ok")
+        back = wait_for(lambda: [n for n in notifications(httpserver)
+                                 if n["title"] == title("api is back", name="scout")], timeout=30)
+        assert back, p.log.text(0)
+        assert back[0]["type"] == "success"
+        assert back[0]["message"].endswith(f"— reverie, agent scout on {socket.gethostname()}")
+    finally:
+        stop(p)
+
+
+def test_the_restart_message_tells_the_last_beat_in_the_configs_zone(write_config, tmp_path,
+                                                                     httpserver):
+    (tmp_path / "home").mkdir()
+    cfg = _signed_config(write_config, httpserver)
+    p = start_daemon(cfg)
+    try:
+        assert wait_for(lambda: p.log.has('"daemon.started"'), timeout=30), p.log.text(0)
+    finally:
+        p.kill()
+        p.wait()
+    p = start_daemon(cfg)
+    try:
+        told = wait_for(lambda: notifications(httpserver), timeout=30)
+        assert told, p.log.text(0)
+        assert told[0]["title"] == title("restarted after an unclean stop", name="scout")
+        assert told[0]["type"] == "warning"
+        msg = told[0]["message"]
+        assert "(last alive 2" in msg and (" CET)" in msg or " CEST)" in msg), msg
+        assert "UTC" not in msg and "+00:00" not in msg
+    finally:
+        stop(p)
+
+
+def test_a_planned_stop_during_a_session_is_recorded_and_told_as_stopped_not_failed(
+        write_config, tmp_path, httpserver):
+    (tmp_path / "home").mkdir()
+    cfg = _signed_config(write_config, httpserver, f"""
+        sessions:
+          command: ['{sys.executable}', -c, 'import time; time.sleep(120)']
+          stop_timeout: 5s
+        """)
+    p = start_daemon(cfg)
+    try:
+        assert wait_for(lambda: p.log.has('"daemon.started"'), timeout=30), p.log.text(0)
+        r = run_cli("--config", str(cfg), "wake", timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+        p.send_signal(signal.SIGTERM)  # what `systemctl stop` sends (KillMode=mixed)
+        assert p.wait(timeout=30) == 0
+    finally:
+        stop(p)
+    told = notifications(httpserver)
+    assert [n["title"] for n in told] == [title("a session was stopped with the daemon",
+                                                name="scout")], told
+    assert told[0]["type"] == "info"
+    from reverie.memory.store import Store
+
+    with Store.open(tmp_path / "home" / ".reverie" / "reverie.db", readonly=True) as store:
+        (row,) = store.sessions()
+    assert row.end_reason == "daemon stopped"
