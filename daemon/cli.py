@@ -67,10 +67,36 @@ def _facts(ctx: click.Context, warn: bool = True) -> Any:
         from reverie.daemon import snapshot
 
         path = snapshot.resolve_path(obj.get("config"))
-        obj["facts"] = snapshot.read(path) or _loaded(ctx, need_secrets=False)
+        obj["facts"] = snapshot.read(path) or _loaded_or_running(ctx, path)
     if warn:
         _warn_once(ctx, obj["facts"])
     return obj["facts"]
+
+
+def _loaded_or_running(ctx: click.Context, path: Path) -> Any:
+    """The read-only load; while the file is invalid, the facts of the config the daemon
+    runs (daemon/snapshot.py), its problems in ``config_errors`` and one line on stderr:
+    a typo being edited is no outage of the daemon, which keeps its previous config."""
+    try:
+        return _loaded(ctx, need_secrets=False)
+    except Usage as e:
+        from reverie.daemon import config, snapshot
+
+        facts = snapshot.read_running(path, config.home_hint(path))
+        if facts is None:
+            raise
+        facts.config_errors = e.message.splitlines()
+        n = len(facts.config_errors)
+        click.echo(f"reverie: {path} has {n} problem{'s' if n != 1 else ''} (`reverie "
+                   "check-config` lists them); answering from the last good config the "
+                   "daemon took", err=True)
+        return facts
+
+
+def _config_path(ctx: click.Context) -> Path:
+    from reverie.daemon import snapshot
+
+    return snapshot.resolve_path(ctx.ensure_object(dict).get("config"))
 
 
 def _store(loaded: Any, readonly: bool = False) -> Any:
@@ -234,8 +260,10 @@ def state(ctx: click.Context) -> None:
     home = facts.home
     stale = (not home.state_md.exists()) or (
         home.db.exists() and _newest_store_mtime(home) > home.state_md.stat().st_mtime)
-    if not stale:
-        _warn_once(ctx, facts)
+    if not stale or getattr(facts, "config_errors", None):
+        _warn_once(ctx, facts)  # an invalid file: the daemon renders it from its config
+        if not home.state_md.exists():
+            raise Failure(f"{home.state_md}: not written yet (the daemon writes it)")
     else:
         loaded = _loaded(ctx, need_secrets=False)  # rendering reads the whole config
         home = loaded.home
@@ -497,11 +525,18 @@ def demo(ctx: click.Context, home: str | None) -> None:
 @click.pass_context
 def page(ctx: click.Context) -> None:
     """Write morning.html: the dream, signal charts, health and sessions on one page."""
-    from reverie.perception.page import PageError
+    from reverie.perception.page import PageError, render_page
 
-    svc = _services(_loaded(ctx, need_secrets=False))
+    facts = _loaded_or_running(ctx, _config_path(ctx))
     try:
-        path = svc.render_page()
+        if getattr(facts, "config_errors", None):  # the file is invalid: the daemon's facts
+            store = _store(facts)
+            try:
+                path = render_page(facts.home, store, facts.config.sources, tz=facts.tz)
+            finally:
+                store.close()
+        else:
+            path = _services(facts).render_page()
     except PageError as e:
         raise Failure(str(e)) from None
     click.echo(f"{path}  (open it in a browser: file://{path})")

@@ -18,7 +18,7 @@ import threading
 import time
 from typing import Any
 
-from reverie.daemon import config as config_mod, harden
+from reverie.daemon import config as config_mod, harden, snapshot
 from reverie.daemon.alerts import STOPPED_WITH_DAEMON
 from reverie.daemon import logs, scheduler as sched_mod
 from reverie.daemon import services as services_mod
@@ -151,6 +151,7 @@ class Daemon:
             logs.set_secrets(new.secrets)
             s.reload(new)
             sched_mod.install(self.scheduler, s.jobs())
+            snapshot.keep_running(new)  # what status answers from while a file is invalid
         except config_mod.ConfigError as e:
             problems = e.problems
         except Exception as e:  # a config that validates but cannot be applied
@@ -191,6 +192,7 @@ class Daemon:
             self.scheduler = sched_mod.make_scheduler(self.loaded.tz)
             sched_mod.listen(self.scheduler)
             s.mark_running()
+            snapshot.keep_running(self.loaded)
             s.begin()
             # Recovery reads what the agent left in the home: it runs after READY=1 and
             # the control socket, as a bounded job, and wakes wait for it.

@@ -97,6 +97,9 @@ def collect(loaded: Any, now: datetime | None = None) -> dict:
         "now": T.iso(now),
         "home": str(home.root),
         "timezone": str(cfg.timezone),
+        # the problems of the config file on disk, when it is invalid: the rest is then
+        # from the config the daemon runs (daemon/snapshot.py), not from the file
+        "config_errors": list(getattr(loaded, "config_errors", None) or []),
         "daemon": {
             "running": running,
             "pid": holder[0] if running else None,
