@@ -144,7 +144,9 @@ class Alerter:
         return min(CHECK_EVERY_MAX, max(1.0, self.opts.source_failing_after.total_seconds() / 4))
 
     def _local(self, when: Any) -> str:
-        return when.astimezone(self.tz).strftime("%Y-%m-%d %H:%M %Z")
+        from reverie.perception import text
+
+        return text.Times(self.tz).moment(when)
 
     def event(self, kind: str, subject: str, title: str, body: str, *,
               ref: str | None = None) -> bool:

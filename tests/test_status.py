@@ -202,3 +202,19 @@ def test_after_a_good_reload_an_invalid_file_answers_from_the_reloaded_config(se
         assert [s["name"] for s in json.loads(r.stdout)["sources"]] == ["moltbook", "journal"]
     finally:
         stop(daemon)
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "Asia/Dubai"])
+def test_status_and_state_md_write_the_zone_the_same_way(tmp_path, zone):
+    import re
+
+    cfg = make_config(tmp_path, timezone=zone)
+    r = run_cli("--config", str(cfg), "state")
+    assert r.returncode == 0, r.stderr
+    said = re.search(r"^- Now: \w{3} [-\d]{10} \d\d:\d\d (\S+) \((.+)\)$", r.stdout, re.M)
+    assert said and said.group(2) == zone, r.stdout
+    r = status(cfg)
+    shown = re.search(r"zone: (\S+)   now: \w{3} [-\d]{10} \d\d:\d\d (\S+)$", r.stdout, re.M)
+    assert shown and shown.group(1) == zone, r.stdout
+    assert shown.group(2) == said.group(1)
+    assert said.group(1) in (("CET", "CEST") if zone == "Europe/Berlin" else ("UTC+04:00",))
