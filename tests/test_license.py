@@ -16,7 +16,9 @@ def test_the_repository_has_the_mit_license_of_the_reverie_authors():
 
 
 def test_the_installed_distribution_carries_the_license_file_and_says_mit():
-    dist = metadata.distribution("reverie")
+    # what pip installed (it writes INSTALLER), not a stale reverie.egg-info that a build
+    # may have left in the checkout, which is on sys.path as the current directory
+    (dist,) = [d for d in metadata.distributions(name="reverie") if d.read_text("INSTALLER")]
     assert dist.metadata["License-Expression"] == "MIT"
     assert dist.metadata.get_all("License-File") == ["LICENSE"]
     assert dist.read_text("licenses/LICENSE") == (REPO / "LICENSE").read_text(encoding="utf-8")
