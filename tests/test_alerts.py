@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import socket
@@ -419,3 +420,24 @@ def test_a_planned_stop_during_a_session_is_recorded_and_told_as_stopped_not_fai
     with Store.open(tmp_path / "home" / ".reverie" / "reverie.db", readonly=True) as store:
         (row,) = store.sessions()
     assert row.end_reason == "daemon stopped"
+
+
+def test_an_agent_killed_by_the_stop_signal_during_the_daemons_stop_is_stopped_not_killed(
+        write_config, httpserver):
+    # a stop that reached the agent's group too (KillMode=control-group, a container's
+    # stop): the agent dies of SIGTERM before the daemon ends the session itself
+    s = _session_services(write_config, httpserver,
+                          f"{{command: ['{sys.executable}', -c, 'import time; time.sleep(60)'], "
+                          "stop_timeout: 2s}")
+    try:
+        assert s.runner.wake("test").outcome == "started"
+        pid = s.runner.current()["pid"]
+        s.runner.stopping = "daemon stopped"  # what the daemon's SIGTERM handler sets
+        os.kill(pid, signal.SIGTERM)
+        assert wait_for(lambda: s.runner.check() is not None, timeout=15)
+        told = wait_for(lambda: notifications(httpserver), timeout=20)
+        assert [n["title"] for n in told] == [title("a session was stopped with the daemon")]
+        (row,) = s.store.sessions()
+        assert (row.end_reason, row.exit_code) == ("daemon stopped", -signal.SIGTERM)
+    finally:
+        s.close()
