@@ -404,7 +404,7 @@ def test_a_planned_stop_during_a_session_is_recorded_and_told_as_stopped_not_fai
         """)
     p = start_daemon(cfg)
     try:
-        assert wait_for(lambda: p.log.has('"daemon.started"'), timeout=30), p.log.text(0)
+        assert wait_for(lambda: p.log.has('"daemon.started"'), timeout=60), p.log.text(0)
         r = run_cli("--config", str(cfg), "wake", timeout=60)
         assert r.returncode == 0, r.stdout + r.stderr
         p.send_signal(signal.SIGTERM)  # what `systemctl stop` sends (KillMode=mixed)
