@@ -86,6 +86,7 @@ def _loaded_or_running(ctx: click.Context, path: Path) -> Any:
         if facts is None:
             raise
         facts.config_errors = e.message.splitlines()
+        facts.warnings = []  # the running config's, not the file's: its problems are the news
         n = len(facts.config_errors)
         click.echo(f"reverie: {path} has {n} problem{'s' if n != 1 else ''} (`reverie "
                    "check-config` lists them); answering from the last good config the "
