@@ -67,10 +67,37 @@ def _facts(ctx: click.Context, warn: bool = True) -> Any:
         from reverie.daemon import snapshot
 
         path = snapshot.resolve_path(obj.get("config"))
-        obj["facts"] = snapshot.read(path) or _loaded(ctx, need_secrets=False)
+        obj["facts"] = snapshot.read(path) or _loaded_or_running(ctx, path)
     if warn:
         _warn_once(ctx, obj["facts"])
     return obj["facts"]
+
+
+def _loaded_or_running(ctx: click.Context, path: Path) -> Any:
+    """The read-only load; while the file is invalid, the facts of the config the daemon
+    runs (daemon/snapshot.py), its problems in ``config_errors`` and one line on stderr:
+    a typo being edited is no outage of the daemon, which keeps its previous config."""
+    try:
+        return _loaded(ctx, need_secrets=False)
+    except Usage as e:
+        from reverie.daemon import config, snapshot
+
+        facts = snapshot.read_running(path, config.home_hint(path))
+        if facts is None:
+            raise
+        facts.config_errors = e.message.splitlines()
+        facts.warnings = []  # the running config's, not the file's: its problems are the news
+        n = len(facts.config_errors)
+        click.echo(f"reverie: {path} has {n} problem{'s' if n != 1 else ''} (`reverie "
+                   "check-config` lists them); answering from the last good config the "
+                   "daemon took", err=True)
+        return facts
+
+
+def _config_path(ctx: click.Context) -> Path:
+    from reverie.daemon import snapshot
+
+    return snapshot.resolve_path(ctx.ensure_object(dict).get("config"))
 
 
 def _store(loaded: Any, readonly: bool = False) -> Any:
@@ -98,9 +125,11 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format:
     ctx.ensure_object(dict)
     ctx.obj.update(config=config_path, log_level=log_level, log_format=log_format,
                    # `reverie systemd install` reads these lazily: --help needs no config.
-                   config_path=lambda: _loaded(ctx).path.resolve(),
-                   home=lambda: _loaded(ctx).config.home,
-                   stop_timeout_s=lambda: _loaded(ctx).config.sessions.stop_timeout.total_seconds())
+                   # Rendering a unit needs no secret (`sudo` does not pass the service's).
+                   config_path=lambda: _loaded(ctx, need_secrets=False).path.resolve(),
+                   home=lambda: _loaded(ctx, need_secrets=False).config.home,
+                   stop_timeout_s=lambda: _loaded(ctx, need_secrets=False)
+                   .config.sessions.stop_timeout.total_seconds())
     logs.configure(log_level, log_format)
 
 
@@ -232,8 +261,10 @@ def state(ctx: click.Context) -> None:
     home = facts.home
     stale = (not home.state_md.exists()) or (
         home.db.exists() and _newest_store_mtime(home) > home.state_md.stat().st_mtime)
-    if not stale:
-        _warn_once(ctx, facts)
+    if not stale or getattr(facts, "config_errors", None):
+        _warn_once(ctx, facts)  # an invalid file: the daemon renders it from its config
+        if not home.state_md.exists():
+            raise Failure(f"{home.state_md}: not written yet (the daemon writes it)")
     else:
         loaded = _loaded(ctx, need_secrets=False)  # rendering reads the whole config
         home = loaded.home
@@ -495,11 +526,18 @@ def demo(ctx: click.Context, home: str | None) -> None:
 @click.pass_context
 def page(ctx: click.Context) -> None:
     """Write morning.html: the dream, signal charts, health and sessions on one page."""
-    from reverie.perception.page import PageError
+    from reverie.perception.page import PageError, render_page
 
-    svc = _services(_loaded(ctx, need_secrets=False))
+    facts = _loaded_or_running(ctx, _config_path(ctx))
     try:
-        path = svc.render_page()
+        if getattr(facts, "config_errors", None):  # the file is invalid: the daemon's facts
+            store = _store(facts)
+            try:
+                path = render_page(facts.home, store, facts.config.sources, tz=facts.tz)
+            finally:
+                store.close()
+        else:
+            path = _services(facts).render_page()
     except PageError as e:
         raise Failure(str(e)) from None
     click.echo(f"{path}  (open it in a browser: file://{path})")

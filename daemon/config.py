@@ -308,7 +308,8 @@ class _WithCredentials(dict):
 
             path = Path(self._dir) / name
             try:
-                raw = safe_read.read_bytes(path, max_bytes=CREDENTIAL_MAX)
+                raw = safe_read.read_bytes(_credential_file(self._dir, path),
+                                           max_bytes=CREDENTIAL_MAX)
                 value = raw.decode("utf-8")
             except FileNotFoundError:
                 value = None
@@ -324,6 +325,24 @@ class _WithCredentials(dict):
     def __getitem__(self, name: str) -> str:
         value = self._credential(name)
         return value if value is not None else super().__getitem__(name)
+
+
+def _credential_file(folder: str, path: Path) -> Path:
+    """The file a credential's name leads to. Kubernetes mounts a Secret as links
+    (``VAR -> ..data/VAR``, ``..data -> ..2026_01_01_...``, swapped at once on update): a
+    link is followed when it ends inside the credentials folder; one that leads out of it
+    is refused, so the folder names only its own files."""
+    import stat
+
+    from reverie.memory.safe_read import UnsafeFile
+
+    if not stat.S_ISLNK(os.lstat(path).st_mode):  # FileNotFoundError: no such credential
+        return path
+    target = Path(os.path.realpath(path))
+    root = Path(os.path.realpath(folder))
+    if target == root or root not in target.parents:
+        raise UnsafeFile(path, f"refused: a symlink that leads out of {folder}")
+    return target
 
 
 def _interpolate(text: str, env: dict[str, str], used: dict[str, str]) -> str:

@@ -18,7 +18,8 @@ import threading
 import time
 from typing import Any
 
-from reverie.daemon import config as config_mod, harden
+from reverie.daemon import config as config_mod, harden, snapshot
+from reverie.daemon.alerts import STOPPED_WITH_DAEMON
 from reverie.daemon import logs, scheduler as sched_mod
 from reverie.daemon import services as services_mod
 from reverie.daemon.foreground import HomeLock, LockHeld
@@ -99,6 +100,9 @@ class Daemon:
     def _install_signals(self) -> None:
         def on_stop(signum: int, _frame: Any) -> None:
             self.stop_flag.set()
+            runner = self.services.runner if self.services is not None else None
+            if runner is not None:  # a flag too: how a session that ends now is told
+                runner.stopping = STOPPED_WITH_DAEMON
 
         def on_hup(signum: int, _frame: Any) -> None:
             self.reload_flag.set()
@@ -147,6 +151,7 @@ class Daemon:
             logs.set_secrets(new.secrets)
             s.reload(new)
             sched_mod.install(self.scheduler, s.jobs())
+            snapshot.keep_running(new)  # what status answers from while a file is invalid
         except config_mod.ConfigError as e:
             problems = e.problems
         except Exception as e:  # a config that validates but cannot be applied
@@ -187,6 +192,7 @@ class Daemon:
             self.scheduler = sched_mod.make_scheduler(self.loaded.tz)
             sched_mod.listen(self.scheduler)
             s.mark_running()
+            snapshot.keep_running(self.loaded)
             s.begin()
             # Recovery reads what the agent left in the home: it runs after READY=1 and
             # the control socket, as a bounded job, and wakes wait for it.
@@ -225,6 +231,7 @@ class Daemon:
         s = self.services
         assert s is not None
         s.notifier.stopping()
+        s.mark_stopping()
         log.info("daemon.stopping")
         if self.control is not None:
             self.control.stop()
@@ -253,6 +260,8 @@ class Daemon:
             self.abandoned_jobs = True
         if ended:
             self._end_session()  # a wake job that was already under way started one
+        # the session it stopped is the last message: give it its send timeout, bounded
+        s.alerts.flush(min(5.0, s.alerts.opts.timeout.total_seconds()))
         s.mark_stopped()
         s.close()
         log.info("daemon.stopped")

@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any, Callable
 
 from reverie.daemon import logs
-from reverie.daemon.alerts import Alerter
+from reverie.daemon.alerts import STOPPED_WITH_DAEMON, Alerter
 from reverie.daemon.config import Loaded
 from reverie.daemon.notify import Notifier
 from reverie.daemon import scheduler as sched_mod
@@ -175,6 +175,9 @@ class Services:
         self.runner.sleep("slept")
         self.renderer.maybe_render()
 
+    def check_failing(self) -> None:
+        self.alerts.check_failing(self.loaded.config.sources)
+
     def check_sessions(self) -> None:
         self.runner.check()
 
@@ -244,7 +247,7 @@ class Services:
         # parsed once in the runner's constructor: without this a reload that adds,
         # changes or removes a wake_on condition would keep checking the old ones
         self.runner.conditions = cfg.sessions.conditions()
-        self.alerts.update(cfg.notify)
+        self.alerts.update(cfg.notify, name=loaded.name, tz=loaded.tz)
 
     def mark_running(self) -> None:
         """The daemon's start: notify from now on, and tell when the last run did not
@@ -253,8 +256,14 @@ class Services:
         left = self.store.get_meta("daemon.running")
         mark = f"{os.getpid()}@{clock_mod.to_ts(clock_mod.now())}"
         self.store.set_meta("daemon.running", mark)
+        self.store.set_meta("daemon.stopped", "")
         if left:
             self.alerts.restarted(left, self.store.last_beat())
+
+    def mark_stopping(self) -> None:
+        """A clean stop has begun: /healthz answers 503 from now on (perception/metrics.py),
+        not once the beats are stale."""
+        self.store.set_meta("daemon.stopped", str(clock_mod.to_ts(clock_mod.now())))
 
     def mark_stopped(self) -> None:
         self.store.set_meta("daemon.running", "")
@@ -263,7 +272,7 @@ class Services:
         """End a running session gracefully and consolidate (at the daemon's stop)."""
         if self.runner is not None and self.runner.current():
             try:
-                self.runner.sleep("daemon stopped")
+                self.runner.sleep(STOPPED_WITH_DAEMON)
             except Exception as e:
                 log.error("session.stop_failed", error=f"{e.__class__.__name__}: {e}")
 
@@ -311,6 +320,10 @@ class Services:
 
         out = [Job("heartbeat", self.heartbeat, _every(beat, now),
                    30, misfire_grace_time=max(1, int(beat)), first=now)]
+        if cfg.notify.urls:  # a failing source is told on this timer, whatever its polls do
+            every = self.alerts.check_every()
+            out.append(Job("alerts", self.check_failing, _every(every, now), 60,
+                           misfire_grace_time=max(1, int(every))))
         enabled = [spec for spec in cfg.sources if spec.enabled]
         # The first polls come soon after start, spread out so 50 sources don't fire in one
         # instant: about one every 100 ms, over at most 5 s (a home with two sources has
@@ -400,7 +413,7 @@ def build(loaded: Loaded, *, clock: clock_mod.Clock | None = None,
                                template=loaded.state_template,
                                min_interval=cfg.perception.render_every.total_seconds(),
                                on_render=s.render_page)
-    s.alerts = Alerter(cfg.notify, store)
+    s.alerts = Alerter(cfg.notify, store, name=loaded.name, tz=loaded.tz)
     s.runner = SessionRunner(
         loaded.home, store, cfg.sessions, tz=loaded.tz, git=cfg.memory.git,
         render_state=before_wake or s.render_state,

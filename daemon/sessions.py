@@ -65,6 +65,9 @@ class SessionRunner:
         # told how sessions end and wakes fail (daemon/alerts.py notifies)
         self.on_end: Callable[..., None] = lambda *a, **kw: None
         self.on_wake_failed: Callable[[str], None] = lambda why: None
+        # Set by the daemon's SIGTERM: an agent that dies by a signal meanwhile (a stop
+        # that reached the whole group) ended with the daemon, not by a failure of its own.
+        self.stopping: str | None = None
 
     # -- wake ---------------------------------------------------------------------
 
@@ -226,6 +229,8 @@ class SessionRunner:
         """Stop the tree, record the end, consolidate. Returns the recorded end reason."""
         end = r.agent.end(reason, self.opts.stop_timeout.total_seconds())
         end_reason, code = end.reason, end.exit_code
+        if self.stopping and end_reason in ("exited", "killed") and code and not end.stopped.strays:
+            end_reason = self.stopping
         ended = clock.now()
         self.store.end_session(r.session_id, ended, end_reason, code)
         if end.stopped.strays:

@@ -13,6 +13,12 @@ only when its key matches the file as it is now; anything else (no such line, a 
 file, a foreign or malformed snapshot) is None and the caller loads the config in full.
 The home belongs to the untrusted agent, so the snapshot is checked as hostile input: it
 may name only its own home, and every field has its expected type and form.
+
+The daemon keeps a second copy, ``<home>/.reverie/running.snapshot.json``: the facts of
+the config it runs (written at its start and at each good reload, whatever the file says
+since). While the file on disk is invalid, status, state and page answer from it
+(:func:`read_running`), with the file's problems beside them, instead of refusing to say
+anything about a daemon that runs fine on its previous config.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from reverie.daemon import __version__
 
 CONFIG_NAME = "reverie.yaml"
 NAME = "config.snapshot.json"
+RUNNING = "running.snapshot.json"
 SHAPE = 1
 MAX_BYTES = 256 * 1024
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -87,6 +94,8 @@ class Facts:
     path: Path
     warnings: list[str] = field(default_factory=list)
     secrets: tuple[str, ...] = ()
+    # the problems of the file on disk, when these facts are the running daemon's instead
+    config_errors: list[str] = field(default_factory=list)
 
     @property
     def home(self) -> Any:
@@ -149,6 +158,8 @@ def write(loaded: Any, var_locs: list[tuple], text: str) -> None:
         return
     cfg = loaded.config
     home = Path(cfg.home).expanduser().resolve()
+    facts = _doc_facts(loaded, home)
+    loaded._snapshot_facts = facts  # for keep_running: what this load said
     folder = home / ".reverie"
     try:
         if not stat.S_ISDIR(os.lstat(folder).st_mode):
@@ -164,10 +175,20 @@ def write(loaded: Any, var_locs: list[tuple], text: str) -> None:
             return
     except UnicodeDecodeError:
         return
-    s = cfg.sessions
-    doc = {
-        "shape": SHAPE,
-        "key": _key(Path(loaded.path), data, st),
+    doc = {"shape": SHAPE, "key": _key(Path(loaded.path), data, st), **facts}
+    from reverie.memory import atomic
+
+    try:
+        if _current(folder / NAME) == doc:
+            return
+        atomic.write_text(folder / NAME, json.dumps(doc, ensure_ascii=False), mode=0o600)
+    except OSError:
+        pass
+
+
+def _doc_facts(loaded: Any, home: Path) -> dict:
+    cfg, s = loaded.config, loaded.config.sessions
+    return {
         "home": str(home),
         "timezone": cfg.timezone if "timezone" in cfg.model_fields_set else None,
         "sources": [{"name": x.name, "type": x.type, "enabled": bool(x.enabled),
@@ -178,14 +199,39 @@ def write(loaded: Any, var_locs: list[tuple], text: str) -> None:
                      "max_duration": s.max_duration.total_seconds() if s.max_duration else None},
         "warnings": list(loaded.warnings),
     }
+
+
+def keep_running(loaded: Any) -> None:
+    """The daemon's start and each good reload: record the facts of the config it now
+    runs, for status and state to answer from while the file on disk is invalid. A
+    config whose facts came from ${VAR}s leaves none (and removes an older one: it would
+    describe another config). Best effort, as :func:`write`."""
+    facts = getattr(loaded, "_snapshot_facts", None)  # None: some came from ${VAR}s
     from reverie.memory import atomic
 
+    path = loaded.home.root / ".reverie" / RUNNING
     try:
-        if _current(folder / NAME) == doc:
-            return
-        atomic.write_text(folder / NAME, json.dumps(doc, ensure_ascii=False), mode=0o600)
+        if facts is None:
+            path.unlink(missing_ok=True)
+        else:
+            atomic.write_text(path, json.dumps({"shape": SHAPE, **facts}, ensure_ascii=False),
+                              mode=0o600)
     except OSError:
         pass
+
+
+def read_running(path: Path, home: Path | None) -> Facts | None:
+    """The facts of the config the daemon of ``home`` runs (or ran last), else None."""
+    if home is None:
+        return None
+    home = home.resolve()
+    doc = _current(home / ".reverie" / RUNNING)
+    if not isinstance(doc, dict) or doc.get("shape") != SHAPE or doc.get("home") != str(home):
+        return None
+    try:
+        return _facts(doc, path)
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return None
 
 
 def _current(path: Path) -> dict | None:

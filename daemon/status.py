@@ -97,6 +97,9 @@ def collect(loaded: Any, now: datetime | None = None) -> dict:
         "now": T.iso(now),
         "home": str(home.root),
         "timezone": str(cfg.timezone),
+        # the problems of the config file on disk, when it is invalid: the rest is then
+        # from the config the daemon runs (daemon/snapshot.py), not from the file
+        "config_errors": list(getattr(loaded, "config_errors", None) or []),
         "daemon": {
             "running": running,
             "pid": holder[0] if running else None,
@@ -148,6 +151,15 @@ def _until(iso: str, now: datetime) -> str:
     return f"in {text.age(left)}" if left >= 1 else "now"
 
 
+def _zone(name: str) -> Any:
+    from zoneinfo import ZoneInfo
+
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return None
+
+
 def _source_line(src: dict, now: datetime) -> str:
     status = src["health"]
     if src["cron"]:
@@ -179,8 +191,9 @@ def render_text(data: dict) -> str:
     beat = f"last heartbeat {_ago(d['heartbeat'], now)}"
     lines = [f"daemon: running (pid {d['pid']}), {beat}" if d["running"] else
              "daemon: not running" + (f" ({beat})" if d["heartbeat"] else "")]
+    zone = _zone(data["timezone"])
     lines.append(f"home: {data['home']}   zone: {data['timezone']}   now: "
-                 f"{now:%Y-%m-%d %H:%M %Z}")
+                 + (text.Times(zone).moment(now) if zone else f"{now:%a %Y-%m-%d %H:%M %Z}"))
     lines.append("sources:")
     if not data["sources"]:
         lines.append("  (none configured)")

@@ -1376,7 +1376,7 @@ class Store:
     @staticmethod
     def _heartbeat(c: sqlite3.Connection) -> "Heartbeat":
         meta = dict(c.execute("SELECT key, value FROM meta WHERE key IN"
-                              " ('heartbeat', 'heartbeat.every')").fetchall())
+                              " ('heartbeat', 'heartbeat.every', 'daemon.stopped')").fetchall())
 
         def num(key: str) -> float | None:
             try:
@@ -1384,7 +1384,8 @@ class Store:
             except (KeyError, ValueError):
                 return None
 
-        return Heartbeat(at=_dt(num("heartbeat")), every=num("heartbeat.every"))
+        return Heartbeat(at=_dt(num("heartbeat")), every=num("heartbeat.every"),
+                         stopped=_dt(num("daemon.stopped")))
 
 
 # -- what Store.metrics returns -------------------------------------------------------------
@@ -1447,6 +1448,7 @@ class TokenTotals:
 class Heartbeat:
     at: datetime | None  # the daemon's last beat
     every: float | None  # seconds between the running daemon's beats (set at its start)
+    stopped: datetime | None = None  # when the daemon began a clean stop (None while it runs)
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,9 @@ class Metrics:
         now = clock.to_ts(clock.now())
         if beat.at is None:
             return _plain(503, "unhealthy: no heartbeat: the daemon has never run on this home")
+        if beat.stopped is not None:  # a clean stop says so at once, not when beats go stale
+            return _plain(503, f"unhealthy: the daemon was stopped at "
+                               f"{beat.stopped.isoformat(timespec='seconds')}")
         age = max(0.0, now - clock.to_ts(beat.at))
         limit = HEALTHY_BEATS * (beat.every or DEFAULT_BEAT)
         said = f"{age:.1f}" if age < 10 else f"{age:.0f}"
@@ -236,7 +239,7 @@ class Metrics:
             yield GaugeMetricFamily("reverie_scheduler_heartbeat_age_seconds",
                                     "Seconds since the daemon's scheduler last beat",
                                     value=age)
-            fresh = age <= HEALTHY_BEATS * (beat.every or DEFAULT_BEAT)
+            fresh = age <= HEALTHY_BEATS * (beat.every or DEFAULT_BEAT) and beat.stopped is None
         else:
             fresh = False
         yield GaugeMetricFamily("reverie_healthy", "1 when /healthz answers 200 (the "

@@ -144,7 +144,7 @@ def build_page_context(home: Home, store: Store, specs: list[SourceSpec], *, tz:
     born = clock.from_ts(float(born_meta)) if born_meta else None
 
     ctx: dict[str, Any] = {
-        "now": {"at": T.iso(now), "text": T.text(now, "%a %Y-%m-%d %H:%M %Z"),
+        "now": {"at": T.iso(now), "text": T.moment(now),
                 "date": T.text(now, "%A %-d %B %Y")},
         "timezone": str(tz),
         "day": ((now.astimezone(tz).date() - born.astimezone(tz).date()).days + 1

@@ -91,7 +91,7 @@ def build_context(home: Home, store: Store, specs: list[SourceSpec], *, tz: Zone
     dream = store.last_dream()
 
     ctx: dict[str, Any] = {
-        "now": {"at": T.iso(now), "text": T.text(now, "%a %Y-%m-%d %H:%M %Z")},
+        "now": {"at": T.iso(now), "text": T.moment(now)},
         "timezone": str(tz),
         "day": (max(1, (now.astimezone(tz).date() - born.astimezone(tz).date()).days + 1)
                 if born else None),

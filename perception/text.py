@@ -175,6 +175,25 @@ class Times:
     def text(self, ts: float | datetime, fmt: str = "%a %Y-%m-%d %H:%M") -> str:
         return self._dt(ts).astimezone(self.tz).strftime(fmt)
 
+    def moment(self, ts: float | datetime) -> str:
+        """An instant as people read it, with its zone: ``Mon 2026-12-07 23:42 CET``."""
+        local = self._dt(ts).astimezone(self.tz)
+        return f"{local:%a %Y-%m-%d %H:%M} {zone_label(local)}"
+
+
+def zone_label(local: datetime) -> str:
+    """The zone of an aware datetime the one way reverie writes it for people (state.md,
+    the page, `reverie status`, notifications): its abbreviation (``CET``, ``CEST``,
+    ``UTC``), or ``UTC+04:00`` where the zone has none (tzdata then writes ``+04``) or
+    the datetime carries only an offset."""
+    abbr = local.tzname() or ""
+    if abbr.isalpha():
+        return abbr
+    off = local.utcoffset() or timedelta(0)
+    sign, secs = ("-", -off) if off < timedelta(0) else ("+", off)
+    h, m = divmod(int(secs.total_seconds()) // 60, 60)
+    return f"UTC{sign}{h:02d}:{m:02d}"
+
 
 # -- text hygiene -----------------------------------------------------------------------
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,6 +19,11 @@ from tests._logtail import LogTail
 from tests.conftest import polls_of, reverie_env, run_cli, start_cli, wait_for
 
 pytest.importorskip("apprise")
+
+
+def title(what: str, name: str = "home") -> str:
+    """A message's title: the agent (here the home folder's name) and the host name it."""
+    return f"reverie [{name} on {socket.gethostname()}]: {what}"
 
 
 def notifications(httpserver) -> list[dict]:
@@ -71,7 +78,7 @@ def test_a_source_failing_past_its_threshold_is_told_once_and_not_again_after_a_
     try:
         assert wait_for(lambda: notifications(httpserver), timeout=30), p.log.text(0)
         sent = notifications(httpserver)
-        assert sent[0]["title"] == "reverie: api is failing"
+        assert sent[0]["title"] == title("api is failing")
         assert sent[0]["message"].startswith("api has been failing for ")
         assert "HTTP 500" in sent[0]["message"]
         # the source keeps failing (and being polled): still one message
@@ -99,7 +106,7 @@ def test_a_recovered_source_is_told_once_it_works_again(failing_source_config, t
         httpserver.expect_request("/api").respond_with_json({"agent": {"karma": 5}})
         httpserver.expect_request("/notify", method="POST").respond_with_data("ok")
         back = wait_for(lambda: [n for n in notifications(httpserver)
-                                 if n["title"] == "reverie: api is back"], timeout=30)
+                                 if n["title"] == title("api is back")], timeout=30)
         assert back, p.log.text(0)
         assert back[0]["message"].startswith("api works again after ")
     finally:
@@ -121,7 +128,7 @@ def test_an_unclean_stop_is_told_at_the_next_start(failing_source_config, tmp_pa
     try:
         told = wait_for(lambda: notifications(httpserver), timeout=30)
         assert told, p.log.text(0)
-        assert told[0]["title"] == "reverie restarted after an unclean stop"
+        assert told[0]["title"] == title("restarted after an unclean stop")
     finally:
         stop(p)
 
@@ -141,7 +148,7 @@ def test_a_dream_that_falls_back_to_offline_is_told(write_config, tmp_path, http
         out = s.dream_now()
         assert out.fallback_reason == "cannot reach the model server"
         told = wait_for(lambda: notifications(httpserver), timeout=20)
-        assert told and told[0]["title"].startswith("reverie: the dream of ")
+        assert told and told[0]["title"].startswith(title("the dream of "))
         assert "cannot reach the model server" in told[0]["message"]
     finally:
         s.close()
@@ -188,7 +195,7 @@ def test_without_apprise_a_configured_notify_is_one_config_line(write_config):
                        env=reverie_env(), timeout=60)
     assert r.returncode == 2, r.stdout + r.stderr
     assert r.stderr.strip() == (f"{cfg}:4: notify.urls: sending notifications needs Apprise: "
-                                "pip install 'reverie[notify]'")
+                                "pip install '.[notify]' in reverie's checkout (or pip install apprise)")
 
 
 def test_an_unknown_notify_url_is_refused_without_echoing_it(write_config):
@@ -240,7 +247,7 @@ def test_a_session_killed_at_max_duration_is_told(write_config, httpserver):
         assert s.runner.wake("test").outcome == "started"
         assert wait_for(lambda: s.runner.check() is not None, timeout=15)
         told = wait_for(lambda: notifications(httpserver), timeout=20)
-        assert told and told[0]["title"] == "reverie: a session was killed"
+        assert told and told[0]["title"] == title("a session was killed")
         assert "timed out" in told[0]["message"]
     finally:
         s.end_session()
@@ -253,12 +260,184 @@ def test_a_session_that_exits_non_zero_is_told_once_within_the_hour(write_config
         assert s.runner.wake("test").outcome == "started"
         assert wait_for(lambda: s.runner.check() is not None, timeout=15)
         told = wait_for(lambda: notifications(httpserver), timeout=20)
-        assert told and told[0]["title"] == "reverie: a session failed"
+        assert told and told[0]["title"] == title("a session failed")
         assert "exited with code 3" in told[0]["message"]
         # another failed session within the hour: no second message
         assert s.runner.wake("again").outcome == "started"
         assert wait_for(lambda: s.runner.check() is not None, timeout=15)
         time.sleep(1.5)
         assert len(notifications(httpserver)) == 1
+    finally:
+        s.close()
+
+
+def _signed_config(write_config, httpserver, extra: str = ""):
+    httpserver.expect_request("/notify", method="POST").respond_with_data("ok")
+    return write_config(f"""
+        name: scout
+        home: ./home
+        timezone: Europe/Berlin
+        notify:
+          urls: ['json://127.0.0.1:{httpserver.port}/notify']
+          source_failing_after: 2s
+        """ + extra)
+
+
+def test_a_failing_source_on_a_long_interval_is_told_on_the_alert_timer_not_at_its_next_poll(
+        write_config, tmp_path, httpserver):
+    # polled once an hour: the first poll fails at the start and the next is an hour
+    # away; the message comes within the timer's tick past the 2 s threshold
+    httpserver.expect_request("/api").respond_with_data("down", status=500)
+    (tmp_path / "home").mkdir()
+    cfg = _signed_config(write_config, httpserver, f"""
+        sources:
+          - {{name: api, type: http_json, url: '{httpserver.url_for('/api')}',
+              fields: {{karma: agent.karma}}, every: 1h}}
+        """)
+    p = start_daemon(cfg)
+    try:
+        told = wait_for(lambda: notifications(httpserver), timeout=20)
+        assert told, p.log.text(0)
+        assert polls_of(tmp_path / "home" / ".reverie" / "reverie.db", "api") == 1
+        assert told[0]["title"] == title("api is failing", name="scout")
+        assert told[0]["type"] == "failure"
+        assert told[0]["message"].endswith(f"— reverie, agent scout on {socket.gethostname()}")
+        assert " CET, 1 polls): HTTP 500" in told[0]["message"] or \
+               " CEST, 1 polls): HTTP 500" in told[0]["message"], told[0]["message"]
+    finally:
+        stop(p)
+
+
+def test_the_timer_tells_an_hourly_source_30_minutes_after_it_failed_not_2_hours(
+        write_config, tmp_path, httpserver, fake_clock):
+    # the issue's case, on the clock seam: the default threshold (30m) on a 1h source
+    # whose backoff puts the next try 2 h after the failure
+    httpserver.expect_request("/api").respond_with_data("down", status=500)
+    httpserver.expect_request("/notify", method="POST").respond_with_data("ok")
+    cfg = write_config(f"""
+        home: ./home
+        timezone: UTC
+        sources:
+          - {{name: api, type: http_json, url: '{httpserver.url_for('/api')}',
+              fields: {{karma: agent.karma}}, every: 1h}}
+        notify: {{urls: ['json://127.0.0.1:{httpserver.port}/notify']}}
+        """)
+    s = services.build(config.load(cfg))
+    try:
+        s.alerts.start()
+        assert s.alerts.check_every() == 30.0  # a minute late at most, as the jobs run it
+        assert "alerts" in [j.name for j in s.jobs()]
+        spec = s.loaded.config.sources[0]
+        s.poll(spec)
+        for _ in range(59):  # 29.5 minutes of the timer: not yet
+            fake_clock.advance(30)
+            s.check_failing()
+        time.sleep(0.5)
+        assert notifications(httpserver) == []
+        fake_clock.advance(30)
+        s.check_failing()
+        told = wait_for(lambda: notifications(httpserver), timeout=20)
+        assert told and told[0]["title"] == title("api is failing")
+        assert told[0]["message"].startswith("api has been failing for 30m (since ")
+        s.poll(spec)  # the backoff holds the next try back: nothing polled, nothing sent
+        fake_clock.advance(30)
+        s.check_failing()
+        time.sleep(0.5)
+        assert len(notifications(httpserver)) == 1
+    finally:
+        s.close()
+
+
+def test_a_recovery_goes_out_as_success_signed_with_the_agent(write_config, tmp_path, httpserver):
+    httpserver.expect_request("/api").respond_with_data("down", status=500)
+    (tmp_path / "home").mkdir()
+    cfg = _signed_config(write_config, httpserver, f"""
+        sources:
+          - {{name: api, type: http_json, url: '{httpserver.url_for('/api')}',
+              fields: {{karma: agent.karma}}, every: 500ms}}
+        """)
+    p = start_daemon(cfg)
+    try:
+        assert wait_for(lambda: notifications(httpserver), timeout=20), p.log.text(0)
+        httpserver.clear_all_handlers()
+        httpserver.expect_request("/api").respond_with_json({"agent": {"karma": 5}})
+        httpserver.expect_request("/notify", method="POST").respond_with_data("ok")
+        back = wait_for(lambda: [n for n in notifications(httpserver)
+                                 if n["title"] == title("api is back", name="scout")], timeout=30)
+        assert back, p.log.text(0)
+        assert back[0]["type"] == "success"
+        assert back[0]["message"].endswith(f"— reverie, agent scout on {socket.gethostname()}")
+    finally:
+        stop(p)
+
+
+def test_the_restart_message_tells_the_last_beat_in_the_configs_zone(write_config, tmp_path,
+                                                                     httpserver):
+    (tmp_path / "home").mkdir()
+    cfg = _signed_config(write_config, httpserver)
+    p = start_daemon(cfg)
+    try:
+        assert wait_for(lambda: p.log.has('"daemon.started"'), timeout=30), p.log.text(0)
+    finally:
+        p.kill()
+        p.wait()
+    p = start_daemon(cfg)
+    try:
+        told = wait_for(lambda: notifications(httpserver), timeout=30)
+        assert told, p.log.text(0)
+        assert told[0]["title"] == title("restarted after an unclean stop", name="scout")
+        assert told[0]["type"] == "warning"
+        msg = told[0]["message"]
+        assert re.search(r"\(last alive \w{3} 20\d\d-\d\d-\d\d \d\d:\d\d CES?T\)", msg), msg
+        assert "UTC" not in msg and "+00:00" not in msg
+    finally:
+        stop(p)
+
+
+def test_a_planned_stop_during_a_session_is_recorded_and_told_as_stopped_not_failed(
+        write_config, tmp_path, httpserver):
+    (tmp_path / "home").mkdir()
+    cfg = _signed_config(write_config, httpserver, f"""
+        sessions:
+          command: ['{sys.executable}', -c, 'import time; time.sleep(120)']
+          stop_timeout: 5s
+        """)
+    p = start_daemon(cfg)
+    try:
+        assert wait_for(lambda: p.log.has('"daemon.started"'), timeout=60), p.log.text(0)
+        r = run_cli("--config", str(cfg), "wake", timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+        p.send_signal(signal.SIGTERM)  # what `systemctl stop` sends (KillMode=mixed)
+        assert p.wait(timeout=30) == 0
+    finally:
+        stop(p)
+    told = notifications(httpserver)
+    assert [n["title"] for n in told] == [title("a session was stopped with the daemon",
+                                                name="scout")], told
+    assert told[0]["type"] == "info"
+    from reverie.memory.store import Store
+
+    with Store.open(tmp_path / "home" / ".reverie" / "reverie.db", readonly=True) as store:
+        (row,) = store.sessions()
+    assert row.end_reason == "daemon stopped"
+
+
+def test_an_agent_killed_by_the_stop_signal_during_the_daemons_stop_is_stopped_not_killed(
+        write_config, httpserver):
+    # a stop that reached the agent's group too (KillMode=control-group, a container's
+    # stop): the agent dies of SIGTERM before the daemon ends the session itself
+    s = _session_services(write_config, httpserver,
+                          f"{{command: ['{sys.executable}', -c, 'import time; time.sleep(60)'], "
+                          "stop_timeout: 2s}")
+    try:
+        assert s.runner.wake("test").outcome == "started"
+        pid = s.runner.current()["pid"]
+        s.runner.stopping = "daemon stopped"  # what the daemon's SIGTERM handler sets
+        os.kill(pid, signal.SIGTERM)
+        assert wait_for(lambda: s.runner.check() is not None, timeout=15)
+        told = wait_for(lambda: notifications(httpserver), timeout=20)
+        assert [n["title"] for n in told] == [title("a session was stopped with the daemon")]
+        (row,) = s.store.sessions()
+        assert (row.end_reason, row.exit_code) == ("daemon stopped", -signal.SIGTERM)
     finally:
         s.close()

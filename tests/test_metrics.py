@@ -461,3 +461,18 @@ def test_a_listen_port_already_taken_is_logged_and_the_daemon_runs_on(world):
     [line] = [json.loads(x) for x in err.splitlines()
               if x.startswith("{") and "metrics.listen_failed" in x]
     assert f"cannot listen on 127.0.0.1:{port}" in line["error"]
+
+
+def test_healthz_is_503_at_once_after_a_clean_stop_and_200_again_after_a_start(world):
+    cfg, home = world(every="1h")
+    daemon = world.daemon(cfg, home)
+    base = world.serve(cfg)
+    assert wait_for(lambda: get(base + "healthz")[0] == 200, 10), get(base + "healthz")
+    stop(daemon)  # SIGTERM: a clean stop, seconds before the last beat would go stale
+    status, _, body = get(base + "healthz")
+    assert status == 503, body
+    assert body.startswith("unhealthy: the daemon was stopped at ") and body.count("\n") == 1
+    assert value(scrape(base), "reverie_healthy") == 0
+    again = world.daemon(cfg, home)
+    assert wait_for(lambda: get(base + "healthz")[0] == 200, 10), get(base + "healthz")
+    stop(again)

@@ -59,9 +59,10 @@ def test_status_json_has_the_documented_shape(setup):
     data = json.loads(r.stdout)
     assert r.returncode == 3
     assert data["version"] == 1
-    assert set(data) == {"version", "now", "home", "timezone", "daemon", "sources", "session",
-                         "sessions_enabled", "next_wake", "next_sleep", "max_duration",
-                         "last_wake", "next_dream", "last_dream"}
+    assert set(data) == {"version", "now", "home", "timezone", "config_errors", "daemon",
+                         "sources", "session", "sessions_enabled", "next_wake", "next_sleep",
+                         "max_duration", "last_wake", "next_dream", "last_dream"}
+    assert data["config_errors"] == []
     src, blog = data["sources"]
     assert set(src) == {"name", "type", "enabled", "every", "cron", "health",
                         "consecutive_failures", "failing_since", "last_success", "last_error",
@@ -139,3 +140,81 @@ def test_status_json_says_when_the_last_dream_fell_back(setup):
         "fell_back": True, "fallback_reason": "model server answered HTTP 500"}
     assert ("last: dreams/2024-05-14.md (fell back to offline: model server answered HTTP 500)"
             in status(cfg).stdout)
+
+
+def test_while_the_file_is_invalid_the_read_only_commands_answer_from_the_daemons_config(setup):
+    # a health check that runs `reverie status` must not report an outage for a typo
+    # being edited: the daemon runs on, on the config it took
+    cfg, home = setup()
+    daemon = start_daemon(cfg, home)
+    try:
+        good = cfg.read_text()
+        cfg.write_text(good.replace("every: 1m", "every: often").replace("every: 90m", "every: x"))
+        line = (f"reverie: {cfg} has 2 problems (`reverie check-config` lists them); "
+                "answering from the last good config the daemon took")
+        r = run_cli("--config", str(cfg), "status", process=True)
+        assert (r.returncode, r.stderr.splitlines()) == (0, [line]), r.stderr
+        assert r.stdout.startswith("daemon: running (pid ")
+        assert "moltbook" in r.stdout and "every 1m" in r.stdout
+        r = run_cli("--config", str(cfg), "status", "--json", process=True)
+        assert (r.returncode, r.stderr.splitlines()) == (0, [line])
+        data = json.loads(r.stdout)
+        assert data["daemon"]["running"] is True
+        assert [s["name"] for s in data["sources"]] == ["moltbook", "blog"]
+        assert len(data["config_errors"]) == 2
+        assert data["config_errors"][0].startswith(f"{cfg}:") and "often" in data["config_errors"][0]
+        assert wait_for(lambda: (home / "perception" / "state.md").exists(), 20)
+        r = run_cli("--config", str(cfg), "state", process=True)
+        assert (r.returncode, r.stderr.splitlines()) == (0, [line]), r.stderr
+        assert r.stdout == (home / "perception" / "state.md").read_text()
+        r = run_cli("--config", str(cfg), "page", process=True)
+        assert (r.returncode, r.stderr.splitlines()) == (0, [line]), r.stderr
+        assert r.stdout.startswith(str(home / "morning.html"))
+        assert run_cli("--config", str(cfg), "check-config").returncode == 2
+    finally:
+        stop(daemon)
+    r = run_cli("--config", str(cfg), "status", "--json", process=True)  # stopped: 3, as always
+    assert (r.returncode, r.stderr.splitlines()) == (3, [line])
+    assert json.loads(r.stdout)["daemon"]["running"] is False
+    cfg.write_text(good)
+    r = run_cli("--config", str(cfg), "status", "--json", process=True)
+    assert (r.returncode, r.stderr) == (3, "") and json.loads(r.stdout)["config_errors"] == []
+
+
+def test_an_invalid_file_whose_daemon_never_ran_is_still_refused_with_its_problems(setup):
+    cfg, home = setup()
+    cfg.write_text(cfg.read_text().replace("every: 1m", "every: often"))
+    for command in ("status", "state", "page"):
+        r = run_cli("--config", str(cfg), command)
+        assert r.returncode == 2 and "often" in r.stderr and "last good config" not in r.stderr
+
+
+def test_after_a_good_reload_an_invalid_file_answers_from_the_reloaded_config(setup):
+    cfg, home = setup()
+    daemon = start_daemon(cfg, home)
+    try:
+        cfg.write_text(cfg.read_text().replace("name: blog", "name: journal"))
+        r = run_cli("--config", str(cfg), "reload", process=True)
+        assert r.returncode == 0, r.stderr
+        cfg.write_text(cfg.read_text().replace("every: 1m", "every: often"))
+        r = run_cli("--config", str(cfg), "status", "--json", process=True)
+        assert r.returncode == 0, r.stderr
+        assert [s["name"] for s in json.loads(r.stdout)["sources"]] == ["moltbook", "journal"]
+    finally:
+        stop(daemon)
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "Asia/Dubai"])
+def test_status_and_state_md_write_the_zone_the_same_way(tmp_path, zone):
+    import re
+
+    cfg = make_config(tmp_path, timezone=zone)
+    r = run_cli("--config", str(cfg), "state")
+    assert r.returncode == 0, r.stderr
+    said = re.search(r"^- Now: \w{3} [-\d]{10} \d\d:\d\d (\S+) \((.+)\)$", r.stdout, re.M)
+    assert said and said.group(2) == zone, r.stdout
+    r = status(cfg)
+    shown = re.search(r"zone: (\S+)   now: \w{3} [-\d]{10} \d\d:\d\d (\S+)$", r.stdout, re.M)
+    assert shown and shown.group(1) == zone, r.stdout
+    assert shown.group(2) == said.group(1)
+    assert said.group(1) in (("CET", "CEST") if zone == "Europe/Berlin" else ("UTC+04:00",))

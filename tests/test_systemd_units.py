@@ -285,3 +285,28 @@ def test_install_into_an_unwritable_dir_is_one_clear_line(tmp_path):
     r = _install(tmp_path, "--unit-dir", str(target))
     assert r.exit_code == 1
     assert r.output.startswith("Error: cannot write ") and r.output.count("\n") == 1
+
+
+def test_install_renders_without_the_secrets_the_config_names(tmp_path):
+    # `sudo reverie systemd install` runs without the service's environment file: a unit
+    # holds paths and a timeout, never a secret, so an unset ${VAR} is no reason to refuse.
+    from tests.conftest import reverie_env, run_cli
+
+    (tmp_path / "agent").mkdir()
+    cfg = tmp_path / "reverie.yaml"
+    cfg.write_text("home: ./agent\ntimezone: UTC\n"
+                   "sessions: {command: [/bin/true], stop_timeout: 20s}\n"
+                   "sources:\n  - name: api\n    type: http_json\n    url: http://127.0.0.1:9/x\n"
+                   "    headers: {Authorization: 'Bearer ${API_TOKEN_UNSET_HERE}'}\n"
+                   "    fields: {n: n}\n    every: 1h\n")
+    env = reverie_env()
+    env.pop("API_TOKEN_UNSET_HERE", None)
+    assert run_cli("--config", str(cfg), "check-config", env=env).returncode == 2
+    r = run_cli("--config", str(cfg), "systemd", "install", "--print", env=env)
+    assert r.returncode == 0, r.stderr
+    assert f"--config {cfg} run" in r.stdout and "TimeoutStopSec=50" in r.stdout
+    assert f"ReadWritePaths={tmp_path}/agent" in r.stdout
+    r = run_cli("--config", str(cfg), "systemd", "install", "--unit-dir", str(tmp_path / "u"),
+                env=env)
+    assert r.returncode == 0, r.stderr
+    assert "TimeoutStopSec=50" in (tmp_path / "u" / "reverie.service").read_text()
