@@ -32,3 +32,28 @@ def is_dumpable() -> bool:
     import ctypes
 
     return ctypes.CDLL(None).prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1
+
+
+def confine_setid(sessions) -> str | None:
+    """With ``sessions.user:`` (an agent under its own account), install the seccomp filter
+    that keeps the daemon's CAP_SETUID/CAP_SETGID good for that account only
+    (daemon/_seccomp.py). None when done or not needed; else why the daemon must not start
+    (one line): without the filter, those capabilities would reach root."""
+    try:
+        account = sessions.account()
+    except ValueError as e:
+        return f"sessions.user: {e}"
+    if account is None:
+        return None
+    import os
+
+    if (account.uid, account.gid) == (os.getuid(), os.getgid()):
+        return None  # the daemon already is that user: there is nothing to switch
+    from reverie.daemon._seccomp import SeccompError, restrict_setid
+
+    try:
+        restrict_setid(account.uid, account.gid)
+    except SeccompError as e:
+        return (f"sessions.user: {account.name}: cannot confine the set*id calls to that "
+                f"account ({e}); refusing to run with the power to become any user")
+    return None
