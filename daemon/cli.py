@@ -100,7 +100,8 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format:
                    # `reverie systemd install` reads these lazily: --help needs no config.
                    config_path=lambda: _loaded(ctx).path.resolve(),
                    home=lambda: _loaded(ctx).config.home,
-                   stop_timeout_s=lambda: _loaded(ctx).config.sessions.stop_timeout.total_seconds())
+                   stop_timeout_s=lambda: _loaded(ctx).config.sessions.stop_timeout.total_seconds(),
+                   agent_user=lambda: _loaded(ctx).config.sessions.user)
     logs.configure(log_level, log_format)
 
 

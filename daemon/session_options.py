@@ -44,6 +44,8 @@ def parse_hours(spec: str) -> tuple[int, int]:
 
 
 def _user_entry(name: str) -> pwd.struct_passwd:
+    if name in ("root", "0"):
+        raise ValueError("the agent never runs as root")
     try:
         entry = pwd.getpwuid(int(name)) if name.isdigit() else pwd.getpwnam(name)
     except (KeyError, OverflowError):
@@ -55,6 +57,8 @@ def _user_entry(name: str) -> pwd.struct_passwd:
 
 
 def _group_id(name: str) -> int:
+    if name in ("root", "0"):
+        raise ValueError("the agent's group is never root's")
     try:
         gid = grp.getgrgid(int(name)).gr_gid if name.isdigit() else grp.getgrnam(name).gr_gid
     except (KeyError, OverflowError):
@@ -103,18 +107,29 @@ class SessionsOptions(BaseModel):
     group: str | None = Field(default=None, description="the agent's group (default: the "
                               "user's own); share the home through it")
 
+    # Whether the account exists is checked where the agent starts (the daemon refuses to
+    # start without it): `systemd install --agent-user` reads this config before the
+    # account is made. Root is refused here, always.
     @field_validator("user")
     @classmethod
     def _user(cls, v: str | None) -> str | None:
         if v is not None:
-            _user_entry(v)
+            try:
+                _user_entry(v)
+            except ValueError as e:
+                if "root" in str(e):
+                    raise
         return v
 
     @field_validator("group")
     @classmethod
     def _group(cls, v: str | None) -> str | None:
         if v is not None:
-            _group_id(v)
+            try:
+                _group_id(v)
+            except ValueError as e:
+                if "root" in str(e):
+                    raise
         return v
 
     @field_validator("command")

@@ -154,14 +154,28 @@ def test_under_the_filter_setuid_names_the_agents_account_only():
     assert res["child"] == 7
 
 
-def test_a_user_that_does_not_exist_or_is_root_is_refused_with_one_line(tmp_path):
-    for user, why in [("no-such-user-x", "no such user 'no-such-user-x' on this machine"),
-                      ("root", "the agent never runs as root")]:
+def test_root_as_the_agents_user_is_refused_with_one_line(tmp_path):
+    for user in ("root", "0"):
         cfg = tmp_path / "reverie.yaml"
         (tmp_path / "home").mkdir(exist_ok=True)
         cfg.write_text(f"home: {tmp_path / 'home'}\nsessions:\n  command: [a]\n"
-                       f"  user: {user}\n")
+                       f"  user: {user!r}\n")
         out = run_cli("--config", str(cfg), "check-config")
         assert out.returncode == 2
         [line] = out.stderr.strip().splitlines()
-        assert line.startswith(f"{cfg}:4: sessions.user: ") and why in line
+        assert line.startswith(f"{cfg}:4: sessions.user: ") and \
+            "the agent never runs as root" in line
+
+
+def test_a_daemon_whose_agent_user_does_not_exist_refuses_to_start(tmp_path):
+    # the config may name it before it exists (systemd install prints how to make it)
+    cfg = tmp_path / "reverie.yaml"
+    (tmp_path / "home").mkdir()
+    cfg.write_text(f"home: {tmp_path / 'home'}\nsessions:\n  command: [a]\n"
+                   f"  user: no-such-user-x\n")
+    assert run_cli("--config", str(cfg), "check-config").returncode == 0
+    out = run_cli("--config", str(cfg), "run", timeout=60)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines()[-1] == (
+        "reverie: sessions.user: no such user 'no-such-user-x' on this machine (create it "
+        "first: `reverie systemd install --agent-user no-such-user-x` prints how)")
