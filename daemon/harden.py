@@ -51,9 +51,22 @@ def confine_setid(sessions) -> str | None:
         return None  # the daemon already is that user: there is nothing to switch
     from reverie.daemon._seccomp import SeccompError, restrict_setid
 
+    global _confined
+    if _confined is not None:
+        return None if _confined == (account.uid, account.gid) else \
+            "sessions.user: the set*id filter of this process names another account"
     try:
         restrict_setid(account.uid, account.gid)
     except SeccompError as e:
         return (f"sessions.user: {account.name}: cannot confine the set*id calls to that "
                 f"account ({e}); refusing to run with the power to become any user")
+    _confined = (account.uid, account.gid)
     return None
+
+
+_confined: tuple[int, int] | None = None  # (uid, gid) the filter of this process allows
+
+
+def confined_to() -> tuple[int, int] | None:
+    """The account the set*id filter installed by :func:`confine_setid` allows, if any."""
+    return _confined

@@ -12,6 +12,7 @@ working.md instead of racing the archive.
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Callable
 
+from reverie.daemon import harden
 from reverie.daemon.agent import Agent, StartError, agent_env, substitute
 from reverie.daemon.session_log import prune_logs
 # Re-exported: the config models are read from here (daemon/config.py).
@@ -118,12 +120,16 @@ class SessionRunner:
         sid = new_session_id(now)
         paths = self._prepare(now)
         argv = [substitute(a, paths) for a in self.opts.command or []]
+        why = None
         try:
             account = self.opts.account()
         except ValueError as e:  # the user was deleted since the config was loaded
             account, why = None, f"could not start the agent: {e}"
-        else:
-            why = None
+        if account is not None and (account.uid, account.gid) != (os.getuid(), os.getgid()) \
+                and harden.confined_to() != (account.uid, account.gid):
+            # never switch users without the filter that keeps the switch to this account
+            why = ("could not start the agent: sessions.user changed since the daemon "
+                   "started; restart it (the set*id filter is fixed at start)")
         env = agent_env(self.opts.env, paths, session_id=sid, reason=reason,
                         home=account.home if account is not None else None)
         # Recorded before the start: a second fire of the same time finds it taken.

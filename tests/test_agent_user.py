@@ -179,3 +179,30 @@ def test_a_daemon_whose_agent_user_does_not_exist_refuses_to_start(tmp_path):
     assert out.stderr.strip().splitlines()[-1] == (
         "reverie: sessions.user: no such user 'no-such-user-x' on this machine (create it "
         "first: `reverie systemd install --agent-user no-such-user-x` prints how)")
+
+
+def test_the_daemon_signals_the_agents_processes_as_the_agents_user(shared):
+    # a daemon without CAP_KILL cannot signal another uid: it sends the signal through a
+    # helper that becomes the agent's user (which the seccomp filter allows), never as root
+    from reverie.daemon.agent import Account, _kill_as
+
+    nobody = pwd.getpwnam("nobody")
+    account = Account("nobody", nobody.pw_uid, nobody.pw_gid, nobody.pw_dir)
+    sleeper = subprocess.Popen(["sleep", "60"], user=nobody.pw_uid, group=nobody.pw_gid,
+                               extra_groups=[])
+    try:
+        _kill_as(account, [sleeper.pid], 15)
+        assert sleeper.wait(timeout=10) == -15
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_a_reload_that_names_an_agent_user_only_takes_effect_after_a_restart(runner, store):
+    # a process without the filter (this one: as a daemon started before sessions.user was
+    # added) never switches users: the filter is what keeps the switch from reaching root
+    res = runner("exit=0", user="nobody").wake("w")
+    assert res.outcome == "failed"
+    assert res.reason == ("could not start the agent: sessions.user changed since the daemon "
+                          "started; restart it (the set*id filter is fixed at start)")
+    assert store.sessions() == []
