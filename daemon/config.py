@@ -912,7 +912,7 @@ _DOCS: dict[str, str] = {
     "NotableRules.score": "a change this many times the usual daily movement is notable",
     "SessionsOptions.command": "the agent's command line: an argv list, never a shell string",
     "SessionsOptions.cwd": "the agent's working folder (default: the home)",
-    "SessionsOptions.env": "extra environment for the agent (the config's other secrets are not passed)",
+    "SessionsOptions.env": "the agent's environment beyond PATH, HOME, LANG, TZ (a ${VAR} another part of the config uses is refused)",
     "SessionsOptions.wake": "when the agent is woken (crons, in `timezone`)",
     "SessionsOptions.sleep": "when the agent is put to sleep (crons, in `timezone`)",
     "SessionsOptions.max_duration": "a session is ended after this long",
