@@ -206,3 +206,26 @@ def test_a_reload_that_names_an_agent_user_only_takes_effect_after_a_restart(run
     assert res.reason == ("could not start the agent: sessions.user changed since the daemon "
                           "started; restart it (the set*id filter is fixed at start)")
     assert store.sessions() == []
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv is needed to grant an "
+                    "ambient capability as a unit's AmbientCapabilities= does")
+def test_no_program_the_daemon_starts_inherits_its_capabilities():
+    probe = textwrap.dedent('''\
+        import subprocess
+        from reverie.daemon import harden
+        def child_amb():
+            out = subprocess.run(["grep", "CapAmb", "/proc/self/status"], capture_output=True,
+                                 text=True).stdout
+            return int(out.split()[1], 16)
+        before = child_amb()
+        harden.shed_ambient_capabilities()
+        print(before, child_amb())
+    ''')
+    got = subprocess.run(["setpriv", "--inh-caps", "+setuid,+setgid", "--ambient-caps",
+                          "+setuid,+setgid", sys.executable, "-c", probe],
+                         capture_output=True, text=True, timeout=30)
+    assert got.returncode == 0, got.stderr
+    before, after = map(int, got.stdout.split())
+    assert before == (1 << 6) | (1 << 7)  # CAP_SETGID, CAP_SETUID: a child had them
+    assert after == 0
