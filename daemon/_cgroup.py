@@ -93,9 +93,13 @@ class SessionCgroup:
 
     def enter(self) -> None:
         """In the child, between fork and exec: move into the session's cgroup. Only a
-        write() on a descriptor opened before the fork."""
+        write() on a descriptor opened before the fork. A refusal leaves the agent where
+        the daemon is: the walk still stops its tree."""
         if self._fd is not None:
-            os.write(self._fd, b"0")
+            try:
+                os.write(self._fd, b"0")
+            except OSError:
+                pass
 
     def started(self) -> None:
         """In the daemon once the child runs: the descriptor is no longer needed."""
