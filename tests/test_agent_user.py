@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from reverie.daemon import _seccomp
+from reverie.daemon import _seccomp, config
 from tests.conftest import reverie_env, run_cli
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not os.path.isdir("/proc"),
@@ -76,15 +76,17 @@ def test_the_agent_runs_as_its_own_user_and_cannot_reach_the_record_config_or_ke
     agent.write_text(AGENT)
     agent.chmod(0o644)
     cfg = shared / "reverie.yaml"
+    cfg.write_text(f"home: {home}\ntimezone: UTC\n")
+    assert run_cli("init", str(home)).returncode == 0
+    record = config.load(cfg, env={}).home  # where the database is (Home.db)
     cfg.write_text(f"home: {home}\ntimezone: UTC\nsessions:\n"
                    f"  command: [{SYSTEM_PYTHON}, {agent}, {out / 'seen.json'}, "
-                   f"{home / '.reverie' / 'reverie.db'}, {cfg}]\n"
+                   f"{record.db}, {cfg}]\n"
                    f"  user: nobody\n  stop_timeout: 2s\n")
     cfg.chmod(0o600)
-    assert run_cli("init", str(home)).returncode == 0
     # the home is shared through the agent's group; reverie's own folder stays the daemon's
     for p in [home, *home.rglob("*")]:
-        if ".reverie" in p.relative_to(shared).parts:
+        if ".reverie" in p.relative_to(shared).parts or p == record.db.parent:
             continue
         os.chown(p, -1, nobody.pw_gid)
         p.chmod((p.stat().st_mode | stat.S_IRWXG) if p.is_dir() else
@@ -104,7 +106,7 @@ def test_the_agent_runs_as_its_own_user_and_cannot_reach_the_record_config_or_ke
     assert seen["setuid0"] == "Operation not permitted"
     assert "sk-daemon-only-4242" not in json.dumps(seen["env"])
     assert seen["env"]["HOME"] == nobody.pw_dir
-    assert stat.S_IMODE((home / ".reverie").stat().st_mode) == 0o700
+    assert stat.S_IMODE(record.db.parent.stat().st_mode) == 0o700
     # what it wrote came home: consolidated into the diary by the daemon
     assert any("the agent was here" in p.read_text() for p in (home / "diary").glob("*.md"))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from reverie.daemon import _cgroup
+from reverie.daemon import _cgroup, config
 from tests.conftest import make_config, reverie_env, wait_for
 from tests._runner import alive, ended, file_text, reap
 
@@ -113,11 +113,11 @@ def test_in_a_delegated_cgroup_the_session_ends_by_cgroup_kill_and_says_how_many
     try:
         assert out.returncode == 0, out.stderr
         assert not alive(helper)
-        home = tmp_path / "home"
-        with sqlite3.connect(home / ".reverie" / "reverie.db") as db:
+        home = config.load(cfg, env={}).home
+        with sqlite3.connect(home.db) as db:
             [(sid, end_reason)] = db.execute("SELECT id, end_reason FROM sessions").fetchall()
         assert end_reason == "killed"
-        log = (home / ".reverie" / "sessions" / f"{sid}.log").read_text()
+        log = home.session_log(sid).read_text()
         assert "1 process(es) ended by the session's cgroup.kill" in log
         assert '"cgroup_killed": 1' in out.stdout + out.stderr or \
             "cgroup_killed=1" in out.stdout + out.stderr
