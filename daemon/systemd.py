@@ -308,6 +308,9 @@ def install(ctx: click.Context, user_unit: bool, instance: str | None, print_onl
         if configured != agent_user:
             warnings.append(f"the config's sessions.user is {configured or 'unset'}: set "
                             f"`sessions: {{user: {agent_user}}}` so the agent runs as {agent_user}")
+        if home.is_relative_to("/var/lib/reverie"):
+            warnings.append(f"the agent cannot reach {home}: /var/lib/reverie is the daemon's "
+                            f"(mode 0750); move the home, e.g. to /srv/reverie/{home.name}")
     for line in warnings:
         click.echo(f"warning: {line}", err=True)
     click.echo("next:")

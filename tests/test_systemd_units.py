@@ -366,3 +366,13 @@ def test_install_agent_user_is_refused_for_a_user_unit_or_the_daemons_own_accoun
     assert r.exit_code == 2 and "--agent-user needs a system unit" in r.output
     r = _install(tmp_path, "--agent-user", "reverie", "--print")
     assert r.exit_code == 2 and "the daemon's own account" in r.output
+
+
+def test_install_agent_user_warns_about_a_home_the_agent_cannot_reach(tmp_path):
+    obj = {"config_path": tmp_path / "reverie.yaml", "home": Path("/var/lib/reverie/agent"),
+           "stop_timeout_s": 60.0, "agent_user": "reverie-agent"}
+    r = CliRunner().invoke(systemd_group, ["install", "--agent-user", "reverie-agent",
+                                           "--unit-dir", str(tmp_path / "u")], obj=obj)
+    assert r.exit_code == 0, r.output
+    assert "warning: the agent cannot reach /var/lib/reverie/agent: /var/lib/reverie is the " \
+           "daemon's (mode 0750); move the home, e.g. to /srv/reverie/agent" in r.output
