@@ -269,9 +269,13 @@ class Agent:
         if self.proc is not None and self._born:
             # Orphans re-parented to us (we are a subreaper) that we did not start: the
             # agent's, whatever session, group or environment they made for themselves.
+            # (Not one in the session of another child we started and still hold, a command
+            # source's: a session id is only ever its own leader's pid, so none can fake it.)
             ours = children.own_children()  # read after the table: a start under way is in
+            theirs = ours - {self.pid}
             roots |= {p for p, row in table.items()
-                      if row[1] == me and p != self.pid and p not in ours and row[4] >= self._born}
+                      if row[1] == me and p != self.pid and p not in ours
+                      and row[4] >= self._born and row[3] not in theirs}
         if self.cgroup is not None:
             roots |= {p for p in self.cgroup.procs() if p in table}
         kids: dict[int, list[int]] = {}

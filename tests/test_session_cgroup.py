@@ -47,6 +47,36 @@ def test_a_setsid_helper_with_an_empty_environment_ends_with_the_session(runner,
         reap(helper)
 
 
+@linux_only
+def test_an_orphan_of_a_command_source_is_not_taken_for_the_agents(runner, store, tmp_path):
+    # the daemon is a subreaper: a command source's orphan comes to it too, but it is in
+    # the session of a child the daemon started and still holds, never the agent's
+    import threading
+
+    from _sources_fixtures import make_ctx, run
+    from reverie.perception.sources.command import Command
+
+    orphan_file = tmp_path / "orphan.pid"
+    r = runner("sleep=30")
+    res = r.wake("w")
+    polled = threading.Thread(target=run, args=(Command, make_ctx(tmp_path, timeout=20)),
+                              kwargs={"command": [
+                                  "sh", "-c", f"(sleep 30 >/dev/null 2>&1 & echo $! > "
+                                  f"{orphan_file}); sleep 3; echo 1"]})
+    polled.start()
+    orphan = int(file_text(orphan_file))
+    try:
+        assert wait_for(lambda: Path(f"/proc/{orphan}/stat").read_text().rsplit(")", 1)[1]
+                        .split()[1] == str(os.getpid()), 5)  # re-parented to us
+        r.sleep()
+        assert alive(orphan)
+        assert str(orphan) not in store.session(res.session_id).end_reason + \
+            r.home.session_log(res.session_id).read_text()
+    finally:
+        polled.join(30)
+        reap(orphan)
+
+
 def res_pid(r) -> int:
     return r.current()["pid"]
 
