@@ -31,7 +31,7 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 
 AGENT = textwrap.dedent('''\
     import json, os, sys
-    out, db, config = sys.argv[1:4]
+    out, db, config, credential = sys.argv[1:5]
     def attempt(path):
         try:
             with open(path, "rb") as f:
@@ -41,7 +41,7 @@ AGENT = textwrap.dedent('''\
             return e.strerror
     seen = {"uid": os.getuid(), "euid": os.geteuid(), "gid": os.getgid(),
             "groups": os.getgroups(), "env": dict(os.environ),
-            "db": attempt(db), "config": attempt(config),
+            "db": attempt(db), "config": attempt(config), "credential": attempt(credential),
             "daemon_environ": attempt(f"/proc/{os.getppid()}/environ")}
     try:
         os.setuid(0)
@@ -75,13 +75,16 @@ def test_the_agent_runs_as_its_own_user_and_cannot_reach_the_record_config_or_ke
     agent = shared / "agent.py"
     agent.write_text(AGENT)
     agent.chmod(0o644)
+    creds = shared / "credentials"  # as systemd's $CREDENTIALS_DIRECTORY: the daemon's only
+    creds.mkdir(mode=0o700)
+    (creds / "OPENAI_API_KEY").write_text("sk-credential-4242\n")
     cfg = shared / "reverie.yaml"
     cfg.write_text(f"home: {home}\ntimezone: UTC\n")
     assert run_cli("init", str(home)).returncode == 0
     record = config.load(cfg, env={}).home  # where the database is (Home.db)
     cfg.write_text(f"home: {home}\ntimezone: UTC\nsessions:\n"
                    f"  command: [{SYSTEM_PYTHON}, {agent}, {out / 'seen.json'}, "
-                   f"{record.db}, {cfg}]\n"
+                   f"{record.db}, {cfg}, {creds / 'OPENAI_API_KEY'}]\n"
                    f"  user: nobody\n  stop_timeout: 2s\n")
     cfg.chmod(0o600)
     # the home is shared through the agent's group; reverie's own folder stays the daemon's
@@ -94,7 +97,8 @@ def test_the_agent_runs_as_its_own_user_and_cannot_reach_the_record_config_or_ke
         if p.is_dir():
             p.chmod(p.stat().st_mode | stat.S_ISGID)
     woke = run_cli("--config", str(cfg), "wake",
-                   env=reverie_env(OPENAI_API_KEY="sk-daemon-only-4242"), timeout=60)
+                   env=reverie_env(OPENAI_API_KEY="sk-daemon-only-4242",
+                                   CREDENTIALS_DIRECTORY=str(creds)), timeout=60)
     assert woke.returncode == 0, woke.stdout + woke.stderr
     seen = json.loads((out / "seen.json").read_text())
     assert (seen["uid"], seen["euid"], seen["gid"]) == (nobody.pw_uid, nobody.pw_uid,
@@ -102,6 +106,7 @@ def test_the_agent_runs_as_its_own_user_and_cannot_reach_the_record_config_or_ke
     assert seen["groups"] in ([], [nobody.pw_gid])  # root's groups are gone
     assert seen["db"] == "Permission denied"  # the record: 0700, the daemon's
     assert seen["config"] == "Permission denied"
+    assert seen["credential"] == "Permission denied" and "CREDENTIALS_DIRECTORY" not in seen["env"]
     assert seen["daemon_environ"] == "Permission denied"
     assert seen["setuid0"] == "Operation not permitted"
     assert "sk-daemon-only-4242" not in json.dumps(seen["env"])
