@@ -7,8 +7,16 @@ double fork). Those are found three ways, because each alone can be dodged: the 
 the daemon are child subreapers (Linux), so an orphan of the tree is re-parented to them
 instead of init and stays a descendant; the tree is remembered at every check while the
 session runs; and every process still carrying the session's ``REVERIE_SESSION_ID`` in
-its environment belongs to it. What escapes all three (a double fork that also clears its
-environment in the moment the agent exits) takes a cgroup to catch.
+its environment belongs to it. An orphan re-parented to the daemon that the daemon did not
+start itself (memory/children.py knows those) is the agent's too: that catches
+``setsid env -i sleep 1000 &`` left behind by an agent that exited at once.
+
+Where the daemon's cgroup is delegated (systemd, ``Delegate=yes``), the agent starts in a
+cgroup of its own (daemon/_cgroup.py) and the end is ``cgroup.kill``: nothing escapes that.
+
+With ``sessions.user:`` the agent runs as that account: the child drops the supplementary
+groups, sets its gid and uid (setresgid/setresuid, which the daemon's seccomp filter allows
+for that account only: daemon/harden.py) and clears its ambient capabilities before exec.
 """
 
 from __future__ import annotations
@@ -22,10 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from reverie.daemon._cgroup import SessionCgroup
 from reverie.daemon._proc import (alive, carries, describe, group_alive, is_session_leader,
-                                  killpg, process_table)
+                                  process_table)
 from reverie.daemon.session_log import LogCopier
-from reverie.memory import _log, clock
+from reverie.memory import _log, children, clock
 
 log = _log.get("reverie.sessions")
 
@@ -33,14 +42,19 @@ SUBSTITUTIONS = ("home", "state", "dream", "diary", "working")
 _TOKEN = re.compile(r"\{(" + "|".join(SUBSTITUTIONS) + r")\}")
 _POLL = 0.05
 _KILL_WAIT = 5.0  # seconds SIGKILL is given to take the whole tree down
-# The basics of a process always pass to the agent, even when a secret happens to equal one.
-_BASIC_ENV = frozenset({"HOME", "PATH", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ",
-                        "TMPDIR", "PWD", "TERM"})
-# The daemon's own line to systemd and its credentials: the agent must not speak for it.
-_DAEMON_ONLY = frozenset({"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
-                          "CREDENTIALS_DIRECTORY", "LISTEN_FDS", "LISTEN_PID",
-                          "LISTEN_FDNAMES"})
 _PR_SET_CHILD_SUBREAPER = 36
+_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+_KILL_AS_TIMEOUT = 5.0  # seconds for the helper that signals as the agent's user
+
+
+@dataclass(frozen=True)
+class Account:
+    """The user the agent runs as (``sessions.user``/``group``)."""
+
+    name: str
+    uid: int
+    gid: int
+    home: str
 
 
 class StartError(Exception):
@@ -53,17 +67,12 @@ def substitute(arg: str, values: dict[str, str]) -> str:
 
 
 def agent_env(extra: Mapping[str, str], paths: Mapping[str, str], *, session_id: str,
-              reason: str) -> dict[str, str]:
-    """The daemon's environment without its secrets, then ``extra`` (sessions.env), then
-    the session's own variables. A variable holding a configured secret, even inside a
-    longer value (a URL with a key), is reverie's, not the agent's: an agent that needs
-    one is given it by name in sessions.env."""
-    hidden = _secret_values()
-    env = {k: v for k, v in os.environ.items()
-           if k not in _DAEMON_ONLY
-           and (k in _BASIC_ENV or k.startswith(("LC_", "XDG_"))
-                or not any(s in v for s in hidden))}
-    env.update(extra)
+              reason: str, home: str | None = None) -> dict[str, str]:
+    """The basics (memory/children.py: PATH, HOME, LANG, TZ, LC_ALL), then ``extra``
+    (sessions.env), then the session's own variables. Nothing else of the daemon's
+    environment: an agent that needs a key is given it by name in sessions.env. ``home``
+    is the HOME of the agent's own account (sessions.user)."""
+    env = children.child_env(extra, home=home)
     env.update({f"REVERIE_{k.upper()}": paths[k] for k in SUBSTITUTIONS})
     env.update(REVERIE_SESSION_ID=session_id, REVERIE_WAKE_REASON=reason)
     return env
@@ -95,6 +104,7 @@ def become_subreaper() -> bool:
 class Stopped:
     forced: bool                                        # SIGKILL was needed
     strays: list[str] = field(default_factory=list)     # "pid command" beside the agent
+    cgroup_killed: int | None = None                    # ended by the session cgroup's kill
 
 
 @dataclass
@@ -109,40 +119,60 @@ class Agent:
     """One running agent: our child (``proc``) or, after a daemon restart, adopted by pid."""
 
     def __init__(self, pid: int, session_id: str, proc: subprocess.Popen | None = None,
-                 copier: LogCopier | None = None):
+                 copier: LogCopier | None = None, *, cgroup: SessionCgroup | None = None,
+                 account: Account | None = None):
         self.pid = pid
         self.session_id = session_id
         self.proc = proc
         self.copier = copier
+        self.cgroup = cgroup
+        self.account = account
         self.known: dict[int, int] = {}  # pid -> start time, of every descendant seen
         self._outside: set[int] = set()  # members seen outside the agent's process group
+        self._born = 0  # the agent's start time (ticks): orphans of its tree are younger
+        self.cgroup_killed: int | None = None  # processes the cgroup's kill ended
 
     @classmethod
     def spawn(cls, argv: list[str], *, cwd: Path, env: dict[str, str], session_id: str,
-              log_path: Path, log_cap: int) -> "Agent":
+              log_path: Path, log_cap: int, account: Account | None = None,
+              use_cgroup: bool = True) -> "Agent":
         if not cwd.is_dir():
             raise StartError(f"the session cwd {str(cwd)!r} is not a folder")
         become_subreaper()
         prctl = _prctl()
-        # The agent is a subreaper too (it lasts across exec): while it lives, what its tree
-        # orphans stays under it, so a double fork does not leave the tree.
-        keep_orphans = (lambda: prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) if prctl else None
+        if account is not None and (account.uid, account.gid) == (os.getuid(), os.getgid()):
+            account = None  # already that user: nothing to switch
+        cgroup = SessionCgroup.make(session_id) if use_cgroup else None
         log_path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    start_new_session=True, close_fds=True,
-                                    preexec_fn=keep_orphans)
+            proc = children.spawn(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  start_new_session=True, close_fds=True,
+                                  preexec_fn=_in_child(prctl, cgroup, account))
         except OSError as e:
+            if cgroup is not None:
+                cgroup.remove()
             raise StartError(_start_error(e, argv)) from None
+        except subprocess.SubprocessError as e:  # the preexec step failed (setresuid...)
+            if cgroup is not None:
+                cgroup.remove()
+            raise StartError(f"could not become {account.name if account else 'the agent'}: "
+                             f"{' '.join(str(e).split())}") from None
+        if cgroup is not None:
+            cgroup.started()
         copier = LogCopier(proc.stdout, log_path, log_cap)
         copier.start()
-        return cls(proc.pid, session_id, proc, copier)
+        agent = cls(proc.pid, session_id, proc, copier, cgroup=cgroup, account=account)
+        row = process_table().get(proc.pid)
+        agent._born = row[4] if row is not None else 0
+        return agent
 
     @classmethod
     def adopt(cls, pid: int | None, session_id: str, started_ts: float) -> "Agent | None":
         """The agent of a session recorded as running, if that process is still it."""
-        return cls(pid, session_id) if pid and is_session_leader(pid, started_ts) else None
+        if not pid or not is_session_leader(pid, started_ts):
+            return None
+        return cls(pid, session_id, cgroup=SessionCgroup.existing(session_id))
 
     @property
     def returncode(self) -> int | None:
@@ -166,15 +196,17 @@ class Agent:
         live = self._live(scan=True)
         strays = [describe(p) for p in sorted(live) if p != self.pid]
         if not live:
-            self._reap()
+            self._done()
             return Stopped(False, strays)
         self._signal(live, signal.SIGTERM)
         deadline = clock.monotonic() + grace
         while clock.monotonic() < deadline:
             if not self._live(scan=False) and not self._live(scan=True):
-                self._reap()
+                self._done()
                 return Stopped(False, strays)
             time.sleep(_POLL)
+        if self.cgroup is not None:  # the whole tree at once, whatever left the group
+            self.cgroup_killed = self.cgroup.kill(_KILL_WAIT)
         deadline = clock.monotonic() + _KILL_WAIT
         while True:
             live = self._live(scan=True)
@@ -187,8 +219,15 @@ class Agent:
                 self.proc.wait(timeout=1)
             except subprocess.TimeoutExpired:
                 pass
-        self._reap()
+        self._done()
         return Stopped(True, strays)
+
+    def _done(self) -> None:
+        self._reap()
+        if self.cgroup is not None:
+            if self.cgroup.populated():  # a process the walk could not see (another uid)
+                self.cgroup_killed = (self.cgroup_killed or 0) + self.cgroup.kill(_KILL_WAIT)
+            self.cgroup.remove()
 
     def end(self, reason: str, grace: float) -> Ended:
         """Stop the tree, finish the log and say how the session ended: ``reason`` when it
@@ -208,6 +247,10 @@ class Agent:
         else:
             end_reason = reason
             note = f"stopped with the agent: {listed}" if stopped.strays else None
+        if self.cgroup_killed:
+            stopped.cgroup_killed = self.cgroup_killed
+            note = (note + "; " if note else "") + \
+                f"{self.cgroup_killed} process(es) ended by the session's cgroup.kill"
         if self.copier is not None:
             self.copier.finish(note)
         return Ended(end_reason, code, stopped, note)
@@ -217,20 +260,34 @@ class Agent:
     def _members(self, table: dict[int, tuple], scan: bool) -> set[int]:
         """The agent's tree in ``table``: its group and session, what was seen before,
         what carries its session id (``scan``), and every descendant of those."""
+        me = os.getpid()
         roots = {p for p, row in table.items() if self.pid in (row[2], row[3])}
         roots |= {p for p, start in self.known.items() if p in table and table[p][4] == start}
         if scan:
             marker = f"REVERIE_SESSION_ID={self.session_id}".encode()
             roots |= {p for p in table if carries(p, marker)}
-        children: dict[int, list[int]] = {}
+        if self.proc is not None and self._born:
+            # Orphans re-parented to us (we are a subreaper) that we did not start: the
+            # agent's, whatever session, group or environment they made for themselves.
+            # (Not one in the session of another child we started and still hold, a command
+            # source's: a session id is only ever its own leader's pid, so none can fake it.)
+            ours = children.own_children()  # read after the table: a start under way is in
+            theirs = ours - {self.pid}
+            roots |= {p for p, row in table.items()
+                      if row[1] == me and p != self.pid and p not in ours
+                      and row[4] >= self._born and row[3] not in theirs}
+        if self.cgroup is not None:
+            roots |= {p for p in self.cgroup.procs() if p in table}
+        kids: dict[int, list[int]] = {}
         for p, row in table.items():
-            children.setdefault(row[1], []).append(p)
-        me, out, stack = os.getpid(), set(), list(roots)
+            kids.setdefault(row[1], []).append(p)
+        out: set[int] = set()
+        stack = list(roots)
         while stack:
             p = stack.pop()
             if p not in out and p != me:
                 out.add(p)
-                stack.extend(children.get(p, ()))
+                stack.extend(kids.get(p, ()))
         return out
 
     def _live(self, scan: bool) -> set[int]:
@@ -244,15 +301,30 @@ class Agent:
             self.known[p] = table[p][4]
         # those in the agent's group are reached by the group's signal, and one signal each
         self._outside = {p for p in members if table[p][2] != self.pid}
-        return {p for p in members if table[p][0] not in ("Z", "X")}
+        live = {p for p in members if table[p][0] not in ("Z", "X")}
+        if self.cgroup is not None:  # members /proc does not show us (another user's)
+            hidden = self.cgroup.procs() - set(table)
+            self._outside |= hidden
+            live |= hidden
+        return live
 
     def _signal(self, pids: set[int], sig: int) -> None:
-        killpg(self.pid, sig)
+        denied: list[int] = []
+        try:
+            os.killpg(self.pid, sig)
+        except PermissionError:
+            denied.append(-self.pid)
+        except ProcessLookupError:
+            pass
         for p in pids & self._outside:
             try:
                 os.kill(p, sig)
-            except (ProcessLookupError, PermissionError):
+            except PermissionError:
+                denied.append(p)
+            except ProcessLookupError:
                 pass
+        if denied and self.account is not None:
+            _kill_as(self.account, denied, sig)
 
     def _reap(self) -> None:
         """Collect the exit of the orphans re-parented to us, so none stays a zombie of the
@@ -269,6 +341,45 @@ class Agent:
                 except ChildProcessError:
                     pass
 
+def _in_child(prctl, cgroup: SessionCgroup | None, account: Account | None):
+    """What the child does between fork and exec, in this order: join the session's cgroup
+    (while it still has the daemon's uid, which may write there), become the agent's user,
+    shed the capabilities the daemon holds for that, and become a subreaper (it lasts
+    across exec: while the agent lives, what its tree orphans stays under it)."""
+    def child() -> None:
+        if cgroup is not None:
+            cgroup.enter()
+        if account is not None:
+            _become(account, prctl)
+        if prctl is not None:
+            prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    return child
+
+
+def _become(account: Account, prctl) -> None:
+    os.setgroups([])
+    os.setresgid(account.gid, account.gid, account.gid)
+    os.setresuid(account.uid, account.uid, account.uid)
+    if prctl is not None:  # from a non-root uid the capabilities stay: shed them here
+        prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+
+
+def _kill_as(account: Account, targets: list[int], sig: int) -> None:
+    """Signal the agent's processes as the agent's user: a daemon without CAP_KILL cannot
+    signal another uid, but it may become that uid (the seccomp filter allows that one)."""
+    prctl = _prctl()
+    argv = ["kill", "-s", signal.Signals(sig).name.removeprefix("SIG"), "--",
+            *(str(t) for t in targets)]
+    try:
+        proc = children.spawn(argv, env=children.child_env(), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              close_fds=True, preexec_fn=lambda: _become(account, prctl))
+        proc.wait(timeout=_KILL_AS_TIMEOUT)
+    except (OSError, subprocess.SubprocessError):
+        log.warning("session.signal_failed", signal=signal.Signals(sig).name,
+                    processes=len(targets))
+
+
 def _start_error(e: OSError, argv: list[str]) -> str:
     if isinstance(e, FileNotFoundError) and e.filename in (argv[0], None):
         return f"command {argv[0]!r} not found"
@@ -278,8 +389,3 @@ def _start_error(e: OSError, argv: list[str]) -> str:
         return e.strerror
     return " ".join(str(e).split())
 
-
-def _secret_values() -> tuple[str, ...]:
-    from reverie.daemon.logs import secret_values
-
-    return secret_values()

@@ -129,7 +129,8 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format:
                    config_path=lambda: _loaded(ctx, need_secrets=False).path.resolve(),
                    home=lambda: _loaded(ctx, need_secrets=False).config.home,
                    stop_timeout_s=lambda: _loaded(ctx, need_secrets=False)
-                   .config.sessions.stop_timeout.total_seconds())
+                   .config.sessions.stop_timeout.total_seconds(),
+                   agent_user=lambda: _loaded(ctx, need_secrets=False).config.sessions.user)
     logs.configure(log_level, log_format)
 
 

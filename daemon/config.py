@@ -589,6 +589,7 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
             return [v for v in (walk(v, (*loc, i)) for i, v in enumerate(value)) if v is not _UNSET]
         return value
 
+    problems += _env_secret_problems(data, root, shown)
     data = walk(data, ())
 
     def scrub(msg: str) -> str:
@@ -670,6 +671,39 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
                     sorted(set(unset.values())))
     snapshot.write(loaded, var_locs, text)
     return loaded
+
+
+def _env_secret_problems(data: Any, root: yaml.Node | None, shown: str) -> list[str]:
+    """A child's environment (``sessions.env``, a source's ``env``) may not name a ``${VAR}``
+    that another part of the config uses: that is a key of the daemon (the dream's, a
+    source's header), and whatever a child holds the agent may read (issue 21)."""
+    uses: dict[str, list[tuple]] = {}
+
+    def collect(value: Any, loc: tuple) -> None:
+        if isinstance(value, str):
+            for m in _VAR.finditer(value):
+                uses.setdefault(m.group(1), []).append(loc)
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                collect(v, (*loc, k))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                collect(v, (*loc, i))
+
+    def in_env(loc: tuple) -> bool:
+        return (loc[:2] == ("sessions", "env") or
+                (len(loc) > 2 and loc[0] == "sources" and loc[2] == "env"))
+
+    collect(data, ())
+    out = []
+    for name, locs in uses.items():
+        elsewhere = [loc for loc in locs if not in_env(loc)]
+        for loc in locs:
+            if in_env(loc) and elsewhere:
+                out.append(f"{shown}:{_key_line(root, loc)}: {_fmt_loc(loc)}: ${{{name}}} is a "
+                           f"secret of {_fmt_loc(elsewhere[0])}: a child's environment may not "
+                           f"name it (give the child a variable of its own)")
+    return out
 
 
 def home_hint(path: str | os.PathLike) -> Path | None:
@@ -897,7 +931,7 @@ _DOCS: dict[str, str] = {
     "NotableRules.score": "a change this many times the usual daily movement is notable",
     "SessionsOptions.command": "the agent's command line: an argv list, never a shell string",
     "SessionsOptions.cwd": "the agent's working folder (default: the home)",
-    "SessionsOptions.env": "extra environment for the agent (the config's other secrets are not passed)",
+    "SessionsOptions.env": "the agent's environment beyond PATH, HOME, LANG, TZ (a ${VAR} another part of the config uses is refused)",
     "SessionsOptions.wake": "when the agent is woken (crons, in `timezone`)",
     "SessionsOptions.sleep": "when the agent is put to sleep (crons, in `timezone`)",
     "SessionsOptions.max_duration": "a session is ended after this long",

@@ -98,8 +98,11 @@ def wake(loaded: Any, reason: str, *, warn: Callable[[str], None]) -> Any:
     """Run a session here until it ends (or this process is told to stop), holding the
     home's lock so that a daemon started meanwhile cannot start a second session.
     Returns the runner's WakeResult."""
-    from reverie.daemon import services
+    from reverie.daemon import harden, services
 
+    why = harden.confine_setid(loaded.config.sessions)  # sessions.user: set*id for it only
+    if why:
+        raise ForegroundError(why)
     lock = HomeLock(loaded.home.lock, role="wake")
     try:
         lock.acquire()

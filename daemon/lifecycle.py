@@ -177,6 +177,10 @@ class Daemon:
 
         limit_malloc_arenas()
         harden.make_undumpable()  # the agent (same user) cannot read our /proc/pid/environ
+        why = harden.confine_setid(self.loaded.config.sessions)  # sessions.user: set*id for it only
+        if why:
+            print(f"reverie: {why}", file=sys.stderr)
+            return 2
         self.home.ensure()
         lock = HomeLock(self.home.lock)
         try:

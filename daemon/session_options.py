@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import grp
+import pwd
 import re
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, field_validator,
                       model_validator)
 
 from reverie.daemon.conditions import Condition, parse_condition
 from reverie.perception.types import Cron, Duration, PositiveDuration
+
+if TYPE_CHECKING:
+    from reverie.daemon.agent import Account
 
 
 def _check_condition(text: str) -> str:
@@ -36,6 +41,31 @@ def parse_hours(spec: str) -> tuple[int, int]:
     if start == end % 1440:
         raise ValueError(f"invalid active_hours {spec!r}: the window is empty")
     return start, end
+
+
+def _user_entry(name: str) -> pwd.struct_passwd:
+    if name in ("root", "0"):
+        raise ValueError("the agent never runs as root")
+    try:
+        entry = pwd.getpwuid(int(name)) if name.isdigit() else pwd.getpwnam(name)
+    except (KeyError, OverflowError):
+        raise ValueError(f"no such user {name!r} on this machine (create it first: "
+                         f"`reverie systemd install --agent-user {name}` prints how)") from None
+    if entry.pw_uid == 0:
+        raise ValueError("the agent never runs as root")
+    return entry
+
+
+def _group_id(name: str) -> int:
+    if name in ("root", "0"):
+        raise ValueError("the agent's group is never root's")
+    try:
+        gid = grp.getgrgid(int(name)).gr_gid if name.isdigit() else grp.getgrnam(name).gr_gid
+    except (KeyError, OverflowError):
+        raise ValueError(f"no such group {name!r} on this machine") from None
+    if gid == 0:
+        raise ValueError("the agent's group is never root's")
+    return gid
 
 
 class WebhookOptions(BaseModel):
@@ -72,6 +102,35 @@ class SessionsOptions(BaseModel):
     missed_grace: Duration = Field(default="15m", validate_default=True)
     log_max_bytes: int = Field(default=1024 * 1024, ge=1024)
     log_keep: int = Field(default=100, ge=1, description="session logs kept, newest first")
+    user: str | None = Field(default=None, description="run the agent as this account "
+                             "(the daemon needs CAP_SETUID/CAP_SETGID: docs/service.md)")
+    group: str | None = Field(default=None, description="the agent's group (default: the "
+                              "user's own); share the home through it")
+
+    # Whether the account exists is checked where the agent starts (the daemon refuses to
+    # start without it): `systemd install --agent-user` reads this config before the
+    # account is made. Root is refused here, always.
+    @field_validator("user")
+    @classmethod
+    def _user(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                _user_entry(v)
+            except ValueError as e:
+                if "root" in str(e):
+                    raise
+        return v
+
+    @field_validator("group")
+    @classmethod
+    def _group(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                _group_id(v)
+            except ValueError as e:
+                if "root" in str(e):
+                    raise
+        return v
 
     @field_validator("command")
     @classmethod
@@ -93,7 +152,20 @@ class SessionsOptions(BaseModel):
             raise ValueError("set either command or webhook, not both")
         if (self.wake or self.wake_on) and self.command is None and self.webhook is None:
             raise ValueError("wake and wake_on need a command (or a webhook) to start")
+        if self.group is not None and self.user is None:
+            raise ValueError("group needs user: the agent runs as a user of that group")
         return self
+
+    def account(self) -> "Account | None":
+        """The agent's account (sessions.user, sessions.group) as numbers, or None when
+        the agent runs as the daemon's own user. ValueError when it no longer exists."""
+        from reverie.daemon.agent import Account
+
+        if self.user is None:
+            return None
+        entry = _user_entry(self.user)
+        gid = _group_id(self.group) if self.group is not None else entry.pw_gid
+        return Account(entry.pw_name, entry.pw_uid, gid, entry.pw_dir)
 
     @property
     def enabled(self) -> bool:

@@ -12,6 +12,7 @@ working.md instead of racing the archive.
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Callable
 
+from reverie.daemon import harden
 from reverie.daemon.agent import Agent, StartError, agent_env, substitute
 from reverie.daemon.session_log import prune_logs
 # Re-exported: the config models are read from here (daemon/config.py).
@@ -121,7 +123,18 @@ class SessionRunner:
         sid = new_session_id(now)
         paths = self._prepare(now)
         argv = [substitute(a, paths) for a in self.opts.command or []]
-        env = agent_env(self.opts.env, paths, session_id=sid, reason=reason)
+        why = None
+        try:
+            account = self.opts.account()
+        except ValueError as e:  # the user was deleted since the config was loaded
+            account, why = None, f"could not start the agent: {e}"
+        if account is not None and (account.uid, account.gid) != (os.getuid(), os.getgid()) \
+                and harden.confined_to() != (account.uid, account.gid):
+            # never switch users without the filter that keeps the switch to this account
+            why = ("could not start the agent: sessions.user changed since the daemon "
+                   "started; restart it (the set*id filter is fixed at start)")
+        env = agent_env(self.opts.env, paths, session_id=sid, reason=reason,
+                        home=account.home if account is not None else None)
         # Recorded before the start: a second fire of the same time finds it taken.
         if not self.store.record_wake("started", reason, scheduled=scheduled, session_id=sid):
             return HANDLED
@@ -130,9 +143,11 @@ class SessionRunner:
         # reverie does not know about.
         self.store.start_session(sid, now, None, reason)
         try:
+            if why is not None:
+                raise StartError(why.removeprefix("could not start the agent: "))
             agent = Agent.spawn(argv, cwd=self._cwd(), env=env, session_id=sid,
                                 log_path=self.home.session_log(sid),
-                                log_cap=self.opts.log_max_bytes)
+                                log_cap=self.opts.log_max_bytes, account=account)
         except (OSError, StartError) as e:
             why = f"could not start the agent: {e if isinstance(e, StartError) else _err(e)}"
             self.store.update_wake(sid, "failed", f"{why} ({reason})")
@@ -238,6 +253,7 @@ class SessionRunner:
         self._running = None
         log.info("session.ended", session_id=r.session_id, end_reason=end_reason,
                  exit_code=code, forced=end.stopped.forced, stopped=end.stopped.strays or None,
+                 cgroup_killed=end.stopped.cgroup_killed,
                  duration=round((ended - r.started).total_seconds(), 1))
         self.on_end(r.session_id, end_reason, code, forced=bool(end.stopped.forced))
         prune_logs(self.home.sessions_dir, self.opts.log_keep)

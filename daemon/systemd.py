@@ -70,8 +70,14 @@ def timeout_stop_s(stop_timeout_s: float) -> int:
     return math.ceil(stop_timeout_s + STOP_MARGIN_S)
 
 
+# `--agent-user`: the daemon may switch to the agent's account (only to it: its seccomp
+# filter, daemon/_seccomp.py) and nothing else; files it makes are the shared group's too.
+AGENT_USER_CAPS = "CAP_SETUID CAP_SETGID"
+AGENT_USER_UMASK = "0007"
+
+
 def render_unit(kind: Kind, *, executable: str | Sequence[str], config: Path, home: Path,
-                user: str | None, stop_timeout_s: float) -> str:
+                user: str | None, stop_timeout_s: float, agent_user: str | None = None) -> str:
     """The unit for ``kind`` with real paths.
 
     ``executable`` is the program (a path) or the command that starts reverie (an argv
@@ -81,9 +87,19 @@ def render_unit(kind: Kind, *, executable: str | Sequence[str], config: Path, ho
     instance, so it keeps ``/etc/reverie/%i.yaml`` and ignores ``config`` and ``home``:
     an instance's real paths go in :func:`render_instance_dropin`. The user unit ignores
     ``home`` (systemd 252's user manager cannot fence the file system anyway).
+    ``agent_user`` (the agent under its own account) grants CAP_SETUID/CAP_SETGID; for the
+    template that goes in the instance's drop-in.
     """
     command = _command(executable)
     values: dict[str, str] = {"TimeoutStopSec": str(timeout_stop_s(stop_timeout_s))}
+    if agent_user is not None:
+        if kind == "user":
+            raise UnitError("--agent-user needs a system unit: a user manager cannot grant "
+                            "the capabilities to switch users")
+        _account(agent_user)
+        if kind == "system":
+            values.update(CapabilityBoundingSet=AGENT_USER_CAPS,
+                          AmbientCapabilities=AGENT_USER_CAPS, UMask=AGENT_USER_UMASK)
     if kind == "user":
         if user is not None:
             raise UnitError("a user unit runs as the user who installs it: leave user unset")
@@ -102,7 +118,8 @@ def render_unit(kind: Kind, *, executable: str | Sequence[str], config: Path, ho
 
 
 def render_instance_dropin(*, executable: str | Sequence[str], config: Path, home: Path,
-                           stop_timeout_s: float | None = None) -> str:
+                           stop_timeout_s: float | None = None,
+                           agent_user: str | None = None) -> str:
     """A drop-in pinning one template instance to its real config, home and stop grace."""
     command = _command(executable)
     text = (
@@ -117,6 +134,12 @@ def render_instance_dropin(*, executable: str | Sequence[str], config: Path, hom
     )
     if stop_timeout_s is not None:
         text += f"TimeoutStopSec={timeout_stop_s(stop_timeout_s)}\n"
+    if agent_user is not None:
+        _account(agent_user)
+        text += (f"# The agent runs as {agent_user}: switching to it (and only to it) needs these.\n"
+                 f"CapabilityBoundingSet={AGENT_USER_CAPS}\n"
+                 f"AmbientCapabilities={AGENT_USER_CAPS}\n"
+                 f"UMask={AGENT_USER_UMASK}\n")
     return text
 
 
@@ -225,12 +248,18 @@ def systemd_group() -> None:
               help="The account a system unit runs as.")
 @click.option("--unit-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write here instead of /etc/systemd/system or ~/.config/systemd/user.")
+@click.option("--agent-user", metavar="NAME",
+              help="The agent runs as its own account NAME (sessions.user): grant the "
+                   "daemon what switching to it needs and print how to create the accounts.")
 @click.pass_context
 def install(ctx: click.Context, user_unit: bool, instance: str | None, print_only: bool,
-            run_as: str, unit_dir: Path | None) -> None:
+            run_as: str, unit_dir: Path | None, agent_user: str | None) -> None:
     """Render the unit with this reverie, config and home, write it, say what to run next."""
     if user_unit and instance:
         raise _Usage("--instance is for the system template; a user unit is one agent per user")
+    if agent_user is not None and agent_user == run_as:
+        raise _Usage(f"--agent-user {agent_user} is the daemon's own account (--run-as): "
+                     f"the agent's must be another")
     if instance is not None and not _INSTANCE.match(instance):
         raise _Usage(f"instance name {instance!r}: use letters, digits, '.', '_', '-' or ':'")
     config = Path(_obj(ctx, "config_path")).expanduser().resolve()
@@ -240,9 +269,10 @@ def install(ctx: click.Context, user_unit: bool, instance: str | None, print_onl
     command = reverie_command()
     try:
         unit = render_unit(kind, executable=command, config=config, home=home,
-                           user=None if user_unit else run_as, stop_timeout_s=stop_s)
+                           user=None if user_unit else run_as, stop_timeout_s=stop_s,
+                           agent_user=agent_user)
         dropin = (render_instance_dropin(executable=command, config=config, home=home,
-                                         stop_timeout_s=stop_s)
+                                         stop_timeout_s=stop_s, agent_user=agent_user)
                   if instance else None)
     except UnitError as e:
         raise _Usage(str(e)) from None
@@ -271,10 +301,21 @@ def install(ctx: click.Context, user_unit: bool, instance: str | None, print_onl
             raise _Failure(f"cannot write {path}: {e.strerror or e}") from None
         click.echo(f"wrote {path}")
 
-    for line in _warnings(kind, home, run_as):
+    warnings = _warnings(kind, home, run_as) if agent_user is None else []
+    if agent_user is not None:
+        configured = (ctx.obj or {}).get("agent_user") if isinstance(ctx.obj, dict) else None
+        configured = configured() if callable(configured) else configured
+        if configured != agent_user:
+            warnings.append(f"the config's sessions.user is {configured or 'unset'}: set "
+                            f"`sessions: {{user: {agent_user}}}` so the agent runs as {agent_user}")
+        if home.is_relative_to("/var/lib/reverie"):
+            warnings.append(f"the agent cannot reach {home}: /var/lib/reverie is the daemon's "
+                            f"(mode 0750); move the home, e.g. to /srv/reverie/{home.name}")
+    for line in warnings:
         click.echo(f"warning: {line}", err=True)
     click.echo("next:")
-    for line in _next_steps(kind, instance, run_as, home):
+    steps = (_agent_user_steps(run_as, agent_user, home) if agent_user is not None else [])
+    for line in steps + _next_steps(kind, instance, run_as, home, skip_account=bool(steps)):
         click.echo(f"  {line}")
 
 
@@ -298,7 +339,38 @@ def _warnings(kind: Kind, home: Path, run_as: str) -> list[str]:
     return out
 
 
-def _next_steps(kind: Kind, instance: str | None, run_as: str, home: Path) -> list[str]:
+def _agent_user_steps(run_as: str, agent: str, home: Path) -> list[str]:
+    """The accounts and the layout of the agent-as-its-own-user mode (docs/service.md): the
+    home is the daemon's, shared with the agent through the agent's group (setgid folders,
+    so whatever either makes stays in the group); reverie's own record stays the daemon's."""
+    sudo = "" if os.geteuid() == 0 else "sudo "
+    h = _shell_quote(home)
+    record = _shell_quote(home / ".reverie")
+    steps = ["# the accounts: the daemon's, and the agent's with its own group",
+             f"{sudo}groupadd --system {agent}"]
+    try:
+        pwd.getpwnam(run_as)
+    except KeyError:
+        steps.append(f"{sudo}useradd --system --home-dir /var/lib/reverie "
+                     f"--shell /usr/sbin/nologin {run_as}")
+    steps += [
+        f"{sudo}useradd --system --gid {agent} --home-dir {h} --no-create-home "
+        f"--shell /usr/sbin/nologin {agent}",
+        f"{sudo}usermod --append --groups {agent} {run_as}"
+        "   # the daemon reaches the home through the group",
+        "# the home: the daemon's, group-shared with the agent; folders setgid",
+        f"{sudo}install -d -o {run_as} -g {agent} -m 2770 {h}",
+        f"{sudo}find {h} -path {record} -prune -o -exec chown {run_as}:{agent} {{}} + "
+        f"-exec chmod g+rwX,o-rwx {{}} +",
+        f"{sudo}find {h} -path {record} -prune -o -type d -exec chmod g+s {{}} +",
+        "# the record (state_dir) and the config stay out of the agent's reach: "
+        f"owned by {run_as} (or root), never group {agent}",
+    ]
+    return steps
+
+
+def _next_steps(kind: Kind, instance: str | None, run_as: str, home: Path, *,
+                skip_account: bool = False) -> list[str]:
     sudo = "" if os.geteuid() == 0 else "sudo "
     if kind == "user":
         return [
@@ -313,9 +385,10 @@ def _next_steps(kind: Kind, instance: str | None, run_as: str, home: Path) -> li
     try:
         pwd.getpwnam(run_as)
     except KeyError:
-        steps.append(f"{sudo}useradd --system --home-dir /var/lib/reverie "
-                     f"--shell /usr/sbin/nologin {run_as}")
-        steps.append(f"{sudo}chown -R {run_as}: {_shell_quote(home)}")
+        if not skip_account:  # the agent-user steps made it, and laid out the home
+            steps.append(f"{sudo}useradd --system --home-dir /var/lib/reverie "
+                         f"--shell /usr/sbin/nologin {run_as}")
+            steps.append(f"{sudo}chown -R {run_as}: {_shell_quote(home)}")
     steps += [
         f"{sudo}systemctl daemon-reload",
         f"{sudo}systemctl enable --now {unit}",

@@ -8,12 +8,11 @@ plain text, and always ignores ``.reverie/`` (the database, logs, the socket).
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
-from reverie.memory import atomic
+from reverie.memory import atomic, children
 from reverie.memory.home import Home
 
 TIMEOUT = 60  # seconds; a home's text files commit in well under a second
@@ -62,13 +61,12 @@ def commit_home(home: Home, message: str) -> str | None:
 
 def _git(exe: str, root: Path, *args: str, check: bool = True,
          input: str | None = None) -> subprocess.CompletedProcess:
-    # variables inherited from an enclosing git (a hook, a test runner) would redirect us
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("GIT_") or k in ("GIT_EXEC_PATH",)}
-    env["LC_ALL"] = "C"
+    # Only the basics: none of the daemon's keys (a clean or smudge filter in the home's
+    # .git/config would see them), and no GIT_* of an enclosing git redirecting us.
+    env = children.child_env({"LC_ALL": "C"})
     try:
-        proc = subprocess.run([exe, *_IDENTITY, "-C", str(root), *args], env=env,
-                              input=input, capture_output=True, text=True, timeout=TIMEOUT)
+        proc = children.run([exe, *_IDENTITY, "-C", str(root), *args], env=env,
+                            input=input, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         raise GitError(f"git {args[0]} in {root} took longer than {TIMEOUT} s") from None
     except OSError as e:

@@ -230,14 +230,16 @@ def _leak_check(tmp_path: Path, echo: str, *, with_run: bool) -> None:
 
 def test_an_agent_gets_a_secret_only_when_sessions_env_names_it(tmp_path, echo):
     cfg, env_vars, secret = _make(tmp_path, echo)
+    # a key of its own, named for it alone (a source's key is refused: tests/test_child_env.py)
+    own = "agenttok-" + rnd.token_hex(12)
     cfg.write_text(cfg.read_text().replace(
-        "  stop_timeout: 2s\n", "  stop_timeout: 2s\n  env: {HDR_TOKEN: \"${HDR_TOKEN}\"}\n"))
-    p = run_cli("--config", str(cfg), "wake", env=reverie_env(**env_vars), timeout=60)
+        "  stop_timeout: 2s\n", "  stop_timeout: 2s\n  env: {AGENT_TOKEN: \"${AGENT_TOKEN}\"}\n"))
+    p = run_cli("--config", str(cfg), "wake", env=reverie_env(**env_vars, AGENT_TOKEN=own),
+                timeout=60)
     assert p.returncode == 0, p.stdout + p.stderr
     home = tmp_path / "home"
     names = json.loads((home / "agent-env-names.json").read_text())
-    print("\nagent env has HDR_TOKEN:", "HDR_TOKEN" in names, "URL_KEY:", "URL_KEY" in names)
-    assert "HDR_TOKEN" in names and "URL_KEY" not in names
+    assert "AGENT_TOKEN" in names and "HDR_TOKEN" not in names and "URL_KEY" not in names
     # what it printed of it is still kept out of the session log
     logs = b"".join(p.read_bytes() for p in (home / ".reverie").rglob("*.log"))
-    assert logs and secret["HDR_TOKEN"].encode() not in logs
+    assert logs and own.encode() not in logs

@@ -141,6 +141,7 @@ dream:
   timeout: 5s
 sessions:
   command: ["{sys.executable}", "{agent}"]
+  env: {{HOSTILE_FILE: "${{HOSTILE_FILE}}"}}
   max_duration: 20s
   stop_timeout: 2s
 """)

@@ -310,3 +310,94 @@ def test_install_renders_without_the_secrets_the_config_names(tmp_path):
                 env=env)
     assert r.returncode == 0, r.stderr
     assert "TimeoutStopSec=50" in (tmp_path / "u" / "reverie.service").read_text()
+
+
+# -- the agent as its own user (--agent-user) -----------------------------------------
+
+def _security(unit: Path) -> float:
+    r = subprocess.run([ANALYZE, "security", "--offline=yes", "--threshold=25", str(unit)],
+                       capture_output=True, text=True, timeout=60)
+    level = re.search(r"Overall exposure level for \S+: (\d+\.\d)", r.stdout)
+    assert level and r.returncode == 0, r.stdout + r.stderr
+    return float(level.group(1))
+
+
+def test_every_unit_delegates_its_cgroup_for_the_sessions(tmp_path):
+    for kind in ("system", "template", "user"):
+        keys = _keys(_render(kind, tmp_path))
+        assert keys["Delegate"] == ["yes"], kind
+        assert keys.get("ProtectControlGroups", ["no"]) == ["no"], kind  # =yes: read-only
+    assert _keys(_render("system", tmp_path))["CapabilityBoundingSet"] == [""]
+    assert _keys(_render("system", tmp_path))["AmbientCapabilities"] == [""]
+
+
+@needs_analyze
+def test_an_agent_user_unit_grants_setuid_and_setgid_only_and_exposes_at_most_2_5(tmp_path):
+    unit = tmp_path / "reverie.service"
+    unit.write_text(_render("system", tmp_path, agent_user="reverie-agent"))
+    keys = _keys(unit.read_text())
+    assert keys["CapabilityBoundingSet"] == ["CAP_SETUID CAP_SETGID"]
+    assert keys["AmbientCapabilities"] == ["CAP_SETUID CAP_SETGID"]
+    assert keys["NoNewPrivileges"] == ["yes"] and keys["UMask"] == ["0007"]
+    _verify(unit)
+    assert _security(unit) <= 2.5
+
+
+@needs_analyze
+def test_an_agent_user_instance_gets_the_capabilities_in_its_dropin_and_stays_at_2_5(tmp_path):
+    (tmp_path / "reverie@.service").write_text(_render("template", tmp_path))
+    dropin = tmp_path / "reverie@agent.service.d" / "reverie.conf"
+    dropin.parent.mkdir()
+    dropin.write_text(render_instance_dropin(executable=sys.executable,
+                                             config=tmp_path / "agent.yaml",
+                                             home=tmp_path / "agent", stop_timeout_s=30,
+                                             agent_user="alice-agent"))
+    assert _keys(dropin.read_text())["AmbientCapabilities"] == ["CAP_SETUID CAP_SETGID"]
+    _verify(tmp_path / "reverie@agent.service")
+    assert _security(tmp_path / "reverie@agent.service") <= 2.5
+
+
+def test_install_agent_user_prints_the_accounts_the_group_and_the_layout(tmp_path):
+    obj = {"config_path": tmp_path / "reverie.yaml", "home": tmp_path / "agent",
+           "stop_timeout_s": 60.0, "agent_user": "reverie-agent"}
+    r = _install(tmp_path, "--agent-user", "reverie-agent", "--run-as", "reverie-daemon-x",
+                 "--unit-dir", str(tmp_path / "units"), obj=obj)
+    assert r.exit_code == 0, r.output
+    unit = _keys((tmp_path / "units" / "reverie.service").read_text())
+    assert unit["AmbientCapabilities"] == ["CAP_SETUID CAP_SETGID"]
+    home = tmp_path / "agent"
+    for line in ["groupadd --system reverie-agent",
+                 "useradd --system --home-dir /var/lib/reverie --shell /usr/sbin/nologin "
+                 "reverie-daemon-x",
+                 f"useradd --system --gid reverie-agent --home-dir {home} --no-create-home "
+                 "--shell /usr/sbin/nologin reverie-agent",
+                 "usermod --append --groups reverie-agent reverie-daemon-x",
+                 f"install -d -o reverie-daemon-x -g reverie-agent -m 2770 {home}",
+                 f"-type d -exec chmod g+s {{}} +"]:
+        assert line in r.output, line
+    assert "warning" not in r.output
+
+
+def test_install_agent_user_warns_when_the_config_runs_the_agent_otherwise(tmp_path):
+    r = _install(tmp_path, "--agent-user", "reverie-agent", "--print")
+    assert r.exit_code == 0
+    r = _install(tmp_path, "--agent-user", "reverie-agent", "--unit-dir", str(tmp_path / "u"))
+    assert "warning: the config's sessions.user is unset: set `sessions: {user: " \
+           "reverie-agent}`" in r.output
+
+
+def test_install_agent_user_is_refused_for_a_user_unit_or_the_daemons_own_account(tmp_path):
+    r = _install(tmp_path, "--user", "--agent-user", "someone", "--print")
+    assert r.exit_code == 2 and "--agent-user needs a system unit" in r.output
+    r = _install(tmp_path, "--agent-user", "reverie", "--print")
+    assert r.exit_code == 2 and "the daemon's own account" in r.output
+
+
+def test_install_agent_user_warns_about_a_home_the_agent_cannot_reach(tmp_path):
+    obj = {"config_path": tmp_path / "reverie.yaml", "home": Path("/var/lib/reverie/agent"),
+           "stop_timeout_s": 60.0, "agent_user": "reverie-agent"}
+    r = CliRunner().invoke(systemd_group, ["install", "--agent-user", "reverie-agent",
+                                           "--unit-dir", str(tmp_path / "u")], obj=obj)
+    assert r.exit_code == 0, r.output
+    assert "warning: the agent cannot reach /var/lib/reverie/agent: /var/lib/reverie is the " \
+           "daemon's (mode 0750); move the home, e.g. to /srv/reverie/agent" in r.output

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from reverie.memory import clock
+from reverie.memory import children, clock
 from reverie.perception.redact import redact
 from reverie.perception.sources import BaseSource, Context, Reading, Result, SourceError
 from reverie.perception.text import duration
@@ -29,6 +29,9 @@ class Command(BaseSource):
     (or `cwd` inside it), within the source's `timeout`; the whole process group is killed
     when it runs over. A nonzero exit fails the run with the last line the program wrote to
     stderr. (`argv:`, this key's old name, is still read, with a deprecation warning.)
+    The program's environment is `PATH`, `HOME`, `LANG`, `TZ` (and `LC_ALL`) plus what
+    `env:` names, never the daemon's keys; `env:` may not name a `${VAR}` that another
+    part of the config uses (a key meant for the dream or a source stays there).
 
     ```yaml
     - name: inbox
@@ -41,6 +44,7 @@ class Command(BaseSource):
       type: command
       command: [gh, api, repos/me/project]
       fields: {stars: stargazers_count, issues: open_issues_count}
+      env: {GH_TOKEN: "${GH_TOKEN}"}
     ```
     """
 
@@ -56,6 +60,8 @@ class Command(BaseSource):
         field: str = "value"
         unit: str | None = None
         cwd: str = "."
+        env: dict[str, str] = Field(default_factory=dict,
+                                    description="the program's environment beyond the basics")
         max_bytes: int = Field(1024 * 1024, gt=0, description="cap on stdout")
 
         @field_validator("command")
@@ -109,8 +115,9 @@ class Command(BaseSource):
         if not cwd.is_relative_to(home) or not cwd.is_dir():
             raise SourceError(f"no such folder in the home: {o.cwd}")
         try:
-            proc = subprocess.Popen(o.command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, start_new_session=True)
+            proc = children.spawn(o.command, cwd=cwd, env=children.child_env(o.env),
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, start_new_session=True)
         except FileNotFoundError:
             raise SourceError(f"command not found: {prog}") from None
         except PermissionError:
