@@ -530,6 +530,67 @@ def serve(ctx: click.Context, port: int, host: str) -> None:
         raise Failure(str(e)) from None
 
 
+# -- fleet: backup, restore, export (issue 23) -------------------------------------------
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--max-bytes", default="4GiB", show_default=True, metavar="SIZE",
+              help="Budget for the home's files (the record aside); past it files are left out.")
+@click.pass_context
+def backup(ctx: click.Context, file: str, max_bytes: str) -> None:
+    """Write one archive (tar.gz) of the agent: the record, its home, its config.
+
+    Safe while the daemon runs: the record is copied through SQLite's online backup API.
+    Exits 1 when a file had to be left out (listed here and in the archive's manifest)."""
+    from reverie.daemon import backup as bk
+    from reverie.daemon.config import parse_size
+
+    try:
+        budget = parse_size(max_bytes)
+    except ValueError as e:
+        raise Usage(f"--max-bytes: {e}") from None
+    loaded = _loaded(ctx, need_secrets=False)
+    try:
+        out = bk.backup(loaded, file, max_bytes=budget)
+    except (bk.BackupError, OSError) as e:
+        raise Failure(f"no backup written: {e}") from None
+    rows = sum(out.record.values())
+    click.echo(f"backup written: {out.path} ({out.files} files, {out.bytes} bytes; "
+               f"the record: {rows} rows)")
+    for item in out.left_out:
+        click.echo(f"  left out: {item['path']}: {item['why']}", err=True)
+    ctx.exit(EXIT_FAIL if out.left_out else EXIT_OK)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--home", "home_dir", required=True, type=click.Path(file_okay=False),
+              help="The new home (empty or absent).")
+@click.option("--state-dir", type=click.Path(file_okay=False),
+              help="Where the record goes (default: what the restored config says).")
+@click.option("--config-to", type=click.Path(dir_okay=False),
+              help="Where to write the config when it lived outside the home.")
+def restore(file: str, home_dir: str, state_dir: str | None, config_to: str | None) -> None:
+    """Restore a `reverie backup` archive into a new, empty home.
+
+    Refuses a home whose daemon runs or that is not empty, and any archive with a member
+    that would land outside the home or the state folder. The restored config points at
+    the new home."""
+    from reverie.daemon import backup as bk
+
+    try:
+        r = bk.restore(file, home_dir, state_dir=state_dir, config_to=config_to)
+    except bk.Refused as e:
+        raise Usage(f"reverie restore: {e}") from None
+    except (bk.BackupError, OSError) as e:
+        raise Failure(f"restore failed: {e}") from None
+    click.echo(f"restored: {r.files} files into {r.home}; the record "
+               f"({sum(r.record.values())} rows) into {r.state}")
+    click.echo(f"next: reverie --config {r.config} check-config && "
+               f"reverie --config {r.config} run")
+
+
 def _add_systemd() -> None:
     try:
         from reverie.daemon.systemd import systemd_group
