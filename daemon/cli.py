@@ -591,6 +591,50 @@ def restore(file: str, home_dir: str, state_dir: str | None, config_to: str | No
                f"reverie --config {r.config} run")
 
 
+@cli.command()
+@click.option("--since", metavar="DATE", help="From this date or time (YYYY-MM-DD: that day's "
+              "start in the config's zone; or an ISO date and time).")
+@click.option("--until", metavar="DATE", help="Up to this date (included) or time (excluded).")
+@click.option("--source", "source", metavar="NAME", help="Only this source's readings.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv",
+              show_default=True)
+@click.pass_context
+def export(ctx: click.Context, since: str | None, until: str | None, source: str | None,
+           fmt: str) -> None:
+    """Print the record's observations (oldest first) as CSV or JSON Lines, in bounded
+    memory: time (in the config's zone), time_utc, source, signal, value, text, unit."""
+    from reverie.daemon import export as ex
+
+    loaded = _loaded(ctx, need_secrets=False)
+    tz = loaded.tz
+    bounds = {}
+    for opt, text in (("--since", since), ("--until", until)):
+        try:
+            bounds[opt] = ex.parse_when(text, tz, end=opt == "--until") if text else None
+        except ValueError as e:
+            raise Usage(f"reverie export: {opt}: {e}") from None
+    if not loaded.home.db.exists():
+        raise Failure(f"{loaded.home.db}: no record yet (start the daemon or run `reverie poll`)")
+    from reverie.memory.store import Store, StoreError
+
+    out = click.get_text_stream("stdout")
+    try:
+        with Store.open(loaded.home.db, readonly=True) as store:
+            rows = store.iter_observations(since=bounds["--since"], until=bounds["--until"],
+                                          source=source)
+            try:
+                ex.write(rows, out, tz, fmt)
+                out.flush()
+            finally:
+                rows.close()  # its cursor, before the store closes
+    except StoreError as e:
+        raise Failure(str(e)) from None
+    except BrokenPipeError:  # `reverie export | head`: the reader has what it wanted
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def _add_systemd() -> None:
     try:
         from reverie.daemon.systemd import systemd_group
