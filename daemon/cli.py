@@ -525,7 +525,9 @@ def serve(ctx: click.Context, port: int, host: str) -> None:
     _store(loaded).close()  # make sure the store exists before opening it read-only
     try:
         run_server(home, lambda: Store.open(home.db, readonly=True), loaded.config.sources,
-                   loaded.tz, host=host, port=port, echo=click.echo)
+                   loaded.tz, host=host, port=port, echo=click.echo,
+                   metrics_options={"agent": loaded.name,
+                                    "signals": loaded.config.metrics.signals})
     except ServeError as e:
         raise Failure(str(e)) from None
 

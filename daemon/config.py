@@ -84,6 +84,8 @@ class MetricsOptions(BaseModel):
 
     allow_remote: bool = False  # before listen: its validator reads it
     listen: str | None = None  # "127.0.0.1:9464": the daemon serves /metrics and /healthz there
+    # the latest numeric reading of each signal as reverie_signal{source,signal,unit}
+    signals: bool = True
 
     @field_validator("listen")
     @classmethod
@@ -852,6 +854,8 @@ _DOCS: dict[str, str] = {
     "MetricsOptions.listen": "host:port the daemon serves /metrics and /healthz on, e.g. "
                              "127.0.0.1:9464 (loopback unless allow_remote)",
     "MetricsOptions.allow_remote": "true: let `listen` be an address other machines can reach",
+    "MetricsOptions.signals": "false: leave out reverie_signal (the latest numeric reading "
+                              "of each signal, up to 500 series)",
     "MemoryOptions.git": "commit the home to git after each consolidation",
     "MemoryOptions.distill": "openai: propose a summary of each day's diary into memory/",
     "MemoryOptions.working_max": "working.md is read up to this size (e.g. 16MiB); a larger "

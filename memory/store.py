@@ -1264,15 +1264,34 @@ class Store:
     # so a count is what was folded plus the rows still there; recording a poll
     # (record_run) does no extra work for it.
 
-    def metrics(self, *, after_id: int, day: str) -> "MetricsSnapshot":
+    def metrics(self, *, after_id: int, day: str, signals: int = 0) -> "MetricsSnapshot":
         """Everything /metrics shows from the store, read in one snapshot. ``day`` is the
-        UTC date whose tokens count as today's. Polls: see :class:`PollTotals`."""
+        UTC date whose tokens count as today's. Polls: see :class:`PollTotals`. With
+        ``signals`` > 0, the latest reading of up to that many signals (by name) whose
+        latest reading is a number, plus one more when there are more."""
         with self._reading() as c:
             return MetricsSnapshot(polls=self._poll_totals(c, after_id),
                                    sessions=self._session_totals(c),
                                    dreams=self._dream_totals(c),
                                    tokens=self._token_totals(c, day),
-                                   heartbeat=self._heartbeat(c))
+                                   heartbeat=self._heartbeat(c),
+                                   signals=self._latest_numbers(c, signals) if signals else [])
+
+    @staticmethod
+    def _latest_numbers(c: sqlite3.Connection, limit: int) -> list[Observation]:
+        # the signals by index skip-scan (one seek each), then each one's newest row
+        rows = c.execute(
+            "WITH RECURSIVE s(signal) AS ("
+            " SELECT MIN(signal) FROM observations"
+            " UNION ALL"
+            " SELECT (SELECT MIN(signal) FROM observations WHERE signal > s.signal)"
+            " FROM s WHERE s.signal IS NOT NULL)"
+            " SELECT o.source, o.signal, o.ts, o.value, o.text, o.unit FROM s"
+            " JOIN observations o ON o.id = (SELECT id FROM observations"
+            "  WHERE signal = s.signal ORDER BY ts DESC, id DESC LIMIT 1)"
+            " WHERE s.signal IS NOT NULL AND o.value IS NOT NULL LIMIT ?",
+            (limit + 1,)).fetchall()
+        return [_obs(r) for r in rows]
 
     def metrics_heartbeat(self) -> "Heartbeat":
         """The daemon's last beat and how often it beats (/healthz reads only this)."""
@@ -1512,6 +1531,7 @@ class MetricsSnapshot:
     dreams: DreamTotals
     tokens: TokenTotals
     heartbeat: Heartbeat
+    signals: list[Observation] = field(default_factory=list)  # latest numeric readings
 _HOUR = 3600.0
 
 # Each signal over a stretch (a, b] of time (an hour to roll, a cut hour at a cycle's edge):
