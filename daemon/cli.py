@@ -89,9 +89,13 @@ def _store(loaded: Any, readonly: bool = False) -> Any:
 @click.option("--log-format", default="auto", show_default=True,
               type=click.Choice(["auto", "json", "console", "journal"]),
               help="auto: console on a terminal, JSON otherwise, prefixed for journald under systemd.")
+@click.option("--log-to", "log_to", default="stderr", show_default=True,
+              type=click.Choice(["stderr", "stdout"]),
+              help="Where log lines go (the container image logs to stdout).")
 @click.version_option(__version__, prog_name="reverie")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format: str) -> None:
+def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format: str,
+        log_to: str) -> None:
     """reverie gives a file-memory agent a day: it perceives, dreams, wakes and sleeps."""
     from reverie.daemon import logs
 
@@ -101,7 +105,7 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format:
                    config_path=lambda: _loaded(ctx).path.resolve(),
                    home=lambda: _loaded(ctx).config.home,
                    stop_timeout_s=lambda: _loaded(ctx).config.sessions.stop_timeout.total_seconds())
-    logs.configure(log_level, log_format)
+    logs.configure(log_level, log_format, stream=sys.stdout if log_to == "stdout" else None)
 
 
 @cli.command()
