@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from reverie.daemon import config
 from tests._logtail import LogTail
 from tests.conftest import make_config, run_cli, start_cli, wait_for
 
@@ -28,6 +29,18 @@ def rows(db: Path, table: str) -> list[tuple]:
 def count(db: Path, table: str) -> int:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10) as c:
         return c.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+
+
+def record(cfg: Path) -> Path:
+    """The record of the agent ``cfg`` configures (wherever its state directory is)."""
+    return config.load(cfg, need_secrets=False).home.db
+
+
+def state_dir_args(tmp_path: Path, name: str) -> list[str]:
+    """--state-dir for a restore, where this reverie keeps the record out of the home."""
+    if "state_dir" in config.Config.model_fields:
+        return ["--state-dir", str(tmp_path / f"{name}-state")]
+    return []
 
 
 def manifest(archive: Path) -> dict:
@@ -48,7 +61,7 @@ def agent(tmp_path):
 
 def test_a_backup_taken_while_the_daemon_writes_restores_the_record_row_by_row(agent, tmp_path):
     cfg, home = agent
-    db = home / ".reverie" / "reverie.db"
+    db = record(cfg)
     p = start_cli("--config", str(cfg), "--log-format", "json", "run")
     log = LogTail(p.stderr)
     try:
@@ -82,9 +95,11 @@ def test_a_backup_taken_while_the_daemon_writes_restores_the_record_row_by_row(a
     assert r.returncode == 2 and "--config-to" in r.stderr  # the config was outside the home
     assert not new.exists()
     new_cfg = tmp_path / "restored.yaml"
-    r = run_cli("restore", str(archive), "--home", str(new), "--config-to", str(new_cfg))
+    r = run_cli("restore", str(archive), "--home", str(new), "--config-to", str(new_cfg),
+                *state_dir_args(tmp_path, "restored"))
     assert r.returncode == 0, r.stderr
-    restored = new / ".reverie" / "reverie.db"
+    restored = record(new_cfg)
+    assert restored != db
     assert (new / "posts" / "a.md").read_text() == "one two three\n"
 
     # row by row: the copy is a prefix of the live record (append-only tables), taken
@@ -114,7 +129,7 @@ def test_a_restore_refuses_a_home_whose_daemon_runs(agent, tmp_path):
     cfg, home = agent
     archive = tmp_path / "a.tar.gz"
     assert run_cli("--config", str(cfg), "backup", str(archive)).returncode == 0
-    db = home / ".reverie" / "reverie.db"
+    db = record(cfg)
     p = start_cli("--config", str(cfg), "run")
     try:
         assert wait_for(lambda: count(db, "polls") > 0, timeout=30)
@@ -138,7 +153,7 @@ def test_a_restore_refuses_a_home_that_is_not_empty(agent, tmp_path):
     target.mkdir()
     (target / "notes.md").write_text("mine\n")
     r = run_cli("restore", str(archive), "--home", str(target), "--config-to",
-                str(tmp_path / "x.yaml"))
+                str(tmp_path / "x.yaml"), *state_dir_args(tmp_path, "busy"))
     assert r.returncode == 2 and "is not empty" in r.stderr
     assert [x.name for x in target.iterdir()] == ["notes.md"]
 
@@ -169,7 +184,7 @@ def test_the_backup_leaves_out_what_is_not_a_file_and_keeps_links_as_links(agent
     (home / "pipe").unlink()
     assert run_cli("--config", str(cfg), "backup", str(archive)).returncode == 0
     r = run_cli("restore", str(archive), "--home", str(tmp_path / "n"), "--config-to",
-                str(tmp_path / "n.yaml"))
+                str(tmp_path / "n.yaml"), *state_dir_args(tmp_path, "n"))
     assert r.returncode == 0, r.stderr
     assert os.readlink(tmp_path / "n" / "posts" / "latest") == "a.md"
 
@@ -205,7 +220,7 @@ def test_a_restore_refuses_members_that_would_land_outside(agent, tmp_path, name
     bad = _hostile(tmp_path, good, m, b"x" if kind == tarfile.REGTYPE else b"")
     target = tmp_path / "t"
     r = run_cli("restore", str(bad), "--home", str(target), "--config-to",
-                str(tmp_path / "t.yaml"))
+                str(tmp_path / "t.yaml"), *state_dir_args(tmp_path, "t"))
     assert r.returncode == 2, r.stdout + r.stderr
     assert said in r.stderr and "nothing was written" in r.stderr
     assert not target.exists() and not (tmp_path / "t.yaml").exists()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from reverie.daemon import config
 from reverie.memory.store import Observation, Store
 from tests.conftest import make_config, reverie_env, run_cli
 
@@ -22,7 +23,7 @@ UTC = timezone.utc
 @pytest.fixture
 def berlin(tmp_path):
     cfg = make_config(tmp_path, timezone="Europe/Berlin")
-    db = tmp_path / "home" / ".reverie" / "reverie.db"
+    db = config.load(cfg).home.db
     with Store.open(db) as s:
         s.add_observations([
             # 2026-03-01 22:30 UTC is 23:30 in Berlin: still March 1st there
@@ -80,7 +81,7 @@ ROWS = 1_000_000
 @pytest.mark.slow
 def test_exporting_a_million_rows_stays_under_the_p4_memory_goal(tmp_path):
     cfg = make_config(tmp_path)
-    db = tmp_path / "home" / ".reverie" / "reverie.db"
+    db = config.load(cfg).home.db
     Store.open(db).close()
     t0 = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
     with sqlite3.connect(db) as c:  # a million readings, 40 signals every 5 minutes
