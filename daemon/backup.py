@@ -104,11 +104,15 @@ def backup(loaded: Any, target: str | os.PathLike, *, max_bytes: int = MAX_BYTES
         with atomic.streaming(target, mode=atomic.SECRET_MODE) as raw:
             with tarfile.open(fileobj=raw, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
                 tar.add(copy, arcname=RECORD, recursive=False, filter=_plain_owner)
+                # not the state folder again (inside the home before the record moved out),
+                # nor this backup's own files when it is written into the home
                 skip_home = {state} if _within(state, home.root) else set()
+                skip_home |= {Path(tmp), target}
                 for member, path in _walk(state, STATE, budget, out, skip_names=_NOT_FILES,
                                                   skip_suffixes=_NOT_SUFFIXES):
                     _add(tar, member, path, budget, out)
-                for member, path in _walk(home.root, HOME, budget, out, skip=skip_home):
+                for member, path in _walk(home.root, HOME, budget, out, skip=skip_home,
+                                          skip_temp=(target.parent, f".{target.name}.")):
                     _add(tar, member, path, budget, out)
                 if config_member.startswith(CONFIG + "/"):
                     _add(tar, config_member, Path(loaded.path), budget, out)
@@ -149,7 +153,8 @@ class _Budget:
 
 def _walk(root: Path, prefix: str, budget: _Budget, out: Outcome, *,
           skip: set[Path] = frozenset(), skip_names: tuple[str, ...] = (),
-          skip_suffixes: tuple[str, ...] = ()) -> Iterator[tuple[str, Path]]:
+          skip_suffixes: tuple[str, ...] = (), skip_temp: tuple[Path, str] | None = None
+          ) -> Iterator[tuple[str, Path]]:
     """(member name, path) of every entry under ``root``, folders first, without
     following a link and without recursion (a tree may be deeper than Python's stack)."""
     if not root.is_dir() or root.is_symlink():
@@ -169,6 +174,8 @@ def _walk(root: Path, prefix: str, budget: _Budget, out: Outcome, *,
             if path in skip or (folder == root and (e.name in skip_names
                                                     or e.name.endswith(skip_suffixes))):
                 continue
+            if skip_temp and folder == skip_temp[0] and e.name.startswith(skip_temp[1]):
+                continue  # the archive being written (atomic.streaming's temporary file)
             budget.files -= 1
             if budget.files < 0:
                 out.left_out.append({"path": member, "why": "over the file count budget"})

@@ -224,3 +224,16 @@ def test_a_restore_refuses_members_that_would_land_outside(agent, tmp_path, name
     assert said in r.stderr and "nothing was written" in r.stderr
     assert not target.exists() and not (tmp_path / "t.yaml").exists()
     assert not (tmp_path.parent / "escaped").exists()
+
+
+def test_a_backup_written_into_the_home_leaves_itself_out(agent, tmp_path):
+    cfg, home = agent
+    archive = home / "backups" / "me.tar.gz"
+    archive.parent.mkdir()
+    assert run_cli("--config", str(cfg), "backup", str(archive)).returncode == 0
+    assert run_cli("--config", str(cfg), "backup", str(archive)).returncode == 0  # again
+    with tarfile.open(archive, "r:gz") as t:
+        names = t.getnames()
+    assert "home/backups" in names and "home/posts/a.md" in names
+    assert not [n for n in names if n.startswith("home/backups/")], names
+    assert [p.name for p in archive.parent.iterdir()] == ["me.tar.gz"]
