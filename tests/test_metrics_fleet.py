@@ -16,7 +16,10 @@ from reverie.memory.store import Observation, Store
 from reverie.perception.metrics import (BACKENDS, END_REASONS, FATES, SIGNAL_SERIES_MAX,
                                         Metrics)
 from tests.conftest import run_cli, wait_for
-from tests.test_metrics import _answers, free_port, scrape, value, world  # noqa: F401
+from tests import test_metrics
+from tests.test_metrics import _answers, free_port, scrape, value
+
+world = test_metrics.world  # the same fixture: a good and a failing source on a local server
 
 
 def test_the_daemons_listener_says_which_build_which_agent_and_its_own_process(world):
