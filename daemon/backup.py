@@ -294,6 +294,7 @@ def restore(archive: str | os.PathLike, home_dir: str | os.PathLike, *,
             raise Refused(f"{archive}: damaged archive ({_one_line(e)})") from None
         manifest = _read_manifest(tar, members, archive)
         _check_members(members, archive)
+        _check_room(members, archive, target)
         layout = manifest["layout"]
         names = {m.name: m for m in members}
         config_member = layout.get("config")
@@ -427,6 +428,22 @@ def _check_members(members: list[tarfile.TarInfo], archive: Path) -> None:
         if bad:
             raise Refused(f"{archive}: member {name!r}: {bad}; nothing was written")
         seen.add(name)
+
+
+def _check_room(members: list[tarfile.TarInfo], archive: Path, target: Path) -> None:
+    """Refuse before writing an archive that would not fit: more members than a backup
+    writes, or more bytes than the target's file system has free."""
+    if len(members) > MAX_FILES + 1000:
+        raise Refused(f"{archive}: {len(members)} members, more than a backup writes "
+                      f"({MAX_FILES}); nothing was written")
+    need = sum(m.size for m in members if m.isreg())
+    folder = target
+    while not folder.exists():
+        folder = folder.parent
+    free = shutil.disk_usage(folder).free
+    if need > free:
+        raise Refused(f"{archive}: {need} bytes to restore, {free} free under {folder}; "
+                      "nothing was written")
 
 
 def _extract_bytes(tar: tarfile.TarFile, m: tarfile.TarInfo) -> bytes:

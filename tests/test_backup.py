@@ -237,3 +237,35 @@ def test_a_backup_written_into_the_home_leaves_itself_out(agent, tmp_path):
     assert "home/backups" in names and "home/posts/a.md" in names
     assert not [n for n in names if n.startswith("home/backups/")], names
     assert [p.name for p in archive.parent.iterdir()] == ["me.tar.gz"]
+
+
+def test_a_restore_refuses_a_member_that_declares_more_than_the_archive_holds(agent,
+                                                                            tmp_path):
+    cfg, _ = agent
+    good = tmp_path / "good.tar.gz"
+    assert run_cli("--config", str(cfg), "backup", str(good)).returncode == 0
+    m = tarfile.TarInfo("home/huge")
+    bad = tmp_path / "huge.tar.gz"
+    with tarfile.open(good, "r:gz") as src, tarfile.open(bad, "w:gz") as dst:
+        for x in src.getmembers():
+            dst.addfile(x, src.extractfile(x) if x.isreg() else None)
+        m.size = 2 ** 50  # a header that promises a petabyte
+        dst.addfile(m)
+    r = run_cli("restore", str(bad), "--home", str(tmp_path / "t"), "--config-to",
+                str(tmp_path / "t.yaml"), *state_dir_args(tmp_path, "t"))
+    assert r.returncode == 2 and "damaged archive" in r.stderr, r.stderr
+    assert not (tmp_path / "t").exists()
+
+
+def test_a_restore_that_would_not_fit_on_the_disk_is_refused_before_writing(tmp_path):
+    import shutil
+
+    from reverie.daemon.backup import Refused, _check_room
+
+    free = shutil.disk_usage(tmp_path).free
+    m = tarfile.TarInfo("home/big")
+    m.size = free + 1
+    with pytest.raises(Refused, match=r"bytes to restore, \d+ free under"):
+        _check_room([m], tmp_path / "a.tar.gz", tmp_path / "new" / "home")
+    m.size = 1
+    _check_room([m], tmp_path / "a.tar.gz", tmp_path / "new" / "home")
