@@ -10,6 +10,7 @@ The archive is a tar.gz laid out relative to nothing on the machine it came from
     home/...             the home's files: regular files and symlinks (stored as links,
                          never followed), read without blocking, within a byte and file budget
     config/NAME          the config, when it lives outside the home
+    defaults/NAME        its `defaults:` file, for reference (a restore uses the one in place)
 
 The home is hostile input: a FIFO, a device or a socket is left out and named in the
 manifest; a file that changes while it is read is archived as far as it was read. A
@@ -39,7 +40,7 @@ from reverie.memory import atomic, clock
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "reverie-backup/1"
-HOME, STATE, CONFIG = "home", "state", "config"
+HOME, STATE, CONFIG, DEFAULTS = "home", "state", "config", "defaults"
 RECORD = f"{STATE}/reverie.db"
 MAX_BYTES = 4 * 1024 ** 3  # of the home's and state folder's files, the record aside
 MAX_FILES = 200_000  # entries walked (files, folders, links)
@@ -116,6 +117,9 @@ def backup(loaded: Any, target: str | os.PathLike, *, max_bytes: int = MAX_BYTES
                     _add(tar, member, path, budget, out)
                 if config_member.startswith(CONFIG + "/"):
                     _add(tar, config_member, Path(loaded.path), budget, out)
+                defaults = getattr(loaded, "defaults", None)
+                if defaults is not None:
+                    _add(tar, f"{DEFAULTS}/{Path(defaults).name}", Path(defaults), budget, out)
                 manifest = {
                     "format": MANIFEST_FORMAT, "reverie": __version__, "agent": loaded.name,
                     "created": clock.now().isoformat(timespec="seconds"),
@@ -123,7 +127,8 @@ def backup(loaded: Any, target: str | os.PathLike, *, max_bytes: int = MAX_BYTES
                     "layout": {"home": HOME + "/", "state": STATE + "/", "record": RECORD,
                                "config": config_member},
                     "from": {"home": str(home.root), "state": str(state),
-                             "config": str(Path(loaded.path).absolute())},
+                             "config": str(Path(loaded.path).absolute()),
+                             "defaults": str(defaults) if defaults is not None else None},
                     "record": out.record, "files": out.files, "bytes": out.bytes,
                     "left_out": out.left_out,
                 }
@@ -307,7 +312,8 @@ def restore(archive: str | os.PathLike, home_dir: str | os.PathLike, *,
         config_path = (target / config_member[len(HOME) + 1:] if not outside
                        else Path(config_to).expanduser().absolute())
         text = _extract_bytes(tar, names[config_member]).decode("utf-8", errors="replace")
-        text = _rewrite_config(text, target, state_dir)
+        text = _rewrite_config(text, target, state_dir,
+                               Path(manifest["from"].get("config") or config_path).parent)
 
         # where the record goes: what the restored config says, read as reverie reads it
         with tempfile.TemporaryDirectory(prefix=".reverie-restore.") as tmp:
@@ -317,7 +323,12 @@ def restore(archive: str | os.PathLike, home_dir: str | os.PathLike, *,
             try:
                 loaded = config_mod.load(probe, need_secrets=False)
             except config_mod.ConfigError as e:
-                raise Refused(f"{archive}: its config does not load here: {e.problems[0]}") from None
+                hint = ""
+                if manifest["from"].get("defaults") and ": defaults: " in e.problems[0]:
+                    hint = (f" (a copy is in the archive as {DEFAULTS}/"
+                            f"{Path(manifest['from']['defaults']).name}: put it back first)")
+                raise Refused(f"{archive}: its config does not load here: "
+                              f"{e.problems[0]}{hint}") from None
             rhome = loaded.home
             state = state_folder(rhome)
         if rhome.root != target.resolve():
@@ -340,7 +351,8 @@ def restore(archive: str | os.PathLike, home_dir: str | os.PathLike, *,
         files = 0
         links = []
         for m in members:
-            if m.name in (MANIFEST, config_member) or m.name.startswith(CONFIG + "/"):
+            if m.name in (MANIFEST, config_member) or m.name.startswith(
+                    (CONFIG + "/", DEFAULTS + "/")):
                 continue
             top, _, rel = m.name.partition("/")
             base = target if top == HOME else state
@@ -412,8 +424,8 @@ def _check_members(members: list[tarfile.TarInfo], archive: Path) -> None:
             bad = "an absolute or odd path"
         elif any(p in ("", ".", "..") for p in parts):
             bad = "a '..', '.' or empty part"
-        elif name != MANIFEST and parts[0] not in (HOME, STATE, CONFIG):
-            bad = "outside home/, state/ and config/"
+        elif name != MANIFEST and parts[0] not in (HOME, STATE, CONFIG, DEFAULTS):
+            bad = "outside home/, state/, config/ and defaults/"
         elif name in seen:
             bad = "twice in the archive"
         elif m.issym():
@@ -423,7 +435,7 @@ def _check_members(members: list[tarfile.TarInfo], archive: Path) -> None:
                 bad = f"a link out of the home (-> {m.linkname!r})"
         elif not (m.isreg() or m.isdir()):
             bad = "not a file, folder or symlink"
-        elif parts[0] == CONFIG and (len(parts) != 2 or not m.isreg()):
+        elif parts[0] in (CONFIG, DEFAULTS) and (len(parts) != 2 or not m.isreg()):
             bad = "not a config file"
         if bad:
             raise Refused(f"{archive}: member {name!r}: {bad}; nothing was written")
@@ -465,9 +477,12 @@ def _write_member(tar: tarfile.TarFile, m: tarfile.TarInfo, dest: Path) -> None:
     os.utime(dest, (m.mtime, m.mtime))
 
 
-def _rewrite_config(text: str, home: Path, state_dir: str | os.PathLike | None) -> str:
-    """The config's ``home:`` (and ``state_dir:``) pointed at the restore's folders; the
-    rest of the text, comments included, as it was."""
+def _rewrite_config(text: str, home: Path, state_dir: str | os.PathLike | None,
+                    was_in: Path) -> str:
+    """The config's ``home:`` (and ``state_dir:``) pointed at the restore's folders, and a
+    relative ``defaults:`` made absolute (from ``was_in``, where the config was): the
+    shared file is used where it is, never restored over. The rest of the text, comments
+    included, as it was."""
     import yaml
 
     from reverie.daemon import config as config_mod
@@ -485,7 +500,7 @@ def _rewrite_config(text: str, home: Path, state_dir: str | os.PathLike | None) 
     spans: dict[str, tuple[int, int]] = {}
     home_key_end = None
     for k, v in root.value:
-        if isinstance(k, yaml.ScalarNode) and k.value in ("home", "state_dir"):
+        if isinstance(k, yaml.ScalarNode) and k.value in ("home", "state_dir", "defaults"):
             if not isinstance(v, yaml.ScalarNode):
                 raise Refused(f"the archive's config: {k.value}: not a plain value")
             spans[k.value] = (v.start_mark.index, v.end_mark.index)
@@ -494,9 +509,15 @@ def _rewrite_config(text: str, home: Path, state_dir: str | os.PathLike | None) 
     if "home" not in spans:
         raise Refused("the archive's config has no home:")
     edits = {"home": json.dumps(str(home))}
+    if "defaults" in spans:
+        a, b = spans["defaults"]
+        raw = yaml.safe_load(text[a:b])
+        if isinstance(raw, str) and not Path(raw).expanduser().is_absolute():
+            edits["defaults"] = json.dumps(str(was_in / raw))
     if state_dir is not None:
         edits["state_dir"] = json.dumps(str(Path(state_dir).expanduser().absolute()))
     for key in sorted(edits, key=lambda k: -spans.get(k, (home_key_end, 0))[0]):
+        # from the end of the text back, so that each span is still where it was
         if key in spans:
             a, b = spans[key]
             text = text[:a] + edits[key] + text[b:]

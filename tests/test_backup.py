@@ -202,7 +202,8 @@ def _hostile(tmp_path: Path, good: Path, member: tarfile.TarInfo, data: bytes = 
 @pytest.mark.parametrize("name,kind,link,said", [
     ("home/../../escaped", tarfile.REGTYPE, "", "a '..'"),
     ("/tmp/escaped", tarfile.REGTYPE, "", "an absolute or odd path"),
-    ("elsewhere/x", tarfile.REGTYPE, "", "outside home/, state/ and config/"),
+    ("elsewhere/x", tarfile.REGTYPE, "", "outside home/, state/, config/ and defaults/"),
+    ("defaults/a/b", tarfile.REGTYPE, "", "not a config file"),
     ("home/l", tarfile.SYMTYPE, "../../x", "a link out of the home"),
     ("home/l", tarfile.SYMTYPE, "/etc", "a link out of the home"),
     ("state/l", tarfile.SYMTYPE, "x", "a link out of the home"),
@@ -269,3 +270,34 @@ def test_a_restore_that_would_not_fit_on_the_disk_is_refused_before_writing(tmp_
         _check_room([m], tmp_path / "a.tar.gz", tmp_path / "new" / "home")
     m.size = 1
     _check_room([m], tmp_path / "a.tar.gz", tmp_path / "new" / "home")
+
+
+def test_a_config_with_shared_defaults_restores_pointing_at_the_same_defaults(tmp_path):
+    shared = tmp_path / "etc" / "defaults.yaml"
+    shared.parent.mkdir()
+    shared.write_text("timezone: Europe/Berlin\nsources:\n"
+                      "  - {name: host, type: system, every: 1h}\n")
+    cfg = tmp_path / "etc" / "ada.yaml"
+    (tmp_path / "home").mkdir()
+    cfg.write_text(f"defaults: defaults.yaml   # relative to this file\n"
+                   f"home: {tmp_path}/home\nname: ada\n")
+    assert run_cli("--config", str(cfg), "poll").returncode == 0
+    archive = tmp_path / "a.tar.gz"
+    assert run_cli("--config", str(cfg), "backup", str(archive)).returncode == 0
+    with tarfile.open(archive, "r:gz") as t:
+        assert t.extractfile("defaults/defaults.yaml").read() == shared.read_bytes()
+    new_cfg = tmp_path / "restored" / "ada.yaml"
+    new_cfg.parent.mkdir()
+    r = run_cli("restore", str(archive), "--home", str(tmp_path / "new"), "--config-to",
+                str(new_cfg), *state_dir_args(tmp_path, "new"))
+    assert r.returncode == 0, r.stderr
+    assert new_cfg.read_text().splitlines()[0] == (
+        f'defaults: "{shared}"   # relative to this file')
+    r = run_cli("--config", str(new_cfg), "check-config")
+    assert r.returncode == 0 and "zone Europe/Berlin" in r.stdout, r.stderr
+    # without the shared file in place, the restore says where a copy is
+    shared.rename(shared.with_suffix(".gone"))
+    r = run_cli("restore", str(archive), "--home", str(tmp_path / "new2"), "--config-to",
+                str(tmp_path / "restored" / "ada2.yaml"), *state_dir_args(tmp_path, "new2"))
+    assert r.returncode == 2
+    assert "the archive as defaults/defaults.yaml: put it back first" in r.stderr
