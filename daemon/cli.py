@@ -105,7 +105,9 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format:
                    config_path=lambda: _loaded(ctx).path.resolve(),
                    home=lambda: _loaded(ctx).config.home,
                    stop_timeout_s=lambda: _loaded(ctx).config.sessions.stop_timeout.total_seconds())
-    logs.configure(log_level, log_format, stream=sys.stdout if log_to == "stdout" else None)
+    logs.configure(log_level, log_format)
+    if log_to == "stdout":  # the container image: its engine collects stdout
+        logs.configure(log_level, log_format, stream=sys.stdout)
 
 
 @cli.command()

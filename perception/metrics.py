@@ -263,18 +263,18 @@ class Metrics:
         beat = snap.heartbeat
         if beat.at is not None:
             age = max(0.0, now - clock.to_ts(beat.at))
-            yield GaugeMetricFamily("reverie_scheduler_heartbeat_timestamp_seconds",
-                                    "When the daemon's scheduler last beat (Unix time; "
-                                    "alert on time() minus this)",
-                                    value=clock.to_ts(beat.at))
             yield GaugeMetricFamily("reverie_scheduler_heartbeat_age_seconds",
-                                    "Seconds since the daemon's scheduler last beat, at the "
-                                    "time of the scrape", value=age)
+                                    "Seconds since the daemon's scheduler last beat",
+                                    value=age)
             fresh = age <= HEALTHY_BEATS * (beat.every or DEFAULT_BEAT)
         else:
             fresh = False
         yield GaugeMetricFamily("reverie_healthy", "1 when /healthz answers 200 (the "
                                 "heartbeat is fresh), else 0", value=1.0 if fresh else 0.0)
+        if beat.at is not None:  # a time, not an age: alert on time() minus it
+            yield GaugeMetricFamily("reverie_scheduler_heartbeat_timestamp_seconds",
+                                    "When the daemon's scheduler last beat (Unix time)",
+                                    value=clock.to_ts(beat.at))
 
         # -- the signals themselves
         if self.signals:
