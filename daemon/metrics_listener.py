@@ -39,7 +39,9 @@ class MetricsListener:
         host, port = split_listen(listen)
         try:
             server = PageServer(home, lambda: Store.open(home.db, readonly=True), [], loaded.tz,
-                                host=host, port=port, page=False, current_specs=specs)
+                                host=host, port=port, page=False, current_specs=specs,
+                                metrics_options={"agent": loaded.name, "process": True,
+                                                 "signals": loaded.config.metrics.signals})
         except ServeError as e:
             log.error("metrics.listen_failed", error=str(e), note="running without metrics")
             return None

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO, Iterator
 
 FILE_MODE = 0o640
 SECRET_MODE = 0o600
@@ -127,3 +129,28 @@ def symlink(target: str, link: str | os.PathLike) -> None:
     os.symlink(target, tmp)
     os.replace(tmp, link)
     fsync_dir(link.parent)
+
+
+@contextmanager
+def streaming(path: str | os.PathLike, *, mode: int = FILE_MODE) -> Iterator[BinaryIO]:
+    """Write ``path`` atomically from a stream (an archive too big to hold in memory): a
+    binary file object on a temporary file beside it, put in place (fsync, ``os.replace``,
+    fsync of the folder) only when the block ends without an exception."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = _mkstemp(path)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            _keep_owner(f.fileno(), path.parent)
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    fsync_dir(path.parent)

@@ -1264,15 +1264,34 @@ class Store:
     # so a count is what was folded plus the rows still there; recording a poll
     # (record_run) does no extra work for it.
 
-    def metrics(self, *, after_id: int, day: str) -> "MetricsSnapshot":
+    def metrics(self, *, after_id: int, day: str, signals: int = 0) -> "MetricsSnapshot":
         """Everything /metrics shows from the store, read in one snapshot. ``day`` is the
-        UTC date whose tokens count as today's. Polls: see :class:`PollTotals`."""
+        UTC date whose tokens count as today's. Polls: see :class:`PollTotals`. With
+        ``signals`` > 0, the latest reading of up to that many signals (by name) whose
+        latest reading is a number, plus one more when there are more."""
         with self._reading() as c:
             return MetricsSnapshot(polls=self._poll_totals(c, after_id),
                                    sessions=self._session_totals(c),
                                    dreams=self._dream_totals(c),
                                    tokens=self._token_totals(c, day),
-                                   heartbeat=self._heartbeat(c))
+                                   heartbeat=self._heartbeat(c),
+                                   signals=self._latest_numbers(c, signals) if signals else [])
+
+    @staticmethod
+    def _latest_numbers(c: sqlite3.Connection, limit: int) -> list[Observation]:
+        # the signals by index skip-scan (one seek each), then each one's newest row
+        rows = c.execute(
+            "WITH RECURSIVE s(signal) AS ("
+            " SELECT MIN(signal) FROM observations"
+            " UNION ALL"
+            " SELECT (SELECT MIN(signal) FROM observations WHERE signal > s.signal)"
+            " FROM s WHERE s.signal IS NOT NULL)"
+            " SELECT o.source, o.signal, o.ts, o.value, o.text, o.unit FROM s"
+            " JOIN observations o ON o.id = (SELECT id FROM observations"
+            "  WHERE signal = s.signal ORDER BY ts DESC, id DESC LIMIT 1)"
+            " WHERE s.signal IS NOT NULL AND o.value IS NOT NULL LIMIT ?",
+            (limit + 1,)).fetchall()
+        return [_obs(r) for r in rows]
 
     def metrics_heartbeat(self) -> "Heartbeat":
         """The daemon's last beat and how often it beats (/healthz reads only this)."""
@@ -1387,6 +1406,62 @@ class Store:
         return Heartbeat(at=_dt(num("heartbeat")), every=num("heartbeat.every"),
                          stopped=_dt(num("daemon.stopped")))
 
+    # -- backup and export (daemon/backup.py, daemon/export.py) ---------------------------
+
+    def backup_into(self, target: str | Path) -> dict[str, int]:
+        """Copy the whole record into a new database file at ``target`` through SQLite's
+        online backup API, in one step: one consistent snapshot (a commit meanwhile is in
+        the copy whole or not at all, the WAL's committed pages included) while the daemon
+        writes on. The copy is one file (rollback journal, no -wal beside it) and passes
+        its integrity check. Returns its row count per table."""
+        with self._lock, self._failing():
+            dst = sqlite3.connect(target, isolation_level=None)
+            try:
+                self._conn.backup(dst)
+                dst.execute("PRAGMA journal_mode = DELETE")
+                check = dst.execute("PRAGMA integrity_check").fetchone()[0]
+                if check != "ok":
+                    raise StoreError(f"{target}: the copy failed its integrity check: {check}")
+                return _row_counts(dst)
+            finally:
+                dst.close()
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per table: what a restore checks its copy against."""
+        with self._lock, self._failing():
+            return _row_counts(self._conn)
+
+    def iter_observations(self, *, since: datetime | None = None, until: datetime | None = None,
+                          source: str | None = None, batch: int = 2000
+                          ) -> Iterator[Observation]:
+        """Observations with ``since <= ts < until`` (either open), of one source or all,
+        oldest first, read ``batch`` rows at a time: memory stays bounded whatever the
+        record holds. The one statement keeps its read snapshot until it is exhausted."""
+        where, args = ["1"], []
+        if since is not None:
+            where.append("ts >= ?")
+            args.append(clock.to_ts(since))
+        if until is not None:
+            where.append("ts < ?")
+            args.append(clock.to_ts(until))
+        if source is not None:
+            where.append("source = ?")
+            args.append(source)
+        with self._lock, self._failing():
+            cur = self._conn.execute(
+                "SELECT source, signal, ts, value, text, unit FROM observations"
+                f" WHERE {' AND '.join(where)} ORDER BY ts, id", args)
+        try:
+            while True:
+                with self._lock, self._failing():
+                    rows = cur.fetchmany(batch)
+                if not rows:
+                    return
+                for r in rows:
+                    yield Observation(r[0], r[1], clock.from_ts(r[2]), r[3], r[4], r[5])
+        finally:
+            cur.close()
+
 
 # -- what Store.metrics returns -------------------------------------------------------------
 
@@ -1458,6 +1533,7 @@ class MetricsSnapshot:
     dreams: DreamTotals
     tokens: TokenTotals
     heartbeat: Heartbeat
+    signals: list[Observation] = field(default_factory=list)  # latest numeric readings
 _HOUR = 3600.0
 
 # Each signal over a stretch (a, b] of time (an hour to roll, a cut hour at a cycle's edge):
@@ -1513,6 +1589,12 @@ def _merge(*parts: dict[str, _Part]) -> dict[str, _Part]:
                 max((x for x in (q.hi, p.hi) if x is not None), default=None),
                 q.first, p.last)
     return out
+
+
+def _row_counts(c: sqlite3.Connection) -> dict[str, int]:
+    names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
+                                     " AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    return {n: c.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0] for n in names}
 
 
 def _obs(row: sqlite3.Row) -> Observation:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import json
 import os
+import platform
+import socket
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
@@ -40,6 +42,12 @@ LEDGER_MAX_BYTES = 16 * safe_read.MiB
 # diary (every line is archived): promoted into memory/, carried (kept) in working.md,
 # dropped (only in the diary), or late (written after the snapshot, archived alone)
 FATES = ("promoted", "carried", "dropped", "late")
+# every label value reverie knows of is shown from the start (0), so that a rate or
+# increase() sees the first event: a series that appears at 1 has no 0 before it
+END_REASONS = ("exited", "slept", "timed out", "killed", "lost")
+BACKENDS = ("offline", "openai")
+PURPOSES = ("dream", "distill")
+SIGNAL_SERIES_MAX = 500  # reverie_signal series at most; the rest are counted, not shown
 _MAX_COUNT = 2 ** 53  # a ledger figure past this is not one reverie wrote
 
 PLAIN = "text/plain; charset=utf-8"
@@ -69,8 +77,17 @@ class Metrics:
     scrape; ``specs`` returns the configured sources now (a reload may change them)."""
 
     def __init__(self, home: Home, store_factory: Callable[[], Store],
-                 specs: Callable[[], list[Any]]):
+                 specs: Callable[[], list[Any]], *, agent: str | None = None,
+                 signals: bool = True, process: bool = False):
+        """``agent`` names the agent in reverie_agent_info (default: the home folder's
+        name); ``signals`` exports the latest numeric readings as reverie_signal;
+        ``process`` adds the process_* and python_* families of the process answering
+        (the daemon's own listener: they describe the daemon)."""
         self.home, self.store_factory, self.specs = home, store_factory, specs
+        self.agent = agent or home.root.name
+        self.signals, self.process = signals, process
+        self._host = socket.gethostname()
+        self._process_collectors: list[Any] | None = None
         self._lock = threading.Lock()
         # poll totals up to a polls.id: a scrape reads only the polls recorded since
         self._polls: tuple[int, dict[str, PollCounts]] = (0, {})
@@ -130,7 +147,8 @@ class Metrics:
         try:
             with self._lock:
                 upto, polls = self._polls
-                snap = store.metrics(after_id=upto, day=now_dt.date().isoformat())
+                snap = store.metrics(after_id=upto, day=now_dt.date().isoformat(),
+                                     signals=SIGNAL_SERIES_MAX if self.signals else 0)
                 if snap.polls.since:
                     polls = dict(polls)
                     for src, c in snap.polls.counts.items():
@@ -141,6 +159,18 @@ class Metrics:
             healths = health.sources_health(store, specs, now=now)
         finally:
             store.close()
+
+        # -- what is answering
+        build = GaugeMetricFamily("reverie_build_info", "Always 1: the reverie version and "
+                                  "the Python it runs on, as labels",
+                                  labels=["version", "python"])
+        build.add_metric([_version(), platform.python_version()], 1.0)
+        info = GaugeMetricFamily("reverie_agent_info", "Always 1: which agent this is (the "
+                                 "config's name:), its home and the host, as labels",
+                                 labels=["agent", "home", "host"])
+        info.add_metric([self.agent, str(self.home.root), self._host], 1.0)
+        yield build
+        yield info
 
         # -- sources
         up = GaugeMetricFamily("reverie_source_up",
@@ -178,7 +208,7 @@ class Metrics:
         dreams = CounterMetricFamily("reverie_dreams_total", "Dreams written (one a night; "
                                      "a forced rewrite replaces its night's), by the backend "
                                      "that wrote them", labels=["backend"])
-        for backend, n in sorted(d.by_backend.items()):
+        for backend, n in sorted({**dict.fromkeys(BACKENDS, 0), **d.by_backend}.items()):
             dreams.add_metric([backend], n)
         yield dreams
         yield CounterMetricFamily("reverie_dream_fallbacks_total", "Dreams the offline backend "
@@ -195,7 +225,7 @@ class Metrics:
         ended = CounterMetricFamily("reverie_sessions_total", "Agent sessions ended, by how "
                                     "they ended (exited, slept, timed out, killed, lost, ...)",
                                     labels=["end_reason"])
-        for reason, n in sorted(s.ended.items()):
+        for reason, n in sorted({**dict.fromkeys(END_REASONS, 0), **s.ended}.items()):
             ended.add_metric([reason], n)
         yield ended
         running = (max(0.0, now - clock.to_ts(s.active_since)) if s.active_since is not None
@@ -226,8 +256,8 @@ class Metrics:
         today = GaugeMetricFamily("reverie_model_tokens_today", "Model tokens spent today "
                                   "(UTC day, the daily budget's), by purpose",
                                   labels=["purpose"])
-        for purpose in sorted(t.total):
-            spent.add_metric([purpose], t.total[purpose])
+        for purpose in sorted({*PURPOSES, *t.total}):
+            spent.add_metric([purpose], t.total.get(purpose, 0))
             today.add_metric([purpose], t.today.get(purpose, 0))
         yield spent
         yield today
@@ -244,6 +274,40 @@ class Metrics:
             fresh = False
         yield GaugeMetricFamily("reverie_healthy", "1 when /healthz answers 200 (the "
                                 "heartbeat is fresh), else 0", value=1.0 if fresh else 0.0)
+        if beat.at is not None:  # a time, not an age: alert on time() minus it
+            yield GaugeMetricFamily("reverie_scheduler_heartbeat_timestamp_seconds",
+                                    "When the daemon's scheduler last beat (Unix time)",
+                                    value=clock.to_ts(beat.at))
+
+        # -- the signals themselves
+        if self.signals:
+            sig = GaugeMetricFamily("reverie_signal", "The latest numeric reading of each "
+                                    "signal (source.field), with its unit",
+                                    labels=["source", "signal", "unit"])
+            shown = snap.signals[:SIGNAL_SERIES_MAX]
+            for o in shown:
+                sig.add_metric([o.source, o.signal, o.unit or ""], o.value)
+            yield sig
+            yield GaugeMetricFamily("reverie_signal_series_capped", "1 when more signals "
+                                    f"have numeric readings than the {SIGNAL_SERIES_MAX} "
+                                    "reverie_signal series shown, else 0",
+                                    value=1.0 if len(snap.signals) > len(shown) else 0.0)
+
+        if self.process:
+            yield from self._process_families()
+
+    def _process_families(self) -> Iterator[Any]:
+        """prometheus_client's own process_*, python_info and python_gc_* families."""
+        if self._process_collectors is None:
+            from prometheus_client import (CollectorRegistry, GCCollector, PlatformCollector,
+                                           ProcessCollector)
+
+            registry = CollectorRegistry()  # ours: never the library's global one
+            for collector in (ProcessCollector, PlatformCollector, GCCollector):
+                collector(registry=registry)
+            self._process_collectors = [registry]
+        for registry in self._process_collectors:
+            yield from registry.collect()
 
     # -- the ledger ---------------------------------------------------------------------
 
@@ -280,6 +344,16 @@ class Metrics:
         if why != self._ledger_warned:  # once per reason, not once per scrape
             self._ledger_warned = why
             log.warning("metrics.ledger_unreadable", error=why)
+
+
+def _version() -> str:
+    # the installed distribution's (perception does not import the daemon's __version__)
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("reverie")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _parse_ledger(data: bytes) -> Ledger:

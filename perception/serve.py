@@ -75,10 +75,12 @@ class PageServer(ThreadingHTTPServer):
     def __init__(self, home: Home, store_factory: Callable[[], Store], specs: list[SourceSpec],
                  tz: ZoneInfo, *, host: str = "127.0.0.1", port: int = 8765,
                  template: Path | None = None, max_age: float = MAX_AGE, page: bool = True,
-                 current_specs: Callable[[], list[SourceSpec]] | None = None):
+                 current_specs: Callable[[], list[SourceSpec]] | None = None,
+                 metrics_options: dict | None = None):
         self.home, self.store_factory, self.specs, self.tz = home, store_factory, specs, tz
         self.template, self.max_age, self.serves_page = template, max_age, page
-        self.metrics = Metrics(home, store_factory, current_specs or (lambda: self.specs))
+        self.metrics = Metrics(home, store_factory, current_specs or (lambda: self.specs),
+                               **(metrics_options or {}))
         self.loopback = is_loopback(host)
         # (method, path, status) of the last SEEN_MAX requests answered: never an ever-growing list
         self.seen: list[tuple[str, str, int]] = []
@@ -232,9 +234,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 def serve(home: Home, store_factory: Callable[[], Store], specs: list[SourceSpec],
           tz: ZoneInfo, *, host: str = "127.0.0.1", port: int = 8765,
-          template: Path | None = None, echo: Callable[[str], None] = print) -> None:
+          template: Path | None = None, echo: Callable[[str], None] = print,
+          metrics_options: dict | None = None) -> None:
     """Serve the page until interrupted (Ctrl-C or SIGTERM turned into KeyboardInterrupt)."""
-    server = PageServer(home, store_factory, specs, tz, host=host, port=port, template=template)
+    server = PageServer(home, store_factory, specs, tz, host=host, port=port, template=template,
+                        metrics_options=metrics_options)
     echo(f"serving the morning page at {server.url}, metrics at {server.url}metrics, "
          f"health at {server.url}healthz (Ctrl-C to stop)")
     try:

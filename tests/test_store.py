@@ -94,12 +94,15 @@ READS = {
     "last_alert": lambda s: s.last_alert("source_failing", "wx"),
     "metrics": lambda s: s.metrics(after_id=0, day="2026-06-10"),
     "metrics_heartbeat": lambda s: s.metrics_heartbeat(),
+    "row_counts": lambda s: s.row_counts(),
+    "iter_observations": lambda s: list(s.iter_observations(since=T - 3 * H, batch=2)),
 }
 WRITES = {"open", "close", "set_meta", "beat", "record_run", "add_observations", "checkpoint",
           "apply_retention", "record_dream", "record_phrases", "add_tokens", "record_wake",
           "update_wake", "start_session", "set_session_pid", "end_session", "forget_session",
           "mark_consolidated", "begin_intent", "advance_intent", "finish_intent",
-          "claim_alert", "roll_up"}
+          "claim_alert", "roll_up",
+          "backup_into"}  # writes a copy of the record into a new file
 # a source's own JSON state and an intent's payload are JSON documents, not records
 JSON_FIELDS = {(SourceState, "data"), (Intent, "payload")}
 
