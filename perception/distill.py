@@ -123,7 +123,7 @@ _FORMS = (
     ("lesson", re.compile(r"\b(learned|learnt|lesson|note to self|til|turns out|reali[sz]ed|"
                           r"remember that|never again)\b", re.I)),
     ("commitment", re.compile(r"\b(?:i|we)(?:\s+(?:will|shall|must|need to|have to|am going to|"
-                              r"promise(?: to)?)|'ll)\b|\bmust\b|\bi'm going to\b", re.I)),
+                              r"promise(?: to)?)|'ll)\b|\bmust\b(?!\s+have\b)|\bi'm going to\b", re.I)),
 )
 
 
@@ -158,7 +158,8 @@ def quote_of(line: str, kind: str) -> str:
     for s in sentences:
         if len(s) <= QUOTE_MAX and (pattern is None or pattern.search(s) or
                                     (kind == "question" and s.endswith("?"))):
-            return s if s == text else s + " \u2026" if text.startswith(s) else "\u2026 " + s
+            return (("" if text.startswith(s) else "\u2026 ") + s
+                    + ("" if text.endswith(s) else " \u2026"))
     cut = text[:QUOTE_MAX].rsplit(" ", 1)[0]
     return cut + " \u2026"
 
