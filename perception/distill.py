@@ -37,7 +37,7 @@ from reverie.memory.diary import ANCHOR, Block, Diaries, blocks, line_hash
 from reverie.memory.home import Home, working_template
 from reverie.perception.dreams import DreamOptions
 from reverie.perception.dreams.llm import ModelFailure, complete
-from reverie.perception.memory_audit import audit_distilled, content_words, support
+from reverie.perception.memory_audit import audit_distilled, content_words, figures, support
 
 log = _log.get("reverie.distill")
 
@@ -47,7 +47,7 @@ DIARY_MAX_BYTES = 64 * 1024 * 1024  # a diary beyond this is not a day's notes: 
 FENCE = "=====DIARY====="
 QUOTE_MAX = 160  # characters of a line quoted in a bullet
 PATTERNS_DAYS = 14
-SIMILAR = 0.5  # Jaccard of content words for two days' items to be "the same"
+SIMILAR = 0.6  # Jaccard of topic words for two days' items to be "the same"
 PROPOSED = "---\nstatus: proposed\n"
 
 PROMPT = """You keep the long-term memory of an AI agent that lives in files.
@@ -469,6 +469,25 @@ def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a | b else 0.0
 
 
+# the words that give an item its kind say nothing of what it is about: two questions
+# that both begin "I keep wondering" are not the same question
+_FORM_WORDS = content_words("decided decide decision chose settled going will shall must need "
+                            "have promise promised todo question wonder wondering keep learned "
+                            "learnt lesson note self til turns realised realized remember never "
+                            "again really ever still one whether wiser would")
+
+
+def _topic(quote: str) -> set[str]:
+    return (content_words(quote) - _FORM_WORDS) | figures(quote)
+
+
+def _same(a: set[str], b: set[str]) -> bool:
+    """Much the same words, none swapped for another: "move the posts to mornings" and
+    "really move the posts to the mornings" are one question; "drop the cache" and "drop
+    the mirror" are two, as are "every 2 minutes" and "every 8 minutes"."""
+    return (a <= b or b <= a) and _jaccard(a, b) >= SIMILAR
+
+
 def find_patterns(diaries: Diaries, last: date, days: int) -> list[Pattern]:
     """Items of the same kind and much the same words on two days or more."""
     groups: list[tuple[set[str], Pattern]] = []
@@ -478,9 +497,11 @@ def find_patterns(diaries: Diaries, last: date, days: int) -> list[Pattern]:
         if not found:
             continue
         for it in extract(found):
-            words = content_words(it.quote)
+            words = _topic(it.quote)
+            if len(words) < 2:
+                continue
             for rep, p in groups:
-                if p.kind == it.kind and _jaccard(words, rep) >= SIMILAR:
+                if p.kind == it.kind and _same(words, rep):
                     p.items.append((d, it))
                     break
             else:
@@ -499,8 +520,8 @@ def write_patterns(home: Home, last: date, days: int) -> int:
     lines = []
     for p in pats:
         per_day: dict[str, tuple[Block, int]] = {}
-        for d, it in p.items:
-            per_day.setdefault(d, it.cites[0])
+        for d, it in p.items:  # the quote is the last item's: its own line is cited
+            per_day[d] = it.cites[0]
         cites = list(per_day.values())
         _hashes(cites, hashes)
         n = len(p.days)

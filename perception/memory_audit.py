@@ -164,6 +164,13 @@ class FileReport:
         return "\n".join(out)
 
 
+def citations(line: str) -> list[str]:
+    """The anchors a memory line cites: those after its last " — " (distill writes them
+    there), so a diary reference inside the agent's quoted words is not taken for one."""
+    head, sep, tail = line.rpartition(" \u2014 ")
+    return anchors_in(tail if sep and anchors_in(tail) else line)
+
+
 def _front(text: str) -> tuple[dict, int]:
     """(front matter, index of the first body line)."""
     lines = text.split("\n")
@@ -195,7 +202,7 @@ def audit_distilled(path: str, text: str, diaries: Diaries) -> FileReport:
         if not _BULLET.match(line):
             continue
         report.lines += 1
-        anchors = anchors_in(line)
+        anchors = citations(line)
         if not anchors:
             report.problems.append(Problem(i + 1, line, "uncited"))
             continue

@@ -176,8 +176,8 @@ PATTERN_BULLETS = 6
 def _distilled(home: Home, today) -> dict | None:
     """The latest day distilled into memory/ (up to today): its bullets, each with links
     to the diary lines it cites, and what the audit says of them now."""
-    from reverie.memory.diary import Diaries, anchors_in
-    from reverie.perception.memory_audit import audit_distilled, claim_of
+    from reverie.memory.diary import Diaries
+    from reverie.perception.memory_audit import audit_distilled, citations, claim_of
 
     days = sorted(p.name for p in home.memory_dir.glob("distilled-*.md")
                   if p.name[10:20] <= today.isoformat())
@@ -201,7 +201,7 @@ def _distilled(home: Home, today) -> dict | None:
                 continue
             label = re.match(r"- ((?:recurring )?[a-z]+(?: \(\d+ days?\))?): ", line)
             cites = []
-            for a in anchors_in(line)[:12]:
+            for a in citations(line)[:12]:
                 found = diaries.resolve(a)
                 href = found.block.href if found.block else a.split("#")[0]
                 cites.append({"text": a.removeprefix("diary/"), "href": href})

@@ -133,3 +133,14 @@ def test_a_memory_file_that_does_not_exist_is_one_line(lived, home):
     r = audit(lived, "memory/nope.md")
     assert r.returncode == 2
     assert r.stderr.strip().endswith("memory/nope.md: no such file")
+
+
+def test_a_diary_reference_inside_the_agents_words_is_not_taken_for_a_citation(home, store, tmp_path):
+    home.working.write_text("Decided to reread diary/2026-01-01.md#s-old-3 tomorrow.\n")
+    store.start_session("s1", START, 1, "scheduled")
+    store.end_session("s1", START + timedelta(minutes=30), "exited", 0)
+    c.consolidate(home, store, store.session("s1"), tz=TZ)
+    out = distill_day(home, store, DreamOptions(), day=DAY, mode="offline")
+    assert out.counts == {"bullets": 1, "cited": 1, "resolved": 1, "supported": 1}
+    r = audit(make_config(tmp_path, home=str(home.root)), DISTILLED)
+    assert r.returncode == 0, r.stdout
