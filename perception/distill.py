@@ -46,6 +46,9 @@ DIARY_CAP = 40_000  # characters of diary in one prompt: a day, not a month
 DIARY_MAX_BYTES = 64 * 1024 * 1024  # a diary beyond this is not a day's notes: refused
 FENCE = "=====DIARY====="
 QUOTE_MAX = 160  # characters of a line quoted in a bullet
+# a diary line is classified from its first characters: a line of megabytes (the agent
+# writes what it likes) never makes a regular expression take quadratic time
+LINE_MAX = 2000
 PATTERNS_DAYS = 14
 SIMILAR = 0.6  # Jaccard of topic words for two days' items to be "the same"
 PROPOSED = "---\nstatus: proposed\n"
@@ -187,7 +190,8 @@ def extract(found: dict[str, Block]) -> list[Item]:
     for block in found.values():
         section: str | None = None
         fence = None
-        for n, line in enumerate(block.lines, start=1):
+        for n, full in enumerate(block.lines, start=1):
+            line = full[:LINE_MAX]
             if fence:
                 if line.strip().startswith(fence):
                     fence = None
@@ -208,6 +212,8 @@ def extract(found: dict[str, Block]) -> list[Item]:
             if kind is None:
                 continue
             quote = quote_of(line, kind)
+            if len(full) > LINE_MAX and not quote.endswith("\u2026"):
+                quote += " \u2026"  # the line goes on
             if len(content_words(quote)) < 2:
                 continue
             key = (kind, _squash(quote))
@@ -270,7 +276,7 @@ def prompt_lines(rows: list[tuple[Block, int]]) -> str:
     out, size = [], 0
     for k in range(len(rows), 0, -1):  # the end of the day matters most
         block, n = rows[k - 1]
-        text = block.lines[n - 1].replace(FENCE, "=====")
+        text = block.lines[n - 1][:LINE_MAX].replace(FENCE, "=====")
         size += len(text) + 8
         if size > DIARY_CAP:
             break

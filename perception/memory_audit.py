@@ -34,6 +34,9 @@ from reverie.memory.diary import Diaries, anchors_in, line_hash
 FILE_MAX_BYTES = 16 * 1024 * 1024
 LEDGER_MAX_BYTES = 64 * 1024 * 1024
 MOST = 0.6  # share of a claim's content words the cited lines must hold
+# a memory line is read up to this: the agent can write anything into memory/, and no
+# line may make a regular expression (or the page) take quadratic time
+LINE_MAX = 4000
 
 # -- support: is a claim backed by the lines it cites? -------------------------------------
 
@@ -82,7 +85,7 @@ def _squash(text: str) -> str:
 
 def claim_of(line: str) -> str:
     """What a memory line claims: its list marker, reverie's label and its citations off."""
-    text = _LABEL.sub("", line, count=1)
+    text = _LABEL.sub("", line[:LINE_MAX], count=1)
     while True:
         cut = _CITE_TAIL.sub("", text)
         if cut == text:
@@ -96,6 +99,7 @@ def support(claim: str, cited: list[str]) -> tuple[bool, str]:
     """(supported, why not): every figure of ``claim`` and most of its content words are
     in the ``cited`` lines, or it is an explicit quotation of them (every figure outside
     the quotation still has to be there)."""
+    claim = claim[:LINE_MAX]
     source = "\n".join(cited)
     if not source.strip():
         return False, "cites no line"
@@ -167,6 +171,7 @@ class FileReport:
 def citations(line: str) -> list[str]:
     """The anchors a memory line cites: those after its last " — " (distill writes them
     there), so a diary reference inside the agent's quoted words is not taken for one."""
+    line = line[:LINE_MAX]
     head, sep, tail = line.rpartition(" \u2014 ")
     return anchors_in(tail if sep and anchors_in(tail) else line)
 
@@ -196,7 +201,7 @@ def audit_distilled(path: str, text: str, diaries: Diaries) -> FileReport:
     report = FileReport(path, "distilled")
     lines = text.split("\n")
     for i in range(body_at, len(lines)):
-        line = lines[i]
+        line = lines[i][:LINE_MAX]
         if line.startswith("## Receipt"):
             break
         if not _BULLET.match(line):

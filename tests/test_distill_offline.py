@@ -181,3 +181,31 @@ def test_distill_true_is_the_offline_distillation_from_the_cli(home, store, tmp_
               if json.loads(x).get("kind") == "distill"]
     assert (rec["backend"], rec["bullets"], rec["cited"], rec["resolved"], rec["supported"]) == \
         ("offline", 7, 7, 7, 7)
+
+
+def test_a_line_of_megabytes_is_quoted_from_its_start(home, store):
+    # spaces and tags are what would make a regular expression backtrack for hours on a
+    # line this long; it is classified from its first characters
+    huge = "I decided to move the archive " + " " * 3_000_000 + "#remember x" + " \t" * 500_000 + "?"
+    session(home, store, f"## Notes\n{huge}\n# " + "a " * 1_000_000 + "\n", "s1")
+    out = offline(home, store)
+    (b,) = bullets(out.path)
+    assert b.startswith("- decision: \u201cI decided to move the archive \u2026\u201d \u2014 ")
+    assert out.counts["supported"] == 1
+
+
+def test_the_daemon_job_distills_offline_without_a_model(home, store, tmp_path):
+    import time_machine
+
+    from reverie.daemon import config, services
+    from reverie.daemon.notify import Notifier
+
+    session(home, store, PAGE, "s1")
+    cfg = make_config(tmp_path, home=str(home.root), memory={"distill": "offline"})
+    d = services.build(config.load(cfg, env={}), store=store, notifier=Notifier(None))
+    with time_machine.travel(START + timedelta(hours=3), tick=False):
+        d.distill_pending()
+    text = path_for(home, DAY).read_text(encoding="utf-8")
+    assert "backend: offline" in text and "model: null" in text
+    assert len(bullets(path_for(home, DAY))) == 7
+    assert store.get_meta("distill.done") == "s1"
