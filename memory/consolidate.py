@@ -435,11 +435,27 @@ def _archive(home: Home, plan: _Plan) -> None:
         body += "\n" + plan.open_fence
     if plan.note:
         body = f"_({plan.note})_"
-    _append_once(home, path, f"<!-- session:{plan.sid} -->",
-                 f"## Session {plan.sid} · {_span(plan)}\n"
-                 f'<a id="session-{plan.sid}"></a>\n{_anchor_line(plan)}\n'
-                 f"<!-- session:{plan.sid} -->\n\n"
-                 f"{body}\n\n<!-- /session:{plan.sid} -->\n")
+    _append_block(home, path, plan,
+                  f"## Session {plan.sid} · {_span(plan)}\n"
+                  f'<a id="session-{plan.sid}"></a>\n{_anchor_line(plan)}\n'
+                  f"<!-- session:{plan.sid} -->\n\n"
+                  f"{body}\n\n<!-- /session:{plan.sid} -->\n")
+
+
+def _append_block(home: Home, path: Path, plan: _Plan, block: str) -> None:
+    """Append the session's block unless the diary already holds it as a block: a marker
+    the agent wrote in its own notes (inside an earlier block) does not count, so it can
+    never make a later session's lines go unarchived."""
+    from reverie.memory.diary import blocks
+
+    try:
+        old = _read_home(home, path)
+    except FileNotFoundError:
+        old = ""
+    if plan.sid in blocks(old, plan.day.isoformat()):
+        return
+    sep = "" if not old or old.endswith("\n\n") else ("\n" if old.endswith("\n") else "\n\n")
+    atomic.write_text(path, old + sep + block)
 
 
 def _anchor_line(plan: _Plan) -> str:

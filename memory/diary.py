@@ -57,11 +57,37 @@ def anchor_comment(sid: str, n: int) -> str:
             f"cite line N as #s-{sid}-N -->")
 
 
+_COUNTED = re.compile(r'^<a id="s-([A-Za-z0-9][A-Za-z0-9._:+-]{0,127})"></a><!-- (?:lines 1\u2013(\d+)|'
+                      r"line (1)) below")
+
+
 def blocks(text: str, day: str) -> dict[str, Block]:
-    """Every citable block of a diary's text, by name."""
+    """Every citable block of a diary's text, by name.
+
+    The diary is read in order and a block's lines are skipped as a whole: its length is
+    in the line reverie writes before it (``lines 1–N``, or ``lines:N`` for lines written
+    late), so a marker the agent wrote in its own notes is just a line of a block, never a
+    block of its own. A block of a diary written before the counts existed runs to its
+    closing marker."""
     lines = text.split("\n")
     out: dict[str, Block] = {}
-    for i, line in enumerate(lines):
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        c = _COUNTED.match(line)
+        if c and i + 1 < len(lines) and lines[i + 1] == f"<!-- session:{c.group(1)} -->":
+            sid, n = c.group(1), int(c.group(2) or c.group(3))
+            first = i + 3 if i + 2 < len(lines) and lines[i + 2] == "" else i + 2
+            out.setdefault(sid, Block(sid, day, lines[first:first + n]))
+            i = first + n
+            continue
+        m = _LATE.match(line)
+        if m:
+            sid, n, late_id = m.group(1), int(m.group(2)), m.group(3)
+            name = f"{sid}-late-{late_id}"
+            out.setdefault(name, Block(name, day, lines[i + 2:i + 2 + n]))
+            i += 2 + n
+            continue
         m = _OPEN.match(line)
         if m:
             sid = m.group(1)
@@ -69,18 +95,16 @@ def blocks(text: str, day: str) -> dict[str, Block]:
             try:
                 end = lines.index(close, i + 1)
             except ValueError:
+                i += 1
                 continue
             # the block is "marker, blank, lines…, blank, close" (one written by hand may
             # lack the blank lines)
             first = i + 2 if i + 1 < end and lines[i + 1] == "" else i + 1
             last = end - 1 if end - 1 >= first and lines[end - 1] == "" else end
             out.setdefault(sid, Block(sid, day, lines[first:last]))
+            i = end + 1
             continue
-        m = _LATE.match(line)
-        if m:
-            sid, n, late_id = m.group(1), int(m.group(2)), m.group(3)
-            name = f"{sid}-late-{late_id}"
-            out.setdefault(name, Block(name, day, lines[i + 2:i + 2 + n]))
+        i += 1
     return out
 
 
