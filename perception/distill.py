@@ -46,6 +46,8 @@ DIARY_CAP = 40_000  # characters of diary in one prompt: a day, not a month
 DIARY_MAX_BYTES = 64 * 1024 * 1024  # a diary beyond this is not a day's notes: refused
 FENCE = "=====DIARY====="
 QUOTE_MAX = 160  # characters of a line quoted in a bullet
+# lines one model bullet may cite: citing the whole day would make any claim "supported"
+CITE_MAX = 8
 # a diary line is classified from its first characters: a line of megabytes (the agent
 # writes what it likes) never makes a regular expression take quadratic time
 LINE_MAX = 2000
@@ -307,12 +309,16 @@ def check_reply(reply: str, rows: list[tuple[Block, int]]) -> tuple[list[tuple[s
             for part in re.split(r"\s*[,;]\s*", group):
                 a, _, b = re.sub(r"\s", "", part).replace("\u2013", "-").partition("-")
                 lo, hi = int(a[1:]), int(b.lstrip("L") or a[1:])
-                if not 1 <= lo <= hi <= len(rows) or hi - lo > 50:
+                if not 1 <= lo <= hi <= len(rows):
                     wrong.append(part)
                     continue
                 cites.extend(rows[k - 1] for k in range(lo, hi + 1))
         if wrong:
             problems.append(f"the bullet {short!r} cites {', '.join(wrong)}, which do not exist")
+            continue
+        if len({(b.name, n) for b, n in cites}) > CITE_MAX:
+            problems.append(f"the bullet {short!r} cites {len(cites)} lines; cite only the lines "
+                            f"it comes from (at most {CITE_MAX})")
             continue
         if ANCHOR.search(claim) or "diary/" in claim:
             problems.append(f"the bullet {short!r} writes its own diary reference; cite L numbers")

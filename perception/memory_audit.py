@@ -37,6 +37,8 @@ MOST = 0.6  # share of a claim's content words the cited lines must hold
 # a memory line is read up to this: the agent can write anything into memory/, and no
 # line may make a regular expression (or the page) take quadratic time
 LINE_MAX = 4000
+# words a quotation's bullet may add that its lines do not hold ("the agent wrote …")
+QUOTE_FRAME = 3
 
 # -- support: is a claim backed by the lines it cites? -------------------------------------
 
@@ -118,9 +120,9 @@ def support(claim: str, cited: list[str]) -> tuple[bool, str]:
     missing_figs = sorted(figures(rest) - src_figs)
     if missing_figs:
         return False, f"states {', '.join(missing_figs[:5])}, not in the cited lines"
-    if quoted:
-        return True, ""
     words = content_words(rest)
+    if quoted and len(words - src_words) <= QUOTE_FRAME:
+        return True, ""  # a quotation, and a few words of framing ("the agent wrote")
     if not words:
         return False, "says nothing checkable"
     held = len(words & src_words) / len(words)

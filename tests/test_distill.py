@@ -104,6 +104,8 @@ def test_the_prompt_numbers_the_diary_lines_and_asks_for_citations(httpserver, h
     ("- The agent will migrate its wallet to another chain soon. [L2]",
      "is not supported by its lines"),
     ('- The agent wrote "post every day". [L1]', "which the cited lines do not hold"),
+    ('- The agent wrote "post twice a week" and then sold the whole wallet to Bob. [L1]',
+     "is not supported by its lines"),
 ])
 def test_a_bullet_the_lines_do_not_support_is_sent_back_once(httpserver, home, store, bad, why):
     bodies = replies(httpserver, SUMMARY + "\n" + bad, SUMMARY)
@@ -141,6 +143,22 @@ def test_a_second_bad_reply_is_not_published_the_offline_distillation_is(httpser
     assert f"- decision: \u201cDecided to post twice a week; the RPC endpoint was flaky again.\u201d \u2014 {A1}" in text
     assert f"- question: \u201cShould I move the posts to the mornings?\u201d \u2014 {A4}" in text
     assert out.counts["supported"] == out.counts["bullets"] == 2
+
+
+def test_a_bullet_citing_half_the_day_is_sent_back():
+    from reverie.memory.diary import Block
+    from reverie.perception.distill import check_reply, numbered
+
+    day = {"s": Block("s", "2026-11-25", [f"line {i} about the archive and the sea" for i in range(20)])}
+    bullets, wrong = check_reply("- The archive and the sea. [L1-L12]", numbered(day))
+    assert bullets == [] and wrong == ["the bullet 'The archive and the sea.' cites 12 lines; "
+                                       "cite only the lines it comes from (at most 8)"]
+
+
+def test_an_explicit_quotation_of_its_line_is_supported(httpserver, home, store):
+    replies(httpserver, '- The agent wrote "post twice a week". [L1]')
+    out = distill_day(home, store, opts(httpserver), day=DAY)
+    assert out.backend == "openai" and out.counts["supported"] == 1
 
 
 def test_nothing_to_keep_is_a_distillation_without_bullets(httpserver, home, store):
