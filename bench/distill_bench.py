@@ -1,6 +1,7 @@
 """S1-S5: legible sleep — the offline distillation against 30-day diaries with planted items.
 
-Three agents in three voices (a terse engineer, a reflective diarist, a list-maker) live
+Four agents in four voices (a terse engineer, a reflective diarist, a casual one who
+writes half its items in no form the rules know, a list-maker) live
 30 days each; every day's working.md holds planted decisions, commitments, questions and
 lessons among routine noise (including near misses: "it will rain", "must have rained",
 "willow", "mustard"), and some questions recur on known days in varied words. The pages
@@ -75,6 +76,15 @@ VOICES = {
                   "I must have left the lamp on again.", "Ada says she will decide by Friday.",
                   "The forum asked whether fees will ever come down?"],
     },
+    # half of its items are written with no form the offline rules know: a bound on recall
+    "casual": {
+        "decision": ["ok so: {a}, final answer.", "Going with a plan to {a}."],
+        "commitment": ["tomorrow: {a}", "I'll {a} after lunch."],
+        "question": ["{a}? not sure yet", "what if we {a}?"],
+        "lesson": ["huh, {f}. good to know", "Turns out {f}."],
+        "noise": ["lol the feed is down again", "who even reads {s}?", "coffee number {n}",
+                  "{s} looks fine", "quiet day, {n} posts"],
+    },
     "lister": {
         "decision": ["## Decisions\n- {a}"],
         "commitment": ["## Todo\n- [ ] {a}"],
@@ -94,6 +104,8 @@ RECURRING = {
                  [1, 3, 8, 13, 21, 29]),
                 (["Why does the archive feel heavier every week?", "why does the archive feel heavier each week?"],
                  [10, 20])],
+    "casual": [(["what if we drop the mirror for good?", "what if we just drop the mirror?"],
+                [3, 11, 18, 24])],
     "lister": [(["publish the reading list", "publish the whole reading list"], [5, 12, 26]),
                (["merge the two calendars", "merge both calendars"], [7, 9, 14, 23])],
 }
@@ -232,10 +244,10 @@ def _offline(quick: bool) -> tuple[list[Row], dict]:
     recall = hit / max(n_planted, 1)
     precision = pure / max(bullets, 1)
     rows = [
-        Row("S1", f"offline distillation recall of planted items (3 voices x {DAYS} days)",
-            f"{recall:.2f} ({hit}/{n_planted})", "", "", ">= 0.8", recall >= 0.8),
+        Row("S1", f"offline distillation recall of planted items ({len(VOICES)} voices x {DAYS} days)",
+            f"{recall:.3f} ({hit}/{n_planted})", "", "", ">= 0.8", recall >= 0.8),
         Row("S2", "offline distillation precision (bullets that are planted items)",
-            f"{precision:.2f} ({pure}/{bullets}; kind right {kind_right}/{pure})", "", "",
+            f"{precision:.3f} ({pure}/{bullets}; kind right {kind_right}/{pure})", "", "",
             ">= 0.8", precision >= 0.8),
         Row("S3", "recurring questions found in patterns.md with their day counts",
             f"{rec_found}/{rec_total} found, {rec_exact} exact counts; other patterns: {repeats} "

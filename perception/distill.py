@@ -109,10 +109,10 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _COMMENT = re.compile(r"^\s*<!--.*-->\s*$")
 _MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
 _TAG = re.compile(r"\s*(?<![\w#])#remember(?![\w-])(?:[ \t]+[a-z0-9_-]{1,64}:(?=\s|$))?\s*")
-_PREFIX = re.compile(r"^(?:\*\*)?(decision|decided|todo|to do|question|q|open question|lesson|"
-                     r"learned|learnt|note to self|fact)(?:\*\*)?\s*:(?:\*\*)?\s*", re.I)
+_PREFIX = re.compile(r"^(?:\*\*)?(decision|decided|todo|to do|tomorrow|next|question|q|open question|"
+                     r"lesson|learned|learnt|note to self|fact)(?:\*\*)?\s*:(?:\*\*)?\s*", re.I)
 _PREFIX_KIND = {"decision": "decision", "decided": "decision", "todo": "commitment",
-                "to do": "commitment", "question": "question", "q": "question",
+                "to do": "commitment", "tomorrow": "commitment", "next": "commitment", "question": "question", "q": "question",
                 "open question": "question", "lesson": "lesson", "learned": "lesson",
                 "learnt": "lesson", "note to self": "lesson", "fact": "fact"}
 _SECTION = (
@@ -126,10 +126,14 @@ _FORMS = (
     ("decision", re.compile(r"\b(decided|decide to|my decision|the decision|i chose|we chose|"
                             r"settled on|i'?m going with|going with)\b", re.I)),
     ("lesson", re.compile(r"\b(learned|learnt|lesson|note to self|til|turns out|reali[sz]ed|"
-                          r"remember that|never again)\b", re.I)),
+                          r"remember that|never again|good to know)\b", re.I)),
     ("commitment", re.compile(r"\b(?:i|we)(?:\s+(?:will|shall|must|need to|have to|am going to|"
                               r"promise(?: to)?)|'ll)\b|\bmust\b(?!\s+have\b)|\bi'm going to\b", re.I)),
 )
+
+
+# a question: the line ends with "?", or a "?" ends all but a short aside ("… ? not sure yet")
+_QUESTION = re.compile(r"\?[\s)\"'\u201d]*(?:\S+(?:\s+\S+){0,3}\s*)?$")
 
 
 @dataclass
@@ -175,7 +179,7 @@ def kind_of(text: str, section: str | None, listed: bool) -> str | None:
     m = _PREFIX.match(bare)
     if m:
         return _PREFIX_KIND[m.group(1).lower()]
-    if bare.rstrip(" )\"'\u201d").endswith("?") and len(content_words(bare)) >= 2:
+    if _QUESTION.search(bare) and len(content_words(bare.split("?")[0])) >= 2:
         return "question"
     for kind, pattern in _FORMS:
         if pattern.search(bare):

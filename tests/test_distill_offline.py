@@ -209,3 +209,14 @@ def test_the_daemon_job_distills_offline_without_a_model(home, store, tmp_path):
     assert "backend: offline" in text and "model: null" in text
     assert len(bullets(path_for(home, DAY))) == 7
     assert store.get_meta("distill.done") == "s1"
+
+
+def test_casual_forms_are_found_and_a_line_without_a_form_is_not(home, store):
+    session(home, store, "tomorrow: call Ada about the market stall\n"
+                         "move the archive to the cellar? not sure yet\n"
+                         "huh, the cellar floods in March. good to know\n"
+                         "ok so: the newsletter stays weekly, final answer.\n", "s1")
+    got = [(b.split(":", 1)[0][2:], quote(b)) for b in bullets(offline(home, store).path)]
+    assert got == [("commitment", "call Ada about the market stall"),
+                   ("question", "move the archive to the cellar? not sure yet"),
+                   ("lesson", "huh, the cellar floods in March. good to know")]
