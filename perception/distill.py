@@ -370,7 +370,7 @@ def _model(rows, opts: DreamOptions, store, secrets) -> tuple[list[tuple[str, li
 
 # -- the day ---------------------------------------------------------------------------------
 
-def _read_own(path: Path, what: str) -> str | None:
+def _read_own(path: Path) -> str | None:
     """An earlier file of distill's (None when there is none); refuses one someone else wrote."""
     try:
         old = safe_read.read_text(path, errors="replace")
@@ -381,7 +381,7 @@ def _read_own(path: Path, what: str) -> str | None:
     if not old.startswith(PROPOSED):
         # the name is distill's, but this file is not: never overwrite what someone wrote
         raise DistillFailure(f"memory/{path.name} was not written by distill; not overwritten "
-                             f"(rename it to keep it){what}")
+                             "(rename it to keep it)")
     return old
 
 
@@ -401,7 +401,7 @@ def distill_day(home: Home, store, opts: DreamOptions, *, day: date, secrets: tu
         raise DistillFailure(f"diary/{diary.name}: {e.strerror}") from None
     digest = hashlib.sha256(raw).hexdigest()
     out = path_for(home, day)
-    old = _read_own(out, "")
+    old = _read_own(out)
     if old is not None and f"diary_sha256: {digest}" in old:
         return None  # this diary was already distilled as it is
     text = raw.decode("utf-8", errors="replace").replace("\r\n", "\n")
@@ -530,7 +530,7 @@ def write_patterns(home: Home, last: date, days: int) -> int:
     """Rewrite ``memory/patterns.md`` for the ``days`` days ending ``last``; the number of
     patterns. The quote is the latest day's words; each day is cited by its first line."""
     path = patterns_path(home)
-    _read_own(path, "")
+    _read_own(path)
     pats = find_patterns(Diaries(home.root), last, days)
     hashes: dict[str, str] = {}
     lines = []
@@ -553,4 +553,4 @@ def write_patterns(home: Home, last: date, days: int) -> int:
                       "Questions, decisions, commitments and lessons found on two days or more, "
                       "in the words of the latest day, citing a line of each day.\n\n"
                       f"{body}\n")
-    return len(pats)
+    return len(lines)
