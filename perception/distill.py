@@ -37,7 +37,8 @@ from reverie.memory.diary import ANCHOR, Block, Diaries, blocks, line_hash
 from reverie.memory.home import Home, working_template
 from reverie.perception.dreams import DreamOptions
 from reverie.perception.dreams.llm import ModelFailure, complete
-from reverie.perception.memory_audit import audit_distilled, content_words, figures, support
+from reverie.perception.memory_audit import (audit_distilled, claim_of, content_words, figures,
+                                               support)
 
 log = _log.get("reverie.distill")
 
@@ -327,7 +328,12 @@ def check_reply(reply: str, rows: list[tuple[Block, int]]) -> tuple[list[tuple[s
         if ANCHOR.search(claim) or "diary/" in claim:
             problems.append(f"the bullet {short!r} writes its own diary reference; cite L numbers")
             continue
-        ok, why = support(claim, [b.lines[n - 1] for b, n in cites])
+        source = "\n".join(b.lines[n - 1] for b, n in cites)
+        if "](" in claim or any(u not in source for u in re.findall(r"https?://\S+", claim)):
+            problems.append(f"the bullet {short!r} has a link its lines do not hold")
+            continue
+        # the gate checks what the audit will: the bullet as it is published
+        ok, why = support(claim_of(f"- {claim}"), [b.lines[n - 1] for b, n in cites])
         if not ok:
             problems.append(f"the bullet {short!r} is not supported by its lines: {why}")
             continue

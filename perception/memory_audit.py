@@ -57,7 +57,7 @@ _QUOTE = re.compile(r"\u201c([^\u201d]+)\u201d|\"([^\"]+)\"")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _LABEL = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?(?:\*\*)?"
                     r"(?:(?:recurring )?(?:decision|commitment|question|lesson|fact)s?"
-                    r"(?: \(\d+ days?\))?:(?:\*\*)?\s*)?")
+                    r"(?: \(\d+ days?\))?:(?:\*\*)?\s*)?", re.I)
 _CITE_TAIL = re.compile(r"[\s\u2014\u2013:;,(\[]*(?:\[[^\]]*\]\([^)]*\)|\[L\d+(?:\s*[-\u2013]\s*L?\d+)?\]"
                         r"|diary/\S+)[\s,;)\]]*$")
 
