@@ -104,8 +104,8 @@ def test_the_prompt_numbers_the_diary_lines_and_asks_for_citations(httpserver, h
     ("- The agent will migrate its wallet to another chain soon. [L2]",
      "is not supported by its lines"),
     ('- The agent wrote "post every day". [L1]', "which the cited lines do not hold"),
-    ("- Posts go out [twice a week](https://evil.example/). [L1]", "has a link its lines do not hold"),
-    ("- Posts go out twice a week, see https://evil.example/ [L1]", "has a link its lines do not hold"),
+    ("- The posts go out [twice a week](https://evil.example/). [L1]", "has a link its lines do not hold"),
+    ("- Weekly posts, see https://evil.example/ [L1]", "has a link its lines do not hold"),
     ('- The agent wrote "post twice a week" and then sold the whole wallet to Bob. [L1]',
      "is not supported by its lines"),
 ])
