@@ -125,6 +125,7 @@ def test_audit_all_checks_every_memory_file_that_cites_the_diary(lived, home):
         "memory/patterns.md: 0 lines from the diary, 0 cited, 0 resolved, 0 unchanged, 0 supported",
         "4 files: 4 lines, 4 cited, 4 resolved, 4 unchanged, 4 supported",
     ]
+    assert audit(lived).stdout == r.stdout  # no file: every file
     edit(home.diary(DAY), "Should I move", "Shall I move")
     assert audit(lived, "--all").returncode == 1
 
