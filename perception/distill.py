@@ -409,6 +409,7 @@ def distill_day(home: Home, store, opts: DreamOptions, *, day: date, secrets: tu
     out = path_for(home, day)
     old = _read_own(out)
     if old is not None and f"diary_sha256: {digest}" in old:
+        _ledger_once(home, day, out, old, digest)  # a crash may have come between the two
         return None  # this diary was already distilled as it is
     text = raw.decode("utf-8", errors="replace").replace("\r\n", "\n")
     found = blocks(text, day.isoformat())
@@ -462,6 +463,23 @@ def distill_day(home: Home, store, opts: DreamOptions, *, day: date, secrets: tu
         n_patterns = 0
     _ledger(home, day, out, backend, reason, counts, n_patterns, digest)
     return Distilled(out, tokens, digest, backend, reason, counts, n_patterns)
+
+
+def _ledger_once(home: Home, day: date, out: Path, doc: str, digest: str) -> None:
+    """The ledger line of a distillation already written, if the ledger lacks it."""
+    try:
+        ledger = safe_read.read_text(home.ledger, max_bytes=DIARY_MAX_BYTES, errors="replace")
+    except (OSError, ValueError):
+        ledger = ""
+    if f'"diary_sha256": "{digest}"' in ledger:
+        return
+    meta = yaml.safe_load(doc.split("---\n", 2)[1]) if doc.count("---\n") >= 2 else {}
+    meta = meta if isinstance(meta, dict) else {}
+    report = audit_distilled(f"memory/{out.name}", doc, Diaries(home.root))
+    counts = {"bullets": report.lines, "cited": report.cited, "resolved": report.resolved,
+              "supported": report.supported}
+    _ledger(home, day, out, str(meta.get("backend") or "?"), meta.get("fallback_reason"),
+            counts, 0, digest)
 
 
 def _ledger(home: Home, day: date, out: Path, backend: str, reason: str | None, counts: dict,

@@ -220,3 +220,14 @@ def test_casual_forms_are_found_and_a_line_without_a_form_is_not(home, store):
     assert got == [("commitment", "call Ada about the market stall"),
                    ("question", "move the archive to the cellar? not sure yet"),
                    ("lesson", "huh, the cellar floods in March. good to know")]
+
+
+def test_a_distillation_whose_ledger_line_was_lost_gets_it_at_the_next_run(home, store):
+    session(home, store, PAGE, "s1")
+    offline(home, store)
+    lines = home.ledger.read_text().splitlines()
+    home.ledger.write_text("\n".join(ln for ln in lines if '"kind": "distill"' not in ln) + "\n")
+    assert offline(home, store) is None  # the diary is unchanged: not distilled again
+    offline(home, store)
+    recs = [json.loads(x) for x in home.ledger.read_text().splitlines()]
+    assert [(r["kind"], r["supported"]) for r in recs if r.get("kind")] == [("distill", 7)]
