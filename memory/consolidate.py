@@ -538,6 +538,7 @@ def _archive_late(home: Home, plan: _Plan, late: Path) -> None:
     if lines:
         _append_once(home, home.diary(plan.day), marker,
                      f"### Written to working.md after session {plan.sid} ended\n"
+                     f'<a id="s-{plan.sid}-late-{late_id}"></a>\n'
                      f"{marker}\n\n" + "\n".join(lines) + "\n"
                      + (f"\n_(raw bytes kept in {raw_copy})_\n" if raw_copy else ""))
         log.warning("working.md changed after the session ended; archived it too",

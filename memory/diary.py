@@ -47,7 +47,7 @@ class Block:
     @property
     def href(self) -> str:
         """Where a browser jumps to: the block's own HTML anchor."""
-        return f"diary/{self.day}.md#s-{self.name.split('-late-')[0]}"
+        return f"diary/{self.day}.md#s-{self.name}"
 
 
 def anchor_comment(sid: str, n: int) -> str:

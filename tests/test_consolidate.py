@@ -420,6 +420,7 @@ def test_text_written_after_the_snapshot_is_archived_not_lost(home, store):
     (late,) = [b for b in d.blocks(body, "2026-11-25").values() if "-late-" in b.name]
     assert late.lines == ["written after the end #remember"]
     assert d.Diaries(home.root).resolve(late.anchor(1)).lines == late.lines
+    assert f'<a id="{late.href.split("#")[1]}"></a>' in body  # a link lands on the block
     assert SAMPLE[SAMPLE.index("## Carry"):] in home.working.read_text(encoding="utf-8")
 
 
