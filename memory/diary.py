@@ -30,7 +30,7 @@ _OPEN = re.compile(r"^<!-- session:([A-Za-z0-9][A-Za-z0-9._:+-]{0,127}) -->$")
 _LATE = re.compile(r"^<!-- session:([A-Za-z0-9][A-Za-z0-9._:+-]{0,127}) late sha256:[0-9a-f]{64} "
                    r"lines:(\d+) id:(\d+) -->$")
 # an anchor as written in memory/: diary/2026-11-25.md#s-SID-12 or #s-SID-12-15
-ANCHOR = re.compile(r"(?<![\w./-])diary/(\d{4}-\d{2}-\d{2})\.md#s-([A-Za-z0-9][A-Za-z0-9._:+-]*?-\d+(?:-\d+)?)"
+ANCHOR = re.compile(r"(?<![\w./-])diary/(\d{4}-\d{2}-\d{2})\.md#s-([A-Za-z0-9][A-Za-z0-9._:+-]{0,200}?-\d{1,9}(?:-\d{1,9})?)"
                     r"(?![A-Za-z0-9._:+-])")
 
 

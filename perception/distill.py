@@ -105,11 +105,11 @@ KINDS = ("decision", "commitment", "question", "lesson", "fact")
 TITLES = {"decision": "Decisions", "commitment": "Commitments", "question": "Open questions",
           "lesson": "Lessons", "fact": "Facts"}
 
-_HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*)$")  # the closing #s are stripped in Python
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_COMMENT = re.compile(r"^\s*<!--.*-->\s*$")
+_COMMENT = re.compile(r"^\s*<!--")
 _MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
-_TAG = re.compile(r"\s*(?<![\w#])#remember(?![\w-])(?:[ \t]+[a-z0-9_-]{1,64}:(?=\s|$))?\s*")
+_TAG = re.compile(r"(?<![\w#])#remember(?![\w-])(?:[ \t]{1,8}[a-z0-9_-]{1,64}:(?=\s|$))?")
 _PREFIX = re.compile(r"^(?:\*\*)?(decision|decided|todo|to do|tomorrow|next|question|q|open question|"
                      r"lesson|learned|learnt|note to self|fact)(?:\*\*)?\s*:(?:\*\*)?\s*", re.I)
 _PREFIX_KIND = {"decision": "decision", "decided": "decision", "todo": "commitment",
@@ -133,8 +133,13 @@ _FORMS = (
 )
 
 
-# a question: the line ends with "?", or a "?" ends all but a short aside ("… ? not sure yet")
-_QUESTION = re.compile(r"\?[\s)\"'\u201d]*(?:\S+(?:\s+\S+){0,3}\s*)?$")
+
+
+def _asks(text: str) -> bool:
+    """A question: the line ends with "?", or a "?" ends all but a short aside ("… ? not
+    sure yet")."""
+    head, sep, aside = text.rpartition("?")
+    return bool(sep) and len(aside.strip(" \t)\"'\u201d").split()) <= 4
 
 
 @dataclass
@@ -156,7 +161,7 @@ def quote_of(line: str, kind: str) -> str:
     """The agent's line as a bullet quotes it: list marker and tags off, trimmed, not
     reworded (a cut is marked with …)."""
     text = _MARKER.sub("", line, count=1).strip()
-    text = _TAG.sub(" \u2026 ", text).strip()
+    text = " ".join(_TAG.sub(" \u2026 ", text).split())
     text = text.removesuffix("\u2026").strip().removeprefix("\u2026").strip()
     text = _PREFIX.sub("", text, count=1).strip()
     text = text.strip("*_ ").strip()
@@ -180,7 +185,7 @@ def kind_of(text: str, section: str | None, listed: bool) -> str | None:
     m = _PREFIX.match(bare)
     if m:
         return _PREFIX_KIND[m.group(1).lower()]
-    if _QUESTION.search(bare) and len(content_words(bare.split("?")[0])) >= 2:
+    if _asks(bare) and len(content_words(bare.rpartition("?")[0])) >= 2:
         return "question"
     for kind, pattern in _FORMS:
         if pattern.search(bare):
@@ -209,12 +214,13 @@ def extract(found: dict[str, Block]) -> list[Item]:
                 continue
             h = _HEADING.match(line)
             if h:
-                section = next((k for k, p in _SECTION if p.search(h.group(2))), None)
+                title = h.group(2).rstrip().rstrip("#")
+                section = next((k for k, p in _SECTION if p.search(title)), None)
                 continue
-            if not line.strip() or _COMMENT.match(line) or line.strip() in template:
+            if not line.strip() or line.strip() in template:
                 continue
-            if line.lstrip().startswith(("<!--", "<a ", ">")):
-                continue
+            if _COMMENT.match(line) or line.lstrip().startswith(("<a ", ">")):
+                continue  # HTML comments and anchors are not notes; a quote is someone else's
             kind = kind_of(line, section, bool(_MARKER.match(line)))
             if kind is None:
                 continue

@@ -53,14 +53,10 @@ yours today day also there's it's i'm i've i'd we're don't didn't isn't wasn't
 """.split())
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019-]*")
 _FIGURE = re.compile(r"\d+(?:[.,:]\d+)*")
-_QUOTE = re.compile(r"\u201c([^\u201d]+)\u201d|\"([^\"]+)\"")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+
 _LABEL = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?(?:\*\*)?"
                     r"(?:(?:recurring )?(?:decision|commitment|question|lesson|fact)s?"
                     r"(?: \(\d+ days?\))?:(?:\*\*)?\s*)?", re.I)
-_CITE_TAIL = re.compile(r"[\s\u2014\u2013:;,(\[]*(?:\[[^\]]*\]\([^)]*\)|\[L\d+(?:\s*[-\u2013]\s*L?\d+)?\]"
-                        r"|diary/\S+)[\s,;)\]]*$")
-
 
 def _stem(w: str) -> str:
     w = w.lower().replace("\u2019", "'").strip("'-")
@@ -88,13 +84,33 @@ def _squash(text: str) -> str:
 def claim_of(line: str) -> str:
     """What a memory line claims: its list marker, reverie's label and its citations off."""
     text = _LABEL.sub("", line[:LINE_MAX], count=1)
-    while True:
-        cut = _CITE_TAIL.sub("", text)
-        if cut == text:
-            break
-        text = cut
-    text = _LINK.sub(lambda m: m.group(1), text)
+    head, sep, tail = text.rpartition(" \u2014 ")
+    if sep and anchors_in(tail):
+        text = head  # the citations distill writes after the last " — "
     return text.strip().rstrip("\u2014\u2013- ").strip()
+
+
+def quotations(text: str) -> list[tuple[str, str]]:
+    """(“quoted”, its inside) for each quotation in “…” or "…", in order. Scanned with
+    str.find, each kind of quote once through: a line of a thousand opening quotes and no
+    closing one is read in linear time (a regular expression would retry from each)."""
+    found = []
+    for open_, close in (("\u201c", "\u201d"), ('"', '"')):
+        i = 0
+        while (a := text.find(open_, i)) >= 0:
+            b = text.find(close, a + 1)
+            if b < 0:
+                break
+            if b > a + 1:
+                found.append((a, text[a:b + 1], text[a + 1:b]))
+            i = b + 1
+    found.sort()
+    out, end = [], -1
+    for a, whole, inside in found:  # a " inside “…” is part of that quotation
+        if a > end:
+            out.append((whole, inside))
+            end = a + len(whole) - 1
+    return out
 
 
 def support(claim: str, cited: list[str]) -> tuple[bool, str]:
@@ -109,14 +125,14 @@ def support(claim: str, cited: list[str]) -> tuple[bool, str]:
     squashed = _squash(source)
     quoted = False
     rest = claim
-    for m in _QUOTE.finditer(claim):
-        q = _squash((m.group(1) or m.group(2)).strip(" .\u2026"))
+    for whole, inside in quotations(claim):
+        q = _squash(inside.strip(" .\u2026"))
         parts = [p.strip() for p in q.split("\u2026") if p.strip()]
         if parts and all(p in squashed for p in parts):
             quoted = True
-            rest = rest.replace(m.group(0), " ")
+            rest = rest.replace(whole, " ")
         elif q:
-            return False, f"quotes {m.group(0)[:60]!r}, which the cited lines do not hold"
+            return False, f"quotes {whole[:60]!r}, which the cited lines do not hold"
     missing_figs = sorted(figures(rest) - src_figs)
     if missing_figs:
         return False, f"states {', '.join(missing_figs[:5])}, not in the cited lines"

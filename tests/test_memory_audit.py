@@ -145,3 +145,17 @@ def test_a_diary_reference_inside_the_agents_words_is_not_taken_for_a_citation(h
     assert out.counts == {"bullets": 1, "cited": 1, "resolved": 1, "supported": 1}
     r = audit(make_config(tmp_path, home=str(home.root)), DISTILLED)
     assert r.returncode == 0, r.stdout
+
+
+def test_lines_crafted_to_make_a_parser_backtrack_are_audited_line_by_line(lived, home):
+    # each of these would make a naive regular expression retry from every character:
+    # hundreds of them are read in well under a second, not in hours
+    crafted = ["- \u201c" * 1000, "- [" * 1000, "- " + "diary/2026-11-25.md#s-" * 150,
+               "- " + '"' + " " * 3990, "- x \u2014 " * 500]
+    path = home.root / DISTILLED
+    path.write_text(path.read_text().replace("\n## Receipt", "\n" + "\n".join(crafted * 60)
+                                             + "\n\n## Receipt"))
+    r = audit(lived, DISTILLED)
+    assert r.returncode == 1
+    assert r.stdout.splitlines()[0].startswith(f"{DISTILLED}: 302 lines from the diary, 2 cited")
+    assert r.stdout.count("uncited") == 300
