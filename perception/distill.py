@@ -37,7 +37,7 @@ from reverie.memory.diary import ANCHOR, Block, Diaries, blocks, line_hash
 from reverie.memory.home import Home, working_template
 from reverie.perception.dreams import DreamOptions
 from reverie.perception.dreams.llm import ModelFailure, complete
-from reverie.perception.memory_audit import (audit_distilled, claim_of, content_words, figures,
+from reverie.perception.memory_audit import (audit_distilled, claim_of, content_words, digits,
                                                support)
 
 log = _log.get("reverie.distill")
@@ -524,7 +524,8 @@ _FORM_WORDS = content_words("decided decide decision chose settled going will sh
 
 
 def _topic(quote: str) -> set[str]:
-    return (content_words(quote) - _FORM_WORDS) | figures(quote)
+    # figures in digits: a number word is a content word already
+    return (content_words(quote) - _FORM_WORDS) | digits(quote)
 
 
 def _same(a: set[str], b: set[str]) -> bool:

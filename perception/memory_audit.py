@@ -73,8 +73,24 @@ def content_words(text: str) -> set[str]:
             if len(w) >= 3 and w.lower().replace("\u2019", "'") not in _STOP}
 
 
-def figures(text: str) -> set[str]:
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero _ two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty".split()) if w != "_"}
+_NUMBER_WORDS.update({w: str(10 * i) for i, w in enumerate(
+    "thirty forty fifty sixty seventy eighty ninety".split(), start=3)})
+_NUMBER_WORDS.update(hundred="100", thousand="1000", million="1000000", billion="1000000000")
+
+
+def digits(text: str) -> set[str]:
     return {f.replace(",", "") for f in _FIGURE.findall(text)}
+
+
+def figures(text: str) -> set[str]:
+    """The figures a text states: in digits, and the number words ("seven", "forty");
+    "one" is an ordinary word in prose and not counted."""
+    out = digits(text)
+    out.update(_NUMBER_WORDS[w] for w in _WORD.findall(text.lower()) if w in _NUMBER_WORDS)
+    return out
 
 
 def _squash(text: str) -> str:

@@ -99,6 +99,8 @@ def test_the_prompt_numbers_the_diary_lines_and_asks_for_citations(httpserver, h
 
 @pytest.mark.parametrize("bad, why", [
     ("- The balance was 9.9 ETH at noon. [L2]", "states 9.9, not in the cited lines"),
+    ("- Decided to post seven times a week; the RPC endpoint was flaky again. [L1]",
+     "states 7, not in the cited lines"),
     ("- Posts move to the mornings. [L40]", "cites L40, which do not exist"),
     ("- Posts move to the mornings.", "cites no line"),
     ("- The agent will migrate its wallet to another chain soon. [L2]",
