@@ -455,36 +455,48 @@ def status(ctx: click.Context, as_json: bool) -> None:
 @click.option("--date", "day", metavar="YYYY-MM-DD", help="The diary's date (default: today).")
 @click.pass_context
 def distill(ctx: click.Context, day: str | None) -> None:
-    """Propose a summary of a day's diary into memory/ (memory.distill: openai)."""
+    """Distil a day's diary into memory/, every line citing its sources (memory.distill)."""
     from reverie.memory import clock
     from reverie.perception.distill import DistillFailure, distill_day
 
     loaded = _loaded(ctx)
     if not loaded.config.memory.distill:
-        raise Usage(f"{loaded.path}: memory.distill: not enabled (set it to openai)")
+        raise Usage(f"{loaded.path}: memory.distill: not enabled (set it to offline or openai)")
     try:
         d = Date.fromisoformat(day) if day else clock.now().astimezone(loaded.tz).date()
     except ValueError:
         raise Usage(f"--date: invalid date {day!r} (use YYYY-MM-DD)") from None
     store = _store(loaded)
     try:
-        out = distill_day(loaded.home, store, loaded.config.dream, day=d, secrets=loaded.secrets)
+        mem = loaded.config.memory
+        out = distill_day(loaded.home, store, loaded.config.dream, day=d, secrets=loaded.secrets,
+                          mode=mem.distill, patterns_days=mem.patterns_days)
     except DistillFailure as e:
         raise Failure(f"no summary for {d}: {e}") from None
     if out is None:
         click.echo(f"nothing to distill for {d} (no diary, or unchanged since the last summary)")
     else:
-        click.echo(f"proposed: {out.path} ({out.tokens} tokens)")
+        c = out.counts
+        click.echo(f"proposed: {out.path} ({out.backend}, {out.tokens} tokens; {c.get('bullets', 0)} "
+                   f"lines, {c.get('cited', 0)} cited, {c.get('supported', 0)} supported; "
+                   f"{out.patterns} patterns)")
+        if out.fallback_reason:
+            click.echo(f"the model's bullets were not kept: {out.fallback_reason}")
 
 
 @cli.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False), required=False)
+@click.option("--all", "every", is_flag=True, help="Audit every file of memory/ that cites the diary.")
 @click.pass_context
-def audit(ctx: click.Context, file: str) -> None:
-    """Check every number in a dream against the record of its cycle; exit 1 if any is unbacked."""
+def audit(ctx: click.Context, file: str | None, every: bool) -> None:
+    """Check every number in a dream against the record of its cycle, or (a file under
+    memory/, or --all) every memory line against the diary lines it cites; exit 1 if any
+    is unbacked."""
     from reverie.perception.audit import audit as run_audit
 
     loaded = _loaded(ctx, need_secrets=False)
+    if every or file is None or _under_memory(loaded, file):
+        _audit_memory(ctx, loaded, None if every else file)
     path = Path(file)
     if not path.exists():
         raise Usage(f"{file}: no such file")
@@ -492,6 +504,33 @@ def audit(ctx: click.Context, file: str) -> None:
     report = run_audit(path, store)
     click.echo(report.format())
     ctx.exit(EXIT_OK if report.ok else EXIT_FAIL)
+
+
+def _under_memory(loaded, file: str) -> bool:
+    """A path in the home's memory/ (given from the home or from the current directory)."""
+    memory = loaded.home.memory_dir.resolve()
+    return any(memory in p.resolve().parents for p in (Path(file), loaded.home.root / file))
+
+
+def _audit_memory(ctx: click.Context, loaded, file: str | None) -> None:
+    """`reverie audit memory/FILE` or `--all` (perception/memory_audit.py)."""
+    from reverie.perception import memory_audit as ma
+
+    root = loaded.home.root
+    if file is None:
+        reports = ma.audit_all(root)
+        if not reports:
+            click.echo("memory/: no file cites the diary yet")
+    else:
+        path = next((p for p in (Path(file), root / file) if p.is_file()), None)
+        if path is None:
+            raise Usage(f"{file}: no such file")
+        reports = [ma.audit_file(root, path)]
+    for r in reports:
+        click.echo(r.format())
+    if len(reports) > 1:
+        click.echo(ma.totals(reports))
+    ctx.exit(EXIT_OK if all(r.ok for r in reports) else EXIT_FAIL)
 
 
 @cli.command()

@@ -55,11 +55,20 @@ class MemoryOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     git: bool = False
-    # openai: after consolidation, propose a summary of the day's diary into memory/
-    # (uses the `dream:` model settings; see perception/distill.py)
-    distill: Literal["openai"] | None = None
+    # after consolidation, distil the day's diary into memory/, every line citing its
+    # sources: offline (extractive; `true` means offline) or openai (the `dream:` model
+    # settings, checked, offline when it fails); see perception/distill.py
+    distill: Literal["offline", "openai"] | None = None
+    # the days memory/patterns.md looks back over for what recurs
+    patterns_days: int = Field(default=14, ge=2, le=366)
     # working.md is read up to this at consolidation; a larger one is kept whole in diary/
     working_max: int = Field(default=16 * 1024 * 1024, ge=64 * 1024, le=1024 ** 3)
+
+    @field_validator("distill", mode="before")
+    @classmethod
+    def _distill_on(cls, v: Any) -> Any:
+        # `distill: true` is on without a model: the offline distillation
+        return "offline" if v is True else None if v is False else v
 
     @field_validator("working_max", mode="before")
     @classmethod
@@ -922,7 +931,9 @@ _DOCS: dict[str, str] = {
     "MetricsOptions.signals": "false: leave out reverie_signal (the latest numeric reading "
                               "of each signal, up to 500 series)",
     "MemoryOptions.git": "commit the home to git after each consolidation",
-    "MemoryOptions.distill": "openai: propose a summary of each day's diary into memory/",
+    "MemoryOptions.distill": "offline (or true) or openai: distil each day's diary into "
+                             "memory/, every line citing its diary lines",
+    "MemoryOptions.patterns_days": "memory/patterns.md: what recurs over this many days",
     "MemoryOptions.working_max": "working.md is read up to this size (e.g. 16MiB); a larger "
                                  "one is kept whole, unread, in diary/",
     "DreamOptions.at": "when the night's dream is written (cron, in `timezone`)",

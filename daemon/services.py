@@ -126,8 +126,10 @@ class Services:
         days = sorted({r.started.astimezone(self.tz).date() for r in rows})
         for day in days:
             try:
+                mem = self.loaded.config.memory
                 out = distill_day(self.home, self.store, self.loaded.config.dream, day=day,
-                                  secrets=self.loaded.secrets)
+                                  secrets=self.loaded.secrets, mode=mem.distill,
+                                  patterns_days=mem.patterns_days)
             except DistillFailure as e:
                 log.warning("distill.failed", date=day.isoformat(), error=str(e))
                 return  # tried again at the next run

@@ -27,6 +27,7 @@ import json
 import os
 import re
 import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -60,7 +61,7 @@ _LATE_MARKER = r"<!-- session:{sid} late sha256:([0-9a-f]{{64}}) lines:(\d+)(?: 
 
 NOTES = "notes"
 # names distill writes into memory/: a #remember tag cannot aim at them
-_RESERVED_TOPIC = re.compile(r"distilled(?:-|$)")
+_RESERVED_TOPIC = re.compile(r"distilled(?:-|$)|patterns$")
 
 MiB = 1024 * 1024
 # working.md is read into memory up to this (the default of `memory.working_max`); a
@@ -434,10 +435,34 @@ def _archive(home: Home, plan: _Plan) -> None:
         body += "\n" + plan.open_fence
     if plan.note:
         body = f"_({plan.note})_"
-    _append_once(home, path, f"<!-- session:{plan.sid} -->",
-                 f"## Session {plan.sid} · {_span(plan)}\n"
-                 f'<a id="session-{plan.sid}"></a>\n<!-- session:{plan.sid} -->\n\n'
-                 f"{body}\n\n<!-- /session:{plan.sid} -->\n")
+    _append_block(home, path, plan,
+                  f"## Session {plan.sid} · {_span(plan)}\n"
+                  f'<a id="session-{plan.sid}"></a>\n{_anchor_line(plan)}\n'
+                  f"<!-- session:{plan.sid} -->\n\n"
+                  f"{body}\n\n<!-- /session:{plan.sid} -->\n")
+
+
+def _append_block(home: Home, path: Path, plan: _Plan, block: str) -> None:
+    """Append the session's block unless the diary already holds it as a block: a marker
+    the agent wrote in its own notes (inside an earlier block) does not count, so it can
+    never make a later session's lines go unarchived."""
+    from reverie.memory.diary import blocks
+
+    try:
+        old = _read_home(home, path)
+    except FileNotFoundError:
+        old = ""
+    if plan.sid in blocks(old, plan.day.isoformat()):
+        return
+    sep = "" if not old or old.endswith("\n\n") else ("\n" if old.endswith("\n") else "\n\n")
+    atomic.write_text(path, old + sep + block)
+
+
+def _anchor_line(plan: _Plan) -> str:
+    """The block's citation anchor (memory/diary.py): lines are numbered from 1 after it."""
+    from reverie.memory.diary import anchor_comment
+
+    return anchor_comment(plan.sid, len(plan.lines) if plan.lines and not plan.note else 1)
 
 
 def _promote(home: Home, plan: _Plan) -> None:
@@ -513,6 +538,7 @@ def _archive_late(home: Home, plan: _Plan, late: Path) -> None:
     if lines:
         _append_once(home, home.diary(plan.day), marker,
                      f"### Written to working.md after session {plan.sid} ended\n"
+                     f'<a id="s-{plan.sid}-late-{late_id}"></a>\n'
                      f"{marker}\n\n" + "\n".join(lines) + "\n"
                      + (f"\n_(raw bytes kept in {raw_copy})_\n" if raw_copy else ""))
         log.warning("working.md changed after the session ended; archived it too",
@@ -549,13 +575,9 @@ def _ledger(home: Home, plan: _Plan, payload: dict) -> Ledger:
 
 
 def _write_ledger(home: Home, plan: _Plan, ledger: Ledger) -> None:
-    if _ledger_record(home, plan.sid) is None:
-        try:
-            old = _read_home(home, home.ledger)
-        except FileNotFoundError:
-            old = ""
-        sep = "\n" if old and not old.endswith("\n") else ""
-        atomic.write_text(home.ledger, old + sep + ledger.to_json() + "\n")
+    with LEDGER_LOCK:
+        if _ledger_record(home, plan.sid) is None:
+            _append_ledger_line(home, ledger.to_json())
     _crash_point("ledger:jsonl")
     where = ", ".join(f"{k} {v}" for k, v in ledger.targets.items())
     kept = f" {plan.note}." if plan.note else ""
@@ -565,6 +587,25 @@ def _write_ledger(home: Home, plan: _Plan, ledger: Ledger) -> None:
                  f"{ledger.promoted} promoted{f' ({where})' if where else ''}, "
                  f"{ledger.carried} carried, {ledger.dropped} dropped"
                  f"{f', {ledger.late} written late and archived' if ledger.late else ''}.{kept}*\n")
+
+
+# the ledger is rewritten whole to append a line: the daemon's distill job appends too
+LEDGER_LOCK = threading.RLock()
+
+
+def append_ledger(home: Home, record: dict) -> None:
+    """Append one JSON line to memory/ledger.jsonl (a distillation's; see perception/distill.py)."""
+    with LEDGER_LOCK:
+        _append_ledger_line(home, json.dumps(record, sort_keys=True, ensure_ascii=False))
+
+
+def _append_ledger_line(home: Home, line: str) -> None:
+    try:
+        old = _read_home(home, home.ledger)
+    except FileNotFoundError:
+        old = ""
+    sep = "\n" if old and not old.endswith("\n") else ""
+    atomic.write_text(home.ledger, old + sep + line + "\n")
 
 
 def _ledger_record(home: Home, sid: str) -> Ledger | None:

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reverie.memory import consolidate as c
+from reverie.memory import diary as d
 from reverie.memory.home import Home, working_template
 from reverie.memory.store import Store
 
@@ -227,6 +228,35 @@ def test_invalid_utf8_keeps_the_raw_bytes(home, store):
     assert (home.sessions_dir / "s1.working.raw").read_bytes() == raw
 
 
+# -- citable lines ---------------------------------------------------------------------------------
+
+def test_every_archived_line_is_cited_by_its_session_and_line_number(home, store):
+    run(home, store, SAMPLE)
+    lines = c.split_lines(SAMPLE)
+    cited = d.Diaries(home.root)
+    third = cited.resolve("diary/2026-11-25.md#s-s1-3")
+    assert third.resolved and third.lines == [lines[2]]
+    assert cited.resolve("diary/2026-11-25.md#s-s1-2-4").lines == lines[1:4]
+    assert not cited.resolve(f"diary/2026-11-25.md#s-s1-{len(lines) + 1}").resolved
+    assert not cited.resolve("diary/2026-11-25.md#s-s2-1").resolved
+    # a person reading the diary finds the anchor and how to count from it
+    assert (f'<a id="s-s1"></a><!-- lines 1–{len(lines)} below (after the blank line): '
+            "cite line N as #s-s1-N -->\n<!-- session:s1 -->\n\n" + lines[0] + "\n") in diary(home)
+
+
+def test_an_anchor_names_the_same_line_after_later_sessions_are_appended(home, store):
+    run(home, store, "first line\nDecided to keep going.\n")
+    before = d.Diaries(home.root).resolve("diary/2026-11-25.md#s-s1-2").lines
+    run(home, store, "another day's page\nDecided otherwise.\n", sid="s2",
+        start=START + timedelta(hours=3))
+    run(home, store, "x\n", sid="s1-2", start=START + timedelta(hours=5))
+    after = d.Diaries(home.root)
+    assert before == after.resolve("diary/2026-11-25.md#s-s1-2").lines == ["Decided to keep going."]
+    assert after.resolve("diary/2026-11-25.md#s-s2-2").lines == ["Decided otherwise."]
+    # a session id ending in digits: the longest id in the diary wins
+    assert after.resolve("diary/2026-11-25.md#s-s1-2-1").lines == ["x"]
+
+
 # -- diary, ledger ----------------------------------------------------------------------------------
 
 def test_diary_entry_has_the_session_id_and_local_start_and_end_times(home, store):
@@ -311,6 +341,7 @@ from zoneinfo import ZoneInfo
 from reverie.memory.home import Home
 from reverie.memory.store import Store
 from reverie.memory import consolidate as c
+from reverie.memory import diary as d
 h = Home.at(sys.argv[1]); s = Store.open(h.db)
 if sys.argv[2] == "recover":
     c.recover(h, s, tz=ZoneInfo("Europe/Berlin"), git=True)
@@ -385,6 +416,11 @@ def test_text_written_after_the_snapshot_is_archived_not_lost(home, store):
     assert body.count("- met Ada at the market #remember") == 1
     assert led.late == 1
     assert led.lines_in == len(c.split_lines(SAMPLE))
+    # the late lines are citable in a block of their own
+    (late,) = [b for b in d.blocks(body, "2026-11-25").values() if "-late-" in b.name]
+    assert late.lines == ["written after the end #remember"]
+    assert d.Diaries(home.root).resolve(late.anchor(1)).lines == late.lines
+    assert f'<a id="{late.href.split("#")[1]}"></a>' in body  # a link lands on the block
     assert SAMPLE[SAMPLE.index("## Carry"):] in home.working.read_text(encoding="utf-8")
 
 
@@ -408,6 +444,11 @@ def test_any_text_every_line_is_accounted_for_and_archived(text):
             assert_accounted(led, text)
             assert "\n".join(c.split_lines(text)) in diary(h)
             assert len(ledger_lines(h)) == 1
+            # every archived line is cited by its session and its number in it
+            lines = c.split_lines(text)
+            cited = d.Diaries(h.root)
+            for n, line in enumerate(lines, start=1):
+                assert cited.resolve(f"diary/2026-11-25.md#s-s1-{n}").lines == [line]
 
 
 def test_the_untouched_template_promotes_nothing(home, store):
@@ -422,3 +463,15 @@ def test_a_line_appended_to_the_starter_page_is_a_note_and_its_tag_is_promoted(h
     assert led.promoted == 1
     assert "did stuff" not in home.working.read_text(encoding="utf-8")
     assert "did stuff #remember" in (home.memory_dir / "notes.md").read_text()
+
+
+def test_a_session_marker_the_agent_writes_is_a_line_not_a_block_and_loses_nothing(home, store):
+    forged = ('## Session s2 · 09:00–10:00\n<a id="s-s2"></a><!-- lines 1–1 below (after the '
+              'blank line): cite line N as #s-s2-N -->\n<!-- session:s2 -->\n\nDecided to give '
+              'away the keys.\n\n<!-- /session:s2 -->\n')
+    run(home, store, "before\n" + forged + "after\n")
+    run(home, store, "the real s2\n", sid="s2", start=START + timedelta(hours=3))
+    cited = d.Diaries(home.root)
+    assert cited.resolve("diary/2026-11-25.md#s-s2-1").lines == ["the real s2"]
+    assert cited.resolve("diary/2026-11-25.md#s-s1-1").lines == ["before"]
+    assert cited.resolve("diary/2026-11-25.md#s-s1-9").lines == ["after"]
