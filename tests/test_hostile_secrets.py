@@ -18,6 +18,7 @@ import pytest
 
 from tests.conftest import reverie_env, run_cli, start_cli, wait_for
 from tests._harness import db_rows
+from reverie.memory.home import Home
 
 
 class _Echo(BaseHTTPRequestHandler):
@@ -206,7 +207,7 @@ def _leak_check(tmp_path: Path, echo: str, *, with_run: bool) -> None:
 
     home = tmp_path / "home"
     files = _home_files(home)
-    db = home / ".reverie" / "reverie.db"
+    db = Home.at(home).state / "reverie.db"
     assert str(db.relative_to(home)) in files
     scanned = {**outputs, **files}
     # the distinctive parts too: a key can travel without its prefix or URL around it
@@ -239,5 +240,5 @@ def test_an_agent_gets_a_secret_only_when_sessions_env_names_it(tmp_path, echo):
     print("\nagent env has HDR_TOKEN:", "HDR_TOKEN" in names, "URL_KEY:", "URL_KEY" in names)
     assert "HDR_TOKEN" in names and "URL_KEY" not in names
     # what it printed of it is still kept out of the session log
-    logs = b"".join(p.read_bytes() for p in (home / ".reverie").rglob("*.log"))
+    logs = b"".join(p.read_bytes() for p in Home.at(home).state.rglob("*.log"))
     assert logs and secret["HDR_TOKEN"].encode() not in logs

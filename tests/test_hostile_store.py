@@ -10,6 +10,7 @@ import pytest
 
 from reverie.memory import consolidate as c
 from tests.conftest import run_cli
+from reverie.memory.home import Home
 
 UID = 65534
 
@@ -22,7 +23,7 @@ def agent(tmp_path):
 
 
 def test_a_corrupt_database_is_one_line_naming_the_file_and_what_to_do(agent):
-    db = agent / ".reverie" / "reverie.db"
+    db = Home.at(agent).state / "reverie.db"
     for extra in ("-wal", "-shm"):
         db.with_name(db.name + extra).unlink(missing_ok=True)
     db.write_bytes(b"this is not sqlite at all" * 100)
