@@ -41,13 +41,57 @@ def _loaded(ctx: click.Context, need_secrets: bool = True, env: dict | None = No
         from reverie.daemon import config, logs
 
         path = config.resolve_path(obj.get("config"))
+        _root_guard(ctx, [path])
         try:
             obj[key] = config.load(path, env=env, need_secrets=need_secrets)
         except config.ConfigError as e:
             raise Usage("\n".join(e.problems)) from None
         logs.set_secrets(obj[key].secrets)
+        _root_guard(ctx, _home_paths(obj[key].home), path)
         _warn_once(ctx, obj[key])
     return obj[key]
+
+
+# -- root runs nothing in the agent's home (docs/security.md) --------------------------
+
+# what root may run whatever the files: they read the config at most, never a home
+ROOT_ANYWAY = frozenset({"systemd", "config", "sources"})
+
+
+def _home_paths(home: Any) -> list[Path]:
+    """What a command on ``home`` may read, write or follow: the home and its folders,
+    the state folder, and the record's files in both the old and the new place."""
+    old = home.old_private
+    return [home.root, home.perception_dir, home.dreams_dir, home.diary_dir,
+            home.memory_dir, home.taking_dir, old, old / "sessions", old / "reverie.db",
+            old / "reverie.lock", home.state, home.sessions_dir, home.db, home.lock]
+
+
+def _root_guard(ctx: click.Context, paths: list[Path], config_path: Path | None = None) -> None:
+    """As root, refuse (exit 2, one line) to touch what another user can write: that user
+    could have put a `command` source in the config or a link where reverie writes.
+    sshd's StrictModes: every path and each folder above it owned by root and writable
+    by nobody else (a sticky /tmp aside)."""
+    import os
+
+    if os.geteuid() != 0 or ctx.find_root().invoked_subcommand in ROOT_ANYWAY:
+        return
+    from reverie.memory import trust
+
+    bad = trust.root_refusal(paths)
+    if bad is None:
+        return
+    owner = bad.owner
+    if not owner:
+        try:
+            owner = os.stat(paths[0]).st_uid
+        except OSError:
+            owner = None
+    who = trust.user_name(owner) if owner else "the home's owner"
+    sub = ctx.command_path.partition(" ")[2] or ctx.find_root().invoked_subcommand or ""
+    cfg = config_path or (paths[0] if paths else None)
+    raise Usage(f"{ctx.command_path}: refusing to run as root: {bad}; "
+                f"run it as that user: sudo -u {who} reverie --config {cfg} {sub}")
 
 
 def _warn_once(ctx: click.Context, loaded: Any) -> None:
@@ -67,7 +111,11 @@ def _facts(ctx: click.Context, warn: bool = True) -> Any:
         from reverie.daemon import snapshot
 
         path = snapshot.resolve_path(obj.get("config"))
-        obj["facts"] = snapshot.read(path) or _loaded(ctx, need_secrets=False)
+        _root_guard(ctx, [path])
+        facts = snapshot.read(path)
+        if facts is not None:
+            _root_guard(ctx, _home_paths(facts.home), path)
+        obj["facts"] = facts or _loaded(ctx, need_secrets=False)
     if warn:
         _warn_once(ctx, obj["facts"])
     return obj["facts"]
@@ -106,7 +154,8 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format:
 
 @cli.command()
 @click.argument("home", required=False, type=click.Path(file_okay=False))
-def init(home: str | None) -> None:
+@click.pass_context
+def init(ctx: click.Context, home: str | None) -> None:
     """Create an agent home (default ~/agent) with an example config that works offline.
 
     Never overwrites a file: existing ones are kept and listed as kept.
@@ -114,6 +163,7 @@ def init(home: str | None) -> None:
     from reverie.memory.home import init_home
 
     target = Path(home or "~/agent").expanduser()
+    _root_guard(ctx, [target], target / "reverie.yaml")
     for path, what in init_home(target):
         click.echo(f"{what:8} {path}")
     cfg = target.resolve() / "reverie.yaml"
@@ -373,6 +423,7 @@ def reload(ctx: click.Context, timeout: float) -> None:
             raise Failure("config refused (the daemon was not asked: the file does not "
                           "say where its home is); the daemon keeps its config") from None
         home = Home.at(found)
+        _root_guard(ctx, _home_paths(home), path)
     try:
         reply = control.request(home.socket, {"cmd": "reload"}, timeout=timeout)
     except control.DaemonNotRunning:
@@ -488,6 +539,8 @@ def demo(ctx: click.Context, home: str | None) -> None:
     """Run a whole compressed day offline in a demo home and show where everything went."""
     from reverie.daemon.demo import run_demo
 
+    if home:
+        _root_guard(ctx, [Path(home)])
     ctx.exit(run_demo(Path(home) if home else None, echo=click.echo))
 
 
@@ -579,6 +632,12 @@ def _main(argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # the last line of defence: one line, details in the log
+        from reverie.memory.home import StateError
+        from reverie.memory.trust import UntrustedFile
+
+        if isinstance(e, (StateError, UntrustedFile)):  # the layout is wrong: exit 2
+            click.echo(f"reverie: {e}", err=True)
+            return EXIT_USAGE
         from reverie.daemon import logs
 
         logs.get("reverie").debug("cli.crashed", exc_info=True)

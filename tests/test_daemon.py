@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from reverie.memory.home import Home
 from tests import _agent
 from tests._logtail import LogTail
 from tests._runner import alive, pids

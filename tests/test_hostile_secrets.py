@@ -206,9 +206,10 @@ def _leak_check(tmp_path: Path, echo: str, *, with_run: bool) -> None:
     assert p.returncode == 0, p.stdout + p.stderr
 
     home = tmp_path / "home"
-    files = _home_files(home)
-    db = Home.at(home).state / "reverie.db"
-    assert str(db.relative_to(home)) in files
+    state = Home.at(home).state  # reverie's own files, outside the home
+    files = {**_home_files(home),
+             **{f"state/{k}": v for k, v in _home_files(state).items()}}
+    assert "state/reverie.db" in files
     scanned = {**outputs, **files}
     # the distinctive parts too: a key can travel without its prefix or URL around it
     values = {**secret, "RPC_URL": env_vars["RPC_URL"]}
