@@ -81,17 +81,13 @@ def _root_guard(ctx: click.Context, paths: list[Path], config_path: Path | None 
     bad = trust.root_refusal(paths)
     if bad is None:
         return
-    owner = bad.owner
-    if not owner:
-        try:
-            owner = os.stat(paths[0]).st_uid
-        except OSError:
-            owner = None
-    who = trust.user_name(owner) if owner else "the home's owner"
     sub = ctx.command_path.partition(" ")[2] or ctx.find_root().invoked_subcommand or ""
     cfg = config_path or (paths[0] if paths else None)
-    raise Usage(f"{ctx.command_path}: refusing to run as root: {bad}; "
-                f"run it as that user: sudo -u {who} reverie --config {cfg} {sub}")
+    if not bad.owner:  # root's own, but writable by others
+        raise Usage(f"{ctx.command_path}: refusing to run as root: {bad}; make it writable "
+                    "by root alone (chmod go-w), or run reverie as the home's user")
+    raise Usage(f"{ctx.command_path}: refusing to run as root: {bad}; run it as that user: "
+                f"sudo -u {trust.user_name(bad.owner)} reverie --config {cfg} {sub}")
 
 
 def _warn_once(ctx: click.Context, loaded: Any) -> None:

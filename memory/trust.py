@@ -67,9 +67,9 @@ def _private_group(gid: int, uid: int) -> bool:
 
 
 def _why(st: os.stat_result, me: int, agent_uid: int | None, agent_gids: set[int],
-         folder: bool) -> str | None:
+         what: str) -> str | None:
     mode = st.st_mode
-    what = "folder on its path" if folder else "file"
+    folder = stat.S_ISDIR(mode)
     if agent_uid is not None and st.st_uid == agent_uid:
         return f"the {what} is owned by the agent's user {user_name(agent_uid)}"
     if st.st_uid not in (0, me):
@@ -88,13 +88,12 @@ def _why(st: os.stat_result, me: int, agent_uid: int | None, agent_gids: set[int
     return None
 
 
-def check_trusted_file(path: str | os.PathLike, agent_uid: int | None = None, *,
-                       folder: bool = False) -> None:
+def check_trusted_file(path: str | os.PathLike, agent_uid: int | None = None) -> None:
     """Refuse (UntrustedFile, one line) ``path`` when anyone but this process's user and
     root could change it: by owning it or a folder on its path, or through a write bit
     that reaches it. ``agent_uid``: the agent's user (``sessions.user``), whose groups are
-    distrusted too. ``folder``: ``path`` is a folder reverie works in (a home, a state
-    folder), checked the same way. A missing file is FileNotFoundError."""
+    distrusted too. ``path`` may be a folder reverie works in (a home, a state folder),
+    checked the same way. A missing file is FileNotFoundError."""
     me = os.geteuid()
     gids = agent_groups(agent_uid) if agent_uid is not None else set()
     p = Path(os.path.abspath(path))
@@ -103,7 +102,7 @@ def check_trusted_file(path: str | os.PathLike, agent_uid: int | None = None, *,
         raise UntrustedFile(p, f"refused: a symlink made by {user_name(lst.st_uid)}",
                             lst.st_uid)
     st = os.stat(p)
-    why = _why(st, me, agent_uid, gids, folder and stat.S_ISDIR(st.st_mode))
+    why = _why(st, me, agent_uid, gids, "folder" if stat.S_ISDIR(st.st_mode) else "file")
     if why:
         raise UntrustedFile(p, f"refused: {why}", st.st_uid)
     # every folder above it: on the path as named (who could swap a link on it) and on the
@@ -111,7 +110,7 @@ def check_trusted_file(path: str | os.PathLike, agent_uid: int | None = None, *,
     folders = dict.fromkeys([*p.parents, *Path(os.path.realpath(p)).parents])
     for parent in folders:
         st = os.stat(parent)
-        why = _why(st, me, agent_uid, gids, True)
+        why = _why(st, me, agent_uid, gids, "folder on its path")
         if why:
             raise UntrustedFile(p, f"refused: {why} ({parent})", st.st_uid)
 
@@ -125,7 +124,7 @@ def root_refusal(paths: list[str | os.PathLike]) -> UntrustedFile | None:
         while not os.path.lexists(q) and q != q.parent:
             q = q.parent
         try:
-            check_trusted_file(q, folder=True)
+            check_trusted_file(q)
         except FileNotFoundError:
             continue
         except UntrustedFile as e:
