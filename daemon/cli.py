@@ -48,6 +48,13 @@ def _loaded(ctx: click.Context, need_secrets: bool = True, env: dict | None = No
             raise Usage("\n".join(e.problems)) from None
         logs.set_secrets(obj[key].secrets)
         _root_guard(ctx, _home_paths(obj[key].home), path)
+        if need_secrets and ctx.find_root().invoked_subcommand not in ROOT_ANYWAY:
+            # what runs or renders: never from a file the agent could write
+            from reverie.daemon import strict
+
+            refused = strict.problems(obj[key])
+            if refused:
+                raise Usage("\n".join(refused))
         _warn_once(ctx, obj[key])
     return obj[key]
 

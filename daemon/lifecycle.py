@@ -141,6 +141,10 @@ class Daemon:
         s.notifier.reloading()
         try:
             new = config_mod.load(self.loaded.path)
+            from reverie.daemon import strict
+
+            if strict.problems(new):
+                raise config_mod.ConfigError(strict.problems(new))
             if new.home != self.home:
                 raise config_mod.ConfigError(
                     [f"{self.loaded.path}: home: cannot change on reload; restart instead"])
@@ -170,8 +174,15 @@ class Daemon:
         from reverie.daemon import scheduler as sched_mod
         from reverie.daemon.control import ControlServer
 
+        from reverie.daemon import strict
+
         limit_malloc_arenas()
         harden.make_undumpable()  # the agent (same user) cannot read our /proc/pid/environ
+        refused = strict.problems(self.loaded)
+        if refused:  # a config or template the agent could have written: never taken
+            for line in refused:
+                print(f"reverie: {line}", file=sys.stderr)
+            return 2
         self.home.ensure()
         lock = HomeLock(self.home.lock)
         try:
@@ -180,6 +191,7 @@ class Daemon:
             print(f"reverie: another reverie (pid {e.pid}) is running on {self.home.root}",
                   file=sys.stderr)
             return 1
+        strict.announce_mode(self.loaded)
         self._install_signals()
         try:
             self.services = s = services_mod.build(self.loaded)
