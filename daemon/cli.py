@@ -151,6 +151,8 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format:
                    # `reverie systemd install` reads these lazily: --help needs no config.
                    config_path=lambda: _loaded(ctx).path.resolve(),
                    home=lambda: _loaded(ctx).config.home,
+                   state_dir=lambda: _loaded(ctx).config.state_dir,
+                   name=lambda: _loaded(ctx).name,
                    stop_timeout_s=lambda: _loaded(ctx).config.sessions.stop_timeout.total_seconds())
     logs.configure(log_level, log_format)
 

@@ -71,7 +71,7 @@ def timeout_stop_s(stop_timeout_s: float) -> int:
 
 
 def render_unit(kind: Kind, *, executable: str | Sequence[str], config: Path, home: Path,
-                user: str | None, stop_timeout_s: float) -> str:
+                user: str | None, stop_timeout_s: float, state: Path | None = None) -> str:
     """The unit for ``kind`` with real paths.
 
     ``executable`` is the program (a path) or the command that starts reverie (an argv
@@ -80,7 +80,9 @@ def render_unit(kind: Kind, *, executable: str | Sequence[str], config: Path, ho
     ``reverie``) and must be None for the user unit. The template is shared by every
     instance, so it keeps ``/etc/reverie/%i.yaml`` and ignores ``config`` and ``home``:
     an instance's real paths go in :func:`render_instance_dropin`. The user unit ignores
-    ``home`` (systemd 252's user manager cannot fence the file system anyway).
+    ``home`` (systemd 252's user manager cannot fence the file system anyway). ``state``
+    is reverie's state folder (the record): under /var/lib it is a StateDirectory=,
+    elsewhere one more ReadWritePaths=.
     """
     command = _command(executable)
     values: dict[str, str] = {"TimeoutStopSec": str(timeout_stop_s(stop_timeout_s))}
@@ -95,15 +97,30 @@ def render_unit(kind: Kind, *, executable: str | Sequence[str], config: Path, ho
         else:
             values["ExecStart"] = f"{command} --config {_exec_arg(str(config))} run"
             values["ReadWritePaths"] = _path_value(home)
+            if state is not None:
+                rel = _state_directory(state)
+                values["StateDirectory"] = "reverie" + (f" {rel}" if rel else "")
+                if rel is None:
+                    values["ReadWritePaths"] += f" {_path_value(state)}"
     values["ExecReload"] = values["ExecStart"].removesuffix(" run") + " reload"
     header = ("# Rendered by `reverie systemd install`: run it again after moving reverie, "
               "the config or the home.\n")
     return header + _substitute(unit_source(kind), values)
 
 
+def _state_directory(state: Path) -> str | None:
+    """``state`` as a StateDirectory= entry (relative to /var/lib), or None."""
+    parts = Path(os.path.abspath(state)).parts
+    if parts[:3] != ("/", "var", "lib") or len(parts) < 4:
+        return None
+    return _no_newline("/".join(parts[3:])).replace("%", "%%")
+
+
 def render_instance_dropin(*, executable: str | Sequence[str], config: Path, home: Path,
-                           stop_timeout_s: float | None = None) -> str:
-    """A drop-in pinning one template instance to its real config, home and stop grace."""
+                           stop_timeout_s: float | None = None, state: Path | None = None,
+                           instance: str | None = None) -> str:
+    """A drop-in pinning one template instance to its real config, home, record and stop
+    grace (a record other than the template's /var/lib/reverie/NAME is added here)."""
     command = _command(executable)
     text = (
         "# Rendered by `reverie systemd install --instance`: this agent's config and home.\n"
@@ -115,6 +132,10 @@ def render_instance_dropin(*, executable: str | Sequence[str], config: Path, hom
         f"ExecReload={command} --config {_exec_arg(str(config))} reload\n"
         f"ReadWritePaths={_path_value(home)}\n"
     )
+    rel = _state_directory(state) if state is not None else None
+    if state is not None and rel != f"reverie/{instance}":
+        text += ("# reverie's record (state_dir:), not the template's /var/lib/reverie/NAME\n"
+                 + (f"StateDirectory={rel}\n" if rel else f"ReadWritePaths={_path_value(state)}\n"))
     if stop_timeout_s is not None:
         text += f"TimeoutStopSec={timeout_stop_s(stop_timeout_s)}\n"
     return text
@@ -237,12 +258,14 @@ def install(ctx: click.Context, user_unit: bool, instance: str | None, print_onl
     home = Path(_obj(ctx, "home")).expanduser().resolve()
     stop_s = float(_obj(ctx, "stop_timeout_s"))
     kind: Kind = "user" if user_unit else "template" if instance else "system"
+    explicit, state = _state_for(ctx, kind, instance)
     command = reverie_command()
     try:
         unit = render_unit(kind, executable=command, config=config, home=home,
-                           user=None if user_unit else run_as, stop_timeout_s=stop_s)
+                           user=None if user_unit else run_as, stop_timeout_s=stop_s,
+                           state=state)
         dropin = (render_instance_dropin(executable=command, config=config, home=home,
-                                         stop_timeout_s=stop_s)
+                                         stop_timeout_s=stop_s, state=state, instance=instance)
                   if instance else None)
     except UnitError as e:
         raise _Usage(str(e)) from None
@@ -271,11 +294,51 @@ def install(ctx: click.Context, user_unit: bool, instance: str | None, print_onl
             raise _Failure(f"cannot write {path}: {e.strerror or e}") from None
         click.echo(f"wrote {path}")
 
-    for line in _warnings(kind, home, run_as):
+    for line in _warnings(kind, home, run_as) + _layout_warnings(kind, config, state,
+                                                                 explicit, run_as):
         click.echo(f"warning: {line}", err=True)
     click.echo("next:")
     for line in _next_steps(kind, instance, run_as, home):
         click.echo(f"  {line}")
+
+
+def _state_for(ctx: click.Context, kind: Kind, instance: str | None) -> tuple[bool, Path | None]:
+    """(whether the config names state_dir:, the record's folder for the unit). A system
+    unit's default is /var/lib/reverie/NAME: the installing root's own default means
+    nothing to the service's account."""
+    obj = ctx.obj if isinstance(ctx.obj, dict) else {}
+    if "state_dir" not in obj:
+        return False, None
+    explicit = _obj(ctx, "state_dir")
+    if explicit:
+        return True, Path(explicit)
+    if kind == "user":
+        return False, None
+    return False, Path("/var/lib/reverie") / (instance or _obj(ctx, "name"))
+
+
+def _layout_warnings(kind: Kind, config: Path, state: Path | None, explicit: bool,
+                     run_as: str) -> list[str]:
+    """Where the layout lets the daemon's account (and so a same-user agent) change
+    what it trusts, or leaves commands run by hand looking for another record."""
+    out = []
+    if kind == "user":
+        return out
+    if state is not None and not explicit:
+        out.append(f"{config} names no state_dir: the service keeps the record in {state}; "
+                   f"add `state_dir: {state}` so commands run by hand "
+                   f"(sudo -u {run_as} reverie --config ...) find the same record")
+    try:
+        st = config.stat()
+        uid = pwd.getpwnam(run_as).pw_uid
+    except (OSError, KeyError):
+        return out
+    if st.st_uid == uid or st.st_mode & 0o002 or (st.st_mode & 0o020 and st.st_gid in
+                                                  {pwd.getpwnam(run_as).pw_gid}):
+        out.append(f"{config} can be changed by {run_as}, the daemon's account: keep it as "
+                   f"/etc/reverie/NAME.yaml, root-owned, group {run_as}, mode 0640 "
+                   "(docs/service.md)")
+    return out
 
 
 def _shell_quote(path: Path) -> str:

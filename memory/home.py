@@ -2,10 +2,10 @@
 
 The home is the agent's and untrusted. reverie's own files (the record ``reverie.db``, its
 lock, the control socket, session logs) live in a state directory outside it,
-``Home.state``: ``state_dir:`` in the config, else ``$STATE_DIRECTORY`` (systemd's
-``StateDirectory=``), else ``${XDG_STATE_HOME:-~/.local/state}/reverie/<name>``. The state
-directory remembers the home it belongs to (a file ``home`` in it), so two homes never
-share one record. A home from before has its record in ``<home>/.reverie/``: it is moved
+``Home.state``: ``state_dir:`` in the config, else the last folder of
+``$STATE_DIRECTORY`` (systemd's ``StateDirectory=``), else
+``${XDG_STATE_HOME:-~/.local/state}/reverie/<name>``. The state directory remembers the
+home it belongs to (a file ``home`` in it), so two homes never share one record. A home from before has its record in ``<home>/.reverie/``: it is moved
 to the state directory once (:func:`_migrate`), resumably, following no link.
 """
 
@@ -43,8 +43,10 @@ def default_name(root: str | Path) -> str:
 
 def default_state_dir(name: str) -> Path:
     """Where the record of the agent ``name`` lives when the config names no ``state_dir:``."""
-    sd = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
-    if sd and os.path.isabs(sd):  # systemd's StateDirectory= (the service units)
+    # systemd's StateDirectory= (the service units): its last folder, reverie/NAME after
+    # the account's own reverie
+    sd = os.environ.get("STATE_DIRECTORY", "").split(":")[-1]
+    if sd and os.path.isabs(sd):
         return Path(sd)
     base = os.environ.get("XDG_STATE_HOME", "")
     if not os.path.isabs(base):  # the XDG spec: a relative value is ignored
