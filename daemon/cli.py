@@ -159,8 +159,11 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format:
 
 @cli.command()
 @click.argument("home", required=False, type=click.Path(file_okay=False))
+@click.option("--state-dir", "state_dir", metavar="DIR", type=click.Path(file_okay=False),
+              help="Keep reverie's own files (the record) here, and say so in the config "
+                   "(default: ${XDG_STATE_HOME:-~/.local/state}/reverie/<home's name>).")
 @click.pass_context
-def init(ctx: click.Context, home: str | None) -> None:
+def init(ctx: click.Context, home: str | None, state_dir: str | None) -> None:
     """Create an agent home (default ~/agent) with an example config that works offline.
 
     Never overwrites a file: existing ones are kept and listed as kept.
@@ -168,8 +171,10 @@ def init(ctx: click.Context, home: str | None) -> None:
     from reverie.memory.home import init_home
 
     target = Path(home or "~/agent").expanduser()
-    _root_guard(ctx, [target], target / "reverie.yaml")
-    for path, what in init_home(target):
+    _root_guard(ctx, [target, *([Path(state_dir)] if state_dir else [])],
+                target / "reverie.yaml")
+    for path, what in init_home(target, Path(state_dir).expanduser().absolute()
+                                if state_dir else None):
         click.echo(f"{what:8} {path}")
     cfg = target.resolve() / "reverie.yaml"
     click.echo(f"next: reverie --config {cfg} check-config && reverie --config {cfg} run")

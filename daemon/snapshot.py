@@ -174,10 +174,11 @@ def write(loaded: Any, var_locs: list[tuple], text: str) -> None:
     home = Path(cfg.home).expanduser().resolve()
     folder = loaded.home.state
     try:
-        if not stat.S_ISDIR(os.lstat(folder).st_mode):
-            return
+        st = os.lstat(folder)
     except OSError:
         return
+    if not stat.S_ISDIR(st.st_mode) or (os.geteuid() == 0 and st.st_uid != 0):
+        return  # root writes nothing into a folder of another user
     read = _read_config(Path(loaded.path))
     if read is None:
         return

@@ -393,15 +393,21 @@ def working_template() -> str:
     return _skeleton(WORKING_TEMPLATE_NAME)
 
 
-def init_home(path: "str | Path | Home") -> list[tuple[Path, str]]:
-    """Create a home at ``path``. Never overwrites: returns (path, "created"|"kept") rows."""
-    home = Home.at(path) if not isinstance(path, Home) else path
+def init_home(path: "str | Path | Home", state: str | Path | None = None
+              ) -> list[tuple[Path, str]]:
+    """Create a home at ``path`` (its record in ``state``, default the default state
+    folder). Never overwrites: returns (path, "created"|"kept") rows."""
+    home = path if isinstance(path, Home) else Home.at(path, state)
     home.root.mkdir(parents=True, exist_ok=True)
     home.ensure()
+    config = _skeleton("reverie.yaml").replace("{home}", str(home.root))
+    if state is not None:
+        config = config.replace(
+            "\nhome: .", f"\nstate_dir: {home.state}   # reverie's own files (the record), "
+                         "outside the home\nhome: .", 1)
     report: list[tuple[Path, str]] = []
     files = {
-        home.root / "reverie.yaml": (_skeleton("reverie.yaml").replace("{home}", str(home.root)),
-                                     atomic.SECRET_MODE),
+        home.root / "reverie.yaml": (config, atomic.SECRET_MODE),
         home.working: (working_template(), atomic.FILE_MODE),
         home.root / "feeds" / "local.xml": (_skeleton("local.xml"), atomic.FILE_MODE),
         home.memory_dir / "identity.md": (_skeleton("identity.md"), atomic.FILE_MODE),

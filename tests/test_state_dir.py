@@ -196,3 +196,14 @@ def test_two_homes_never_share_one_state_folder(tmp_path):
 def test_a_state_folder_inside_the_home_is_refused(tmp_path):
     with pytest.raises(StateError, match="inside the home"):
         Home.at(tmp_path / "home", tmp_path / "home" / "state").ensure()
+
+
+def test_init_with_a_state_dir_says_so_in_the_config_and_keeps_the_record_there(tmp_path):
+    records = tmp_path / "var" / "agent"
+    r = run_cli("init", str(tmp_path / "agent"), "--state-dir", str(records))
+    assert r.returncode == 0, r.stderr
+    assert (records / "reverie.db").is_file()
+    assert f"\nstate_dir: {records}" in (tmp_path / "agent" / "reverie.yaml").read_text()
+    cfg = tmp_path / "agent" / "reverie.yaml"
+    assert run_cli("--config", str(cfg), "check-config").returncode == 0
+    assert not default_state_dir("agent").exists()
