@@ -74,7 +74,7 @@ def _why(st: os.stat_result, me: int, agent_uid: int | None, agent_gids: set[int
         return f"the {what} is owned by the agent's user {user_name(agent_uid)}"
     if st.st_uid not in (0, me):
         return (f"the {what} is owned by {user_name(st.st_uid)}, not by "
-                f"{user_name(me)} or root")
+                + ("root" if me == 0 else f"{user_name(me)} or root"))
     sticky = folder and mode & stat.S_ISVTX
     if mode & stat.S_IWOTH and not sticky:
         return f"the {what} is writable by every user (mode {stat.S_IMODE(mode):04o})"

@@ -156,3 +156,20 @@ def test_roots_own_layout_runs_as_root(agents_home):
     cfg, home = agents_home  # root's files, root's folders: nothing for anyone else to plant
     assert run_cli("--config", str(cfg), "status").returncode == 3
     assert run_cli("--config", str(cfg), "poll").returncode == 0
+
+
+def test_the_docs_never_run_reverie_on_a_home_as_root():
+    """`sudo reverie ...` appears in README.md and docs/ only for what root may run."""
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    allowed = ("systemd install", "config schema", "sources", "--help", "--version")
+    found = []
+    for doc in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+        text = re.sub(r"\\\n\s*", " ", doc.read_text(encoding="utf-8"))  # join continued lines
+        for line in text.splitlines():
+            for m in re.finditer(r"\bsudo\s+(?!-u\b|systemd-run|systemctl|install|useradd)"
+                                 r"(?:\S*/)?reverie(?=\s)([^`|]*)", line):
+                if not any(a in m.group(1) for a in allowed):
+                    found.append(f"{doc.name}: {m.group(0).strip()}")
+    assert found == []

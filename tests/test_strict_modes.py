@@ -118,3 +118,30 @@ def test_check_config_reports_a_template_others_can_write(tmp_path):
     r = run_cli("--config", str(cfg), "check-config")
     assert r.returncode == 2
     assert "state.j2: refused: the file is writable by every user" in r.stderr
+
+
+@as_root
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv to switch uid")
+def test_another_user_can_neither_read_nor_write_the_record(shared):
+    """The record is the daemon's alone: its state folder is 0700. (Here the daemon is root
+    and the agent nobody; the state folder sits under /tmp, which nobody can reach.)"""
+    from reverie.memory.home import Home
+
+    home = Home.at(shared / "home", shared / "state")
+    home.root.mkdir()
+    home.ensure()
+    from reverie.memory.store import Store
+
+    Store.open(home.db).close()
+    probe = ("import sys\n"
+             "for a in sys.argv[1:]:\n"
+             "    try:\n"
+             "        open(a, 'rb' if a.endswith('.db') else 'xb').close(); print('OPENED', a)\n"
+             "    except PermissionError:\n"
+             "        print('denied', a)\n")
+    r = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                        sys.executable, "-c", probe, str(home.db), str(home.state / "planted"),
+                        str(home.sessions_dir / "x.log")],
+                       capture_output=True, text=True, timeout=30)
+    assert r.stdout.split() == ["denied", str(home.db), "denied", str(home.state / "planted"),
+                                "denied", str(home.sessions_dir / "x.log")], r.stderr
