@@ -164,7 +164,7 @@ def _var_in(loc: tuple) -> bool:
 
 
 def write(loaded: Any, var_locs: list[tuple], text: str) -> None:
-    """Record ``loaded``'s facts in its home, if the home's .reverie folder exists (a check
+    """Record ``loaded``'s facts in its home, if the home's state folder exists (a check
     never creates the home) and none of them came from the environment. ``text`` is what
     the load parsed: a file changed since is left without a snapshot, never keyed to facts
     it does not say. Best effort: the snapshot is a shortcut, never needed."""

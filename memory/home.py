@@ -5,8 +5,9 @@ lock, the control socket, session logs) live in a state directory outside it,
 ``Home.state``: ``state_dir:`` in the config, else the last folder of
 ``$STATE_DIRECTORY`` (systemd's ``StateDirectory=``), else
 ``${XDG_STATE_HOME:-~/.local/state}/reverie/<name>``. The state directory remembers the
-home it belongs to (a file ``home`` in it), so two homes never share one record. A home from before has its record in ``<home>/.reverie/``: it is moved
-to the state directory once (:func:`_migrate`), resumably, following no link.
+home it belongs to (a file ``home`` in it), so two homes never share one record. A home
+from before has its record in ``<home>/.reverie/``: it is moved to the state directory
+once (:func:`_migrate`), resumably, following no link.
 """
 
 from __future__ import annotations
