@@ -432,7 +432,13 @@ def reload(ctx: click.Context, timeout: float) -> None:
             click.echo(e.message, err=True)
             raise Failure("config refused (the daemon was not asked: the file does not "
                           "say where its home is); the daemon keeps its config") from None
-        home = Home.at(found)
+        from reverie.daemon import snapshot
+
+        try:  # its state folder, from the same lines the status shortcut reads
+            state = snapshot.state_line(path, Path(path).read_text(encoding="utf-8"), found)
+        except (OSError, UnicodeDecodeError):
+            state = None
+        home = Home.at(found, state)
         _root_guard(ctx, _home_paths(home), path)
     try:
         reply = control.request(home.socket, {"cmd": "reload"}, timeout=timeout)

@@ -146,8 +146,9 @@ class Daemon:
             if strict.problems(new):
                 raise config_mod.ConfigError(strict.problems(new))
             if new.home != self.home:
+                what = "home" if new.home.root != self.home.root else "state_dir"
                 raise config_mod.ConfigError(
-                    [f"{self.loaded.path}: home: cannot change on reload; restart instead"])
+                    [f"{self.loaded.path}: {what}: cannot change on reload; restart instead"])
             logs.set_secrets(new.secrets)
             s.reload(new)
             sched_mod.install(self.scheduler, s.jobs())

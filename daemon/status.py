@@ -96,6 +96,7 @@ def collect(loaded: Any, now: datetime | None = None) -> dict:
         "version": SHAPE_VERSION,
         "now": T.iso(now),
         "home": str(home.root),
+        "state": str(home.state),  # reverie's own files: the record, lock, socket, logs
         "timezone": str(cfg.timezone),
         "daemon": {
             "running": running,

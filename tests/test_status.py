@@ -55,12 +55,14 @@ def test_status_exits_3_and_says_not_running_without_a_daemon(setup):
 
 
 def test_status_json_has_the_documented_shape(setup):
-    cfg, _ = setup()
+    cfg, home = setup()
     r = status(cfg, "--json")
     data = json.loads(r.stdout)
     assert r.returncode == 3
     assert data["version"] == 1
-    assert set(data) == {"version", "now", "home", "timezone", "daemon", "sources", "session",
+    assert data["state"] == str(Home.at(home).state)
+    assert set(data) == {"version", "now", "home", "state", "timezone", "daemon", "sources",
+                         "session",
                          "sessions_enabled", "next_wake", "next_sleep", "max_duration",
                          "last_wake", "next_dream", "last_dream"}
     src, blog = data["sources"]
