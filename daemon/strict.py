@@ -39,6 +39,21 @@ def agent_uid(loaded: Any) -> int | None:
         return None  # the config's own check names an unknown user
 
 
+def agent_gids(loaded: Any) -> set[int]:
+    """The gid of ``sessions.group`` when it names one (the agent writes through it)."""
+    import grp
+
+    group = getattr(loaded.config.sessions, "group", None)
+    if group is None or group == "":
+        return set()
+    if isinstance(group, int) or str(group).isdigit():
+        return {int(group)}
+    try:
+        return {grp.getgrnam(str(group)).gr_gid}
+    except KeyError:
+        return set()
+
+
 def trusted_files(loaded: Any) -> list[Path]:
     """Every file of the operator's the daemon reads as instructions: the config and the
     templates it names (a ``defaults:`` file is checked where it is read)."""
@@ -56,10 +71,11 @@ def trusted_files(loaded: Any) -> list[Path]:
 def problems(loaded: Any) -> list[str]:
     """One line per file the agent's user (or anyone but this user and root) can write."""
     uid = agent_uid(loaded)
+    gids = agent_gids(loaded) if uid is not None else set()
     out = []
     for f in trusted_files(loaded):
         try:
-            trust.check_trusted_file(f, uid)
+            trust.check_trusted_file(f, uid, gids)
         except FileNotFoundError:
             continue  # a missing template is its renderer's one line
         except trust.UntrustedFile as e:

@@ -88,14 +88,16 @@ def _why(st: os.stat_result, me: int, agent_uid: int | None, agent_gids: set[int
     return None
 
 
-def check_trusted_file(path: str | os.PathLike, agent_uid: int | None = None) -> None:
+def check_trusted_file(path: str | os.PathLike, agent_uid: int | None = None,
+                       agent_gids: "set[int] | None" = None) -> None:
     """Refuse (UntrustedFile, one line) ``path`` when anyone but this process's user and
     root could change it: by owning it or a folder on its path, or through a write bit
     that reaches it. ``agent_uid``: the agent's user (``sessions.user``), whose groups are
-    distrusted too. ``path`` may be a folder reverie works in (a home, a state folder),
+    distrusted too (``agent_gids``: more groups of the agent, e.g. ``sessions.group``).
+    ``path`` may be a folder reverie works in (a home, a state folder),
     checked the same way. A missing file is FileNotFoundError."""
     me = os.geteuid()
-    gids = agent_groups(agent_uid) if agent_uid is not None else set()
+    gids = (agent_groups(agent_uid) if agent_uid is not None else set()) | set(agent_gids or ())
     p = Path(os.path.abspath(path))
     lst = os.lstat(p)
     if stat.S_ISLNK(lst.st_mode) and (lst.st_uid not in (0, me) or lst.st_uid == agent_uid):

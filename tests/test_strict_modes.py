@@ -145,3 +145,36 @@ def test_another_user_can_neither_read_nor_write_the_record(shared):
                        capture_output=True, text=True, timeout=30)
     assert r.stdout.split() == ["denied", str(home.db), "denied", str(home.state / "planted"),
                                 "denied", str(home.sessions_dir / "x.log")], r.stderr
+
+
+@as_root
+def test_with_an_agent_user_a_template_in_its_home_is_refused_and_roots_config_is_not(shared):
+    """sessions.user (set here on the loaded config directly, as the sessions code reads
+    it): the daemon's check names the agent's user, and the home it owns is on the
+    template's path."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    from reverie.daemon import config, strict
+
+    home = shared / "home"
+    home.mkdir()
+    (home / "state.j2").write_text("{{ now }}\n")  # root's file, but in the agent's folder
+    etc = shared / "etc"
+    etc.mkdir()
+    cfg = make_config(etc, "agent.yaml", home=str(home), perception={"template": "state.j2"})
+    os.chown(home, NOBODY, NOBODY)
+    loaded = config.load(cfg)
+    [line] = strict.problems(loaded)  # same-user mode: a folder of another user, too
+    assert "owned by nobody, not by root" in line and "another user must not" in line
+    sessions = SimpleNamespace(**{**vars(loaded.config.sessions), "user": "nobody",
+                                  "group": None})
+    as_agent = dataclasses.replace(loaded, config=loaded.config.model_copy(
+        update={"sessions": sessions}))
+    [line] = strict.problems(as_agent)
+    assert line.startswith(f"{home / 'state.j2'}: refused: the folder on its path is owned by "
+                           f"the agent's user nobody ({home})")
+    assert "the agent's user nobody must not be able to change it" in line
+    (etc / "state.j2").write_text("{{ now }}\n")
+    as_agent.config.perception.template = str(etc / "state.j2")
+    assert strict.problems(as_agent) == []  # root's config and template, out of its reach
