@@ -172,6 +172,7 @@ class Home:
         for d in (self.perception_dir, self.dreams_dir, self.diary_dir, self.memory_dir,
                   self.taking_dir):
             d.mkdir(parents=True, exist_ok=True)
+        _private_if_mine(self.taking_dir)  # a taken working.md is reverie's until archived
 
     def open_state(self) -> None:
         """Make the state directory ready: created 0700 (a symlinked or foreign-owned one
@@ -204,6 +205,20 @@ class Home:
         finally:
             os.close(lock_fd)
         _make_private_dir(self.sessions_dir)
+
+
+def _private_if_mine(path: Path) -> None:
+    """Make the folder ``path`` 0700 when it is this user's (never through a link)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return  # check_folder already said what is wrong with it
+    try:
+        st = os.fstat(fd)
+        if st.st_uid == os.geteuid() and stat.S_IMODE(st.st_mode) != 0o700:
+            os.fchmod(fd, 0o700)
+    finally:
+        os.close(fd)
 
 
 def _make_private_dir(path: Path) -> None:

@@ -207,3 +207,8 @@ def test_init_with_a_state_dir_says_so_in_the_config_and_keeps_the_record_there(
     cfg = tmp_path / "agent" / "reverie.yaml"
     assert run_cli("--config", str(cfg), "check-config").returncode == 0
     assert not default_state_dir("agent").exists()
+
+
+def test_the_folder_consolidation_takes_working_md_into_is_reverie_s_alone(home):
+    assert home.taking_dir.is_dir()
+    assert stat.S_IMODE(home.taking_dir.stat().st_mode) == 0o700
