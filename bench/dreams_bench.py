@@ -123,7 +123,7 @@ def write_nights(root: Path, nights: int = NIGHTS) -> list[dict]:
     from reverie.perception.dreams import DreamOptions
     from reverie.perception.dreams.write import cycle_for, write_dream
 
-    home = Home.at(root)
+    home = Home.at(root, Path(f"{root}.state"))  # the record beside the home, not in ~
     home.ensure()
     (home.root / "memory" / "identity.md").write_text(MOTIFS, encoding="utf-8")
     store = Store.open(home.private / "reverie.db")

@@ -43,7 +43,7 @@ class _TimedStore(Store):
 
 
 def _home(root: Path, label: str) -> Home:
-    home = Home.at(root / label)
+    home = Home.at(root / label, root / f"{label}.state")
     home.ensure()
     return home
 

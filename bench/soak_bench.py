@@ -61,7 +61,7 @@ def run(quick: bool) -> list[Row]:
         specs += [SourceSpec(name=f"feed{i}", type="feed", every=f"{every}h", timeout="10s",
                              options={"url": f"{base}/feed{'200' if i % 2 else ''}?i={i}"})
                   for i in range(FEEDS)]
-        home = Home.at(Path(tmp) / "home")
+        home = Home.at(Path(tmp) / "home", Path(tmp) / "state")
         home.ensure()
         store = Store.open(home.db)
         store.born()

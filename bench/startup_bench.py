@@ -45,6 +45,7 @@ COMMANDS = (("--help", 3.0), ("status", 6.0), ("state", 6.0), ("check-config", 6
 
 CONFIG = """\
 home: ./home
+state_dir: ./state
 timezone: Europe/Berlin
 sources:
   - {name: posts, type: files, path: posts, glob: "*.md", every: 15m}

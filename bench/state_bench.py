@@ -77,7 +77,7 @@ def _child(db: str, home: str, renders: int) -> None:
     from reverie.memory.store import Store
     from reverie.perception.state import render_state
 
-    h = Home.at(home)
+    h = Home.at(home, Path(f"{home}.state"))
     h.ensure()
     specs = _specs()
     now = clock.from_ts(NOW_TS)

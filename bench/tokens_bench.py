@@ -91,7 +91,8 @@ def _day(busy: bool, url: str, root: Path) -> tuple[int, int, int]:
     from reverie.memory.store import Store
     from reverie.perception.digest import notable_since
 
-    home = Home.at(root / ("busy" if busy else "quiet"))
+    label = "busy" if busy else "quiet"
+    home = Home.at(root / label, root / f"{label}.state")
     home.ensure()
     agent = root / "agent.py"
     agent.write_text(AGENT, encoding="utf-8")

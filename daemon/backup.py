@@ -339,8 +339,9 @@ def restore(archive: str | os.PathLike, home_dir: str | os.PathLike, *,
                           "first; a restore never writes under a running daemon")
         for folder, what in ((target, "home"), (state, "state folder")):
             if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+                hint = " or give --state-dir DIR" if what == "state folder" else ""
                 raise Refused(f"{folder}: the {what} to restore into is not empty (restore "
-                              "into a new folder; nothing was written)")
+                              f"into a new folder{hint}; nothing was written)")
         if outside and config_path.exists():
             raise Refused(f"{config_path}: already exists (nothing was written)")
 
@@ -485,12 +486,6 @@ def _rewrite_config(text: str, home: Path, state_dir: str | os.PathLike | None,
     included, as it was."""
     import yaml
 
-    from reverie.daemon import config as config_mod
-
-    has_state_dir = "state_dir" in getattr(config_mod.Config, "model_fields", {})
-    if state_dir is not None and not has_state_dir:
-        raise Refused("--state-dir: this reverie keeps the record in the home's .reverie/ "
-                      "folder; restore without --state-dir")
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as e:

@@ -41,13 +41,60 @@ def _loaded(ctx: click.Context, need_secrets: bool = True, env: dict | None = No
         from reverie.daemon import config, logs
 
         path = config.resolve_path(obj.get("config"))
+        _root_guard(ctx, [path])
         try:
             obj[key] = config.load(path, env=env, need_secrets=need_secrets)
         except config.ConfigError as e:
             raise Usage("\n".join(e.problems)) from None
         logs.set_secrets(obj[key].secrets)
+        _root_guard(ctx, _home_paths(obj[key].home), path)
+        if need_secrets and ctx.find_root().invoked_subcommand not in ROOT_ANYWAY:
+            # what runs or renders: never from a file the agent could write
+            from reverie.daemon import strict
+
+            refused = strict.problems(obj[key])
+            if refused:
+                raise Usage("\n".join(refused))
         _warn_once(ctx, obj[key])
     return obj[key]
+
+
+# -- root runs nothing in the agent's home (docs/security.md) --------------------------
+
+# what root may run whatever the files: they read the config at most, never a home
+ROOT_ANYWAY = frozenset({"systemd", "config", "sources"})
+
+
+def _home_paths(home: Any) -> list[Path]:
+    """What a command on ``home`` may read, write or follow: the home and its folders,
+    the state folder, and the record's files in both the old and the new place."""
+    old = home.old_private
+    return [home.root, home.perception_dir, home.dreams_dir, home.diary_dir,
+            home.memory_dir, home.taking_dir, old, old / "sessions", old / "reverie.db",
+            old / "reverie.lock", home.state, home.sessions_dir, home.db, home.lock]
+
+
+def _root_guard(ctx: click.Context, paths: list[Path], config_path: Path | None = None) -> None:
+    """As root, refuse (exit 2, one line) to touch what another user can write: that user
+    could have put a `command` source in the config or a link where reverie writes.
+    sshd's StrictModes: every path and each folder above it owned by root and writable
+    by nobody else (a sticky /tmp aside)."""
+    import os
+
+    if os.geteuid() != 0 or ctx.find_root().invoked_subcommand in ROOT_ANYWAY:
+        return
+    from reverie.memory import trust
+
+    bad = trust.root_refusal(paths)
+    if bad is None:
+        return
+    sub = ctx.command_path.partition(" ")[2] or ctx.find_root().invoked_subcommand or ""
+    cfg = config_path or (paths[0] if paths else None)
+    if not bad.owner:  # root's own, but writable by others
+        raise Usage(f"{ctx.command_path}: refusing to run as root: {bad}; make it writable "
+                    "by root alone (chmod go-w), or run reverie as the home's user")
+    raise Usage(f"{ctx.command_path}: refusing to run as root: {bad}; run it as that user: "
+                f"sudo -u {trust.user_name(bad.owner)} reverie --config {cfg} {sub}")
 
 
 def _warn_once(ctx: click.Context, loaded: Any) -> None:
@@ -67,7 +114,11 @@ def _facts(ctx: click.Context, warn: bool = True) -> Any:
         from reverie.daemon import snapshot
 
         path = snapshot.resolve_path(obj.get("config"))
-        obj["facts"] = snapshot.read(path) or _loaded_or_running(ctx, path)
+        _root_guard(ctx, [path])
+        facts = snapshot.read(path)
+        if facts is not None:
+            _root_guard(ctx, _home_paths(facts.home), path)
+        obj["facts"] = facts or _loaded_or_running(ctx, path)
     if warn:
         _warn_once(ctx, obj["facts"])
     return obj["facts"]
@@ -85,6 +136,7 @@ def _loaded_or_running(ctx: click.Context, path: Path) -> Any:
         facts = snapshot.read_running(path, config.home_hint(path))
         if facts is None:
             raise
+        _root_guard(ctx, _home_paths(facts.home), path)
         facts.config_errors = e.message.splitlines()
         facts.warnings = []  # the running config's, not the file's: its problems are the news
         n = len(facts.config_errors)
@@ -132,6 +184,8 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format:
                    # Rendering a unit needs no secret (`sudo` does not pass the service's).
                    config_path=lambda: _loaded(ctx, need_secrets=False).path.resolve(),
                    home=lambda: _loaded(ctx, need_secrets=False).config.home,
+                   state_dir=lambda: _loaded(ctx, need_secrets=False).config.state_dir,
+                   name=lambda: _loaded(ctx, need_secrets=False).name,
                    stop_timeout_s=lambda: _loaded(ctx, need_secrets=False)
                    .config.sessions.stop_timeout.total_seconds(),
                    agent_user=lambda: _loaded(ctx, need_secrets=False).config.sessions.user)
@@ -142,7 +196,11 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format:
 
 @cli.command()
 @click.argument("home", required=False, type=click.Path(file_okay=False))
-def init(home: str | None) -> None:
+@click.option("--state-dir", "state_dir", metavar="DIR", type=click.Path(file_okay=False),
+              help="Keep reverie's own files (the record) here, and say so in the config "
+                   "(default: ${XDG_STATE_HOME:-~/.local/state}/reverie/<home's name>).")
+@click.pass_context
+def init(ctx: click.Context, home: str | None, state_dir: str | None) -> None:
     """Create an agent home (default ~/agent) with an example config that works offline.
 
     Never overwrites a file: existing ones are kept and listed as kept.
@@ -150,7 +208,10 @@ def init(home: str | None) -> None:
     from reverie.memory.home import init_home
 
     target = Path(home or "~/agent").expanduser()
-    for path, what in init_home(target):
+    _root_guard(ctx, [target, *([Path(state_dir)] if state_dir else [])],
+                target / "reverie.yaml")
+    for path, what in init_home(target, Path(state_dir).expanduser().absolute()
+                                if state_dir else None):
         click.echo(f"{what:8} {path}")
     cfg = target.resolve() / "reverie.yaml"
     click.echo(f"next: reverie --config {cfg} check-config && reverie --config {cfg} run")
@@ -410,7 +471,14 @@ def reload(ctx: click.Context, timeout: float) -> None:
             click.echo(e.message, err=True)
             raise Failure("config refused (the daemon was not asked: the file does not "
                           "say where its home is); the daemon keeps its config") from None
-        home = Home.at(found)
+        from reverie.daemon import snapshot
+
+        try:  # its state folder, from the same lines the status shortcut reads
+            state = snapshot.state_line(path, Path(path).read_text(encoding="utf-8"), found)
+        except (OSError, UnicodeDecodeError):
+            state = None
+        home = Home.at(found, state)
+        _root_guard(ctx, _home_paths(home), path)
     try:
         reply = control.request(home.socket, {"cmd": "reload"}, timeout=timeout)
     except control.DaemonNotRunning:
@@ -565,6 +633,8 @@ def demo(ctx: click.Context, home: str | None) -> None:
     """Run a whole compressed day offline in a demo home and show where everything went."""
     from reverie.daemon.demo import run_demo
 
+    if home:
+        _root_guard(ctx, [Path(home)])
     ctx.exit(run_demo(Path(home) if home else None, echo=click.echo))
 
 
@@ -770,6 +840,12 @@ def _main(argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # the last line of defence: one line, details in the log
+        from reverie.memory.home import StateError
+        from reverie.memory.trust import UntrustedFile
+
+        if isinstance(e, (StateError, UntrustedFile)):  # the layout is wrong: exit 2
+            click.echo(f"reverie: {e}", err=True)
+            return EXIT_USAGE
         from reverie.daemon import logs
 
         logs.get("reverie").debug("cli.crashed", exc_info=True)

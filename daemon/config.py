@@ -131,6 +131,7 @@ class Config(BaseModel):
     defaults: str | None = None
     # who is talking in notifications, metrics and the default state directory
     name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    state_dir: Path | None = None  # reverie's own files, outside the home (memory/home.py)
     timezone: str = Field(default_factory=clock.system_zone_name)
     sources: list[SourceSpec] = []
     perception: PerceptionOptions = PerceptionOptions()
@@ -177,7 +178,14 @@ class Loaded:
     def home(self) -> Home:
         from reverie.memory.home import Home  # not needed to validate
 
-        return Home.at(self.config.home)
+        return Home.at(self.config.home, self.state_dir)
+
+    @property
+    def state_dir(self) -> Path:
+        """`state_dir:`, else $STATE_DIRECTORY, else ${XDG_STATE_HOME:-~/.local/state}/reverie/<name>."""
+        from reverie.memory.home import default_state_dir
+
+        return self.config.state_dir or default_state_dir(self.name)
 
     @property
     def name(self) -> str:
@@ -200,8 +208,9 @@ class Loaded:
 
 def agent_name(home: Path) -> str:
     """The default name: the home folder's name, cut to the characters `name:` allows."""
-    raw = re.sub(r"[^A-Za-z0-9._-]", "-", Path(home).name).lstrip("._-")[:64]
-    return raw or "agent"
+    from reverie.memory.home import default_name
+
+    return default_name(home)
 
 
 # -- locating the file --------------------------------------------------------------
@@ -664,6 +673,9 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
         if not home.is_absolute():
             home = (path.parent / home).resolve()
         data["home"] = home
+    if isinstance(data.get("state_dir"), str) and data["state_dir"]:
+        sd = Path(data["state_dir"]).expanduser()
+        data["state_dir"] = sd if sd.is_absolute() else (path.parent / sd).resolve()
 
     try:
         cfg = Config.model_validate(data)
@@ -915,6 +927,9 @@ _DOCS: dict[str, str] = {
                        "(maps key by key, sources by name)",
     "Config.name": "the agent's name in notifications, metrics and the default state "
                    "directory (default: the home folder's name)",
+    "Config.state_dir": "where reverie keeps its own files (the record, lock, control socket, "
+                        "session logs), outside the home; default $STATE_DIRECTORY under "
+                        "systemd, else ${XDG_STATE_HOME:-~/.local/state}/reverie/<name>",
     "Config.timezone": "IANA zone for crons and human files (default: the system's zone)",
     "Config.sources": "what the agent perceives: one entry per source (see `reverie sources`)",
     "Config.perception": "how perception/state.md is rendered and how long readings are kept",

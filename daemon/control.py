@@ -1,7 +1,7 @@
 """The control socket: ``reverie wake|sleep|status|reload`` talking to the running daemon.
 
-A unix socket at ``.reverie/control.sock`` (mode 0600, in a 0700 folder: only the
-home's owner can connect). One JSON object per line each way: a request
+A unix socket at ``control.sock`` in the state folder (mode 0600, in a 0700 folder: only
+the daemon's user can connect). One JSON object per line each way: a request
 ``{"cmd": "wake"|"sleep"|"status"|"reload", ...}`` and its reply. Each connection gets its
 own thread, so a slow ``sleep`` never holds up a ``status``.
 """
@@ -49,7 +49,7 @@ class ControlServer:
         self._clear_stale()
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         # No umask dance (it is process-wide, and other threads create folders): the
-        # socket sits in the home's 0700 .reverie folder until chmod makes it 0600.
+        # socket sits in the 0700 state folder until chmod makes it 0600.
         with _address(self.path) as addr:
             sock.bind(addr)
         os.chmod(self.path, 0o600)

@@ -23,6 +23,7 @@ DEMO_CONFIG = """\
 # moltbook sources poll the demo's fake world on {base}, which lives only
 # while the demo runs (afterwards their polls fail, as a real outage would).
 home: .
+state_dir: {state}
 timezone: {tz}
 sources:
 {world}  - {{name: posts, type: files, path: posts, glob: "*.md", words: true, every: 15m}}
@@ -65,18 +66,20 @@ def _run(world, home: Path | None, echo: Callable[[str], None]) -> int:
     from reverie.daemon import config, logs, services
     from reverie.daemon.lifecycle import Daemon
     from reverie.memory import clock
-    from reverie.memory.home import init_home
+    from reverie.memory.home import Home, init_home
     from reverie.perception.poll import poll_round
 
     started = time.monotonic()
     logs.configure("warning", "console")
     root = (home or Path(tempfile.mkdtemp(prefix="reverie-demo-"))).expanduser().resolve()
     echo(f"reverie demo: a compressed day in {root}")
-    init_home(root)
+    state = root.parent / f"{root.name}.state"  # reverie's own files, beside the home
+    init_home(Home.at(root, state))
     tz = clock.system_zone_name()
     cfg_path = root / "demo.yaml"
     atomic.write_text(cfg_path, DEMO_CONFIG.format(
-        tz=tz, python=sys.executable, base=world.base, world=world.sources_yaml()))
+        tz=tz, python=sys.executable, base=world.base, world=world.sources_yaml(),
+        state=state))
     loaded = config.load(cfg_path)
     h = loaded.home
     specs = loaded.config.sources
@@ -124,11 +127,12 @@ def _run(world, home: Path | None, echo: Callable[[str], None]) -> int:
     echo("---")
     echo("files written:")
     for p in sorted(root.rglob("*")):
-        if p.is_file() and not p.name.startswith("."):
-            rel = p.relative_to(root)
-            if rel.parts[0] == ".reverie" and p.suffix not in (".db", ".log"):
-                continue
-            echo(f"  {rel}")
+        if p.is_file() and not p.name.startswith(".") and ".consolidating" not in p.parts:
+            echo(f"  {p.relative_to(root)}")
+    echo(f"reverie's own files (the record, session logs), outside the home in {state}:")
+    for p in sorted(state.rglob("*")):
+        if p.is_file() and p.suffix in (".db", ".log"):
+            echo(f"  {p.relative_to(state)}")
     echo(f"done in {time.monotonic() - started:.1f}s. Look around: {root}")
     echo(f"open the morning page: file://{h.page}")
     echo(f"(try: reverie --config {cfg_path} status)")

@@ -1,7 +1,7 @@
 """`reverie wake` and `reverie sleep` when no daemon answers, and the home's lock.
 
 One reverie process acts on a home at a time: the daemon, or a foreground `reverie wake`
-that runs the session itself. Both hold an flock on ``.reverie/reverie.lock`` that
+that runs the session itself. Both hold an flock on ``reverie.lock`` in the state folder that
 says who they are ("<pid> <role>"). A foreground `reverie sleep` asks the process that
 runs the session to end it: SIGTERM to a foreground wake (it puts its agent to sleep
 and consolidates), never to a daemon (that one is asked on its control socket).
@@ -30,7 +30,7 @@ class ForegroundError(Exception):
 
 
 class HomeLock:
-    """One reverie process acting on a home at a time: an flock on .reverie/reverie.lock
+    """One reverie process acting on a home at a time: an flock on reverie.lock
     holding "<pid> <role>" (role: daemon, or wake for a foreground `reverie wake`)."""
 
     def __init__(self, path: Path, role: str = "daemon"):
@@ -40,7 +40,7 @@ class HomeLock:
 
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as e:
@@ -72,8 +72,8 @@ class HomeLock:
     def holder_info(path: Path) -> tuple[int, str] | None:
         """(pid, role) of the process holding this lock (pid -1 if unreadable), or None."""
         try:
-            fd = os.open(path, os.O_RDWR)
-        except FileNotFoundError:
+            fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:  # missing, or a link someone planted: nobody holds it
             return None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -145,9 +145,14 @@ class Daemon:
         s.notifier.reloading()
         try:
             new = config_mod.load(self.loaded.path)
+            from reverie.daemon import strict
+
+            if strict.problems(new):
+                raise config_mod.ConfigError(strict.problems(new))
             if new.home != self.home:
+                what = "home" if new.home.root != self.home.root else "state_dir"
                 raise config_mod.ConfigError(
-                    [f"{self.loaded.path}: home: cannot change on reload; restart instead"])
+                    [f"{self.loaded.path}: {what}: cannot change on reload; restart instead"])
             logs.set_secrets(new.secrets)
             s.reload(new)
             sched_mod.install(self.scheduler, s.jobs())
@@ -175,8 +180,15 @@ class Daemon:
         from reverie.daemon import scheduler as sched_mod
         from reverie.daemon.control import ControlServer
 
+        from reverie.daemon import strict
+
         limit_malloc_arenas()
         harden.make_undumpable()  # the agent (same user) cannot read our /proc/pid/environ
+        refused = strict.problems(self.loaded)
+        if refused:  # a config or template the agent could have written: never taken
+            for line in refused:
+                print(f"reverie: {line}", file=sys.stderr)
+            return 2
         why = harden.confine_setid(self.loaded.config.sessions)  # sessions.user: set*id for it only
         if why:
             print(f"reverie: {why}", file=sys.stderr)
@@ -189,6 +201,7 @@ class Daemon:
             print(f"reverie: another reverie (pid {e.pid}) is running on {self.home.root}",
                   file=sys.stderr)
             return 1
+        strict.announce_mode(self.loaded)
         self._install_signals()
         try:
             self.services = s = services_mod.build(self.loaded)

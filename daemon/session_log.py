@@ -1,7 +1,7 @@
 """The agent's session logs: its output copied under a cap, and the old logs pruned.
 
-One log per session, ``.reverie/sessions/<session id>.log``. Session ids sort by start
-time to the second, so the newest logs are the last names (and the last written).
+One log per session, ``sessions/<session id>.log`` in the state folder. Session ids sort
+by start time to the second, so the newest logs are the last names (and the last written).
 """
 
 from __future__ import annotations

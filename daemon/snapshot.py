@@ -4,17 +4,18 @@ Building the validated config costs those commands most of their start (click, p
 and every options model, the cron checks; docs/performance.md, P6). After any successful
 full load, :func:`write` records what they read (home, zone, each source's name, type and
 schedule, the dream's time and backend, the session crons, the load's warnings) in
-``<home>/.reverie/config.snapshot.json``, keyed by the config file (resolved path, size,
+``<state dir>/config.snapshot.json``, keyed by the config file (resolved path, size,
 mtime_ns, SHA-256 of its bytes), ``$HOME`` (``~`` in paths) and reverie's version. No value
 from the environment is in it: a file whose facts depend on a ``${VAR}`` gets no snapshot.
 
-:func:`read` finds the home from the file's top-level ``home:`` line and takes the snapshot
+:func:`read` finds the home from the file's top-level ``home:`` line (and the state
+directory from its ``state_dir:`` and ``name:`` lines, or their defaults) and takes the snapshot
 only when its key matches the file as it is now; anything else (no such line, a changed
 file, a foreign or malformed snapshot) is None and the caller loads the config in full.
 The home belongs to the untrusted agent, so the snapshot is checked as hostile input: it
 may name only its own home, and every field has its expected type and form.
 
-The daemon keeps a second copy, ``<home>/.reverie/running.snapshot.json``: the facts of
+The daemon keeps a second copy, ``<state_dir>/running.snapshot.json``: the facts of
 the config it runs (written at its start and at each good reload, whatever the file says
 since). While the file on disk is invalid, status, state and page answer from it
 (:func:`read_running`), with the file's problems beside them, instead of refusing to say
@@ -44,6 +45,8 @@ MAX_BYTES = 256 * 1024
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 # a top-level block-style ``home:`` line (config.home_hint's fallback reading)
 _HOME_LINE = re.compile(r"""^home:[ \t]*(["']?)([^"'#\n]+?)\1[ \t]*(#.*)?$""", re.M)
+_STATE_LINE = re.compile(r"""^state_dir:[ \t]*(["']?)([^"'#\n]+?)\1[ \t]*(#.*)?$""", re.M)
+_NAME_LINE = re.compile(r"""^name:[ \t]*(["']?)([^"'#\n]+?)\1[ \t]*(#.*)?$""", re.M)
 _NAME = re.compile(r"[a-z0-9_-]+")
 _TYPE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _CRON = re.compile(r"[A-Za-z0-9*/,?-]+( [A-Za-z0-9*/,?-]+){4}")
@@ -94,6 +97,7 @@ class Facts:
     path: Path
     warnings: list[str] = field(default_factory=list)
     secrets: tuple[str, ...] = ()
+    state: Path | None = None
     # the problems of the file on disk, when these facts are the running daemon's instead
     config_errors: list[str] = field(default_factory=list)
 
@@ -101,7 +105,7 @@ class Facts:
     def home(self) -> Any:
         from reverie.memory.home import Home
 
-        return Home.at(self.config.home)
+        return Home.at(self.config.home, self.state)
 
     @property
     def tz(self) -> Any:
@@ -136,11 +140,30 @@ def home_line(path: Path, text: str) -> Path | None:
     return (p if p.is_absolute() else path.parent / p).resolve()
 
 
+def state_line(path: Path, text: str, home: Path) -> Path | None:
+    """The state directory a config names (``state_dir:``, else the default for its
+    ``name:`` or its home's name); None when a ${VAR} or a line this cannot read decides."""
+    from reverie.memory.home import default_name, default_state_dir
+
+    m = _STATE_LINE.search(text)
+    if m:
+        if _VAR.search(m.group(2)):
+            return None
+        p = Path(m.group(2)).expanduser()
+        return p if p.is_absolute() else (path.parent / p).resolve()
+    if re.search(r"^(state_dir|name):", text, re.M) and not _NAME_LINE.search(text):
+        return None
+    n = _NAME_LINE.search(text)
+    if n and _VAR.search(n.group(2)):
+        return None
+    return default_state_dir(n.group(2) if n else default_name(home))
+
+
 def _var_in(loc: tuple) -> bool:
     """Whether a ${VAR} at ``loc`` changes a fact the snapshot keeps."""
     if not loc:
         return True
-    if loc[0] in ("home", "timezone", "sessions"):
+    if loc[0] in ("home", "timezone", "sessions", "state_dir", "name"):
         return True
     if loc[0] == "dream":
         return len(loc) < 2 or loc[1] in ("at", "backend")
@@ -150,7 +173,7 @@ def _var_in(loc: tuple) -> bool:
 
 
 def write(loaded: Any, var_locs: list[tuple], text: str) -> None:
-    """Record ``loaded``'s facts in its home, if the home's .reverie folder exists (a check
+    """Record ``loaded``'s facts in its home, if the home's state folder exists (a check
     never creates the home) and none of them came from the environment. ``text`` is what
     the load parsed: a file changed since is left without a snapshot, never keyed to facts
     it does not say. Best effort: the snapshot is a shortcut, never needed."""
@@ -158,14 +181,15 @@ def write(loaded: Any, var_locs: list[tuple], text: str) -> None:
         return
     cfg = loaded.config
     home = Path(cfg.home).expanduser().resolve()
-    facts = _doc_facts(loaded, home)
+    folder = loaded.home.state
+    facts = _doc_facts(loaded, home, folder)
     loaded._snapshot_facts = facts  # for keep_running: what this load said
-    folder = home / ".reverie"
     try:
-        if not stat.S_ISDIR(os.lstat(folder).st_mode):
-            return
+        st = os.lstat(folder)
     except OSError:
         return
+    if not stat.S_ISDIR(st.st_mode) or (os.geteuid() == 0 and st.st_uid != 0):
+        return  # root writes nothing into a folder of another user
     read = _read_config(Path(loaded.path))
     if read is None:
         return
@@ -186,10 +210,11 @@ def write(loaded: Any, var_locs: list[tuple], text: str) -> None:
         pass
 
 
-def _doc_facts(loaded: Any, home: Path) -> dict:
+def _doc_facts(loaded: Any, home: Path, folder: Path) -> dict:
     cfg, s = loaded.config, loaded.config.sessions
     return {
         "home": str(home),
+        "state": str(folder),
         "timezone": cfg.timezone if "timezone" in cfg.model_fields_set else None,
         "sources": [{"name": x.name, "type": x.type, "enabled": bool(x.enabled),
                      "every": x.every.total_seconds() if x.every else None, "cron": x.cron}
@@ -209,7 +234,7 @@ def keep_running(loaded: Any) -> None:
     facts = getattr(loaded, "_snapshot_facts", None)  # None: some came from ${VAR}s
     from reverie.memory import atomic
 
-    path = loaded.home.root / ".reverie" / RUNNING
+    path = loaded.home.state / RUNNING
     try:
         if facts is None:
             path.unlink(missing_ok=True)
@@ -225,8 +250,19 @@ def read_running(path: Path, home: Path | None) -> Facts | None:
     if home is None:
         return None
     home = home.resolve()
-    doc = _current(home / ".reverie" / RUNNING)
+    got = _read_config(path)
+    if got is None:
+        return None
+    try:
+        state = state_line(path, got[0].decode("utf-8"), home)
+    except (UnicodeDecodeError, OSError, RuntimeError):
+        return None
+    if state is None:
+        return None
+    doc = _current(state / RUNNING)
     if not isinstance(doc, dict) or doc.get("shape") != SHAPE or doc.get("home") != str(home):
+        return None
+    if doc.get("state") != str(state):
         return None
     try:
         return _facts(doc, path)
@@ -255,8 +291,13 @@ def read(path: Path) -> Facts | None:
         return None
     if home is None:
         return None
-    doc = _current(home / ".reverie" / NAME)
+    state = state_line(path, data.decode("utf-8"), home)
+    if state is None:
+        return None
+    doc = _current(state / NAME)
     if not isinstance(doc, dict) or doc.get("shape") != SHAPE or doc.get("home") != str(home):
+        return None
+    if doc.get("state") != str(state):
         return None
     if doc.get("key") != _key(path, data, st):
         return None
@@ -318,4 +359,4 @@ def _facts(doc: dict, path: Path) -> Facts:
     warnings = doc["warnings"]
     if not isinstance(warnings, list):
         raise ValueError(warnings)
-    return Facts(cfg, path, [_text(w) for w in warnings])
+    return Facts(cfg, path, [_text(w) for w in warnings], state=Path(doc["state"]))

@@ -96,6 +96,7 @@ def collect(loaded: Any, now: datetime | None = None) -> dict:
         "version": SHAPE_VERSION,
         "now": T.iso(now),
         "home": str(home.root),
+        "state": str(home.state),  # reverie's own files: the record, lock, socket, logs
         "timezone": str(cfg.timezone),
         # the problems of the config file on disk, when it is invalid: the rest is then
         # from the config the daemon runs (daemon/snapshot.py), not from the file

@@ -77,7 +77,8 @@ AGENT_USER_UMASK = "0007"
 
 
 def render_unit(kind: Kind, *, executable: str | Sequence[str], config: Path, home: Path,
-                user: str | None, stop_timeout_s: float, agent_user: str | None = None) -> str:
+                user: str | None, stop_timeout_s: float, state: Path | None = None,
+                agent_user: str | None = None) -> str:
     """The unit for ``kind`` with real paths.
 
     ``executable`` is the program (a path) or the command that starts reverie (an argv
@@ -86,9 +87,10 @@ def render_unit(kind: Kind, *, executable: str | Sequence[str], config: Path, ho
     ``reverie``) and must be None for the user unit. The template is shared by every
     instance, so it keeps ``/etc/reverie/%i.yaml`` and ignores ``config`` and ``home``:
     an instance's real paths go in :func:`render_instance_dropin`. The user unit ignores
-    ``home`` (systemd 252's user manager cannot fence the file system anyway).
-    ``agent_user`` (the agent under its own account) grants CAP_SETUID/CAP_SETGID; for the
-    template that goes in the instance's drop-in.
+    ``home`` (systemd 252's user manager cannot fence the file system anyway). ``state``
+    is reverie's state folder (the record): under /var/lib it is a StateDirectory=,
+    elsewhere one more ReadWritePaths=. ``agent_user`` (the agent under its own account)
+    grants CAP_SETUID/CAP_SETGID; for the template that goes in the instance's drop-in.
     """
     command = _command(executable)
     values: dict[str, str] = {"TimeoutStopSec": str(timeout_stop_s(stop_timeout_s))}
@@ -111,16 +113,30 @@ def render_unit(kind: Kind, *, executable: str | Sequence[str], config: Path, ho
         else:
             values["ExecStart"] = f"{command} --config {_exec_arg(str(config))} run"
             values["ReadWritePaths"] = _path_value(home)
+            if state is not None:
+                rel = _state_directory(state)
+                values["StateDirectory"] = "reverie" + (f" {rel}" if rel else "")
+                if rel is None:
+                    values["ReadWritePaths"] += f" {_path_value(state)}"
     values["ExecReload"] = values["ExecStart"].removesuffix(" run") + " reload"
     header = ("# Rendered by `reverie systemd install`: run it again after moving reverie, "
               "the config or the home.\n")
     return header + _substitute(unit_source(kind), values)
 
 
+def _state_directory(state: Path) -> str | None:
+    """``state`` as a StateDirectory= entry (relative to /var/lib), or None."""
+    parts = Path(os.path.abspath(state)).parts
+    if parts[:3] != ("/", "var", "lib") or len(parts) < 4:
+        return None
+    return _no_newline("/".join(parts[3:])).replace("%", "%%")
+
+
 def render_instance_dropin(*, executable: str | Sequence[str], config: Path, home: Path,
-                           stop_timeout_s: float | None = None,
-                           agent_user: str | None = None) -> str:
-    """A drop-in pinning one template instance to its real config, home and stop grace."""
+                           stop_timeout_s: float | None = None, state: Path | None = None,
+                           instance: str | None = None, agent_user: str | None = None) -> str:
+    """A drop-in pinning one template instance to its real config, home, record and stop
+    grace (a record other than the template's /var/lib/reverie/NAME is added here)."""
     command = _command(executable)
     text = (
         "# Rendered by `reverie systemd install --instance`: this agent's config and home.\n"
@@ -132,6 +148,10 @@ def render_instance_dropin(*, executable: str | Sequence[str], config: Path, hom
         f"ExecReload={command} --config {_exec_arg(str(config))} reload\n"
         f"ReadWritePaths={_path_value(home)}\n"
     )
+    rel = _state_directory(state) if state is not None else None
+    if state is not None and rel != f"reverie/{instance}":
+        text += ("# reverie's record (state_dir:), not the template's /var/lib/reverie/NAME\n"
+                 + (f"StateDirectory={rel}\n" if rel else f"ReadWritePaths={_path_value(state)}\n"))
     if stop_timeout_s is not None:
         text += f"TimeoutStopSec={timeout_stop_s(stop_timeout_s)}\n"
     if agent_user is not None:
@@ -266,13 +286,15 @@ def install(ctx: click.Context, user_unit: bool, instance: str | None, print_onl
     home = Path(_obj(ctx, "home")).expanduser().resolve()
     stop_s = float(_obj(ctx, "stop_timeout_s"))
     kind: Kind = "user" if user_unit else "template" if instance else "system"
+    explicit, state = _state_for(ctx, kind, instance)
     command = reverie_command()
     try:
         unit = render_unit(kind, executable=command, config=config, home=home,
                            user=None if user_unit else run_as, stop_timeout_s=stop_s,
-                           agent_user=agent_user)
+                           state=state, agent_user=agent_user)
         dropin = (render_instance_dropin(executable=command, config=config, home=home,
-                                         stop_timeout_s=stop_s, agent_user=agent_user)
+                                         stop_timeout_s=stop_s, state=state, instance=instance,
+                                         agent_user=agent_user)
                   if instance else None)
     except UnitError as e:
         raise _Usage(str(e)) from None
@@ -301,7 +323,8 @@ def install(ctx: click.Context, user_unit: bool, instance: str | None, print_onl
             raise _Failure(f"cannot write {path}: {e.strerror or e}") from None
         click.echo(f"wrote {path}")
 
-    warnings = _warnings(kind, home, run_as) if agent_user is None else []
+    warnings = (_warnings(kind, home, run_as) if agent_user is None else []) + \
+        _layout_warnings(kind, config, state, explicit, run_as)
     if agent_user is not None:
         configured = (ctx.obj or {}).get("agent_user") if isinstance(ctx.obj, dict) else None
         configured = configured() if callable(configured) else configured
@@ -317,6 +340,45 @@ def install(ctx: click.Context, user_unit: bool, instance: str | None, print_onl
     steps = (_agent_user_steps(run_as, agent_user, home) if agent_user is not None else [])
     for line in steps + _next_steps(kind, instance, run_as, home, skip_account=bool(steps)):
         click.echo(f"  {line}")
+
+
+def _state_for(ctx: click.Context, kind: Kind, instance: str | None) -> tuple[bool, Path | None]:
+    """(whether the config names state_dir:, the record's folder for the unit). A system
+    unit's default is /var/lib/reverie/NAME: the installing root's own default means
+    nothing to the service's account."""
+    obj = ctx.obj if isinstance(ctx.obj, dict) else {}
+    if "state_dir" not in obj:
+        return False, None
+    explicit = _obj(ctx, "state_dir")
+    if explicit:
+        return True, Path(explicit)
+    if kind == "user":
+        return False, None
+    return False, Path("/var/lib/reverie") / (instance or _obj(ctx, "name"))
+
+
+def _layout_warnings(kind: Kind, config: Path, state: Path | None, explicit: bool,
+                     run_as: str) -> list[str]:
+    """Where the layout lets the daemon's account (and so a same-user agent) change
+    what it trusts, or leaves commands run by hand looking for another record."""
+    out = []
+    if kind == "user":
+        return out
+    if state is not None and not explicit:
+        out.append(f"{config} names no state_dir: the service keeps the record in {state}; "
+                   f"add `state_dir: {state}` so commands run by hand "
+                   f"(sudo -u {run_as} reverie --config ...) find the same record")
+    try:
+        st = config.stat()
+        uid = pwd.getpwnam(run_as).pw_uid
+    except (OSError, KeyError):
+        return out
+    if st.st_uid == uid or st.st_mode & 0o002 or (st.st_mode & 0o020 and st.st_gid in
+                                                  {pwd.getpwnam(run_as).pw_gid}):
+        out.append(f"{config} can be changed by {run_as}, the daemon's account: keep it as "
+                   f"/etc/reverie/NAME.yaml, root-owned, group {run_as}, mode 0640 "
+                   "(docs/service.md)")
+    return out
 
 
 def _shell_quote(path: Path) -> str:
@@ -345,7 +407,9 @@ def _agent_user_steps(run_as: str, agent: str, home: Path) -> list[str]:
     so whatever either makes stays in the group); reverie's own record stays the daemon's."""
     sudo = "" if os.geteuid() == 0 else "sudo "
     h = _shell_quote(home)
-    record = _shell_quote(home / ".reverie")
+    # an old home's record (moved to state_dir at the first start) and the daemon's
+    # consolidation folder stay the daemon's alone
+    record = f"{_shell_quote(home / '.reverie')} -o -path {_shell_quote(home / '.consolidating')}"
     steps = ["# the accounts: the daemon's, and the agent's with its own group",
              f"{sudo}groupadd --system {agent}"]
     try:
@@ -360,9 +424,9 @@ def _agent_user_steps(run_as: str, agent: str, home: Path) -> list[str]:
         "   # the daemon reaches the home through the group",
         "# the home: the daemon's, group-shared with the agent; folders setgid",
         f"{sudo}install -d -o {run_as} -g {agent} -m 2770 {h}",
-        f"{sudo}find {h} -path {record} -prune -o -exec chown {run_as}:{agent} {{}} + "
+        f"{sudo}find {h} \\( -path {record} \\) -prune -o -exec chown {run_as}:{agent} {{}} + "
         f"-exec chmod g+rwX,o-rwx {{}} +",
-        f"{sudo}find {h} -path {record} -prune -o -type d -exec chmod g+s {{}} +",
+        f"{sudo}find {h} \\( -path {record} \\) -prune -o -type d -exec chmod g+s {{}} +",
         "# the record (state_dir) and the config stay out of the agent's reach: "
         f"owned by {run_as} (or root), never group {agent}",
     ]

@@ -151,9 +151,10 @@ def consolidate(home: Home, store: Store, session: Session, *, tz: ZoneInfo,
                 killed: list[str] | None = None) -> Ledger:
     """Consolidate one ended session (idempotent; resumes a crashed run).
 
-    working.md is first taken away by an atomic rename into ``.reverie/sessions/``, so a
-    line the agent appends while this runs lands either in the taken file (read once every
-    writer holding it open is done) or in a new working.md (archived as written late).
+    working.md is first taken away by an atomic rename into ``.consolidating/`` (in the
+    home, so the rename stays on its file system), so a line the agent appends while this
+    runs lands either in the taken file (read once every writer holding it open is done)
+    or in a new working.md (archived as written late).
     ``killed`` (what was stopped with the session beside its agent) goes into the ledger."""
     sid = session.id
     if not isinstance(sid, str) or not _SESSION_ID.fullmatch(sid):
@@ -169,7 +170,7 @@ def consolidate(home: Home, store: Store, session: Session, *, tz: ZoneInfo,
         if row.ended is None:
             raise ConsolidationError(f"session {sid} has not ended; it cannot be consolidated")
         _crash_point("begin")
-        home.ensure()  # refuses a symlinked .reverie/sessions before anything is moved there
+        home.ensure()  # refuses a symlinked .consolidating/ before anything is moved there
         cap = WORKING_MAX_BYTES if working_max is None else working_max
         intent = store.begin_intent(KIND, sid, {**_snapshot(home, row, tz, cap),
                                                 "killed": list(killed or [])})
@@ -195,7 +196,7 @@ def recover(home: Home, store: Store, *, tz: ZoneInfo, git: bool = False,
 # -- the steps ---------------------------------------------------------------------------
 
 def _taken(home: Home, sid: str) -> Path:
-    return home.sessions_dir / f"{sid}.working.taken"
+    return home.taking_dir / f"{sid}.working.taken"
 
 
 def _snapshot(home: Home, row: Session, tz: ZoneInfo, cap: int) -> dict:
@@ -234,7 +235,7 @@ def _snapshot(home: Home, row: Session, tz: ZoneInfo, cap: int) -> dict:
 def _move_aside(home: Home, path: Path, name: str, why: str) -> str:
     """Rename a non-file the agent put where reverie reads (a FIFO, a device link) out of
     the way, unopened: renaming never blocks. Returns the one-line reason."""
-    aside = home.sessions_dir / name
+    aside = home.taking_dir / name
     os.replace(path, aside)
     rel = path.relative_to(home.root) if home.root in path.parents else path.name
     reason = f"{rel} was {why}, not a regular file; moved unread to {aside.relative_to(home.root)}"
@@ -320,7 +321,7 @@ def _decode(home: Home, raw: bytes, copy_name: str) -> tuple[str, str | None]:
     try:
         return raw.decode("utf-8"), None
     except UnicodeDecodeError:
-        path = home.sessions_dir / copy_name
+        path = home.taking_dir / copy_name
         atomic.write_bytes(path, raw)
         return raw.decode("utf-8", errors="replace"), str(path.relative_to(home.root))
 
@@ -500,7 +501,7 @@ def _reset(home: Home, plan: _Plan, payload: dict) -> None:
 
 
 def _archive_lates(home: Home, plan: _Plan) -> None:
-    for late in sorted(home.sessions_dir.glob(f"{plan.sid}.late.*.taken")):
+    for late in sorted(home.taking_dir.glob(f"{plan.sid}.late.*.taken")):
         _archive_late(home, plan, late)
 
 
@@ -515,7 +516,7 @@ def _take_late(home: Home, plan: _Plan, new: bytes) -> bool:
         if os.lstat(home.working).st_size == len(new) \
                 and safe_read.read_bytes(home.working, max_bytes=len(new)) == new:
             return True  # ours, from a run that crashed before recording the step
-        late = home.sessions_dir / f"{plan.sid}.late.{late_id}.taken"
+        late = home.taking_dir / f"{plan.sid}.late.{late_id}.taken"
         os.rename(home.working, late)
         _wait_for_writers(late)
     except FileNotFoundError:

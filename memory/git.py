@@ -3,7 +3,7 @@
 The git command line, always as an argv list (never a shell), with its own identity
 so it works on a machine without a global git config. Only text files are versioned:
 the .gitignore written at init ignores everything except Markdown, JSON, JSON lines and
-plain text, and always ignores ``.reverie/`` (the database, logs, the socket).
+plain text, and always ignores ``.reverie/`` (the record of an old layout) and ``.consolidating/``.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ GITIGNORE = """\
 !.gitignore
 # never: the store, session logs, the control socket; nor atomic-write leftovers
 .reverie/
+.consolidating/
 .*.tmp
 .*.lnk
 """
@@ -52,7 +53,8 @@ def commit_home(home: Home, message: str) -> str | None:
         atomic.write_text(root / ".gitignore", GITIGNORE)
     _git(exe, root, "add", "-A", "--", ".")
     # a home whose own .gitignore forgot .reverie/ must still never version the store
-    _git(exe, root, "rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", ".reverie")
+    _git(exe, root, "rm", "-r", "-q", "--cached", "--ignore-unmatch", "--",
+         ".reverie", ".consolidating")
     if _git(exe, root, "diff", "--cached", "--quiet", check=False).returncode == 0:
         return None
     _git(exe, root, "commit", "-q", "--no-verify", "-F", "-", input=message)

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reverie.memory.home import Home
 from tests.conftest import LAUNCHER, reverie_env
 
 # The agent: one heading of its own (so its lines are plain notes, not the template's
@@ -146,7 +147,7 @@ def _text(path: Path, problems: list[str], *, may_be_empty: bool = False) -> str
 
 
 def db_rows(home: Path, sql: str, args: tuple = ()) -> list[tuple]:
-    db = home / ".reverie" / "reverie.db"
+    db = Home.at(home).state / "reverie.db"
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10) as c:
         return c.execute(sql, args).fetchall()
 
@@ -187,7 +188,7 @@ def check_home(home: Path, *, truth: Path | None = None, final: bool = False) ->
         latest = dreams / "latest.md"
         if latest.is_symlink() and not latest.exists():
             problems.append("dreams/latest.md: dangling")
-    if (home / ".reverie" / "reverie.db").exists():
+    if (Home.at(home).state / "reverie.db").exists():
         ok = db_rows(home, "PRAGMA integrity_check")
         if ok != [("ok",)]:
             problems.append(f"integrity_check: {ok}")
@@ -256,7 +257,7 @@ def check_home(home: Path, *, truth: Path | None = None, final: bool = False) ->
             # two writes (only possible if it was SIGKILLed, which nothing here does)
             for ln in sorted(extra):
                 problems.append(f"in the diary but never recorded as written: {ln}")
-    if final and (home / ".reverie" / "reverie.db").exists():
+    if final and (Home.at(home).state / "reverie.db").exists():
         open_ = db_rows(home, "SELECT id FROM sessions WHERE ended IS NULL OR consolidated = 0")
         if open_:
             problems.append(f"sessions not ended/consolidated: {open_}")

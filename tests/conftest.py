@@ -32,6 +32,31 @@ def pytest_collection_modifyitems(items: list) -> None:
     items.sort(key=waits)  # stable: every other test keeps its place
 
 
+def pytest_configure(config) -> None:
+    """Until a test's own fixture says otherwise (module-scoped fixtures run before it),
+    state directories go under a folder of this test process, never ~/.local/state."""
+    import tempfile
+
+    os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="reverie-tests-state-")
+    os.environ.pop("STATE_DIRECTORY", None)
+
+
+def pytest_unconfigure(config) -> None:
+    import shutil
+
+    shutil.rmtree(os.environ.get("XDG_STATE_HOME", "/nonexistent"), ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _state_home(tmp_path_factory, monkeypatch) -> Path:
+    """reverie's state directories (the record, outside the home) go under a folder of the
+    test's own, never into the real ~/.local/state; systemd's $STATE_DIRECTORY is unset."""
+    state = tmp_path_factory.mktemp("xdg-state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
+    return state
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Home:
     """An agent home with its folders (no files) under the test's tmp_path."""

@@ -17,6 +17,7 @@ import pytest
 from reverie.daemon import config, logs, services
 from tests._logtail import LogTail
 from tests.conftest import polls_of, reverie_env, run_cli, start_cli, wait_for
+from reverie.memory.home import Home
 
 pytest.importorskip("apprise")
 
@@ -73,7 +74,7 @@ def _failing_api_config(write_config, httpserver, notify_port: int, extra: str =
 @pytest.mark.waits(5)  # the backoff, twice
 def test_a_source_failing_past_its_threshold_is_told_once_and_not_again_after_a_restart(
         failing_source_config, tmp_path, httpserver):
-    db = tmp_path / "home" / ".reverie" / "reverie.db"
+    db = Home.at(tmp_path / "home").state / "reverie.db"
     p = start_daemon(failing_source_config)
     try:
         assert wait_for(lambda: notifications(httpserver), timeout=30), p.log.text(0)

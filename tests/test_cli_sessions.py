@@ -12,6 +12,7 @@ import pytest
 from tests import _agent
 from tests._runner import alive, pids
 from tests.conftest import make_config, run_cli, start_cli, wait_for
+from reverie.memory.home import Home
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def setup(tmp_path):
 
 
 def sessions(home: Path) -> list[tuple]:
-    with sqlite3.connect(home / ".reverie" / "reverie.db") as c:
+    with sqlite3.connect(Home.at(home).state / "reverie.db") as c:
         return c.execute("SELECT id, end_reason, consolidated FROM sessions").fetchall()
 
 
@@ -69,7 +70,7 @@ def test_wake_and_sleep_go_through_a_running_daemon(setup):
     cfg, home = setup(60)
     daemon = start_cli("--config", str(cfg), "--log-format", "json", "run")
     try:
-        assert wait_for(lambda: (home / ".reverie" / "control.sock").exists(), 15)
+        assert wait_for(lambda: (Home.at(home).state / "control.sock").exists(), 15)
         r = run_cli("--config", str(cfg), "wake", timeout=30)
         assert r.returncode == 0, r.stderr
         assert r.stdout.startswith("woke the agent: session ")
@@ -92,7 +93,7 @@ def test_sleep_never_signals_a_daemon_whose_socket_is_gone(setup):
     cfg, home = setup(60)
     daemon = start_cli("--config", str(cfg), "--log-format", "json", "run")
     try:
-        sock = home / ".reverie" / "control.sock"
+        sock = Home.at(home).state / "control.sock"
         assert wait_for(sock.exists, 15)
         sock.unlink()
         r = run_cli("--config", str(cfg), "sleep", timeout=30)

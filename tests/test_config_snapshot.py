@@ -8,9 +8,10 @@ import json
 import os
 import stat
 
+from reverie.memory.home import Home
 from tests.conftest import reverie_env, run_cli
 
-SNAPSHOT = "home/.reverie/config.snapshot.json"
+SNAPSHOT = "config.snapshot.json"  # in the home's state folder
 CONFIG = """\
 home: ./home
 timezone: UTC
@@ -34,10 +35,10 @@ def _cli(tmp_path, *args):
 
 def _configured(tmp_path, text=CONFIG):
     (tmp_path / "reverie.yaml").write_text(text, encoding="utf-8")
-    (tmp_path / "home/.reverie").mkdir(parents=True, exist_ok=True)
+    Home.at(tmp_path / "home").state.mkdir(parents=True, exist_ok=True)
     r = _cli(tmp_path, "check-config")
     assert r.returncode == 0, r.stderr
-    return tmp_path / SNAPSHOT
+    return Home.at(tmp_path / "home").state / SNAPSHOT
 
 
 def _source_names(tmp_path):

@@ -225,7 +225,7 @@ def test_invalid_utf8_keeps_the_raw_bytes(home, store):
     led = run(home, store, raw)
     assert led.lines_in == 2
     assert "\ufffd" in diary(home)
-    assert (home.sessions_dir / "s1.working.raw").read_bytes() == raw
+    assert (home.taking_dir / "s1.working.raw").read_bytes() == raw
 
 
 # -- citable lines ---------------------------------------------------------------------------------
@@ -360,13 +360,14 @@ def child(home, what, crash_at):
 
 def text_files(home):
     return {str(p.relative_to(home.root)): p.read_bytes() for p in sorted(home.root.rglob("*"))
-            if p.is_file() and ".git" not in p.parts and ".reverie" not in p.parts}
+            if p.is_file() and ".git" not in p.parts and ".consolidating" not in p.parts}
 
 
 @pytest.fixture(scope="module")
 def control(tmp_path_factory):
     """The files a consolidation of SAMPLE writes when nothing goes wrong."""
-    h = Home.at(tmp_path_factory.mktemp("control") / "home")
+    base = tmp_path_factory.mktemp("control")
+    h = Home.at(base / "home", base / "state")  # module-wide: not the test's state folder
     h.ensure()
     with Store.open(h.db) as s:
         run(h, s, SAMPLE)
@@ -437,7 +438,7 @@ TEXTS = st.one_of(st.text(), st.lists(st.one_of(FRAGMENTS, st.text(max_size=5)),
 @given(text=TEXTS)
 def test_any_text_every_line_is_accounted_for_and_archived(text):
     with tempfile.TemporaryDirectory() as tmp:
-        h = Home.at(Path(tmp) / "home")
+        h = Home.at(Path(tmp) / "home", Path(tmp) / "state")
         h.ensure()
         with Store.open(h.db) as s:
             led = run(h, s, text)

@@ -151,7 +151,7 @@ def test_stop_removes_the_socket(agent_home, server):
 
 def test_a_home_deeper_than_a_socket_address_allows_still_works(tmp_path):
     deep = tmp_path / ("d" * 60) / ("e" * 60)
-    path = deep / ".reverie" / "control.sock"
+    path = Home.at(deep).state / "control.sock"
     assert len(str(path)) > 108
     s = ControlServer(path, lambda req: {"ok": True, "cmd": req["cmd"]})
     s.start()
@@ -164,11 +164,11 @@ def test_a_home_deeper_than_a_socket_address_allows_still_works(tmp_path):
 
 def test_a_daemon_that_does_not_answer_is_one_clear_line_with_exit_1(tmp_path):
     home = tmp_path / "home"
-    (home / ".reverie").mkdir(parents=True)
+    Home.at(home).state.mkdir(parents=True)
     cfg = make_config(tmp_path, sessions={"command": _agent.command()})
     # a socket that accepts and then closes without a reply (a daemon dying mid-request)
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(str(home / ".reverie" / "control.sock"))
+    srv.bind(str(Home.at(home).state / "control.sock"))
     srv.listen(1)
 
     def serve():

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from reverie.memory.home import Home
 from tests import _agent
 from tests._logtail import LogTail
 from tests._runner import alive, pids
@@ -52,14 +53,14 @@ def daemon(tmp_path):
 def test_the_daemon_starts_and_records_its_heartbeat(daemon):
     cfg, home, start = daemon
     p = start()
-    assert wait_for(lambda: heartbeat(home / ".reverie" / "reverie.db")), p.log.text(0)
+    assert wait_for(lambda: heartbeat(Home.at(home).state / "reverie.db")), p.log.text(0)
     assert p.poll() is None
 
 
 def test_sigterm_exits_0_within_5_seconds(daemon):
     cfg, home, start = daemon
     p = start()
-    assert wait_for(lambda: heartbeat(home / ".reverie" / "reverie.db"))
+    assert wait_for(lambda: heartbeat(Home.at(home).state / "reverie.db"))
     t0 = time.monotonic()
     p.send_signal(signal.SIGTERM)
     assert p.wait(timeout=5) == 0
@@ -70,7 +71,7 @@ def test_sigterm_exits_0_within_5_seconds(daemon):
 def test_sighup_with_a_broken_config_keeps_running_on_the_old_one(daemon):
     cfg, home, start = daemon
     p = start()
-    db = home / ".reverie" / "reverie.db"
+    db = Home.at(home).state / "reverie.db"
     assert wait_for(lambda: heartbeat(db))
     good = cfg.read_text()
     cfg.write_text(good.replace("every: 1h", "every: sometimes"))
@@ -90,7 +91,7 @@ def test_sighup_with_a_broken_config_keeps_running_on_the_old_one(daemon):
 def test_sighup_with_a_good_config_reloads(daemon):
     cfg, home, start = daemon
     p = start()
-    assert wait_for(lambda: heartbeat(home / ".reverie" / "reverie.db"))
+    assert wait_for(lambda: heartbeat(Home.at(home).state / "reverie.db"))
     cfg.write_text(cfg.read_text().replace("every: 1h", "every: 2h"))
     p.send_signal(signal.SIGHUP)
     assert wait_for(lambda: p.log.has('"reload.done"')), p.log.text(0)
@@ -101,7 +102,7 @@ def test_sighup_with_a_good_config_reloads(daemon):
 def test_a_second_daemon_on_the_same_home_is_refused_with_the_pid(daemon):
     cfg, home, start = daemon
     p = start()
-    assert wait_for(lambda: heartbeat(home / ".reverie" / "reverie.db"))
+    assert wait_for(lambda: heartbeat(Home.at(home).state / "reverie.db"))
     r = run_cli("--config", str(cfg), "run", timeout=20)
     assert r.returncode == 1
     assert f"another reverie (pid {p.pid}) is running on {home.resolve()}" in r.stdout + r.stderr
@@ -112,7 +113,7 @@ def test_a_second_daemon_says_who_holds_the_home_on_stderr_and_exits_1(tmp_path)
 
     home = tmp_path / "home"
     cfg = make_config(tmp_path)
-    lock = HomeLock(home / ".reverie" / "reverie.lock")
+    lock = HomeLock(Home.at(home).state / "reverie.lock")
     lock.acquire()
     try:
         r = run_cli("--config", str(cfg), "run", timeout=30)
@@ -149,7 +150,7 @@ def _daemon_with_a_session_and_a_slow_poll(tmp_path):
         sessions={"command": _agent.command(f"pids={tmp_path / 'pids'}", "sleep=60"),
                   "max_duration": "1h", "stop_timeout": "2s"})
     daemon = start_cli("--config", str(cfg), "--log-format", "json", "run")
-    assert wait_for(lambda: (home / ".reverie" / "control.sock").exists(), timeout=20)
+    assert wait_for(lambda: (Home.at(home).state / "control.sock").exists(), timeout=20)
     # the slow source's first poll starts within 5 s of the daemon's start
     assert wait_for(lambda: _running(slow), timeout=15)
     assert start_cli("--config", str(cfg), "wake").wait(timeout=30) == 0

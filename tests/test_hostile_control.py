@@ -6,11 +6,12 @@ import json
 import socket
 
 from reverie.daemon.control import MAX_REQUEST, ControlServer, request
+from reverie.memory.home import Home
 
 
 def test_deeply_nested_json_under_the_cap_gets_a_one_line_error_and_no_traceback(tmp_path,
                                                                                  capfd):
-    path = tmp_path / ".reverie" / "control.sock"
+    path = Home.at(tmp_path).state / "control.sock"
     with ControlServer(path, lambda req: {"ok": True, "result": "fine"}):
         depth = 30_000
         line = b"[" * depth + b"]" * depth + b"\n"

@@ -16,6 +16,7 @@ import pytest
 
 from reverie.memory.consolidate import CRASH_POINTS
 from tests._harness import check_home, kill_agents, make_world, wait_agents_gone
+from reverie.memory.home import Home
 
 DATES = ["2026-05-01", "2026-05-02", "2026-05-03", "2026-05-04"]
 
@@ -136,7 +137,7 @@ def test_a_dream_killed_between_its_file_and_its_record_is_rewritten_not_doubled
     w.run("dream", "--date", "2026-05-01", check=True)
     import sqlite3
 
-    with sqlite3.connect(w.home / ".reverie" / "reverie.db") as c:
+    with sqlite3.connect(Home.at(w.home).state / "reverie.db") as c:
         c.execute("DELETE FROM dreams WHERE date = '2026-05-01'")
     w.run("dream", "--date", "2026-05-01", check=True)
     assert sorted(p.name for p in (w.home / "dreams").glob("2026-05-01*")) == ["2026-05-01.md"]

@@ -62,10 +62,10 @@ def test_a_fifo_at_working_md_is_refused_without_blocking_and_the_agent_gets_a_f
     proc = consolidate_in_child(home)
     assert proc.returncode == 0, proc.stderr
     assert "working.md was a FIFO, not a regular file; moved unread to " \
-           ".reverie/sessions/s1.working.refused" in diary(home)
+           ".consolidating/s1.working.refused" in diary(home)
     assert "consolidate.refused" in proc.stdout + proc.stderr
     assert home.working.read_text(encoding="utf-8") == working_template()
-    assert stat.S_ISFIFO(os.lstat(home.sessions_dir / "s1.working.refused").st_mode)
+    assert stat.S_ISFIFO(os.lstat(home.taking_dir / "s1.working.refused").st_mode)
 
 
 def test_a_link_to_dev_zero_at_working_md_is_refused_not_read(home):
@@ -82,7 +82,7 @@ def test_a_fifo_in_place_of_the_diary_is_moved_aside_and_the_session_still_archi
     proc = consolidate_in_child(home)
     assert proc.returncode == 0, proc.stderr
     assert "- a note" in diary(home)
-    assert [p.name for p in home.sessions_dir.glob("2026-11-25.md.*.refused")]
+    assert [p.name for p in home.taking_dir.glob("2026-11-25.md.*.refused")]
 
 
 def test_an_oversized_working_md_is_kept_whole_in_the_diary_folder_unread(home, store,
@@ -142,12 +142,14 @@ def test_every_line_a_concurrent_appender_writes_is_kept_exactly_once(home, stor
 
 
 def test_a_symlinked_private_folder_is_refused_and_its_target_left_alone(tmp_path):
+    from reverie.memory.home import StateError
+
     target = tmp_path / "elsewhere"
     target.mkdir(mode=0o755)
     root = tmp_path / "home"
     root.mkdir()
     (root / ".reverie").symlink_to(target)
-    with pytest.raises(safe_read.UnsafeFile, match=r"\.reverie: refused: a symlink"):
+    with pytest.raises(StateError, match=r"\.reverie: refused: not a plain folder"):
         Home.at(root).ensure()
     assert stat.S_IMODE(target.stat().st_mode) == 0o755
     assert list(target.iterdir()) == []
@@ -197,7 +199,7 @@ def test_a_fifo_at_working_md_does_not_block_recovery_at_start(tmp_path):
     os.mkfifo(h.working)
     p = start_cli("--config", str(cfg), "run")
     try:
-        assert wait_for(lambda: h.sessions_dir.joinpath("s1.working.refused").exists()
+        assert wait_for(lambda: h.taking_dir.joinpath("s1.working.refused").exists()
                         and h.working.is_file(), timeout=30)
         r = run_cli("--config", str(cfg), "status", timeout=10)
         assert r.returncode == 0, r.stderr
@@ -256,14 +258,14 @@ def test_a_reader_holding_working_md_open_does_not_delay_consolidation(home, sto
         holder.wait()
 
 
-def test_consolidation_refuses_a_symlinked_sessions_folder_and_moves_nothing(home, store,
-                                                                           tmp_path):
+def test_consolidation_refuses_a_symlinked_taking_folder_and_moves_nothing(home, store,
+                                                                         tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
-    home.sessions_dir.rmdir()
-    home.sessions_dir.symlink_to(outside)
+    home.taking_dir.rmdir()
+    home.taking_dir.symlink_to(outside)
     home.working.write_text("- mine\n", encoding="utf-8")
-    with pytest.raises(safe_read.UnsafeFile, match="sessions: refused: a symlink"):
+    with pytest.raises(safe_read.UnsafeFile, match="consolidating: refused: a symlink"):
         c.consolidate(home, store, ended(store), tz=TZ)
     assert home.working.read_text(encoding="utf-8") == "- mine\n"
     assert list(outside.iterdir()) == []

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from tests.conftest import make_config, reverie_env, wait_for
+from reverie.memory.home import Home
 
 POSTS = {"name": "posts", "type": "files", "path": "posts", "every": "1h"}
 
@@ -34,7 +35,7 @@ def test_a_same_user_process_cannot_read_the_running_daemons_environment(tmp_pat
                               env=reverie_env(REVERIE_TEST_KEY="sk-secret-42"),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        assert wait_for(lambda: (tmp_path / "home" / ".reverie" / "control.sock").exists(),
+        assert wait_for(lambda: (Home.at(tmp_path / "home").state / "control.sock").exists(),
                         timeout=30)
         agent = subprocess.run([*same_user_reader(), "cat", f"/proc/{daemon.pid}/environ"],
                                capture_output=True, timeout=30)

@@ -13,6 +13,7 @@ import pytest
 
 from tests._harness import db_rows
 from tests.conftest import make_config, reverie_env, wait_for
+from reverie.memory.home import Home
 
 POSTS = {"name": "posts", "type": "files", "path": "posts", "every": "0.3s"}
 
@@ -45,7 +46,7 @@ def test_a_read_only_perception_folder_is_logged_once_not_on_every_poll(tmp_path
                          env=reverie_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                          text=True)
     try:
-        assert wait_for(lambda: (home / ".reverie" / "control.sock").exists(), timeout=30)
+        assert wait_for(lambda: (Home.at(home).state / "control.sock").exists(), timeout=30)
         # several polls, each with new data to render
         (home / "posts" / "a.md").write_text("one\n")
         seen = polls(home)

@@ -18,6 +18,7 @@ import pytest
 
 from tests.conftest import reverie_env, run_cli, start_cli, wait_for
 from tests._harness import db_rows
+from reverie.memory.home import Home
 
 
 class _Echo(BaseHTTPRequestHandler):
@@ -205,9 +206,10 @@ def _leak_check(tmp_path: Path, echo: str, *, with_run: bool) -> None:
     assert p.returncode == 0, p.stdout + p.stderr
 
     home = tmp_path / "home"
-    files = _home_files(home)
-    db = home / ".reverie" / "reverie.db"
-    assert str(db.relative_to(home)) in files
+    state = Home.at(home).state  # reverie's own files, outside the home
+    files = {**_home_files(home),
+             **{f"state/{k}": v for k, v in _home_files(state).items()}}
+    assert "state/reverie.db" in files
     scanned = {**outputs, **files}
     # the distinctive parts too: a key can travel without its prefix or URL around it
     values = {**secret, "RPC_URL": env_vars["RPC_URL"]}
@@ -241,5 +243,5 @@ def test_an_agent_gets_a_secret_only_when_sessions_env_names_it(tmp_path, echo):
     names = json.loads((home / "agent-env-names.json").read_text())
     assert "AGENT_TOKEN" in names and "HDR_TOKEN" not in names and "URL_KEY" not in names
     # what it printed of it is still kept out of the session log
-    logs = b"".join(p.read_bytes() for p in (home / ".reverie").rglob("*.log"))
+    logs = b"".join(p.read_bytes() for p in Home.at(home).state.rglob("*.log"))
     assert logs and own.encode() not in logs

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests._harness import db_rows, make_world, rss_kb
+from reverie.memory.home import Home
 
 DAY = 86400.0
 START = "2026-06-01T00:10:00+00:00"
@@ -111,7 +112,7 @@ def soak(tmp_path, url: str, *, days: float, n: int, speed: float, retention: st
     n_http = len([i for i in range(n) if i % 4 == 3])
     per_source = _Api.hits / n_http  # every poll of an http_json source, the whole run
     oldest_days = (last_ts - first_ts) / DAY
-    size_kb = sum(f.stat().st_size for f in (w.home / ".reverie").glob("reverie.db*")) // 1024
+    size_kb = sum(f.stat().st_size for f in Home.at(w.home).state.glob("reverie.db*")) // 1024
     growth = (rss[max(rss)] - rss[1]) / rss[1] * 100 if len(rss) > 1 else 0.0
     figures = {"days": days, "sources": n, "wall_s": round(wall, 1), "polls": polls[0],
                "failed_polls": failed[0], "polls_per_http_source": round(per_source),

@@ -170,7 +170,7 @@ def _run_daemon_against_bad_sources(bad: BadServer, tmp_path: Path, *, n_healthy
     assert proc.returncode == 0, err[-3000:]
     assert "Traceback" not in err, err[err.index("Traceback") - 200:][:3000]
 
-    db = sqlite3.connect(home / ".reverie" / "reverie.db")
+    db = sqlite3.connect(Home.at(home).state / "reverie.db")
     rows = dict(db.execute("SELECT source, COUNT(*) FROM polls GROUP BY source").fetchall())
     first_last = {s: (a, b) for s, a, b in
                   db.execute("SELECT source, MIN(ts), MAX(ts) FROM polls WHERE ok=1 GROUP BY source")}

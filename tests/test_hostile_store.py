@@ -10,6 +10,7 @@ import pytest
 
 from reverie.memory import consolidate as c
 from tests.conftest import run_cli
+from reverie.memory.home import Home
 
 UID = 65534
 
@@ -22,7 +23,7 @@ def agent(tmp_path):
 
 
 def test_a_corrupt_database_is_one_line_naming_the_file_and_what_to_do(agent):
-    db = agent / ".reverie" / "reverie.db"
+    db = Home.at(agent).state / "reverie.db"
     for extra in ("-wal", "-shm"):
         db.with_name(db.name + extra).unlink(missing_ok=True)
     db.write_bytes(b"this is not sqlite at all" * 100)
@@ -48,14 +49,18 @@ def test_finished_working_md_snapshots_obey_retention(home, store):
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root")
-def test_root_polling_a_users_home_leaves_every_file_owned_by_that_user(agent):
+def test_root_polling_a_users_home_is_refused_and_leaves_nothing_of_roots(agent):
+    # (issue 21: root runs nothing in a home another user can write; before, it polled and
+    # handed every file it wrote to the home's owner)
     for dirpath, dirnames, filenames in os.walk(agent):
         for name in [dirpath, *(os.path.join(dirpath, f) for f in dirnames + filenames)]:
             os.lchown(name, UID, UID)
+    before = sorted(os.walk(agent))
     r = run_cli("--config", str(agent / "reverie.yaml"), "poll")
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 2
+    assert "refusing to run as root" in r.stderr and "sudo -u nobody" in r.stderr
     owned_by_root = [os.path.relpath(os.path.join(d, f), agent)
                      for d, _, fs in os.walk(agent) for f in fs
                      if os.lstat(os.path.join(d, f)).st_uid != UID]
-    assert (agent / "perception" / "state.md").exists()
     assert owned_by_root == []
+    assert sorted(os.walk(agent)) == before

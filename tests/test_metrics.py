@@ -25,6 +25,7 @@ from reverie.memory.consolidate import Ledger
 from reverie.memory.store import Store
 from reverie.perception.serve import PageServer
 from tests.conftest import chat_completion, reverie_env, run_cli, start_cli, wait_for
+from reverie.memory.home import Home
 
 SOURCE_FAMILIES = {"reverie_source_up", "reverie_source_last_success_timestamp_seconds",
                    "reverie_source_consecutive_failures", "reverie_source_polls",
@@ -90,7 +91,7 @@ def world(tmp_path, write_config, httpserver):
         p = start_cli("--config", str(cfg), "--log-format", "json", "run",
                       env=reverie_env(**env))
         procs.append(p)
-        assert wait_for(lambda: (home / ".reverie" / "control.sock").exists(), 20), \
+        assert wait_for(lambda: (Home.at(home).state / "control.sock").exists(), 20), \
             "daemon did not start"
         return p
 
@@ -251,7 +252,7 @@ def counters(families: dict) -> dict:
 def test_counters_do_not_go_down_when_retention_deletes_old_polls(world):
     cfg, home = world(every="1h")
     base = world.serve(cfg)  # makes the store
-    db = home / ".reverie" / "reverie.db"
+    db = Home.at(home).state / "reverie.db"
     now = clock.now()
     with Store.open(db) as store:
         for day in range(100, 0, -1):  # one poll a day for 100 days, every 7th failing
@@ -277,7 +278,7 @@ def test_counters_do_not_go_down_when_retention_deletes_old_polls(world):
 def test_a_poll_retention_deletes_before_any_scrape_saw_it_is_still_counted(world):
     cfg, home = world(every="1h")
     base = world.serve(cfg)
-    db = home / ".reverie" / "reverie.db"
+    db = Home.at(home).state / "reverie.db"
     now = clock.now()
     with Store.open(db) as store:
         for _ in range(3):
@@ -377,7 +378,7 @@ def test_sessions_and_consolidated_lines_match_the_store_and_the_ledger(world, t
     assert value(m, "reverie_session_active") == 0
     assert value(m, "reverie_sessions_total", end_reason="slept") == 1
     assert value(m, "reverie_sessions_total", end_reason="exited") == 1
-    with sqlite3.connect(home / ".reverie" / "reverie.db") as c:
+    with sqlite3.connect(Home.at(home).state / "reverie.db") as c:
         seconds = c.execute("SELECT SUM(ended - started) FROM sessions").fetchone()[0]
     assert value(m, "reverie_session_seconds_total") == pytest.approx(seconds)
     ledger = [json.loads(x) for x in (home / "memory" / "ledger.jsonl").read_text().splitlines()]

@@ -10,6 +10,7 @@ import pytest
 
 from tests._logtail import LogTail
 from tests.conftest import polls_of, reverie_env, run_cli, start_cli, wait_for
+from reverie.memory.home import Home
 
 CONFIG = """
 home: ./home
@@ -41,7 +42,7 @@ def daemon(write_config, tmp_path, notify_socket):
     p = start_cli("--config", str(cfg), "--log-format", "json", "run",
                   env=reverie_env(NOTIFY_SOCKET=str(path)))
     p.log = LogTail(p.stderr)
-    assert wait_for(lambda: (tmp_path / "home" / ".reverie" / "control.sock").exists(),
+    assert wait_for(lambda: (Home.at(tmp_path / "home").state / "control.sock").exists(),
                     timeout=20), p.log.text(0)
     assert wait_for(lambda: any("sources ok" in s for s in statuses(sock)), timeout=10)
     yield cfg, tmp_path / "home", p, sock
@@ -62,7 +63,7 @@ def test_reload_exits_0_and_the_new_source_is_polled(daemon, httpserver):
     r = run_cli("--config", str(cfg), "reload", timeout=90)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "the new config is live (2 sources)" in r.stdout
-    assert wait_for(lambda: polls_of(home / ".reverie" / "reverie.db", "api"), timeout=20)
+    assert wait_for(lambda: polls_of(Home.at(home).state / "reverie.db", "api"), timeout=20)
     assert len(httpserver.log) >= 1
 
 

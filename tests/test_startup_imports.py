@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from reverie.memory.home import Home
+
 from tests.conftest import reverie_env
 
 HEAVY = {"requests", "openai", "feedparser", "jinja2"}
@@ -81,7 +83,7 @@ def test_checking_or_reading_does_not_import_the_scheduler(configured, command):
 def test_status_and_state_on_the_snapshot_build_no_config_models(configured, command):
     _cli(configured, "state")  # renders state.md; its load leaves the snapshot
     _cli(configured, "check-config")
-    assert (configured / "home/.reverie/config.snapshot.json").exists()
+    assert (Home.at(configured / "home").state / "config.snapshot.json").exists()
     assert _imported(configured, command) & (CONFIG_MODELS | SCHEDULER | HEAVY) == set()
 
 

@@ -10,6 +10,7 @@ import pytest
 from reverie.memory import clock
 from reverie.memory.store import Store
 from tests.conftest import make_config, run_cli, start_cli, wait_for
+from reverie.memory.home import Home
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def status(cfg, *args):
 
 def start_daemon(cfg, home):
     daemon = start_cli("--config", str(cfg), "--log-format", "json", "run")
-    assert wait_for(lambda: (home / ".reverie" / "control.sock").exists(), 20), "daemon did not start"
+    assert wait_for(lambda: (Home.at(home).state / "control.sock").exists(), 20), "daemon did not start"
     return daemon
 
 
@@ -54,14 +55,15 @@ def test_status_exits_3_and_says_not_running_without_a_daemon(setup):
 
 
 def test_status_json_has_the_documented_shape(setup):
-    cfg, _ = setup()
+    cfg, home = setup()
     r = status(cfg, "--json")
     data = json.loads(r.stdout)
     assert r.returncode == 3
     assert data["version"] == 1
-    assert set(data) == {"version", "now", "home", "timezone", "config_errors", "daemon",
-                         "sources", "session", "sessions_enabled", "next_wake", "next_sleep",
-                         "max_duration", "last_wake", "next_dream", "last_dream"}
+    assert data["state"] == str(Home.at(home).state)
+    assert set(data) == {"version", "now", "home", "state", "timezone", "config_errors",
+                         "daemon", "sources", "session", "sessions_enabled", "next_wake",
+                         "next_sleep", "max_duration", "last_wake", "next_dream", "last_dream"}
     assert data["config_errors"] == []
     src, blog = data["sources"]
     assert set(src) == {"name", "type", "enabled", "every", "cron", "health",
@@ -102,7 +104,7 @@ def test_status_while_the_daemon_runs_exits_0_with_its_pid_and_the_source_ok(set
 def test_a_source_backing_off_shows_its_next_try_not_its_next_fire(setup, tmp_path):
     cfg, home = setup(url="http://127.0.0.1:9/closed")
     now = clock.now()
-    with Store.open(home / ".reverie" / "reverie.db") as store:
+    with Store.open(Home.at(home).state / "reverie.db") as store:
         # three failures, the last 90s ago: at 1m it waits 8 intervals, until ~6m30s from
         # now (a whole minute ago, a status within the same second showed "in 7m")
         store.record_run("moltbook", now - timedelta(minutes=1, seconds=30), ok=False,
@@ -129,7 +131,7 @@ def test_a_source_backing_off_shows_its_next_try_not_its_next_fire(setup, tmp_pa
 
 def test_status_json_says_when_the_last_dream_fell_back(setup):
     cfg, home = setup()
-    with Store.open(home / ".reverie" / "reverie.db") as store:
+    with Store.open(Home.at(home).state / "reverie.db") as store:
         store.record_dream(date="2024-05-14", path="dreams/2024-05-14.md", backend="offline",
                            model=None, fallback_reason="model server answered HTTP 500",
                            cycle_start=clock.from_ts(0.0), cycle_end=clock.from_ts(1.0), sha256="x")

@@ -88,7 +88,7 @@ def due_dream_day(store, opts: DreamOptions, *, tz: tzinfo, now: datetime | None
 
 @contextmanager
 def _dream_lock(home: Home) -> Iterator[None]:
-    home.private.mkdir(parents=True, exist_ok=True)
+    home.open_state()  # the state directory: made 0700, never a link
     with _LOCK:
         fd = os.open(home.private / "dream.lock", os.O_CREAT | os.O_RDWR, 0o600)
         try:
