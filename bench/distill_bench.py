@@ -25,7 +25,7 @@ import random
 import re
 import tempfile
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -177,7 +177,7 @@ def _offline(quick: bool) -> tuple[list[Row], dict]:
     from reverie.perception.dreams import DreamOptions
 
     rng = random.Random(25)
-    tp = n_planted = hit = bullets = pure = kind_right = 0
+    n_planted = hit = bullets = pure = kind_right = 0
     rec_found = rec_total = rec_exact = spurious = repeats = 0
     counts = {"lines": 0, "cited": 0, "resolved": 0, "supported": 0}
     details, homes = [], {}

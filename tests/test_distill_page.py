@@ -9,7 +9,8 @@ from datetime import timedelta
 from reverie.memory import consolidate as c
 from reverie.perception.distill import distill_day
 from reverie.perception.dreams import DreamOptions
-from tests.test_page import NOW, TZ, render, world  # noqa: F401  (world is a fixture)
+from tests.test_page import NOW, TZ, render
+from tests.test_page import world  # noqa: F401  (a fixture, used by name)
 
 PAGE = """## Notes
 Decided to post twice a week; the RPC endpoint was flaky again.
@@ -27,7 +28,7 @@ def distilled(home, store, text=PAGE):
     return distill_day(home, store, DreamOptions(), day=start.astimezone(TZ).date(), mode="offline")
 
 
-def test_the_page_shows_last_nights_distillation_with_links_to_its_diary_lines(world):
+def test_the_page_shows_last_nights_distillation_with_links_to_its_diary_lines(world):  # noqa: F811
     home, store = world
     out = distilled(home, store)
     day = out.path.name[10:20]
@@ -45,7 +46,7 @@ def test_the_page_shows_last_nights_distillation_with_links_to_its_diary_lines(w
     assert "<script>alert(1)</script>" not in html  # the agent's words are escaped
 
 
-def test_the_ledger_line_of_a_distillation_counts_lines_cited_and_supported(world):
+def test_the_ledger_line_of_a_distillation_counts_lines_cited_and_supported(world):  # noqa: F811
     home, store = world
     out = distilled(home, store)
     _, page = render(home, store, [])
@@ -53,7 +54,7 @@ def test_the_ledger_line_of_a_distillation_counts_lines_cited_and_supported(worl
             "0 patterns") in page.all_text
 
 
-def test_an_edited_diary_shows_on_the_page_as_fewer_lines_unchanged(world):
+def test_an_edited_diary_shows_on_the_page_as_fewer_lines_unchanged(world):  # noqa: F811
     home, store = world
     out = distilled(home, store)
     diary = home.diary_dir / f"{out.path.name[10:20]}.md"
@@ -63,7 +64,7 @@ def test_an_edited_diary_shows_on_the_page_as_fewer_lines_unchanged(world):
            f"memory/{out.path.name} )" in page.all_text
 
 
-def test_a_fifo_in_place_of_the_distillation_does_not_block_the_page(world):
+def test_a_fifo_in_place_of_the_distillation_does_not_block_the_page(world):  # noqa: F811
     home, store = world
     os.mkfifo(home.memory_dir / "distilled-2025-03-09.md")
     _, page = render(home, store, [])

@@ -59,7 +59,7 @@ def test_every_command_on_a_home_of_another_user_refuses_as_root(agents_home, ar
     _chown_tree(home, NOBODY)
     line = _refused(run_cli("--config", str(cfg), *args))
     assert line.startswith(f"reverie {args[0]}: ")
-    assert f"owned by nobody" in line
+    assert "owned by nobody" in line
 
 
 def test_a_root_owned_config_does_not_make_a_home_of_another_user_safe(agents_home, tmp_path):

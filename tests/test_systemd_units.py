@@ -373,7 +373,7 @@ def test_install_agent_user_prints_the_accounts_the_group_and_the_layout(tmp_pat
                  "--shell /usr/sbin/nologin reverie-agent",
                  "usermod --append --groups reverie-agent reverie-daemon-x",
                  f"install -d -o reverie-daemon-x -g reverie-agent -m 2770 {home}",
-                 f"-type d -exec chmod g+s {{}} +"]:
+                 "-type d -exec chmod g+s {} +"]:
         assert line in r.output, line
     assert "warning" not in r.output
 
