@@ -46,8 +46,11 @@ MAX_BYTES = 4 * 1024 ** 3  # of the home's and state folder's files, the record 
 MAX_FILES = 200_000  # entries walked (files, folders, links)
 _CHUNK = 1024 * 1024
 # reverie's own files in the state folder that are not copied as files: the record goes
-# through the backup API; locks and the socket belong to a running process
-_NOT_FILES = ("reverie.db", "reverie.db-wal", "reverie.db-shm", "reverie.db-journal")
+# through the backup API; locks and the socket belong to a running process; the binding
+# (the home this folder belongs to) and the config snapshots name the old home and config,
+# and the restored home writes its own
+_NOT_FILES = ("reverie.db", "reverie.db-wal", "reverie.db-shm", "reverie.db-journal",
+              "reverie.lock", "home", "config.snapshot.json", "running.snapshot.json")
 _NOT_SUFFIXES = (".lock", ".sock")
 
 

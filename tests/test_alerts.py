@@ -272,6 +272,13 @@ def test_a_session_that_exits_non_zero_is_told_once_within_the_hour(write_config
         s.close()
 
 
+def _record(cfg: Path) -> Path:
+    """The record of the agent ``cfg`` describes (its name: decides the state folder)."""
+    from reverie.daemon import config
+
+    return config.load(cfg, need_secrets=False).home.db
+
+
 def _signed_config(write_config, httpserver, extra: str = ""):
     httpserver.expect_request("/notify", method="POST").respond_with_data("ok")
     return write_config(f"""
@@ -299,7 +306,7 @@ def test_a_failing_source_on_a_long_interval_is_told_on_the_alert_timer_not_at_i
     try:
         told = wait_for(lambda: notifications(httpserver), timeout=20)
         assert told, p.log.text(0)
-        assert polls_of(tmp_path / "home" / ".reverie" / "reverie.db", "api") == 1
+        assert polls_of(_record(cfg), "api") == 1
         assert told[0]["title"] == title("api is failing", name="scout")
         assert told[0]["type"] == "failure"
         assert told[0]["message"].endswith(f"— reverie, agent scout on {socket.gethostname()}")
@@ -418,7 +425,7 @@ def test_a_planned_stop_during_a_session_is_recorded_and_told_as_stopped_not_fai
     assert told[0]["type"] == "info"
     from reverie.memory.store import Store
 
-    with Store.open(tmp_path / "home" / ".reverie" / "reverie.db", readonly=True) as store:
+    with Store.open(_record(cfg), readonly=True) as store:
         (row,) = store.sessions()
     assert row.end_reason == "daemon stopped"
 

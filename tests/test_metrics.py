@@ -91,8 +91,10 @@ def world(tmp_path, write_config, httpserver):
         p = start_cli("--config", str(cfg), "--log-format", "json", "run",
                       env=reverie_env(**env))
         procs.append(p)
-        assert wait_for(lambda: (Home.at(home).state / "control.sock").exists(), 20), \
-            "daemon did not start"
+        from reverie.daemon import config
+
+        state = config.load(cfg, need_secrets=False).home.state  # name: moves it
+        assert wait_for(lambda: (state / "control.sock").exists(), 20), "daemon did not start"
         return p
 
     def serve(cfg, process: bool = False):
