@@ -307,8 +307,6 @@ class Services:
         tz = self.tz
         now = clock_mod.now()
         beat = self.heartbeat_every
-        from apscheduler.triggers.cron import CronTrigger
-
         out = [Job("heartbeat", self.heartbeat, _every(beat, now),
                    30, misfire_grace_time=max(1, int(beat)), first=now)]
         enabled = [spec for spec in cfg.sources if spec.enabled]
@@ -319,7 +317,7 @@ class Services:
         for spec in enabled:
             jitter = int(spec.effective_jitter) or None
             if spec.cron:
-                trig: Any = CronTrigger.from_crontab(spec.cron, timezone=tz, jitter=jitter)
+                trig: Any = cron(spec.cron, tz, jitter)
                 grace = 300
             else:
                 trig = _every(spec.interval, now, jitter)
