@@ -46,7 +46,8 @@ class Crontab(BaseTrigger):
         if previous_fire_time is not None:
             just_after = _utc_add(previous_fire_time, timedelta(microseconds=1))
             start = min(now.astimezone(UTC), just_after.astimezone(UTC))
-            if start == previous_fire_time:
+            # in UTC: a wall time inside an autumn repeat never equals one of another zone
+            if start == previous_fire_time.astimezone(UTC):
                 start = _utc_add(start, timedelta(microseconds=1))
         t = _cron.next_fire(self.cron, self.timezone, start)
         return self._apply_jitter(t, self.jitter, now)

@@ -264,16 +264,24 @@ def test_the_json_schema_pattern_takes_what_the_reader_takes():
             check_cron(bad)
 
 
-def test_the_daemons_trigger_and_status_give_the_same_times():
+@pytest.mark.parametrize("start", [datetime(2027, 3, 26, tzinfo=UTC),
+                                   datetime(2027, 10, 30, tzinfo=UTC)], ids=["spring", "autumn"])
+def test_the_daemons_trigger_and_status_give_the_same_times(start):
+    """Stepped as APScheduler steps a job (the previous fire time, now = that time), the
+    trigger gives status's times and APScheduler's across both of Berlin's changes,
+    the twice-seen 02:30 of autumn included."""
     tz = ZoneInfo("Europe/Berlin")
-    for expr in ("0 5 * * 0", "0 8 * * 1-5", "0 23 1 * 1", "*/20 2-3 * * 7"):
-        trig, t = Crontab(expr, tz), datetime(2027, 3, 26, tzinfo=UTC)
-        prev = None
+    for expr in ("0 5 * * 0", "0 8 * * 1-5", "0 23 1 * 1", "*/20 2-3 * * 7", "30 2 * * *"):
+        trig, prev = Crontab(expr, tz), None
+        t = trig.get_next_fire_time(None, start)
+        assert t == _next_fire(expr, tz, start)
         for _ in range(20):
-            want = _next_fire(expr, tz, t)
-            got = trig.get_next_fire_time(prev, t)
-            assert got == want, (expr, t)
-            prev, t = got, got + timedelta(seconds=30)
+            nxt = trig.get_next_fire_time(t, t)
+            assert nxt.astimezone(UTC) == _next_fire(expr, tz, t.astimezone(UTC) + timedelta(
+                microseconds=1)).astimezone(UTC) == _apscheduler(expr, tz, t + timedelta(
+                    microseconds=1)), (expr, t)
+            assert nxt.astimezone(UTC) > t.astimezone(UTC)  # same zone: fold is ignored
+            t = nxt
 
 
 # -- a week on the fake clock ----------------------------------------------------------------
