@@ -272,7 +272,7 @@ def test_the_daemons_trigger_and_status_give_the_same_times(start):
     the twice-seen 02:30 of autumn included."""
     tz = ZoneInfo("Europe/Berlin")
     for expr in ("0 5 * * 0", "0 8 * * 1-5", "0 23 1 * 1", "*/20 2-3 * * 7", "30 2 * * *"):
-        trig, prev = Crontab(expr, tz), None
+        trig = Crontab(expr, tz)
         t = trig.get_next_fire_time(None, start)
         assert t == _next_fire(expr, tz, start)
         for _ in range(20):
