@@ -30,7 +30,11 @@ def _next_cron(exprs: list[str], tz: Any, after: datetime) -> datetime | None:
 
 def _next_fire(expr: str, tz: Any, after: datetime) -> datetime | None:
     # the daemon's triggers read the same way (daemon/scheduler.py's Crontab)
-    return _cron.next_fire(_cron.parse(expr), tz, after, days=366 * 40)
+    try:
+        cron = _cron.parse(expr)
+    except ValueError:  # a snapshot from a reverie that read more forms: no time to show
+        return None
+    return _cron.next_fire(cron, tz, after, days=366 * 40)
 
 
 def _next_run(spec: Any, h: health.Health | None, st: SourceState, tz: Any, now: datetime,
