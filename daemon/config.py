@@ -22,7 +22,7 @@ import yaml
 from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo,
                       field_validator)
 
-from reverie.daemon import snapshot
+from reverie.daemon import _yaml, snapshot
 from reverie.daemon.alerts import NotifyOptions, url_secrets
 from reverie.daemon.session_options import SessionsOptions
 from reverie.memory import clock
@@ -517,14 +517,15 @@ _MERGE = "tag:yaml.org,2002:merge"
 def _parse(text: str) -> tuple[yaml.Node | None, Any]:
     """The document's nodes (their marks give the lines) and its data, from one parse
     unless a merge key (``<<``) is in it: constructing merges its keys into the nodes,
-    and the lines of the problems are read from the nodes as written."""
-    loader = yaml.SafeLoader(text)
+    and the lines of the problems are read from the nodes as written. Scalars are YAML
+    1.2's (daemon/_yaml.py): ``on``/``no`` are strings, ``010`` is 10."""
+    loader = _yaml.Loader(text)
     try:
         root = loader.get_single_node()
         if root is None:
             return None, None
         if _has_merge(root):
-            return root, yaml.safe_load(text)
+            return root, _yaml.load(text)
         return root, loader.construct_document(root)
     finally:
         loader.dispose()
@@ -747,7 +748,7 @@ def home_hint(path: str | os.PathLike) -> Path | None:
     except (OSError, UnicodeDecodeError):
         return None
     try:
-        data = yaml.safe_load(text)
+        data = _yaml.load(text)
         home = data.get("home") if isinstance(data, dict) else None
     except (yaml.YAMLError, RecursionError):  # broken further down: the top-level line
         m = re.search(r"""^home:[ \t]*(["']?)([^"'#\n]+?)\1[ \t]*(#.*)?$""", text, re.M)

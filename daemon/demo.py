@@ -10,7 +10,7 @@ stops it cleanly, then prints the dream and where every file went.
 
 from __future__ import annotations
 
-import sys
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -33,7 +33,7 @@ dream:
   at: "0 5 * * *"
   backend: offline
 sessions:
-  command: [{python}, -m, daemon.demo_agent]
+  command: {command}
   wake: ["0 8 * * *"]
   sleep: ["0 23 * * *"]
   max_duration: 1m
@@ -63,7 +63,7 @@ def run_demo(home: Path | None, echo: Callable[[str], None] = print) -> int:
 
 
 def _run(world, home: Path | None, echo: Callable[[str], None]) -> int:
-    from reverie.daemon import config, logs, services
+    from reverie.daemon import config, demo_agent, logs, services
     from reverie.daemon.lifecycle import Daemon
     from reverie.memory import clock
     from reverie.memory.home import Home, init_home
@@ -77,8 +77,10 @@ def _run(world, home: Path | None, echo: Callable[[str], None]) -> int:
     init_home(Home.at(root, state))
     tz = clock.system_zone_name()
     cfg_path = root / "demo.yaml"
+    # the installed module, with this interpreter (JSON strings are YAML: any path quoted)
+    command = "[" + ", ".join(json.dumps(a) for a in demo_agent.command()) + "]"
     atomic.write_text(cfg_path, DEMO_CONFIG.format(
-        tz=tz, python=sys.executable, base=world.base, world=world.sources_yaml(),
+        tz=tz, command=command, base=world.base, world=world.sources_yaml(),
         state=state))
     loaded = config.load(cfg_path)
     h = loaded.home
@@ -102,7 +104,7 @@ def _run(world, home: Path | None, echo: Callable[[str], None]) -> int:
 
     echo("morning: the agent wakes, works and sleeps")
     res = svc.runner.run_foreground("the demo's morning wake")
-    echo(f"  session {res.session_id}: {res.outcome}")
+    ran = _told_session(res, svc.store, h, echo)
 
     echo("afternoon: the world moves on")
     atomic.write_text(h.root / "posts" / "afternoon.md",
@@ -136,4 +138,45 @@ def _run(world, home: Path | None, echo: Callable[[str], None]) -> int:
     echo(f"done in {time.monotonic() - started:.1f}s. Look around: {root}")
     echo(f"open the morning page: file://{h.page}")
     echo(f"(try: reverie --config {cfg_path} status)")
+    if not ran:
+        echo("the demo's agent did not run as it should: see its session log above")
+        return 1
     return 0
+
+
+def _told_session(res, store, home, echo: Callable[[str], None]) -> bool:
+    """Say what happened to the session: started, how it ended and after how long, how
+    many of its lines were kept (the ledger's count). True when the agent exited 0."""
+    sid = res.session_id
+    if res.outcome != "started" or not sid:
+        echo(f"  the session did not start: {res.outcome} ({res.reason})")
+        return False
+    echo(f"  session {sid}: started")
+    s = store.session(sid)
+    took = (s.ended - s.started).total_seconds() if s and s.ended else None
+    ok = s is not None and s.end_reason == "exited" and s.exit_code == 0
+    how = (f"exited {s.exit_code}" if s and s.end_reason == "exited"
+           else (s.end_reason if s else "was not recorded"))
+    echo(f"  session {sid}: {how}" + (f" after {took:.1f}s" if took is not None else ""))
+    rec = _ledger_line(home.ledger, sid)
+    if rec is not None:
+        echo(f"  session {sid}: {rec.get('archived', 0)} lines kept in {rec.get('diary')}, "
+             f"{rec.get('promoted', 0)} promoted to memory/, {rec.get('carried', 0)} carried")
+    if not ok:
+        echo(f"  the agent's output: {home.session_log(sid)}")
+    return ok
+
+
+def _ledger_line(ledger, sid: str) -> dict | None:
+    try:
+        text = ledger.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    for line in text.splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(rec, dict) and rec.get("session") == sid:
+            return rec
+    return None

@@ -1,6 +1,6 @@
 """A small bundled agent for ``reverie demo``: it reads its files and writes working.md.
 
-Run as ``python -m daemon.demo_agent`` (or by path). It reads $REVERIE_STATE and
+Run as ``python -m reverie.daemon.demo_agent`` (or by path). It reads $REVERIE_STATE and
 $REVERIE_DREAM, adds a few notes to $REVERIE_WORKING (one tagged ``#remember``, one
 under ``## Carry``) and exits. It uses nothing but the standard library, so it also
 runs under a Python without reverie installed.

@@ -13,20 +13,58 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.base import BaseTrigger
 
 from reverie.daemon import logs
+from reverie.perception import _cron
 
 log = logs.get("reverie.scheduler")
+UTC = timezone.utc
 
 
-def cron(expr: str, tz: Any) -> CronTrigger:
-    return CronTrigger.from_crontab(expr, timezone=tz)
+class Crontab(BaseTrigger):
+    """An APScheduler 3.x trigger that fires as crontab(5) reads ``expr`` (0 and 7 are
+    Sunday; either day field may match): perception/_cron.py computes every fire time, the
+    same reader `reverie status` and `check-config` use, so they cannot disagree.
+    APScheduler's own CronTrigger reads weekday 0 as Monday and ANDs the day fields."""
+
+    __slots__ = ("expr", "cron", "timezone", "jitter")
+
+    def __init__(self, expr: str, tz: Any, jitter: int | None = None):
+        self.expr, self.cron, self.timezone, self.jitter = expr, _cron.parse(expr), tz, jitter
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None,
+                           now: datetime) -> datetime | None:
+        # CronTrigger's start rule: from just past the previous fire time, unless now is
+        # earlier (a clock set back), never the previous fire time itself
+        start = now
+        if previous_fire_time is not None:
+            just_after = _utc_add(previous_fire_time, timedelta(microseconds=1))
+            start = min(now.astimezone(UTC), just_after.astimezone(UTC))
+            # in UTC: a wall time inside an autumn repeat never equals one of another zone
+            if start == previous_fire_time.astimezone(UTC):
+                start = _utc_add(start, timedelta(microseconds=1))
+        t = _cron.next_fire(self.cron, self.timezone, start)
+        return self._apply_jitter(t, self.jitter, now)
+
+    def __str__(self) -> str:
+        return f"crontab[{self.expr}]"
+
+    def __repr__(self) -> str:
+        return f"<Crontab ({self.expr!r}, timezone={self.timezone!s}, jitter={self.jitter})>"
+
+
+def _utc_add(t: datetime, delta: timedelta) -> datetime:
+    return (t.astimezone(UTC) + delta).astimezone(t.tzinfo)
+
+
+def cron(expr: str, tz: Any, jitter: int | None = None) -> Crontab:
+    return Crontab(expr, tz, jitter)
 
 
 @dataclass(frozen=True)

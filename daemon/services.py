@@ -318,8 +318,6 @@ class Services:
         tz = self.tz
         now = clock_mod.now()
         beat = self.heartbeat_every
-        from apscheduler.triggers.cron import CronTrigger
-
         out = [Job("heartbeat", self.heartbeat, _every(beat, now),
                    30, misfire_grace_time=max(1, int(beat)), first=now)]
         if cfg.notify.urls:  # a failing source is told on this timer, whatever its polls do
@@ -334,7 +332,7 @@ class Services:
         for spec in enabled:
             jitter = int(spec.effective_jitter) or None
             if spec.cron:
-                trig: Any = CronTrigger.from_crontab(spec.cron, timezone=tz, jitter=jitter)
+                trig: Any = cron(spec.cron, tz, jitter)
                 grace = 300
             else:
                 trig = _every(spec.interval, now, jitter)

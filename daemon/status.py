@@ -29,12 +29,12 @@ def _next_cron(exprs: list[str], tz: Any, after: datetime) -> datetime | None:
 
 
 def _next_fire(expr: str, tz: Any, after: datetime) -> datetime | None:
-    cron = _cron.parse(expr)
-    if cron is not None:  # without APScheduler, which imports asyncio
-        return _cron.next_fire(cron, tz, after, days=366 * 40)
-    from apscheduler.triggers.cron import CronTrigger
-
-    return CronTrigger.from_crontab(expr, timezone=tz).get_next_fire_time(None, after)
+    # the daemon's triggers read the same way (daemon/scheduler.py's Crontab)
+    try:
+        cron = _cron.parse(expr)
+    except ValueError:  # a snapshot from a reverie that read more forms: no time to show
+        return None
+    return _cron.next_fire(cron, tz, after, days=366 * 40)
 
 
 def _next_run(spec: Any, h: health.Health | None, st: SourceState, tz: Any, now: datetime,

@@ -1,13 +1,21 @@
-"""Five-field crontab strings read as APScheduler 3.x reads them, without importing it.
+"""Five-field cron strings as crontab(5) reads them: the one reader of every cron in reverie.
 
-APScheduler's cron module imports asyncio (and with it ssl): most of `reverie status`'s
-start. This reader covers the forms people write (numbers, names, ``*``, ranges, steps,
-lists) with APScheduler's meaning, quirks included: weekday 0 is Monday, day and weekday
-must both match, a wall time that does not exist (spring forward) fires at the
-pre-transition offset, a repeated one (fall back) at its first occurrence unless the
-search starts inside the repeat. Anything else (``last``, unusual spellings) is None from
-:func:`parse`, and the caller asks APScheduler, which also words every error.
-tests/test_cron.py compares both over many expressions and start times.
+The daemon's triggers (daemon/scheduler.py's :class:`Crontab`), `reverie status`,
+`check-config` and the catch-up of missed wakes all ask this module, so none of them can
+disagree about when a job fires. The fields are minute, hour, day of month, month and day
+of week, each a list of ``*``, numbers, names (``jan``..``dec``, ``sun``..``sat``, any
+case), ranges ``a-b`` and steps ``*/n``, ``a-b/n``, ``a/n``. As crontab(5) says: 0 and 7
+are Sunday, and when both day fields are restricted (neither starts with ``*``) a day
+matches when EITHER does; otherwise both must (``*/2`` starts with ``*``, so it is not
+"restricted", as in Vixie cron and cronie).
+
+The walk over a day's fields is APScheduler 3.x's CronTrigger walk, kept so that DST
+behaves as it always has here: a wall time that does not exist (spring forward) fires at
+the pre-transition offset, a repeated one (fall back) at its first occurrence unless the
+search starts inside the repeat. Either-day expressions are the earlier of two such walks
+(one with the weekdays open, one with the days of the month open). It imports nothing
+heavy: `reverie status` starts without APScheduler (which imports asyncio).
+tests/test_cron.py compares it with croniter (a crontab implementation) and APScheduler.
 """
 
 from __future__ import annotations
@@ -18,78 +26,108 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 UTC = timezone.utc
-# (name, min, max) in from_crontab's order: minute hour day month day_of_week
-_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31), ("month", 1, 12),
-           ("day_of_week", 0, 6))
+# (name people read, min, max of a number, max that `*` covers)
+_FIELDS = (("minute", 0, 59, 59), ("hour", 0, 23, 23), ("day of month", 1, 31, 31),
+           ("month", 1, 12, 12), ("day of week", 0, 7, 6))
+DOW = 4
 _NAMES = {3: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
               "dec"],
-          4: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}
+          4: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]}
 _ALL = re.compile(r"\*(?:/(\d+))?")
 _RANGE = re.compile(r"(\d+)(?:-(\d+))?(?:/(\d+))?")
 _NAMED = re.compile(r"([a-z]+)(?:-([a-z]+))?", re.IGNORECASE)
+FORMS = "numbers, names, *, ranges a-b and steps /n, separated by commas"
 
 
 class Cron:
-    __slots__ = ("minute", "hour", "day", "month", "dow")
+    """A parsed cron. ``dow`` holds Python weekdays (Monday 0 .. Sunday 6, as
+    ``datetime.weekday()``); ``either_day``: both day fields restricted, a day matches when
+    either does."""
 
-    def __init__(self, sets: list[frozenset[int]]):
+    __slots__ = ("minute", "hour", "day", "month", "dow", "either_day")
+
+    def __init__(self, sets: list[set[int]], either_day: bool = False):
         self.minute, self.hour, self.day, self.month, self.dow = (sorted(s) for s in sets)
+        self.either_day = either_day
+
+    def _with(self, day: Any = None, dow: Any = None) -> Cron:
+        return Cron([set(self.minute), set(self.hour), set(day or self.day), set(self.month),
+                     set(dow or self.dow)])
 
 
-def _values(expr: str, i: int) -> set[int] | None:
-    """One comma-separated term's values, or None when APScheduler would refuse it or
-    read it in a way this reader does not follow."""
-    _, lo, hi = _FIELDS[i]
-    m = _ALL.fullmatch(expr)
+def _values(term: str, i: int) -> set[int]:
+    """One comma-separated term's values (crontab numbering), or ValueError saying why."""
+    name, lo, hi, star_hi = _FIELDS[i]
+    bad = f"{name} {term!r}"
+    m = _ALL.fullmatch(term)
     if m:
         step = int(m.group(1)) if m.group(1) else 1
-        if step == 0 or (m.group(1) and step > hi - lo):
-            return None
-        return set(range(lo, hi + 1, step))
-    m = _RANGE.fullmatch(expr)
+        if step == 0 or step > star_hi - lo:
+            raise ValueError(f"{bad}: the step must be 1 to {star_hi - lo}")
+        return set(range(lo, star_hi + 1, step))
+    m = _RANGE.fullmatch(term)
     if m:
         first = int(m.group(1))
         last = int(m.group(2)) if m.group(2) else (first if not m.group(3) else None)
         step = int(m.group(3)) if m.group(3) else None
-        if step == 0 or (last is not None and first > last) or first < lo \
-                or (last is not None and last > hi):
-            return None
-        if step and step > (last or hi) - first:  # APScheduler's own (last or max) rule
-            return None
-        return set(range(first, (hi if last is None else last) + 1, step or 1))
-    m = _NAMED.fullmatch(expr)
+        for v in (first, last):
+            if v is not None and not lo <= v <= hi:
+                raise ValueError(f"{bad}: {v} is out of range {lo}-{hi}")
+        if last is not None and first > last:
+            raise ValueError(f"{bad}: the range runs backwards")
+        end = star_hi if last is None else last
+        if step is not None and not 0 < step <= end - first:
+            raise ValueError(f"{bad}: the step must be 1 to {end - first}" if end > first
+                             else f"{bad}: a step needs a range of more than one value")
+        return set(range(first, end + 1, step or 1))
+    m = _NAMED.fullmatch(term)
     if m and i in _NAMES:
         names = _NAMES[i]
         try:
             first = names.index(m.group(1).lower()) + lo
             last = names.index(m.group(2).lower()) + lo if m.group(2) else first
         except ValueError:
-            return None
-        return set(range(first, last + 1)) if first <= last else None
-    return None
+            raise ValueError(f"{bad}: not a name (use {names[0]}..{names[-1]})") from None
+        if i == DOW and last == 0 < first:
+            last = 7  # "sat-sun", "mon-sun": Sunday ends the week as 7
+        if first > last:
+            raise ValueError(f"{bad}: the range runs backwards")
+        return set(range(first, last + 1))
+    raise ValueError(f"{bad}: not a crontab(5) value ({FORMS})")
 
 
-def parse(expr: str) -> Cron | None:
-    """The five fields' values, or None (not in the forms read here, or invalid)."""
+def parse(expr: str) -> Cron:
+    """The five fields' values; ValueError (a sentence without the expression) if the
+    string is not a cron as crontab(5) reads it."""
     parts = expr.split()
     if len(parts) != 5:
-        return None
+        raise ValueError("expected 5 fields (minute hour day month weekday)")
     sets = []
     for i, part in enumerate(parts):
         values: set[int] = set()
         for term in part.split(","):
-            got = _values(term, i)
-            if got is None:
-                return None
-            values |= got
-        sets.append(frozenset(values))
-    return Cron(sets)
+            values |= _values(term, i)
+        sets.append(values)
+    sets[DOW] = {(d - 1) % 7 for d in sets[DOW]}  # crontab 0/7 Sunday, 1 Monday -> weekday()
+    return Cron(sets, either_day=not parts[2].startswith("*") and not parts[DOW].startswith("*"))
 
 
 def next_fire(cron: Cron, tz: Any, after: datetime, days: int = 4 * 366 + 31
               ) -> datetime | None:
-    """``CronTrigger.from_crontab(expr, tz).get_next_fire_time(None, after)``, by the same
-    walk over the fields (its arithmetic across DST changes included: a step that crosses
+    """The first fire time at or after ``after`` (rounded up to a whole second), aware in
+    ``tz``; None if nothing fires within ``days`` days."""
+    if not cron.either_day:
+        return _next_fire(cron, tz, after, days)
+    # crontab(5): either day field may match. Each walk alone is APScheduler's, DST included.
+    times = [t for t in (_next_fire(cron._with(dow=range(7)), tz, after, days),
+                         _next_fire(cron._with(day=range(1, 32)), tz, after, days))
+             if t is not None]
+    return min(times) if times else None
+
+
+def _next_fire(cron: Cron, tz: Any, after: datetime, days: int) -> datetime | None:
+    """Both day fields must match: ``CronTrigger(...).get_next_fire_time(None, after)`` by
+    APScheduler's walk over the fields (its arithmetic across DST changes included: a step that crosses
     one can land past a fire time, and then APScheduler skips it, so this does too);
     None if nothing fires within ``days`` days."""
     limit = after.astimezone(UTC) + timedelta(days=days)

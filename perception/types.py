@@ -68,22 +68,12 @@ def check_cron(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(f"invalid cron {value!r}: expected a string like '0 5 * * *'")
     text = " ".join(value.split())
-    if len(text.split()) != 5:
-        raise ValueError(f"invalid cron {value!r}: expected 5 fields (minute hour day month weekday)")
-    # the forms people write are read here; APScheduler (and asyncio, which it imports)
-    # only for the rest, and it words every error
+    try:
+        cron = _cron.parse(text)
+    except ValueError as e:
+        raise ValueError(f"invalid cron {value!r}: {e}") from None
     start = datetime(2028, 1, 1, tzinfo=UTC)
-    cron = _cron.parse(text)
-    if cron is not None:
-        first = _cron.next_fire(cron, UTC, start, days=_CRON_HORIZON.days)
-    else:
-        from apscheduler.triggers.cron import CronTrigger
-
-        try:
-            trig = CronTrigger.from_crontab(text, timezone="UTC")
-        except ValueError as e:
-            raise ValueError(f"invalid cron {value!r}: {e}") from None
-        first = trig.get_next_fire_time(None, start)
+    first = _cron.next_fire(cron, UTC, start, days=_CRON_HORIZON.days)
     # A date that never comes (31 February) passes the field checks but never fires: the
     # schedule would silently do nothing. From a leap year's start, so 29 February counts.
     if first is None or first - start > _CRON_HORIZON:
@@ -92,11 +82,16 @@ def check_cron(value: Any) -> str:
 
 
 _CRON_HORIZON = timedelta(days=4 * 366)
+# a field: a comma list of *, numbers or names, ranges and steps (perception/_cron.py reads it)
+_CRON_FIELD = r"[0-9A-Za-z*]+(-[0-9A-Za-z]+)?(/[0-9]+)?(,[0-9A-Za-z*]+(-[0-9A-Za-z]+)?(/[0-9]+)?)*"
+_CRON_PATTERN = rf"^\s*{_CRON_FIELD}(\s+{_CRON_FIELD}){{4}}\s*$"
 _CRON_SCHEMA = {
     "type": "string",
-    "pattern": r"^\s*\S+(\s+\S+){4}\s*$",
-    "description": "a five-field crontab (minute hour day month weekday) in `timezone`",
-    "examples": ["0 5 * * *", "*/15 8-22 * * mon-fri"],
+    "pattern": _CRON_PATTERN,
+    "description": "a five-field cron (minute hour day month weekday) in `timezone`, as "
+                   "crontab(5) reads it: 0 or 7 is Sunday, and when both day fields are "
+                   "restricted either may match",
+    "examples": ["0 5 * * *", "*/15 8-22 * * mon-fri", "0 5 * * 7"],
 }
 Cron = Annotated[str, BeforeValidator(check_cron), WithJsonSchema(_CRON_SCHEMA)]
 
@@ -106,17 +101,16 @@ def fire_times(expr: str, tz: Any, start: datetime, end: datetime,
     """Fire times of the cron string ``expr`` (in zone ``tz``) with start <= t <= end,
     oldest first, as aware UTC datetimes; at most ``limit`` of them.
 
-    Steps are taken in UTC: local arithmetic drops ``fold``, and on a fall-back day the
-    walk went back to the first 02:30 and looped forever.
+    Each step searches from a microsecond past the last fire time, in UTC: local
+    arithmetic drops ``fold``, and on a fall-back day the walk went back to the first 02:30
+    and looped forever. The same reader as the daemon's triggers (daemon/scheduler.py).
     """
-    from apscheduler.triggers.cron import CronTrigger
-
-    trig = CronTrigger.from_crontab(expr, timezone=tz)
+    cron = _cron.parse(expr)
     out: list[datetime] = []
-    t = trig.get_next_fire_time(None, start)
+    t = _cron.next_fire(cron, tz, start)
     while t is not None and t <= end and len(out) < limit:
         out.append(t.astimezone(UTC))
-        t = trig.get_next_fire_time(t, t.astimezone(UTC) + timedelta(microseconds=1))
+        t = _cron.next_fire(cron, tz, t.astimezone(UTC) + timedelta(microseconds=1))
     return out
 
 

@@ -21,6 +21,24 @@ ROOT = Path(__file__).resolve().parent.parent
 LAUNCHER = Path(__file__).resolve().parent / "_launcher.py"
 
 
+def _product_as_installed() -> None:
+    """The tests import reverie as installed (``reverie.*``), never the checkout's folders:
+    ``python -m pytest`` puts the working directory (the repository's root) first on
+    sys.path, where ``import daemon`` would find daemon/. It is taken out; the tests' own
+    helpers stay importable as the package ``tests`` (this folder), without the root."""
+    import importlib.util
+    from importlib.machinery import ModuleSpec
+
+    sys.path[:] = [p for p in sys.path if Path(p or os.getcwd()).resolve() != ROOT]
+    if "tests" not in sys.modules:
+        spec = ModuleSpec("tests", None, is_package=True)
+        spec.submodule_search_locations = [str(ROOT / "tests")]
+        sys.modules["tests"] = importlib.util.module_from_spec(spec)
+
+
+_product_as_installed()
+
+
 def pytest_collection_modifyitems(items: list) -> None:
     """Tests that mostly wait (``@pytest.mark.waits(seconds)``) go first, longest first:
     their waiting then overlaps the other workers' tests instead of ending the run. (Not

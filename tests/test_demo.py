@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import run_cli
+from tests.conftest import reverie_env
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    home = tmp_path_factory.mktemp("demo") / "home"
+    """`reverie demo` as a newcomer runs it: the installed command, in a folder outside the
+    checkout, with no PYTHONPATH (the agent must run from the installed package)."""
+    where = tmp_path_factory.mktemp("demo")
+    home = where / "home"
+    script = Path(sys.executable).with_name("reverie")
+    argv = [str(script)] if script.exists() else [sys.executable, "-m", "reverie.daemon.cli"]
+    env = {k: v for k, v in reverie_env().items() if k != "PYTHONPATH"}
     began = time.monotonic()
-    res = run_cli("demo", "--home", str(home), timeout=120)
+    res = subprocess.run([*argv, "demo", "--home", str(home)], cwd=where, env=env,
+                         capture_output=True, text=True, timeout=120)
     return res, home, time.monotonic() - began
 
 
@@ -79,3 +88,28 @@ def test_the_demos_dream_has_no_prose_defects(demo):
     _, home, _ = demo
     prose = _prose(home)
     assert bench.defects(prose, ["moltbook.karma", "wallet.balance", "weather.condition"]) == [], prose
+
+
+def test_the_demos_agent_runs_and_its_lines_reach_the_diary_and_memory(demo):
+    res, home, _ = demo
+    sid = re.search(r"session (\S+): started", res.stdout).group(1)
+    assert re.search(rf"session {sid}: exited 0 after \d+\.\d+s", res.stdout), res.stdout
+    kept = re.search(rf"session {sid}: (\d+) lines kept in diary/\S+, (\d+) promoted to "
+                     r"memory/", res.stdout)
+    assert kept and int(kept.group(1)) > 0 and int(kept.group(2)) == 1, res.stdout
+    diary = "".join(p.read_text(encoding="utf-8") for p in home.glob("diary/*.md"))
+    assert f"Woke for session {sid} (the demo's morning wake)." in diary
+    assert "state.md has" in diary
+    remembered = f"Read state.md and the dream on session {sid}. #remember"
+    assert remembered in (home / "memory" / "notes.md").read_text(encoding="utf-8")
+    log = home / ".reverie" / "sessions" / f"{sid}.log"
+    assert "No module named" not in (log.read_text(encoding="utf-8") if log.exists() else "")
+
+
+def test_the_demos_agent_is_the_installed_module_run_by_this_interpreter(demo):
+    _, home, _ = demo
+    cfg = yaml.safe_load((home / "demo.yaml").read_text(encoding="utf-8"))
+    python, *rest = cfg["sessions"]["command"]
+    assert rest == ["-m", "reverie.daemon.demo_agent"]
+    # the interpreter that ran `reverie demo`: this environment's (python or python3)
+    assert Path(python).parent == Path(sys.executable).parent and Path(python).exists()

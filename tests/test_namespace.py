@@ -93,3 +93,21 @@ def test_a_source_plugin_registered_by_entry_point_is_listed_and_polled(tmp_path
     assert r.returncode == 0, r.stderr
     assert "sea" in r.stdout
     assert "2.25" in (home / "perception" / "state.md").read_text()
+
+
+def test_the_tests_import_reverie_as_installed_not_the_checkouts_folders():
+    # `python -m pytest` from the checkout put daemon/ on the path; the demo's agent ran
+    # here as `daemon.demo_agent` and nowhere else
+    import importlib
+    import importlib.util
+
+    import pytest
+
+    for name in ("daemon", "memory", "perception"):
+        assert importlib.util.find_spec(name) is None, name
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module(name)
+    import reverie.daemon
+
+    assert Path(reverie.daemon.__file__).resolve().parent == ROOT / "daemon"  # editable
+    assert all(Path(p or ".").resolve() != ROOT for p in sys.path)
