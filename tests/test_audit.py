@@ -32,7 +32,7 @@ def dream(prose, receipt=""):
 
 
 def test_numbers_from_the_record_are_backed_within_the_rounding_shown(store):
-    report = audit(dream("It was 4.25 °C, then 4.3, then 4, down 1.75, and 1,284 voices sang."), store)
+    report = audit(dream("It was 4.25 °C, then 4.3, then 4 degrees, down 1.75 °C, and 1,284 voices sang."), store)
     assert [f.text for f in report.findings] == ["4.25", "4.3", "4", "1.75", "1,284"]
     assert report.ok and report.record == "store"
 
@@ -108,11 +108,14 @@ def test_a_figure_with_a_unit_needs_a_record_figure_of_that_unit(store):
     assert audit(dream("It was 4.25 °C, or 4 degrees."), store).ok
     assert not audit(dream("The purse held 4.25 ETH."), store).ok
     assert not audit(dream("It rose 4.25%."), store).ok
-    assert audit(dream("The air fell by about 29%."), store).ok  # 6 -> 4.25 is -29.17 %
+    # 6 -> 4.25 °C is no "29 %" fall: a temperature moves by degrees, never by percent
+    assert not audit(dream("The air fell by about 29%."), store).ok
+    assert audit(dream("The air fell by 1.75 degrees."), store).ok
 
 
 def test_the_report_says_how_often_a_random_integer_would_pass(store):
     report = audit(dream("It was 4 degrees."), store)
-    assert 0 < report.chance < 0.2
-    assert report.format().endswith("a random integer 1-100 would pass "
-                                    f"{report.chance:.0%} of the time")
+    # the record's only count is karma's 1284: no integer 1-100 passes as a count
+    assert report.chances == {"a count": 0.0, "N %": 0.0, "about N %": 0.0}
+    assert report.format().endswith("a random integer 1-100 would pass as a count 0%, "
+                                    'as "N %" 0%, as "about N %" 0% of the time')
