@@ -179,6 +179,23 @@ class Fig:
     unit: str | None  # unit class
     role: str
     words: tuple[str, ...] = ()  # the signal's label words (a percent reading's kind)
+    kind: str | None = None  # the signal's kind (money, reputation, weather, ...)
+
+
+# the words that name a kind's signals in a dream's imagery: a sentence that names a kind
+# is backed only by that kind's figures ("the coins doubled" by money, "the air cooled by
+# 3 %" by the weather)
+KIND_WORDS = {
+    "money": "coin coins tide water purse wallet balance well fountain sea river harbour pool "
+             "canal bay stream money treasure",
+    "reputation": "voice voices crowd choir chorus audience karma follower followers stars "
+                  "star applause listeners congregation gallery murmur",
+    "work": "page pages post posts words poems essays letters wrote written desk",
+    "weather": "air sky temperature degrees wind rain snow humidity cloud clouds weather "
+               "cold warm heat frost cooled warmed",
+    "items": "letter letters envelope envelopes postcard parcel",
+}
+_KIND_OF_WORD = {w: k for k, ws in KIND_WORDS.items() for w in ws.split()}
 
 
 @dataclass
@@ -188,12 +205,21 @@ class Record:
 
     figures: list[Fig] = field(default_factory=list)
     quotes: list[str] = field(default_factory=list)
-    ratios: list[float] = field(default_factory=list)
+    ratios: list[tuple[float, str | None, tuple[str, ...]]] = field(default_factory=list)
     units_known: bool = True
 
-    def add(self, value, unit=None, role=COUNT, words=()):
+    def add(self, value, unit=None, role=COUNT, words=(), kind=None):
         if value is not None:
-            self.figures.append(Fig(float(value), unit, role, tuple(words)))
+            self.figures.append(Fig(float(value), unit, role, tuple(words), kind))
+
+    def hints(self, sentence: str) -> set[str]:
+        """The kinds a sentence names, by their imagery or a signal's label."""
+        ws = set(re.findall(r"[a-z]+", sentence.lower()))
+        out = {_KIND_OF_WORD[w] for w in ws if w in _KIND_OF_WORD}
+        for f in self.figures:
+            if f.kind and set(f.words) & ws:
+                out.add(f.kind)
+        return out
 
     @classmethod
     def of(cls, dg: Digest) -> "Record":
@@ -206,29 +232,30 @@ class Record:
             reading = percent_unit(s.unit)
             # a unitless signal (karma, posts, files) is counted; one with a unit is an amount
             counted = u is None
+            k = s.kind
             for v in (s.first, s.last, s.min, s.max, s.before):
-                r.add(v, u, READING if reading else COUNT if counted else LEVEL, words)
+                r.add(v, u, READING if reading else COUNT if counted else LEVEL, words, k)
             if s.change is not None:
-                r.add(s.change, u, COUNT if counted else CHANGE, words)
+                r.add(s.change, u, COUNT if counted else CHANGE, words, k)
                 if counted:
-                    r.add(s.change, u, CHANGE, words)
+                    r.add(s.change, u, CHANGE, words, k)
             if s.change_pct is not None:
-                r.add(s.change_pct, "%", PCT, words)
+                r.add(s.change_pct, "%", PCT, words, k)
             base = s.before if s.before is not None else s.first
             if base and s.last is not None and base > 0 and s.last >= 0 and not reading:
-                r.ratios.append(s.last / base)
+                r.ratios.append((s.last / base, k, words))
             for t in [s.text_first or "", s.text_last or "", *s.arc]:
                 for v in numbers_in(t):
                     r.add(v, None, COUNT)
-        r.add(dg.items_total)
+        r.add(dg.items_total, kind="items")
         for v in dg.items_by_source.values():
-            r.add(v)
-        r.add(dg.sessions["count"])
-        r.add(dg.sessions["minutes"])
-        r.add(round(dg.sessions["minutes"] / 60, 1))
+            r.add(v, kind="items")
+        for v in (dg.sessions["count"], dg.sessions["minutes"],
+                  round(dg.sessions["minutes"] / 60, 1)):
+            r.add(v, kind="work")  # the hours awake are the agent's own work
         for d in dg.doors:
             for x in (d.polls, d.failed, d.polls - d.failed):
-                r.add(x)
+                r.add(x, kind="health")
         for it in dg.items:
             r.quotes.extend(_norm(t) for t in (it.get("title", ""), it.get("summary", "")) if t)
         return r
@@ -245,7 +272,8 @@ class Record:
         return r
 
     def backs(self, value: float, unit: str | None, tol: float, *, form: str = "plain",
-              sign: int = 0, line: str = "", count: bool | None = None) -> bool:
+              sign: int = 0, line: str = "", count: bool | None = None,
+              kinds: set[str] | None = None) -> bool:
         """Is ``value`` (said with ``unit``) backed? ``form``: "plain", or "change" (said
         with a direction word: only a change of that ``sign`` backs it); ``sign`` for a
         level: above zero (+1) or below (-1); ``count``: a unitless whole number, backed
@@ -259,6 +287,11 @@ class Record:
                 continue
             if not self.units_known:
                 return True
+            # a change, or a count, said of a kind the sentence names is backed only by
+            # that kind ("a crowd of 22 stars" is not the wallet's 22.49 nor the posts' 22)
+            if kinds and f.kind and f.kind not in kinds and (
+                    unit == "%" or form == "change" or (unit is None and count)):
+                continue
             if unit == "%":
                 if f.role == PCT and (form != "change" or _same(sign, f.value)):
                     return True
@@ -279,8 +312,12 @@ class Record:
                 return True
         return False
 
-    def backs_ratio(self, ratio: float) -> bool:
-        return any(abs(r - ratio) <= 0.1 * ratio for r in self.ratios) or not self.units_known
+    def backs_ratio(self, ratio: float, kinds: set[str] | None = None) -> bool:
+        """"Doubled", "halved": some signal (of a kind the sentence names) went from its
+        value before the night to that many times it, within 10 %."""
+        return not self.units_known or any(
+            abs(r - ratio) <= 0.1 * ratio and (not kinds or k in kinds)
+            for r, k, _ in self.ratios)
 
     def chances(self) -> dict[str, float]:
         """The share of the integers 1-100 that would pass in each form the audit checks
@@ -329,11 +366,11 @@ _ABOUT = re.compile(r"(?i)\b(about|around|nearly|almost|some|roughly|close to|ov
 _SUFFIX = re.compile(r"([kKmMbB]n?)\b")
 _SUFFIXES = {"k": 1e3, "K": 1e3, "M": 1e6, "m": 1e6, "b": 1e9, "B": 1e9, "bn": 1e9}
 _SIGN_AFTER = re.compile(r"(?i)\s*(?:°\s*[CF]?\s*|degrees?\s+)?(above zero|below zero|of frost)\b")
-_UP = {"rose", "rise", "rises", "risen", "rising", "grew", "grow", "grows", "grown", "growing",
+_UP = {"warmed", "warms", "heated", "rose", "rise", "rises", "risen", "rising", "grew", "grow", "grows", "grown", "growing",
        "climbed", "climb", "climbs", "gained", "gain", "gains", "swelled", "swell", "swells",
        "up", "higher", "increased", "increase", "increases", "jumped", "jumps", "more",
        "added", "soared", "doubled"}
-_DOWN = {"fell", "fall", "falls", "fallen", "falling", "sank", "sink", "sinks", "sunk",
+_DOWN = {"cooled", "cools", "chilled", "fell", "fall", "falls", "fallen", "falling", "sank", "sink", "sinks", "sunk",
          "dropped", "drop", "drops", "lost", "lose", "loses", "shed", "sheds", "down", "lower",
          "fewer", "less", "decreased", "decrease", "decreases", "shrank", "shrink", "shrinks",
          "slipped", "slid", "drained", "ebbed", "plunged", "halved"}
@@ -447,6 +484,13 @@ def _direction(line: str, n: _Num) -> int:
     return 0
 
 
+def _sentence_at(line: str, at: int) -> str:
+    """The sentence of ``line`` that holds position ``at``."""
+    starts = [0] + [m.end() for m in re.finditer(r"[.!?][\u201d\"]?\s+", line) if m.end() <= at]
+    end = re.search(r"[.!?](?:\s|$)", line[at:])
+    return line[starts[-1]:at + (end.end() if end else len(line) - at)]
+
+
 def check(prose: str, record: Record, *, source: str = "<prose>", first_line: int = 1,
           name: str = "digest") -> AuditReport:
     """Every number of ``prose`` against ``record``."""
@@ -469,17 +513,20 @@ def check(prose: str, record: Record, *, source: str = "<prose>", first_line: in
             d = _direction(line, n)
             form = "change" if d else "plain"
             count = unit is None and (n.ordinal or float(n.value).is_integer())
+            sentence = _sentence_at(line, n.start)
             backed = any(
                 a <= n.start and n.end <= b and q and any(q in src for src in record.quotes)
                 for a, b, q in quotes) or record.backs(
-                n.value, unit, tol, form=form, sign=d or sign, line=line, count=count)
+                n.value, unit, tol, form=form, sign=d or sign, line=sentence, count=count,
+                kinds=record.hints(sentence))
             report.findings.append(Finding(first_line + offset, n.text, n.value, backed))
         for m in _RATIOS.finditer(line):
             if any(a <= m.start() < b for a, b, _ in quotes):
                 continue
             ratio = _RATIO_OF[m.group(1).lower()[:4]]
+            kinds = record.hints(_sentence_at(line, m.start()))
             report.findings.append(Finding(first_line + offset, m.group(1), ratio,
-                                           record.backs_ratio(ratio)))
+                                           record.backs_ratio(ratio, kinds)))
     if name != "none":
         report.chances = record.chances()
         report.chance = report.chances["a count"]

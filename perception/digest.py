@@ -171,9 +171,16 @@ def percent_unit(unit: str | None) -> bool:
     return (unit or "").strip().lower() in ("%", "percent", "pct")
 
 
+# physical measures that move in their own unit (mm, km/h): a percent of them is noise
+# ("cloud cover rose 1900 %", "rain rose 300 %")
+_MEASURES = {"mm", "cm", "in", "inch", "km/h", "kmh", "m/s", "mph", "kn", "hpa", "mbar", "w/m²"}
+
+
 def no_percent(unit: str | None) -> bool:
-    """No percent change is computed, told or handed to the model for this unit."""
-    return interval_unit(unit) or percent_unit(unit)
+    """No percent change is computed, told or handed to the model for this unit: an
+    interval scale (°C), a percent reading (humidity moves by points), a physical measure
+    of the weather (mm, km/h move in their unit)."""
+    return interval_unit(unit) or percent_unit(unit) or (unit or "").strip().lower() in _MEASURES
 
 
 def numbers_in(text: str) -> list[float]:
@@ -465,6 +472,8 @@ def _beyond_noise(sd: SignalDigest, rules: NotableRules) -> bool:
         return abs(sd.change) >= _ABS_FALLBACK["interval"]
     if percent_unit(sd.unit):
         return abs(sd.change) >= _ABS_FALLBACK["percent"]
+    if no_percent(sd.unit):  # a measure with no history: no noise to measure it against
+        return False
     if sd.kind in ("reputation", "work"):
         return abs(sd.change) >= 0.5
     if sd.kind == "money":
@@ -497,9 +506,10 @@ def _signal_notables(dg: Digest, sd: SignalDigest, rules: NotableRules) -> None:
             if sd.signal in rules.signals or sd.usual is None:
                 thr = rules.threshold(sd.signal)
                 if no_percent(sd.unit):  # degrees and points, never a percent of them
-                    key = "interval" if interval_unit(sd.unit) else "percent"
-                    size = abs(sd.change) / _ABS_FALLBACK[key] * thr
-                    notable = sd.beyond_noise if sd.signal not in rules.signals else size >= thr
+                    key = "interval" if interval_unit(sd.unit) else \
+                        "percent" if percent_unit(sd.unit) else None
+                    size = abs(sd.change) / _ABS_FALLBACK[key] * thr if key else 0.0
+                    notable = size >= thr
                     pct = size
                 else:
                     notable = pct is None or abs(pct) >= thr

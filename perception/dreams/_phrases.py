@@ -242,7 +242,7 @@ T: dict[str, list[str]] = {
     "m_subj": ["The tide {pp}", "The water under {=motif_b}", "{my} purse of {color} coins",
                "The well {pp}", "A pile of coins on {surface}", "The {adj} river",
                "The sea beside {=motif_a}", "{a:adj} bowl of coins", "The fountain {pp}",
-               "The water {I} {v:keep} in {a:thing}", "The harbour {pp}", "A silver stream"],
+               "The water {I} {v:keep} in {a:thing}", "A silver stream"],
     "m_down": ["{t:go} out", "{t:drain} away", "{t:sink}", "{t:ebb}", "{t:shrink}",
                "{t:run} thin", "{t:fall} back", "{t:slip} away", "{t:leak} away under {=motif_b}"],
     "m_up": ["{t:come} in", "{t:rise}", "{t:swell}", "{t:climb} the steps", "{t:fill} up",
@@ -450,7 +450,7 @@ T["m_pct"] = ["{=pct_about}", "by {=pct_about}", "{=pct_about} overnight", "{=pc
 T["m_to"] = ["to", "down to", "all the way to", "and {n:stop} at", "and {n:land} on", "until it {is}"]
 T["m_subj_lc"] = ["the tide {pp}", "the water by {=motif_b}", "the heap of coins on {surface}",
                   "the river {pp}", "the well by {=motif_a}", "the fountain in {here}",
-                  "the puddle of coins {pp}", "the harbour water", "the sea {pp}",
+                  "the puddle of coins {pp}", "the sea {pp}",
                   "{a:adj} stream of coins", "the canal {pp}", "the pool {pp}"]
 T["m_watch"] = ["{I} {v:watch}", "{person} and {I} {v:watch}", "From {=motif_a} {I} {v:see}",
                 "{I} {v:stand} {adv} and {v:watch}", "All night {I} {v:watch}", "{I} {v:let}"]
@@ -461,7 +461,7 @@ T["m_still_base"] = ["barely move", "stir", "lap {adv}", "tremble a little", "re
 T["m_still_tail"] = ["; {m_subj_lc} {m_still}", ", and {m_subj_lc} {m_still}",
                      ", give or take, while {m_subj_lc} {m_still}", ", {adv}"]
 T["m_subj"] += ["The canal {pp}", "The puddle of coins {pp}", "A jar of {color} coins",
-                "The pool {pp}", "The tide by {=motif_a}", "A drawer of coins", "The bay {pp}"]
+                "The pool {pp}", "The tide by {=motif_a}", "A drawer of coins"]
 T["m_is"] += ["{n:come} out at", "{n:stop} at", "{n:add} up to", "{n:end} at", "{n:settle} on",
               "{n:amount} to", "{n:show} just", "{n:land} on", "{n:wait} at",
               "{n:keep} to", "{n:hover} at"]
@@ -638,9 +638,9 @@ T["move"] = ["{pa_way} {t:lead} from {here} into {=there}.",
                 "{I} {v:go} through {pa_door} and {am} in {=there}.",
                 "Behind {=motif_b}, {pa_door} {t:open} on {=there}, and {I} {v:go} in.",
                 "{I} {v:follow} {pa_way_lc} down into {=there}."]
-T["pa_way"] = ["A narrow stair", "A low door", "A corridor", "A gate", "A short ladder",
+T["pa_way"] = ["A narrow stair", "A low door", "A narrow passage", "A gate", "A short ladder",
                "A covered walk"]
-T["pa_way_lc"] = ["a narrow stair", "a low door", "a corridor", "a gate", "a short ladder"]
+T["pa_way_lc"] = ["a narrow stair", "a low door", "a narrow passage", "a gate", "a short ladder"]
 T["pa_door"] = ["a low door", "a side door", "a gate", "a curtain", "a trapdoor"]
 
 VERBS.update({

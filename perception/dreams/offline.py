@@ -25,7 +25,7 @@ from reverie.perception.digest import Digest, SignalDigest, _severity
 from reverie.perception.dreams._phrases import LEXICON, SETTINGS, T, VERBS
 from reverie.perception.text import figure as fmt_num
 
-MIN_WORDS, MAX_WORDS = 80, 300
+MIN_WORDS, MAX_WORDS = 60, 300
 _TOKEN = re.compile(r"\{([^{}]+)\}")
 _FIG = re.compile(r"\{=([a-z_]+)\}")
 SMALL = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -127,8 +127,8 @@ _PLACE_NOUNS = (
     "station|square|street|lane|bridge|park|cafe|café|bakery|shop|office|lab|laboratory|"
     "school|church|chapel|museum|observatory|tower|bookshop|archive|greenhouses|gardens")
 _NAMED_PLACE = re.compile(
-    rf"(?i)\b((?:my|our|the|a|an)\s+(?:[a-z'-]+\s+){{0,2}}(?:{_PLACE_NOUNS}))\b"
-    rf"(?:\s+(?:in|by|on|near|at|above|below)\s+(?:the\s+)?([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?))?")
+    rf"\b((?:[Mm]y|[Oo]ur|[Tt]he|[Aa]n?)\s+(?:[a-z'-]+\s+){{0,2}}(?:{_PLACE_NOUNS}))\b"
+    rf"(?:\s+(?:in|by|on|near|at|above|below)\s+(?:the\s+)?([A-Z][\w'\u00c0-\u024f-]+))?")
 _PROPER_PLACE = re.compile(r"\b(?:in|near|from|at)\s+([A-Z][\w'\u00c0-\u024f-]+(?:\s+[A-Z][\w'-]+)?)")
 
 
@@ -345,8 +345,9 @@ class _Gen:
                 return "were" if self.past else "are"
             if tok == "here":  # the night's one scene, said shortly ("the greenhouse")
                 return ctx.get("here", "the place")
-            if tok == "sky_cold":
-                return self.expand(self.pick("sky_cold", ctx), ctx)
+            if tok == "sky_cold":  # with its degrees exactly when the plan gives it them
+                entries = [e for e in T["sky_cold"] if ("{=deg}" in e) == ("deg" in ctx)]
+                return self.expand(self.choose("sky_cold", entries), ctx)
             if tok == "air_word":
                 return self.expand(self.pick(ctx["air"]), ctx)
             return self.expand(self.pick(tok, ctx), ctx)
@@ -415,8 +416,13 @@ class _Subject:
     extra: list[tuple[str, dict]] = field(default_factory=list)
 
 
-def _label_ctx(label: str) -> dict:
+def _label_ctx(label: str, rng: random.Random | None = None) -> dict:
     label = " ".join(re.sub(r"\d+", " ", label.replace("_", " ")).split()) or "signal"
+    words = label.split()
+    if rng is not None and len(words) > 1 and rng.random() < 0.5:
+        # "wallet balance" is also "the wallet" or "the balance": the same words around
+        # a label every night are a tic a reader hears
+        label = rng.choice([words[0], words[-1]])
     ctx = {"label": label}
     if _plural(label):
         ctx["plural"] = "1"
@@ -447,15 +453,16 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
     for sd in dg.signals:
         if not sd.numeric or not sd.change:
             continue
-        ctx = _label_ctx(sd.label)
+        ctx = _label_ctx(sd.label, rng)
         # the notable score orders the night (the biggest event leads); the kind's own
         # weight only breaks ties between quiet subjects
         score = scores.get(sd.signal, 0.0) + sd.score * 0.001
         up = sd.change > 0
         ctx["size"] = _size(sd, rng)
+        if sd.kind in ("money", "reputation", "work") and not sd.beyond_noise \
+                and sd.signal not in scores:
+            continue  # within its usual noise: not told at all
         if sd.kind == "money":
-            if not sd.beyond_noise:
-                continue
             ctx["amount"] = amount(sd.last, sd.unit)
             ctx["dir_word"] = "higher" if up else "lower"
             pct = sd.change_pct
@@ -470,7 +477,7 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
             out.append(_Subject(pool, ctx, score + 0.03, [sd.signal], figs,
                                 f"money.{'up' if up else 'down'}.told"))
         elif sd.kind in ("reputation", "work"):
-            if not sd.beyond_noise or abs(sd.change) < 0.5:
+            if abs(sd.change) < 0.5:
                 continue
             if sd.kind == "work" and sd.field != "count" and sd.source in moved_work_sources:
                 continue
@@ -515,7 +522,7 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
             duration = None  # a pool of its own says it
         how = ("on and off", "again and again", "more than once", "now and then") if n >= 3 \
             else ("for hours", "a long while", "through the small hours", "most of the night") \
-            if minutes >= 90 else ("briefly", "for a short spell", "a moment or two",
+            if minutes >= 90 else ("briefly", "for a short spell", "only a moment",
                                    "not for long") if minutes < 20 else \
             ("for a while", "some while", "for part of the night", "a good while")
         out.append(_Subject("sessions" if duration else "sessions.brief",
@@ -620,18 +627,12 @@ def _scene(who: Persona, sky: Sky, rng: random.Random, recent: dict[str, int],
 
 
 def dreamed(words: str, rng: random.Random, things: list[str]) -> str:
-    """The agent's own words as a dream changes them: a word swapped for a thing of the
-    scene, one dropped, the halves turned round, or left as they were."""
+    """The agent's own words as a dream changes them: now and then their last word turns
+    into a thing of the scene ("rebalancing the wallet" -> "rebalancing the kettle");
+    otherwise they come back as they were."""
     ws = words.split()[:9]
-    r = rng.random()
-    if len(ws) >= 3 and r < 0.3 and things:
-        thing = rng.choice(things).split()[-1]
-        ws[-1] = thing
-    elif len(ws) >= 4 and r < 0.5:
-        del ws[rng.randrange(1, len(ws) - 1)]
-    elif len(ws) >= 4 and r < 0.7:
-        mid = len(ws) // 2
-        ws = ws[mid:] + ws[:mid]
+    if len(ws) >= 3 and len(ws[-1]) >= 4 and ws[-1].isalpha() and things and rng.random() < 0.45:
+        ws[-1] = rng.choice(things).split()[-1]
     out = " ".join(ws)
     return out[:1].lower() + out[1:] if not out[:2].isupper() and not out.startswith("I ") else out
 
@@ -813,8 +814,8 @@ def compose_night(digest: Digest, day: date, *, recent: dict[str, int] | None = 
               and not g.forbidden.search(m)]
     if echoes and rng.random() < 0.4:
         echo = _clean_words(rng.choice(echoes), 50)
-        if second:
-            echo = re.sub(r"\b[Mm]y\b", "your", echo)
+        echo = re.sub(r"\b[Mm]y\b", "your", echo) if second else \
+            re.sub(r"\b[Yy]our\b", "my", echo)
         if len(echo) >= 3:
             body.insert(rng.randint(0, len(body)), g.sentence("echo", dict(base, echo=echo)))
 
@@ -838,7 +839,7 @@ def compose_night(digest: Digest, day: date, *, recent: dict[str, int] | None = 
     g.settled = True
     # a motif returns when the dream is short: a sentence with the scene as its job
     tries = 0
-    while _count(first, body, [closing]) < MIN_WORDS + 10 and tries < 3:
+    while _count(first, body, [closing]) < MIN_WORDS + 10 and tries < 5:
         tries += 1
         body.insert(rng.randint(0, len(body)), g.sentence("motif", base))
 
