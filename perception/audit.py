@@ -273,7 +273,7 @@ class Record:
 
     def backs(self, value: float, unit: str | None, tol: float, *, form: str = "plain",
               sign: int = 0, line: str = "", count: bool | None = None,
-              kinds: set[str] | None = None) -> bool:
+              kinds: set[str] | None = None, about: bool = False) -> bool:
         """Is ``value`` (said with ``unit``) backed? ``form``: "plain", or "change" (said
         with a direction word: only a change of that ``sign`` backs it); ``sign`` for a
         level: above zero (+1) or below (-1); ``count``: a unitless whole number, backed
@@ -283,7 +283,9 @@ class Record:
             count = unit is None and float(value).is_integer()
         low = line.lower()
         for f in self.figures:
-            if abs(abs(f.value) - value) > tol:
+            # "about" is within 5 % of the record's figure, as a person rounds
+            near = max(tol, 0.05 * abs(f.value)) if about else tol
+            if abs(abs(f.value) - value) > near:
                 continue
             if not self.units_known:
                 return True
@@ -326,7 +328,7 @@ class Record:
         return {
             "a count": sum(self.backs(float(i), None, 0.5, count=True) for i in n) / 100,
             "N %": sum(self.backs(float(i), "%", 0.5) for i in n) / 100,
-            "about N %": sum(self.backs(float(i), "%", max(0.5, 0.05 * i)) for i in n) / 100,
+            "about N %": sum(self.backs(float(i), "%", 0.5, about=True) for i in n) / 100,
         }
 
 
@@ -503,8 +505,7 @@ def check(prose: str, record: Record, *, source: str = "<prose>", first_line: in
             if unit is None and re.search(r"(?i)\bminus\s+$", line[:n.start]):
                 unit, sign = "temp", -1
             tol = 0.5 * 10 ** -n.decimals + 1e-9
-            if _ABOUT.search(line[:n.start]):
-                tol = max(tol, 0.05 * n.value)  # "about" is within 5 %, as a person rounds
+            about = bool(_ABOUT.search(line[:n.start]))
             sm = _SIGN_AFTER.match(line, n.end)
             sign = (1 if sm.group(1).lower() == "above zero" else -1) if sm else \
                 (-1 if re.search(r"(?i)\bminus\s+$", line[:n.start]) else 0)
@@ -518,7 +519,7 @@ def check(prose: str, record: Record, *, source: str = "<prose>", first_line: in
                 a <= n.start and n.end <= b and q and any(q in src for src in record.quotes)
                 for a, b, q in quotes) or record.backs(
                 n.value, unit, tol, form=form, sign=d or sign, line=sentence, count=count,
-                kinds=record.hints(sentence))
+                kinds=record.hints(sentence), about=about)
             report.findings.append(Finding(first_line + offset, n.text, n.value, backed))
         for m in _RATIOS.finditer(line):
             if any(a <= m.start() < b for a, b, _ in quotes):

@@ -119,3 +119,61 @@ def test_the_report_says_how_often_a_random_integer_would_pass(store):
     assert report.chances == {"a count": 0.0, "N %": 0.0, "about N %": 0.0}
     assert report.format().endswith("a random integer 1-100 would pass as a count 0%, "
                                     'as "N %" 0%, as "about N %" 0% of the time')
+
+
+# -- an audit that cannot be talked round -------------------------------------------------
+
+@pytest.fixture
+def night(tmp_path):
+    """A typical night: a SOL wallet up 2.2 %, humidity 87-95 %, -4.4 °C, karma and stars."""
+    s = Store.open(tmp_path / "n.db")
+    s.record_run("w", START - timedelta(hours=1), ok=True, readings=[
+        ("wallet.balance", 22.0, None, "SOL"), ("weather.temperature", -2.0, None, "°C"),
+        ("weather.relative_humidity", 87, None, "%"), ("moltbook.karma", 1284, None, None),
+        ("repo.stars", 45, None, None)])
+    s.record_run("w", START + timedelta(hours=3), ok=True, readings=[
+        ("wallet.balance", 22.49, None, "SOL"), ("weather.temperature", -4.4, None, "°C"),
+        ("weather.relative_humidity", 95, None, "%"), ("moltbook.karma", 1330, None, None),
+        ("repo.stars", 45, None, None)])
+    yield s
+    s.close()
+
+
+@pytest.mark.parametrize("wrong", [
+    "The wallet balance fell by 2.2%.",          # it rose
+    "It was 4 degrees above zero.",              # -4.4 °C
+    "A crowd of 22 stars gathered.",             # 22.49 SOL is no count of stars
+    "The purse held 14k SOL.",                   # read as 14 000
+    "The purse held a million SOL.",
+    "The purse held 1.2M SOL.",
+    "The stars doubled overnight.",              # 45 -> 45
+    "I met the 57th star.",                      # an ordinal is a number
+    "The forty-seventh voice was mine.",
+    "The humidity grew by about 90%.",           # a reading backs no change
+    "About 1400 voices sang.",                   # 1330 is not within 5 %
+    "The karma fell by 46.",                     # it rose by 46
+    "The air cooled by 120%.",                   # no percent of degrees
+])
+def test_a_wrong_sentence_of_every_kind_is_caught(night, wrong):
+    report = audit(dream("A quiet harbour, and the tide came in. " + wrong), night)
+    assert not report.ok, report.format()
+
+
+@pytest.mark.parametrize("right", [
+    "The wallet balance rose by 2.2%, to 22.49 SOL.",
+    "It was 4 below zero, or 4.4 degrees of frost.",
+    "The air held 95% humidity.",
+    "About 1300 voices sang; the karma rose by 46.",
+    "The karma came to 1,330, and 45 stars looked on.",
+])
+def test_the_same_kinds_said_truly_pass(night, right):
+    report = audit(dream(right), night)
+    assert report.ok, report.format()
+
+
+def test_on_a_typical_night_a_random_figure_rarely_passes_in_any_form(night):
+    report = audit(dream("The tide came in."), night)
+    assert set(report.chances) == {"a count", "N %", "about N %"}
+    assert all(p <= 0.10 for p in report.chances.values()), report.chances
+    line = report.format().splitlines()[-1]
+    assert "as a count" in line and 'as "N %"' in line and 'as "about N %"' in line

@@ -355,7 +355,7 @@ T: dict[str, list[str]] = {
     "pp": ["in {here}", "under {a:thing}", "beside {a:animal}", "at {hour}",
            "near {surface}", "on {surface}", "across {here}", "inside {a:thing}",
            "among {things}", "by {a:color} {thing}", "between {things} and {things}",
-           "at the far end of {here}", "in a corner of {here}", "in the dark",
+           "beyond {here}", "in the dark",
            "under the one lamp", "by the door", "at the window"],
     "nvp": ["{v:walk}", "{v:wait} {adv}", "{v:listen} for {sound}", "{v:carry} {a:adj} {thing}",
             "{v:count} {things}", "{v:follow} {a:animal}", "{v:hold} {a:thing}", "{v:kneel}",
@@ -610,7 +610,10 @@ T["work.down.told"] = ["Some of {my} pages {tp:go} missing {w_where}{wk_tail}.",
                        "{w_lose} some of {my} pages {w_where}{wk_tail}."]
 T["wk_tail"] = ["; they {are} {m_lab}", ", {m_lab}", ": {m_lab}", ", all of them {m_lab}"]
 T["sessions.told"] = ["{I} {am} awake {=awake_how}{se_c}.", "{se_hours} {=awake_how}{se_c}.",
-                      "{se_pre} {I} {am} up and awake, working {=awake_how}."]
+                      "{se_pre} {I} {am} awake at {my} work {=awake_how}.",
+                      "{I} {v:keep} waking {=awake_how}{se_c}.",
+                      "{=awake_how_cap}, {I} {am} awake{se_c}.",
+                      "Sleep {t:let} go of {me} {=awake_how}; {I} {v:work} awake {pp}."]
 T["items.told"] = ["{i_subj} letters {tp:arrive} {i_from} the {=label}{i_tail}.",
                    "Letters from the {=label} {tp:pile} up {pp}.",
                    "{person} {t:bring} letters from the {=label}{i_tail}."]
@@ -618,12 +621,19 @@ T["other.up.told"] = ["{g_subj} {=label} {t:climb} {=size}.", "{g_subj} {=label}
 T["other.down.told"] = ["{g_subj} {=label} {t:sink} {=size}.", "{g_subj} {=label} {t:fall} {=size}."]
 
 # -- the agent's own words, changed as dreams change things -----------------------------
-T["own"] = ["{I} {v:find} {my} own words on {=motif_b}: “{=own}”.",
+T["own"] = ["In {my} own hand, on {surface}: “{=own}”.",
+            "{person} {t:hum} something that goes “{=own}”.",
+            "The words “{=own}” {tp:hang} over {here} like a sign.",
+            "{I} {v:remember} writing “{=own}”, but not where.",
+            "“{=own}”, says a label tied to {=motif_b}.",
+            "There {is} a note pinned to {=motif_a}: “{=own}”.",
+            "{person} {t:hand} {me} a page of {my} diary; it {t:say} “{=own}”.",
+"{I} {v:find} {my} own words on {=motif_b}: “{=own}”.",
             "Someone has written “{=own}” on {surface}, in {my} hand.",
             "{person} {t:read} aloud from {my} diary: “{=own}”.",
-            "On a wall of {here}, in {stuff}: “{=own}”.",
+            "Across a wall, in {stuff}: “{=own}”.",
             "“{=own}”, {I} {v:say} to {=motif_a}, and it {t:sound} like someone else's line.",
-            "A page of {my} own {t:blow} past; it {t:say} “{=own}”.",
+            "A loose page {t:blow} past with “{=own}” on it.",
             "{I} {v:keep} repeating “{=own}”, {adv}.",
             "{=motif_a_cap} {t:hold} a note in {my} writing: “{=own}”.",
             "{person} {t:ask} {me} what “{=own}” means."]

@@ -520,11 +520,16 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
             figs += 1
         else:
             duration = None  # a pool of its own says it
-        how = ("on and off", "again and again", "more than once", "now and then") if n >= 3 \
-            else ("for hours", "a long while", "through the small hours", "most of the night") \
+        how = ("on and off", "again and again", "more than once", "now and then",
+               "off and on", "by fits and starts", "at intervals", "every so often") if n >= 3 \
+            else ("for hours", "a long while", "through the small hours", "most of the night",
+                  "until the lamp ran low", "long past midnight", "for ages",
+                  "hour after hour") \
             if minutes >= 90 else ("briefly", "for a short spell", "only a moment",
-                                   "not for long") if minutes < 20 else \
-            ("for a while", "some while", "for part of the night", "a good while")
+                                   "not for long", "a little while", "for a breath or so",
+                                   "just long enough", "hardly at all") if minutes < 20 else \
+            ("for a while", "some while", "for part of the night", "a good while",
+             "for a stretch", "a fair while", "long enough to notice", "for a spell")
         out.append(_Subject("sessions" if duration else "sessions.brief",
                             {"count_says": count_says, "duration": duration or "",
                              "awake_how": rng.choice(how)},
@@ -689,7 +694,10 @@ def compose_night(digest: Digest, day: date, *, recent: dict[str, int] | None = 
         motif_a, motif_b = rng.sample(objects, 2) if len(objects) > 1 else (objects[0], "a lamp")
     if rng.random() < 0.5:
         motif_a, motif_b = motif_b, motif_a
-    base = {"setting": setting, "setting_cap": _cap(setting), "motif_a": motif_a,
+    # a place the agent knows is often said as it says it to itself: by its head alone
+    said_setting = here_of(setting) if who.places and len(setting.split()) > 3 \
+        and rng.random() < 0.5 else setting
+    base = {"setting": said_setting, "setting_cap": _cap(said_setting), "motif_a": motif_a,
             "motif_b": motif_b, "air": sky.air(), "here": here_of(setting)}
 
     def ctx_of(extra: dict) -> dict:
@@ -834,7 +842,7 @@ def compose_night(digest: Digest, day: date, *, recent: dict[str, int] | None = 
             # what follows happens there: later sentences keep their words (already said)
             body += rest
 
-    g.settled = False  # the end says the motifs whole, as the opening did
+    g.settled = rng.random() < 0.5  # the end says the motifs whole, or by their short names
     closing = g.sentence("close", base)
     g.settled = True
     # a motif returns when the dream is short: a sentence with the scene as its job

@@ -39,7 +39,7 @@ COLD = r"cold|chilly|wintry|winter\w*|shiver\w*|numb\w*|bitter"
 
 
 def _rx(words: str) -> re.Pattern:
-    return re.compile(rf"(?i)(?<![\w-])({words})(?![\w-])")
+    return re.compile(rf"(?i)(?<!\w)({words})(?!\w)")
 
 
 @dataclass
