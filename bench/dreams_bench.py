@@ -638,7 +638,8 @@ def own_words_said(prose: str, w: World) -> bool:
     mine = [set(x for x in re.findall(r"[a-z]+", t.lower()) if len(x) > 3) for t in w.diary + w.posts]
     for q in re.findall(r"\u201c([^\u201d]*)\u201d", prose):
         words = set(x for x in re.findall(r"[a-z]+", q.lower()) if len(x) > 3)
-        if any(len(words & m) >= min(2, len(m)) for m in mine if m):
+        # changed as dreams change things: half its words are still there
+        if any(len(words & m) >= max(1, (len(m) + 1) // 2) for m in mine if m):
             return True
     return False
 

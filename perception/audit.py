@@ -190,7 +190,8 @@ KIND_WORDS = {
              "canal bay stream money treasure",
     "reputation": "voice voices crowd choir chorus audience karma follower followers stars "
                   "star applause listeners congregation gallery murmur",
-    "work": "page pages post posts words poems essays letters wrote written desk",
+    "work": "page pages post posts words poems essays letters wrote written desk awake "
+            "minutes hours sessions",
     "weather": "air sky temperature degrees wind rain snow humidity cloud clouds weather "
                "cold warm heat frost cooled warmed",
     "items": "letter letters envelope envelopes postcard parcel",

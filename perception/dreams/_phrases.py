@@ -611,7 +611,7 @@ T["work.down.told"] = ["Some of {my} pages {tp:go} missing {w_where}{wk_tail}.",
 T["wk_tail"] = ["; they {are} {m_lab}", ", {m_lab}", ": {m_lab}", ", all of them {m_lab}"]
 T["sessions.told"] = ["{I} {am} awake {=awake_how}{se_c}.", "{se_hours} {=awake_how}{se_c}.",
                       "{se_pre} {I} {am} awake at {my} work {=awake_how}.",
-                      "{I} {v:keep} waking {=awake_how}{se_c}.",
+                      "{I} {v:lie} awake {=awake_how}{se_c}.",
                       "{=awake_how_cap}, {I} {am} awake{se_c}.",
                       "Sleep {t:let} go of {me} {=awake_how}; {I} {v:work} awake {pp}."]
 T["items.told"] = ["{i_subj} letters {tp:arrive} {i_from} the {=label}{i_tail}.",

@@ -636,7 +636,7 @@ def dreamed(words: str, rng: random.Random, things: list[str]) -> str:
     into a thing of the scene ("rebalancing the wallet" -> "rebalancing the kettle");
     otherwise they come back as they were."""
     ws = words.split()[:9]
-    if len(ws) >= 3 and len(ws[-1]) >= 4 and ws[-1].isalpha() and things and rng.random() < 0.45:
+    if len(ws) >= 4 and len(ws[-1]) >= 4 and ws[-1].isalpha() and things and rng.random() < 0.45:
         ws[-1] = rng.choice(things).split()[-1]
     out = " ".join(ws)
     return out[:1].lower() + out[1:] if not out[:2].isupper() and not out.startswith("I ") else out
@@ -809,7 +809,7 @@ def compose_night(digest: Digest, day: date, *, recent: dict[str, int] | None = 
     # the agent's own words from the day, changed as dreams change things
     own_said = None
     own_ok = [w for w in own_words if w and not g.forbidden.search(w)]
-    if own_ok and rng.random() < 0.85:
+    if own_ok and rng.random() < 0.92:
         w = [1 / (1 + 4 * recent.get(_key("own", x.lower()), 0)) for x in own_ok]
         pick = rng.choices(own_ok, weights=w)[0]
         g.used.append(_key("own", pick.lower()))
