@@ -530,7 +530,7 @@ T["items.title"] += ["It {t:read}: “{=title}”.",
                      "{person} {t:hand} {me} one: “{=title}”.", "On top: “{=title}”."]
 
 T["close"] += ["{c_pre} {=motif_a}{c_b}.", "{=motif_a_cap} {c_last}{c_b}."]
-T["c_pre"] = ["Then {I} {am} awake, and the dream {t:keep}", "The dream {t:end} on",
+T["c_pre"] = ["Then {I} {am} awake, {my} hands still full of", "The dream {t:end} on",
               "All that {t:stay} {is}", "{I} {v:carry} into the morning",
               "When the light {t:come}, {I} {am} still beside", "What {I} {v:keep} {is}"]
 T["c_last"] = ["{t:stay} with {me} into the morning", "{is} the last thing to go",
