@@ -650,7 +650,7 @@ T["move"] = ["{pa_way} {t:lead} from {here} into {=there}.",
                 "{I} {v:follow} {pa_way_lc} down into {=there}."]
 T["pa_way"] = ["A narrow stair", "A low door", "A narrow passage", "A gate", "A short ladder",
                "A covered walk"]
-T["pa_way_lc"] = ["a narrow stair", "a low door", "a narrow passage", "a gate", "a short ladder"]
+T["pa_way_lc"] = ["a narrow stair", "a narrow passage", "a short ladder", "a winding stair"]
 T["pa_door"] = ["a low door", "a side door", "a gate", "a curtain", "a trapdoor"]
 
 VERBS.update({

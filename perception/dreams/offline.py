@@ -416,12 +416,13 @@ class _Subject:
     extra: list[tuple[str, dict]] = field(default_factory=list)
 
 
-def _label_ctx(label: str, rng: random.Random | None = None) -> dict:
+def _label_ctx(label: str, rng: random.Random | None = None, money: bool = False) -> dict:
     label = " ".join(re.sub(r"\d+", " ", label.replace("_", " ")).split()) or "signal"
     words = label.split()
-    if rng is not None and len(words) > 1 and rng.random() < 0.5:
+    if rng is not None and len(words) > 1 and not money and rng.random() < 0.5:
         # "wallet balance" is also "the wallet" or "the balance": the same words around
-        # a label every night are a tic a reader hears
+        # a label every night are a tic a reader hears (money keeps its whole name: it is
+        # what an owner looks for)
         label = rng.choice([words[0], words[-1]])
     ctx = {"label": label}
     if _plural(label):
@@ -453,7 +454,7 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
     for sd in dg.signals:
         if not sd.numeric or not sd.change:
             continue
-        ctx = _label_ctx(sd.label, rng)
+        ctx = _label_ctx(sd.label, rng, money=sd.kind == "money")
         # the notable score orders the night (the biggest event leads); the kind's own
         # weight only breaks ties between quiet subjects
         score = scores.get(sd.signal, 0.0) + sd.score * 0.001

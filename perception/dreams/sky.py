@@ -194,7 +194,8 @@ def degrees(t: float, rng: random.Random | None = None) -> str:
     return rng.choice(ways) if rng else ways[0]
 
 
-_NEGATED = re.compile(r"(?i)\b(no|not|without|never|nor)\s+(?:\w+\s+)?$")
+# "no rain", "not a drop of rain": no weather; "fell like rain": a simile, no weather either
+_NEGATED = re.compile(r"(?i)\b(no|not|without|never|nor|like|as if|as though)\s+(?:\w+\s+)?$")
 
 
 def contradictions(prose: str, dg, sky: Sky | None = None, *, keep: tuple[str, ...] = ()
@@ -203,7 +204,7 @@ def contradictions(prose: str, dg, sky: Sky | None = None, *, keep: tuple[str, .
 
     The record's own condition words ("light rain" said as it is) and quotations (a feed
     title, the agent's own words) are not the dream's sky; a word negated just before it
-    ("no rain") says no weather. ``keep`` are more phrases to leave out of the reading
+    ("no rain") or a simile ("fell like rain") says no weather. ``keep`` are more phrases to leave out of the reading
     (the agent's own places and motifs, which it may name whatever the weather)."""
     sky = sky or sky_of(dg)
     said = re.sub(r"\u201c[^\u201d]*\u201d|\"[^\"]*\"", " ", prose or "")
