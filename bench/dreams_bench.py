@@ -313,7 +313,7 @@ def lead_in_first_paragraph(prose: str, dg) -> bool | None:
     if lead.what == "storm":
         return "thunder" in first or "storm" in first or "lightning" in first
     if lead.what in ("started_failing", "stopped_failing"):
-        return "door" in first
+        return "door" in first or "gate" in first
     if lead.what == "items":
         return "letter" in first or "envelope" in first
     if lead.what == "sessions":
@@ -613,7 +613,7 @@ _JOBS = re.compile(
     r"breath|blizzard|gusts?|tide|water|coins?|sea|river|well|harbour|purse|fountain|pool|"
     r"canal|bay|stream|voices?|crowd|choir|chorus|audience|applause|listeners|gallery|"
     r"congregation|pages?|letters?|envelopes?|postcard|awake|door|gate|gauge|dial|needle|"
-    r"meter|wake|woke|waking|morning|dream|night|stair|ladder|corridor|curtain|trapdoor|"
+    r"meter|wake|woke|waking|morning|dreams?|sleep|night|stair|ladder|corridor|curtain|trapdoor|passage|"
     r"gutters?|shade)\b")
 
 
@@ -690,9 +690,16 @@ def measure_world(w: World, nights: list[dict]) -> dict:
     from reverie.perception.audit import audit, check, Record
 
     m = measure(nights)
+    # the agent's own places and motifs recur by design, and a quotation (its own words,
+    # a feed's title) is the record's: neither is a phrase of the generator's
     own = " ".join(re.findall(r"[a-z0-9']+", w.persona.lower()))
-    m["repeated"] = [p for p in m["repeated"] if p not in own]
-    m["filler"] = {n["day"].isoformat(): filler(n["prose"], n["meta"]) for n in nights}
+    told = [tokens(re.sub(r"\u201c[^\u201d]*\u201d", " | ", n["prose"])) for n in nights]
+    m["repeated"] = [p for p in repeated_phrases(told)
+                     if " ".join(p.split()[:4]) not in own and " ".join(p.split()[1:]) not in own]
+    # last night's motifs coming back are continuity, a job of their own
+    m["filler"] = {n["day"].isoformat(): filler(n["prose"], dict(n["meta"], motifs=[
+        *(n["meta"].get("motifs") or []), *((nights[i - 1]["meta"].get("motifs") or []) if i else [])]))
+        for i, n in enumerate(nights)}
     # last night's motifs may come back (continuity): they are no new place
     m["places"] = [places_beyond(n["prose"], dict(n["meta"], motifs=[
         *(n["meta"].get("motifs") or []), *((nights[i - 1]["meta"].get("motifs") or []) if i else [])]),

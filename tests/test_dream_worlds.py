@@ -93,8 +93,10 @@ def test_at_most_three_exact_figures_a_dream_and_every_one_backed(month):
 
 def test_no_sentence_without_a_job(month):
     w, nights = month
-    for n in nights:
-        assert world.filler(n["prose"], n["meta"]) == [], n["prose"]
+    for i, n in enumerate(nights):
+        meta = dict(n["meta"], motifs=[*(n["meta"].get("motifs") or []),
+                                       *((nights[i - 1]["meta"].get("motifs") or []) if i else [])])
+        assert world.filler(n["prose"], meta) == [], n["prose"]
 
 
 def test_the_agents_own_words_come_back_on_most_nights_and_feed_titles_on_few(month):

@@ -483,7 +483,7 @@ T["r_where"] = ["around {=motif_a}", "in {here}", "by {=motif_b}", "{pp}", "outs
                 "under the {adj} lights", "on the stairs", "in the gallery"]
 T["r_leave"] = ["{d:leave}", "{d:slip} out", "{d:fall} quiet", "{d:drift} off", "{d:go} home"]
 T["r_subj"] += ["A hall of {adj} listeners",  "The chorus {pp}",
-                "A crowd of {adj} neighbours", "The gallery {pp}", "The street outside {pp}"]
+                "A crowd of {adj} neighbours", "The gallery {pp}"]
 T["r_up"] += ["{t:gather}", "{t:fill} with", "{t:open} to", "{t:count}", "{t:collect}"]
 T["r_down"] += ["{t:miss}", "{t:lose} track of", "{t:send} away"]
 T["r_tail"] += ["; {=last_says}, {m_lab} {n:say} now", ", {pp}; {m_lab}: {=last_says}",
@@ -638,11 +638,15 @@ T["own"] = ["In {my} own hand, on {surface}: “{=own}”.",
             "{=motif_a_cap} {t:hold} a note in {my} writing: “{=own}”.",
             "{person} {t:ask} {me} what “{=own}” means."]
 # -- last night comes back ---------------------------------------------------------------
-T["echo"] = ["{=echo_cap} from last night {is} here too, {pp}.",
+T["echo"] = ["{=echo_cap}, last seen in another dream, {t:wait} {pp}.",
+             "{I} {v:know} {=echo} at once; it {t:belong} to an earlier dream.",
+             "{=echo_cap} {is} here again, as though {I} had never left.",
+             "{person} {t:carry} {=echo} in, from a dream {I} {v:remember} only half.",
+"{=echo_cap} from last night {is} here too, {pp}.",
              "{I} {v:recognise} {=echo} from another night.",
              "{=echo_cap} {t:turn} up again, as if it had waited for {me}.",
              "Somewhere {=echo} from the night before {t:wait}.",
-             "{person} {t:bring} {=echo} back from last night's dream."]
+             "{person} {t:bring} {=echo} back from yesterday's sleep."]
 # -- the one change of place, told as a passage ------------------------------------------
 T["move"] = ["{pa_way} {t:lead} from {here} into {=there}.",
                 "{I} {v:go} through {pa_door} and {am} in {=there}.",
@@ -660,4 +664,5 @@ VERBS.update({
     "sound": ("sounds", "sounded"), "repeat": ("repeats", "repeated"),
 })
 T["sky_cold"] += ["{air_word} on {my} hands", "{air_word} to the touch", "and the air {is} {air_word}",
-                  "{air_word} all through"]
+                  "{air_word} all through", "{air_word} at the windows", "the air {air_word}",
+                  "{air_word} on {my} face", "{air_word} in every room"]

@@ -848,7 +848,8 @@ def compose_night(digest: Digest, day: date, *, recent: dict[str, int] | None = 
     g.settled = True
     # a motif returns when the dream is short: a sentence with the scene as its job
     tries = 0
-    while _count(first, body, [closing]) < MIN_WORDS + 10 and tries < 5:
+    want = MIN_WORDS + 10
+    while _count(first, body, [closing]) < want and tries < 5:
         tries += 1
         body.insert(rng.randint(0, len(body)), g.sentence("motif", base))
 
