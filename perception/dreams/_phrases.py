@@ -367,7 +367,7 @@ T: dict[str, list[str]] = {
     "c_a": ["{I} {v:wake} still holding", "At the end there {is} only", "The last thing {I} {v:see} {is}",
             "{I} {v:leave} behind", "Morning {t:come} and {t:take}", "When {I} {v:wake}, {I} {am} thinking of",
             "The dream {t:fold} itself {adv} around", "{I} {v:wake} {feeling}, with", "Last of all {I} {v:hear}"],
-    "c_b": ["", ", or {a:adj} shadow of it", ", and then morning", ", {adj} in the light", " and {=motif_b}",
+    "c_b": ["", ", or {a:adj} shadow of it", ", and then morning", ", {adj} in the half-light", " and {=motif_b}",
             ", and {I} {am} awake", ", {adv}", ", and {here} {t:go} {color}"],
 }
 
@@ -537,7 +537,7 @@ T["c_last"] = ["{t:stay} with {me} into the morning", "{is} the last thing to go
                "{t:wait} for {me} on waking", "{t:fade} last", "{t:stay} when the rest {t:go}"]
 T["c_a"] += ["{I} {v:come} up out of it holding", "{here} {t:fade}, leaving",
              "Waking, {I} {can} still see", "Just before waking {I} {v:see}"]
-T["c_b"] += [", {pp}", ", and {here} with it", ", {color} in the early light"]
+T["c_b"] += [", {pp}", ", and {here} with it", ", {color} as the light {t:come}"]
 
 T["motif"] += ["{I} {v:touch} {=motif_a} {adv}.",
                "{np} {vp} by {=motif_b}.", "{=motif_a}, {adj} in this light, {vp}.",
@@ -663,6 +663,93 @@ VERBS.update({
     "stream": ("streams", "streamed"), "whiten": ("whitens", "whitened"),
     "sound": ("sounds", "sounded"), "repeat": ("repeats", "repeated"),
 })
-T["sky_cold"] += ["{air_word} on {my} hands", "{air_word} to the touch", "and the air {is} {air_word}",
+T["sky_cold"] += ["{air_word} on {my} hands", "{air_word} to the touch",
                   "{air_word} all through", "{air_word} at the windows", "the air {air_word}",
                   "{air_word} on {my} face", "{air_word} in every room"]
+
+# -- a wider lexicon: the fewer times a word recurs in a month, the less one night reads like
+# the next (Self-BLEU); none of these is weather, a place or a figure
+LEXICON["adj"] += [
+    "mottled", "threadbare", "gleaming", "freckled", "tarnished", "quilted", "scuffed",
+    "glazed", "pleated", "smudged", "weathered", "shuttered", "chalky", "dappled", "marbled",
+    "rumpled", "splintered", "braided", "cracked", "beaded", "hushed", "brittle", "ornate",
+    "plain", "ancient", "newly painted", "sagging", "wobbly", "tidy", "dusty", "bright",
+    "dim", "muffled", "fragrant", "careful", "stubborn", "forgotten", "heavy", "light",
+    "feathery", "clockwork", "inky", "papery", "woollen", "leathery", "silken", "reedy",
+    "rosy", "striped", "spotted", "checked", "fringed", "tasselled", "lacy", "waxed"]
+LEXICON["thing"] += [
+    "thermos", "tin whistle", "butter dish", "key ring", "shoehorn", "birdhouse", "egg cup",
+    "sugar bowl", "hand mirror", "salt cellar", "tape measure", "pincushion", "oil lamp",
+    "card table", "music box", "bread knife", "clothes peg", "water jug", "coat hanger",
+    "fountain pen", "paper fan", "tea tray", "hat box", "button tin", "coffee grinder",
+    "flower press", "door knocker", "rolling pin", "sewing machine", "bootjack", "yo-yo",
+    "toy boat", "chessboard", "magnifying glass", "wind-up mouse", "wooden spoon", "ledger",
+    "brass hook", "biscuit tin", "spinning top"]
+LEXICON["things"] += [
+    "thimbles", "walnuts", "hazelnuts", "conkers", "acorns", "matchsticks", "paper clips",
+    "cotton reels", "dominoes", "playing cards", "postage stamps", "hairpins", "pearls",
+    "coat buttons", "lemons", "plums", "figs", "cherries", "pine needles", "eggshells",
+    "keys on a ring", "teaspoons", "saucers", "envelopes of seeds", "wooden pegs", "bottle corks"]
+LEXICON["person"] += [
+    "a woman selling eggs", "a man in a bowler hat", "a piano teacher", "a boy with a bucket",
+    "a night porter", "a seamstress", "a clockmaker", "a girl with a satchel", "an old sailor",
+    "a cousin {I} had forgotten", "a librarian", "a locksmith", "a woman knitting",
+    "a man carrying a chair", "a child with a jar", "a choirboy", "a tinker", "a gardener's boy",
+    "a woman with a parcel", "a man in slippers", "a ticket seller", "an apprentice",
+    "a retired teacher", "a midwife", "a flower seller", "a man with a lantern"]
+LEXICON["animal"] += [
+    "jackdaw", "vole", "lapwing", "pike", "shrew", "curlew", "salamander", "stoat", "dormouse",
+    "nightjar", "bullfinch", "trout", "grass snake", "hedgehog", "squirrel", "mouse", "goose",
+    "duck", "swan", "cormorant", "plover", "hen", "rook", "dragonfly"]
+LEXICON["surface"] += [
+    "a saucer", "the mantelpiece", "a drawer", "the stair rail", "a music stand", "a suitcase lid",
+    "the piano lid", "a ledger", "a lampshade", "the bread board", "a hatbox", "a birdbath",
+    "a windowpane", "the table's edge", "a chopping board", "a tin tray", "the doormat"]
+LEXICON["stuff"] += ["marmalade", "string", "thread", "pepper", "wool", "beeswax", "starch",
+                     "charcoal", "linseed", "sealing wax", "chalk dust", "cinnamon", "oats",
+                     "iron filings", "candle grease", "soap", "ribbon", "butter"]
+LEXICON["color"] += ["russet", "heather", "primrose", "bottle-green", "pewter", "cream",
+                     "brick-red", "indigo", "lavender", "sage", "apricot", "charcoal"]
+LEXICON["sound"] += ["a wireless playing low", "a door latch", "a pencil on paper",
+                     "a tin cup on a nail", "someone humming", "a dog shaking itself",
+                     "a chair scraping", "a page turning", "a spoon stirring", "a bicycle chain",
+                     "a sewing machine", "a whistle far off"]
+LEXICON["smell"] += ["soap", "ink", "woodsmoke", "boiled sweets", "wet earth", "lemon peel",
+                     "floor polish", "new paper", "hot bread", "cedar", "mint", "tea"]
+LEXICON["hour"] += ["just after supper", "the hour of the milk", "a quarter to something",
+                    "the end of a long day", "bath time", "the hour before the post",
+                    "an early train", "the last light", "the changing of a shift",
+                    "a late breakfast"]
+LEXICON["feeling"] += ["hopeful", "sleepy", "certain", "unready", "found", "grateful",
+                       "older", "listened to", "glad", "quiet inside"]
+LEXICON["adv"] += ["as if it mattered", "at a stroll", "without looking", "all at once",
+                   "by lamplight", "for a while", "in a hurry", "on purpose", "gently",
+                   "absently", "out of habit", "like a secret"]
+
+# an opening that names the scene and one thing in it; the second comes in later
+T["open.one"] = ["{o_in} {=setting}{o_one} {=motif_a}.",
+                 "{=setting_cap}{o_again}; {o_near} {=motif_a}.",
+                 "{o_first} {=motif_a}, {o_where} {=setting}."]
+T["o_one"] = [", with", ": there {is}", "; beside {me}", ", and {I} {v:find}", ", carrying",
+              "; first {I} {v:see}", ", where {person} {t:hold}", ", near", ", holding",
+              ", and in a corner", "; someone has left"]
+T["motif.b"] = ["Then {I} {v:notice} {=motif_b} {pp}.", "{=motif_b_cap} {is} there too, {pp}.",
+                "{person} {t:set} down {=motif_b} {pp}.", "Later there {is} {=motif_b}, {adj} and {adj}.",
+                "{I} {v:find} {=motif_b} {pp}, as if it had always been there."]
+T["sky.img.snow"] += ["The snow {t:muffle} every sound {pp}.", "{I} {v:walk} in snow up to {my} ankles.",
+                      "Snow {t:gather} on the sill and on {=motif_a}.",
+                      "{person} {t:sweep} snow from the step {adv}.",
+                      "The snow {t:keep} falling, {adj} and slow.",
+                      "Snow {t:drift} against the door of {here}."]
+T["move"] += ["{=there_cap} {t:open} out behind {here}, and the dream {t:go} on there.",
+              "A stair behind {=motif_a} {t:take} {me} down to {=there}.",
+              "{I} {v:step} through a gap in the wall into {=there}."]
+VERBS.update({"muffle": ("muffles", "muffled"), "sweep": ("sweeps", "swept"),
+              "set": ("sets", "set")})
+T["se_a"] += ["{I} {v:get} up in the night and {am} awake", "Sleep {t:let} {me} go, and {I} {am} awake",
+              "{I} {am} awake at {my} table", "{person} {t:find} {me} awake"]
+T["se_b"] += [", the lamp on, for", "; the hours come to", ", reading, for", ", all in all"]
+T["sessions"] += ["{=count_says_cap} {I} {v:sit} up awake, {=duration} in all{se_c}."]
+T["reputation.up"] += ["{=delta_voices_cap} {r_join} {r_where}{r_tail}.",
+                       "{I} {v:hear} {=delta_voices} more {r_where}{r_tail}."]
+T["reputation.down"] += ["{=delta_voices_cap} {r_leave} {r_where}{r_tail}."]

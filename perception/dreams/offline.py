@@ -208,7 +208,8 @@ def cond_np(cond: str) -> str:
     return cond
 
 
-_THEN = [", then", ", and then", ", later", ", after that", ", toward morning", ", soon"]
+_THEN = [", then", ", and then", ", later", ", after that", ", toward morning", ", soon",
+         ", by midnight", ", before dawn", ", in the small hours", ", at length", ", after a while"]
 
 
 def cond_arc(arc: list[str], rng: random.Random | None = None) -> tuple[str, str]:
@@ -273,6 +274,7 @@ class _Gen:
         # the runs of four words said in recent nights, and in this dream so far
         self.stale = {k for k in recent if k.startswith("run:")}
         self.said: set[str] = set()
+        self.trace: list[tuple[str, str]] = []  # (pool, sentence), for the bench
 
     def choose(self, pool: str, entries: list[str]) -> str:
         entries = [e for e in entries if not self.forbidden.search(e)]
@@ -372,6 +374,7 @@ class _Gen:
         assert best is not None
         self.used.extend(best[2])
         self.said |= runs(best[1])
+        self.trace.append((pool, best[1]))
         return best[1]
 
     def _draft(self, pool: str, ctx: dict, turn: bool) -> str:
@@ -654,6 +657,7 @@ class Night:
     motifs: list[str] = field(default_factory=list)
     figures: int = 0  # exact figures said (planned)
     own: str | None = None  # the agent's own words, as the dream said them
+    trace: list[tuple[str, str]] = field(default_factory=list)  # (pool, sentence)
 
 
 def compose(digest: Digest, day: date, *, recent: dict[str, int] | None = None,
@@ -728,7 +732,8 @@ def compose_night(digest: Digest, day: date, *, recent: dict[str, int] | None = 
     figures = MAX_FIGURES - budget
 
     used_signals: list[str] = list(sky.signals)
-    first: list[str] = [g.sentence("open", base)]
+    one = rng.random() < 0.4  # the scene and one thing; the other comes in later
+    first: list[str] = [g.sentence("open.one" if one else "open", base)]
     g.settled = True
     ra, rb = referents(motif_a), referents(motif_b)
     if not {r.lower() for r in ra[1:]} & {r.lower() for r in rb[1:]}:
@@ -828,6 +833,11 @@ def compose_night(digest: Digest, day: date, *, recent: dict[str, int] | None = 
         if len(echo) >= 3:
             body.insert(rng.randint(0, len(body)), g.sentence("echo", dict(base, echo=echo)))
 
+    if one:  # said whole, as a thing is the first time
+        g.settled = False
+        body.insert(rng.randint(0, len(body)), g.sentence("motif.b", base))
+        g.settled = True
+
     # at most one change of place, told as a passage; the scene goes on there
     if rng.random() < 0.3 and body:
         others = [p for p in who.places if p.lower() != setting.lower()] if who.places else []
@@ -836,7 +846,7 @@ def compose_night(digest: Digest, day: date, *, recent: dict[str, int] | None = 
             there = re.sub(r"\b[Mm]y\b", "your", there)
         if not g.forbidden.search(there):
             at = rng.randint(1, len(body)) if len(body) > 1 else len(body)
-            sent = g.sentence("move", dict(base, there=there))
+            sent = g.sentence("move", dict(base, there=there, there_cap=_cap(there)))
             rest = body[at:]
             body = body[:at] + [sent]
             base["here"] = here_of(there)
@@ -863,7 +873,7 @@ def compose_night(digest: Digest, day: date, *, recent: dict[str, int] | None = 
     prose = "\n\n".join(" ".join(b) for b in blocks if b)
     keys = list(dict.fromkeys(g.used)) + sorted(runs(prose))
     return Night(prose, keys, list(dict.fromkeys(used_signals)), setting,
-                 [motif_a, motif_b], figures, own_said)
+                 [motif_a, motif_b], figures, own_said, g.trace)
 
 
 def _lead_is_weather(lead, dg: Digest) -> bool:
