@@ -605,7 +605,10 @@ T["rt_tail"] = [": {m_lab}", ", and {m_lab} with them", "; {I} {v:know} them for
                 ", and {m_lab} {t:change} with them"]
 T["work.up.told"] = ["{I} {v:write} more pages {w_where}{wk_tail}.",
                      "{r_pre} new pages in {my} hand {tp:turn} up {w_where}{wk_tail}.",
-                     "{w_subj} new pages of {my} own{wk_tail}."]
+                     "{w_subj} {w_fresh}{wk_tail}."]
+T["w_fresh"] = ["new pages of {my} own", "fresh pages in {my} hand", "more of {my} writing",
+                "a sheaf of {my} new pages", "pages still wet with {my} ink",
+                "another handful of {my} pages"]
 T["work.down.told"] = ["Some of {my} pages {tp:go} missing {w_where}{wk_tail}.",
                        "{w_lose} some of {my} pages {w_where}{wk_tail}."]
 T["wk_tail"] = ["; they {are} {m_lab}", ", {m_lab}", ": {m_lab}", ", all of them {m_lab}"]
@@ -616,7 +619,11 @@ T["sessions.told"] = ["{I} {am} awake {=awake_how}{se_c}.", "{se_hours} {=awake_
                       "Sleep {t:let} go of {me} {=awake_how}; {I} {v:work} awake {pp}."]
 T["items.told"] = ["{i_subj} letters {tp:arrive} {i_from} the {=label}{i_tail}.",
                    "Letters from the {=label} {tp:pile} up {pp}.",
-                   "{person} {t:bring} letters from the {=label}{i_tail}."]
+                   "{person} {t:bring} {i_bundle} from the {=label}{i_tail}.",
+                   "{i_bundle_cap} from the {=label} {tp:wait} {pp}."]
+T["i_bundle"] = ["letters", "a bundle of letters", "a handful of letters", "envelopes",
+                 "a stack of letters", "letters tied with string"]
+T["i_bundle_cap"] = ["Letters", "A bundle of letters", "Envelopes", "A stack of letters"]
 T["other.up.told"] = ["{g_subj} {=label} {t:climb} {=size}.", "{g_subj} {=label} {t:rise} {=size}."]
 T["other.down.told"] = ["{g_subj} {=label} {t:sink} {=size}.", "{g_subj} {=label} {t:fall} {=size}."]
 
@@ -735,7 +742,7 @@ T["o_one"] = [", with", ": there {is}", "; beside {me}", ", and {I} {v:find}", "
               ", and in a corner", "; someone has left"]
 T["motif.b"] = ["Then {I} {v:notice} {=motif_b} {pp}.", "{=motif_b_cap} {is} there too, {pp}.",
                 "{person} {t:set} down {=motif_b} {pp}.", "Later there {is} {=motif_b}, {adj} and {adj}.",
-                "{I} {v:find} {=motif_b} {pp}, as if it had always been there."]
+                "{I} {v:find} {=motif_b} {pp}.", "{=motif_b_cap} {t:wait} {pp}, {adj}."]
 T["sky.img.snow"] += ["The snow {t:muffle} every sound {pp}.", "{I} {v:walk} in snow up to {my} ankles.",
                       "Snow {t:gather} on the sill and on {=motif_a}.",
                       "{person} {t:sweep} snow from the step {adv}.",

@@ -209,7 +209,7 @@ def cond_np(cond: str) -> str:
 
 
 _THEN = [", then", ", and then", ", later", ", after that", ", toward morning", ", soon",
-         ", by midnight", ", before dawn", ", in the small hours", ", at length", ", after a while"]
+         ", by midnight", ", before dawn", ", in the small hours", ", at length", ", a while later"]
 
 
 def cond_arc(arc: list[str], rng: random.Random | None = None) -> tuple[str, str]:
@@ -720,12 +720,12 @@ def compose_night(digest: Digest, day: date, *, recent: dict[str, int] | None = 
         if sub.figures == 0:
             exact.add(i)
             continue
-        wants = i == 0 or rng.random() < 0.6
+        wants = i == 0 or rng.random() < 0.35
         if (wants or not sub.told) and sub.figures <= budget:
             exact.add(i)
             budget -= sub.figures
     temp_exact = sky.temp_said is not None and budget >= 1 and (
-        lead is None or rng.random() < 0.75 or _lead_is_weather(lead, digest))
+        lead is None or rng.random() < 0.6 or _lead_is_weather(lead, digest))
     if temp_exact:
         base["deg"] = sky.temp_said
         budget -= 1
