@@ -76,3 +76,10 @@ def test_a_wobble_within_the_usual_noise_is_not_beyond_it(store):
     poll(store, "wallet", T0 + timedelta(hours=3), [("wallet.balance", 22.51, None, "SOL")])
     s = build_digest(store, T0, END).signal("wallet.balance")
     assert s.change and not s.beyond_noise
+
+
+def test_the_model_is_handed_a_humidity_change_in_points(store):
+    poll(store, "weather", T0 - timedelta(hours=2), [("weather.relative_humidity", 63, None, "%")])
+    poll(store, "weather", T0 + timedelta(hours=5), [("weather.relative_humidity", 92, None, "%")])
+    said = signal_figures(build_digest(store, T0, END).signal("weather.relative_humidity"))
+    assert "change +29 points from 63" in said and "+29 %" not in said

@@ -730,7 +730,7 @@ LEXICON["hour"] += ["just after supper", "the hour of the milk", "a quarter to s
 LEXICON["feeling"] += ["hopeful", "sleepy", "certain", "unready", "found", "grateful",
                        "older", "listened to", "glad", "quiet inside"]
 LEXICON["adv"] += ["as if it mattered", "at a stroll", "without looking", "all at once",
-                   "by lamplight", "for a while", "in a hurry", "on purpose", "gently",
+                   "by lamplight", "in a hurry", "on purpose", "gently",
                    "absently", "out of habit", "like a secret"]
 
 # an opening that names the scene and one thing in it; the second comes in later

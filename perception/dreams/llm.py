@@ -25,7 +25,7 @@ import jinja2
 from reverie.memory import clock
 from reverie.memory.home import Home
 from reverie.perception import templating
-from reverie.perception.digest import Digest
+from reverie.perception.digest import Digest, percent_unit
 from reverie.perception.text import duration, figure as fmt_num
 from reverie.perception.dreams import DreamOptions
 from reverie.perception.dreams import offline
@@ -73,7 +73,9 @@ def signal_figures(s) -> str:
         base = s.before if s.before is not None else s.first
         sign = "+" if s.change > 0 else "-"
         pct = f" ({sign}{fmt_num(abs(s.change_pct))}%)" if s.change_pct else ""
-        parts.append(f"change {sign}{fmt_num(abs(s.change))}{unit}{pct} from {fmt_num(base)}")
+        # a percent reading (humidity) moves by points: "+29 %" would read as a percent change
+        by = " points" if percent_unit(s.unit) else unit
+        parts.append(f"change {sign}{fmt_num(abs(s.change))}{by}{pct} from {fmt_num(base)}")
     if s.high30:
         parts.append("new high of the month")
     if s.low30:

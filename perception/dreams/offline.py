@@ -531,7 +531,7 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
                   "hour after hour") \
             if minutes >= 90 else ("briefly", "for a short spell", "only a moment",
                                    "not for long", "a little while", "for a breath or so",
-                                   "just long enough", "hardly at all") if minutes < 20 else \
+                                   "just long enough", "for a few breaths") if minutes < 20 else \
             ("for a while", "some while", "for part of the night", "a good while",
              "for a stretch", "a fair while", "long enough to notice", "for a spell")
         out.append(_Subject("sessions" if duration else "sessions.brief",
@@ -642,8 +642,7 @@ def dreamed(words: str, rng: random.Random, things: list[str]) -> str:
     ws = words.split()[:9]
     if len(ws) >= 4 and len(ws[-1]) >= 4 and ws[-1].isalpha() and things and rng.random() < 0.45:
         ws[-1] = rng.choice(things).split()[-1]
-    out = " ".join(ws)
-    return out[:1].lower() + out[1:] if not out[:2].isupper() and not out.startswith("I ") else out
+    return " ".join(ws)
 
 
 # -- composing ------------------------------------------------------------------------
@@ -835,7 +834,7 @@ def compose_night(digest: Digest, day: date, *, recent: dict[str, int] | None = 
 
     if one:  # said whole, as a thing is the first time
         g.settled = False
-        body.insert(rng.randint(0, len(body)), g.sentence("motif.b", base))
+        body.insert(0, g.sentence("motif.b", base))  # before anything else names it
         g.settled = True
 
     # at most one change of place, told as a passage; the scene goes on there

@@ -46,6 +46,7 @@ def plain(line: str) -> str:
     """A line of the agent's as a short run of plain words, or "" when too little is left."""
     from reverie.perception.dreams.offline import _clean_words
 
+    line = re.sub(r"<[^>]*>|\[([^\]]*)\]\([^)]*\)", r" \1 ", line)  # tags, and links by their text
     words = _clean_words(line, 80).split()[:MAX_WORDS]
     text = " ".join(words)
     return text if len(words) >= 2 and len(text) >= 6 else ""
