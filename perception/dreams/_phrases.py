@@ -113,7 +113,7 @@ LEXICON: dict[str, list[str]] = {
               "a tap dripping", "a crowd far off", "a clock with no hands", "a brass band"],
     "stuff": ["sugar", "sawdust", "resin", "paint", "tar", "lace", "tea leaves", "smoke", "cotton", "brass filings", "chalk", "ink", "salt", "frost", "wax", "soot", "honey", "sand", "dust", "flour",
               "moss", "lipstick", "rust", "pollen", "ash", "milk", "pencil", "glitter", "clay"],
-    "surface": ["a windowsill", "the counter", "a slate roof", "a bench", "the banister", "a page", "a plate", "a drum", "the dashboard", "a step", "the wall", "a window", "{my} palm", "the ceiling", "a napkin", "the floor",
+    "surface": ["a windowsill", "the counter", "a bench", "the banister", "a page", "a plate", "a drum", "the dashboard", "a step", "the wall", "a window", "{my} palm", "the ceiling", "a napkin", "the floor",
                 "a tile", "a mirror", "the back of a ticket", "a tablecloth", "a door",
                 "a paper bag", "the inside of a hat", "a pebble", "a leaf", "a sail"],
     "smell": ["coffee", "tar", "apples", "linen", "varnish", "pine", "wet wool", "camphor", "ginger", "toast", "oranges", "wet stone", "diesel", "bread", "pencil shavings", "the sea",
@@ -750,7 +750,7 @@ T["sky.img.snow"] += ["The snow {t:muffle} every sound {pp}.", "{I} {v:walk} in 
                       "Snow {t:drift} against the door of {here}."]
 T["move"] += ["{=there_cap} {t:open} out behind {here}, and the dream {t:go} on there.",
               "A stair behind {=motif_a} {t:take} {me} down to {=there}.",
-              "{I} {v:step} through a gap in the wall into {=there}."]
+              "{I} {v:step} through a door in the wall into {=there}."]
 VERBS.update({"muffle": ("muffles", "muffled"), "sweep": ("sweeps", "swept"),
               "set": ("sets", "set")})
 T["se_a"] += ["{I} {v:get} up in the night and {am} awake", "Sleep {t:let} {me} go, and {I} {am} awake",
