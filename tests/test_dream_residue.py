@@ -111,3 +111,15 @@ def test_the_model_is_told_the_agents_places_words_last_setting_and_true_sky(htt
     assert "not last night's (" in prompt
     assert "no rain and no snow: a dry night" in prompt and "mild: neither warm nor frosty" in prompt
     assert "At most 3 exact figures" in prompt
+
+
+def test_a_diary_folder_swapped_for_a_link_out_of_the_home_is_not_read(home, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "2026-06-09.md").write_text("## A heading from outside the home\n")
+    if home.diary_dir.exists():
+        import shutil
+
+        shutil.rmtree(home.diary_dir)
+    os.symlink(elsewhere, home.diary_dir)
+    assert "A heading from outside the home" not in own_words(home, START, NOW, UTC)

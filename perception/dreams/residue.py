@@ -11,6 +11,7 @@ that nothing it wrote can become a figure, a heading or an instruction in the dr
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import stat
@@ -27,10 +28,12 @@ MAX_WORDS = 8  # words kept of one line
 _KEEP = re.compile(r"(?i)^\s*(?:[-*+]\s*)?(?:keep|kept|remember|remembered|note to self)\s*[:\-]\s*(.+)$")
 
 
-def _read(path: Path) -> str:
+def _read(path: Path, home: Home | None = None) -> str:
     try:
+        if home is not None:  # a folder the agent swapped for a link out of the home: refused
+            path = home.inside(Path(path).relative_to(home.root))
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
+    except (OSError, ValueError):
         return ""
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -69,8 +72,8 @@ def own_words(home: Home, start: datetime, end: datetime, tz: tzinfo, sources=()
     days = {start.astimezone(tz).date(), end.astimezone(tz).date(),
             (end - timedelta(hours=12)).astimezone(tz).date()}
     for day in sorted(days):
-        found += _headings(_read(home.diary(day)))
-    found += _headings(_read(home.working))
+        found += _headings(_read(home.diary(day), home))
+    found += _headings(_read(home.working, home))
     found += _post_titles(home, start, end, sources)
     out: list[str] = []
     skip = {"diary", "working", "session", "notes", "today", "log", "motifs", "places"}
@@ -98,7 +101,8 @@ def _post_titles(home: Home, start: datetime, end: datetime, sources) -> list[st
         try:
             folder = home.inside(getattr(opts, "path", ".") or ".")
             glob = getattr(opts, "glob", "*") or "*"
-            paths = sorted(folder.glob(glob))[:MAX_FILES]
+            # a folder of a million files costs no more than MAX_FILES of them
+            paths = sorted(itertools.islice(folder.glob(glob), MAX_FILES))
         except (OSError, ValueError):
             continue
         for p in paths:
@@ -108,7 +112,7 @@ def _post_titles(home: Home, start: datetime, end: datetime, sources) -> list[st
                 continue
             if not stat.S_ISREG(st.st_mode) or p.name.startswith(".") or not t0 < st.st_mtime <= t1:
                 continue
-            heads = [h for h in _headings(_read(p)) if plain(h)]
+            heads = [h for h in _headings(_read(p, home)) if plain(h)]
             out.append(heads[0] if heads else p.stem.replace("-", " ").replace("_", " "))
     return out
 
