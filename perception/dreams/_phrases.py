@@ -760,3 +760,27 @@ T["sessions"] += ["{=count_says_cap} {I} {v:sit} up awake, {=duration} in all{se
 T["reputation.up"] += ["{=delta_voices_cap} {r_join} {r_where}{r_tail}.",
                        "{I} {v:hear} {=delta_voices} more {r_where}{r_tail}."]
 T["reputation.down"] += ["{=delta_voices_cap} {r_leave} {r_where}{r_tail}."]
+
+# -- more ways to end, to be awake, to remember, to snow (Self-BLEU) ---------------------
+T["c_a"] += ["Morning {t:find} {me} with", "{I} {v:surface} clutching", "Daylight {t:leave} {me} only",
+             "The last of it {is}", "{I} {v:open} {my} eyes on", "What {t:remain} {is}",
+             "Waking, {I} {v:reach} for", "It {t:end} where it began, with",
+             "Everything {t:go} but", "The dream {t:let} go of all but"]
+T["c_pre"] += ["{I} {v:wake}, and in {my} mind {is}", "By daylight only {is} left of it:",
+               "When {I} {v:wake}, there {is} still", "Out of it all {I} {v:keep}"]
+T["se_c"] += [", the kettle cold beside {me}", ", {my} notes spread out", ", counting nothing",
+              ", with the lamp low", ", listening to the house", ", in {my} coat"]
+T["echo"] += ["{=echo_cap} {is} back, just where {I} left it.", "Again {=echo}, as on the night before.",
+              "{=echo_cap} {t:return}, a little {adj}.", "From some other night {=echo} {t:turn} up {pp}."]
+T["sky.img.snow"] += ["Snow {t:bury} the path to {here}.", "The snow {t:squeak} under {my} feet.",
+                      "Snow {t:sift} down through the {color} light.", "{my} footprints {tp:fill} with snow."]
+T["sky.img.wind"] += ["The wind {t:find} every crack in {here}.", "Outside, the wind {t:shout} at nothing."]
+T["own"] += ["{person} {t:write} “{=own}” in the dust on {surface}.",
+             "The heading “{=own}” {t:float} past, {adj}.", "{I} {v:find} “{=own}” in {my} pocket, in {my} hand."]
+T["move"] += ["Through {pa_door} {I} {v:come} out in {=there}.", "{pa_way} {t:climb} to {=there}, and {I} {v:follow} it."]
+T["sky.arc"] += ["{s_from} {=cond_from}, {sky_cold}."]
+T["s_from"] += ["All night the weather {t:go}", "Hour by hour the sky {t:go}", "{I} {v:see} the night go"]
+VERBS.update({"surface": ("surfaces", "surfaced"), "reach": ("reaches", "reached"),
+              "remain": ("remains", "remained"), "bury": ("buries", "buried"),
+              "squeak": ("squeaks", "squeaked"), "sift": ("sifts", "sifted"),
+              "float": ("floats", "floated")})
