@@ -776,7 +776,7 @@ T["sky.img.snow"] += ["Snow {t:bury} the path to {here}.", "The snow {t:squeak} 
                       "Snow {t:sift} down through the {color} light.", "{my} footprints {tp:fill} with snow."]
 T["sky.img.wind"] += ["The wind {t:find} every crack in {here}.", "Outside, the wind {t:shout} at nothing."]
 T["own"] += ["{person} {t:write} “{=own}” in the dust on {surface}.",
-             "The heading “{=own}” {t:float} past, {adj}.", "{I} {v:find} “{=own}” in {my} pocket, in {my} hand."]
+             "The heading “{=own}” {t:float} past, {adj}.", "{I} {v:find} “{=own}” folded inside {a:thing}."]
 T["move"] += ["Through {pa_door} {I} {v:come} out in {=there}.", "{pa_way} {t:climb} to {=there}, and {I} {v:follow} it."]
 T["sky.arc"] += ["{s_from} {=cond_from}, {sky_cold}."]
 T["s_from"] += ["All night the weather {t:go}", "Hour by hour the sky {t:go}", "{I} {v:see} the night go"]
