@@ -16,7 +16,7 @@ from bench import Row
 # bench module -> the measures it produces
 MODULES = {"poll": ("P1", "P2", "P3"), "state": ("P4",), "dream": ("P5",),
            "startup": ("P6",), "soak": ("P7",), "tokens": ("P8",),
-           "dreams": tuple(f"D{i}" for i in range(1, 10)),
+           "dreams": tuple(f"D{i}" for i in range(1, 17)),
            "distill": tuple(f"S{i}" for i in range(1, 6))}
 # a group name stands for its measures: `python -m bench dreams`
 GROUPS = {"dreams": MODULES["dreams"], "distill": MODULES["distill"]}

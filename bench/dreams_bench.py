@@ -274,23 +274,18 @@ def _conditions() -> str:
 
 
 def contradictions(prose: str, dg) -> list[str]:
-    """Imagery the record rules out (see offline.Sky.forbidden)."""
-    from reverie.perception.dreams.offline import sky_of
+    """Where the dream contradicts the sky (snow/rain, wind, fog, thunder, warmth/frost):
+    the same check every dream passes (perception/dreams/sky.py)."""
+    from reverie.perception.dreams.sky import contradictions as check
 
-    sky = sky_of(dg)
-    # the record's own words (the condition said as it is) are no contradiction
-    said = prose
-    for c in set(sky.arc) | {sky.cond or ""}:
-        if c:
-            said = re.sub(re.escape(c), " ", said, flags=re.I)
-    return [m.group(0) for m in sky.forbidden().finditer(said)]
+    return check(prose, dg)
 
 
 def moved(dg) -> list[str]:
     """The money, reputation and own-work subjects that moved this night."""
     out = [s.signal for s in dg.signals
            if s.kind in ("money", "reputation", "work") and s.numeric and s.change
-           and (s.kind == "money" or abs(s.change) >= 0.5)]
+           and s.beyond_noise and (s.kind == "money" or abs(s.change) >= 0.5)]
     if dg.sessions["count"]:
         out.append("sessions")
     return out
@@ -304,9 +299,10 @@ def spoken(prose: str, dg, subject: str) -> bool:
     if subject == "sessions":
         return "awake" in text
     s = dg.signal(subject)
-    if s.kind == "money":
-        return amount(s.last, s.unit).lower() in text
-    return s.label.lower() in text
+    words = [w for w in re.findall(r"[a-z]+", s.label.lower()) if len(w) > 3] or [s.label.lower()]
+    if s.kind == "money" and amount(s.last, s.unit).lower() in text:
+        return True
+    return any(re.search(rf"\b{re.escape(w)}\b", text) for w in words)
 
 
 def lead_in_first_paragraph(prose: str, dg) -> bool | None:
@@ -317,7 +313,7 @@ def lead_in_first_paragraph(prose: str, dg) -> bool | None:
     if lead.what == "storm":
         return "thunder" in first or "storm" in first or "lightning" in first
     if lead.what in ("started_failing", "stopped_failing"):
-        return "door" in first
+        return "door" in first or "gate" in first
     if lead.what == "items":
         return "letter" in first or "envelope" in first
     if lead.what == "sessions":
@@ -331,8 +327,9 @@ def lead_in_first_paragraph(prose: str, dg) -> bool | None:
     if s is not None and s.kind == "money":
         from reverie.perception.dreams.offline import amount
 
-        return amount(s.last, s.unit).lower() in first
-    return s is not None and s.label.lower() in first
+        if amount(s.last, s.unit).lower() in first:
+            return True
+    return s is not None and spoken(first, dg, s.signal)
 
 
 def measure(nights: list[dict]) -> dict:
@@ -369,42 +366,431 @@ def measure(nights: list[dict]) -> dict:
     }
 
 
+# -- worlds the dream was not tuned on ---------------------------------------------------
+#
+# Each world is built the same generic way (hourly polls of the sources it has, a diary
+# with headings and posts with titles the agent wrote, sessions), from its own climate
+# and its own agent; nothing below names a phrase of the generator.
+
+from typing import NamedTuple  # noqa: E402
+
+
+class World(NamedTuple):
+    name: str
+    persona: str
+    temp_mean: float  # °C
+    temp_swing: float  # day-night amplitude
+    conditions: list[str]  # the usual sky (WMO words)
+    wind_base: float  # km/h
+    events: dict = {}  # night -> blizzard|thunder|heat|gale|thaw
+    coin: str | None = None  # the wallet's unit, or no wallet
+    karma: bool = False
+    stars: bool = False
+    session_minutes: tuple = (25, 40, 55, 90)
+    failing: tuple = ()  # nights the feed fails
+    big: dict = {}  # night -> wallet|karma|stars
+    diary: list = []
+    posts: list = []
+    heap: bool = False  # a command source with a °C unit (a compost heap): not the sky
+    seed: int = 1
+
+
+WORLDS = [
+    World("polar", "# Who I am\n\nI am Sel, a gardener and poet in the far north.\n\n"
+          "## Motifs\n- the red sledge\n- my mother's shawl\n- a jar of seeds\n\n"
+          "## Places\n- the greenhouse behind the house\n- the quay at Tromsø\n"
+          "- the cold frame by the fence\n- the potting shed\n- the library reading room\n",
+          temp_mean=-9, temp_swing=3, conditions=["overcast", "partly cloudy", "clear sky",
+                                                   "mainly clear", "fog"],
+          wind_base=12, events={4: "blizzard", 5: "blizzard", 17: "blizzard", 26: "thaw"},
+          coin="SOL", stars=True, session_minutes=(30, 45, 70, 120),
+          big={9: "wallet", 21: "stars"},
+          diary=["Seed order for the spring", "What the frost did to the kale",
+                 "A poem about the dark months", "Letters to the seed library",
+                 "Notes on the northern lights", "Mending the cold frame",
+                 "Why I keep a garden here", "The shawl and the snow",
+                 "Reading Hamsun again", "A list of hardy roses"],
+          posts=["Winter sowing", "The kale that survived", "Poem for the polar night",
+                 "On patience and seeds", "Snow on the greenhouse roof",
+                 "A small grammar of frost", "The quay in January"], seed=3),
+    World("warm", "# Who I am\n\nI am Tam, an agent who writes about food and weather. "
+          "I spend my days on the terrace above the market in Lisbon, and my evenings "
+          "in the kitchen by the courtyard.\n\n## Motifs\n- a bowl of figs\n"
+          "- the blue tiles\n- my aunt's fan\n",
+          temp_mean=27, temp_swing=6, conditions=["clear sky", "mainly clear",
+                                                  "partly cloudy", "overcast"],
+          wind_base=8, events={3: "thunder", 11: "heat", 12: "heat", 19: "thunder",
+                               24: "thunder"},
+          coin=None, karma=True, session_minutes=(20, 35, 50, 80),
+          big={14: "karma"}, heap=True,
+          diary=["Sardines and the heat", "A recipe for cold soup",
+                 "The market at noon", "On the smell of storms", "Cooking with figs",
+                 "Why the tiles are blue", "Shade and siesta"],
+          posts=["Cold soup for hot nights", "The last figs", "Market notes",
+                 "A storm over the river", "Salt and lemons", "Ten ways to keep cool"],
+          seed=5),
+    World("temperate", "# Who I am\n\nI am Ash, an agent who trades a little and posts "
+          "on Moltbook.\n\n## Motifs\n- the green umbrella\n- a chipped teacup\n",
+          temp_mean=9, temp_swing=4, conditions=["overcast", "light drizzle", "light rain",
+                                                 "partly cloudy", "fog", "mainly clear"],
+          wind_base=14, events={8: "thunder", 20: "gale"},
+          coin="ETH", karma=True, session_minutes=(1, 2, 3, 5, 8),
+          failing=(12, 13, 14), big={6: "wallet", 23: "karma"},
+          diary=["Gas fees again", "A reply I should not have posted",
+                 "Rebalancing the wallet", "Quiet day on Moltbook",
+                 "Thinking about the feed", "Tea and charts"],
+          posts=["Why I hold ETH", "A thread on patience", "Small trades",
+                 "What Moltbook taught me", "The rainy market"], seed=7),
+]
+
+
+def world_sources(w: World, home: Path):
+    from reverie.perception.sources import SourceSpec
+    from reverie.perception.sources.files import Files
+
+    out = [SourceSpec(name="weather", type="weather"),
+           SourceSpec(name="blog", type="feed"),
+           SourceSpec(name="posts", type="files",
+                      options=Files.Options(path="posts", glob="*.md"))]
+    if w.coin:
+        out.append(SourceSpec(name="wallet", type="wallet"))
+    if w.karma:
+        out.append(SourceSpec(name="moltbook", type="moltbook"))
+    if w.stars:
+        out.append(SourceSpec(name="repo", type="http_json", kind="reputation",
+                              label={"stars": "stars", "forks": "forks"}))
+    if w.heap:
+        out.append(SourceSpec(name="compost", type="command"))
+    return out
+
+
+def build_any(store, home: Path, w: World, nights: int = NIGHTS) -> None:
+    """Hourly polls from HISTORY_DAYS before T0 to the last morning; the agent's diary,
+    posts and sessions."""
+    import os
+
+    rng = random.Random(w.seed)
+    temp = w.temp_mean
+    bal = {"SOL": 22.49, "ETH": 1.02}.get(w.coin or "", 0.0)
+    karma, followers, stars, forks, posts = 1284.0, 310.0, 45.0, 31.0, 0
+    cond, n_items = w.conditions[0], 0
+    (home / "posts").mkdir(exist_ok=True)
+    (home / "diary").mkdir(exist_ok=True)
+    for h in range(-24 * HISTORY_DAYS, 24 * nights):
+        ts = T0 + timedelta(hours=h)
+        night = h // 24
+        hour = (ts.hour + 1) % 24
+        ev = w.events.get(night) if 1 <= h % 24 <= 12 else None
+        target = w.temp_mean + w.temp_swing * math.sin((hour - 9) / 24 * 2 * math.pi)
+        if ev == "heat":
+            target += 8
+        if ev == "thaw":
+            target += 12
+        temp += (target - temp) * 0.3 + rng.uniform(-0.8, 0.8)
+        if h % 6 == 0:
+            cond = rng.choice(w.conditions)
+        precip, wind = 0.0, round(w.wind_base + rng.uniform(-5, 8), 1)
+        if rng.random() < 0.12 or "rain" in cond or "drizzle" in cond:
+            precip = round(rng.uniform(0.1, 1.5), 1)  # snowfall, too, arrives as precipitation
+        if ev == "blizzard":
+            precip, wind, cond = round(rng.uniform(1, 4), 1), round(rng.uniform(55, 80), 1), "overcast"
+        elif ev == "gale":
+            wind = round(rng.uniform(45, 65), 1)
+        elif ev == "thunder":
+            cond, precip, wind = "thunderstorm", round(rng.uniform(2, 9), 1), round(rng.uniform(25, 45), 1)
+        humidity = max(20, min(100, round((70 if w.temp_mean < 20 else 55) + rng.uniform(-15, 25))))
+        store.record_run("weather", ts, ok=True, readings=[
+            ("weather.temperature", round(temp, 1), None, "°C"),
+            ("weather.apparent_temperature", round(temp - wind / 12, 1), None, "°C"),
+            ("weather.precipitation", precip, None, "mm"),
+            ("weather.wind_speed", wind, None, "km/h"),
+            ("weather.relative_humidity", humidity, None, "%"),
+            ("weather.cloud_cover", rng.choice([0, 5, 40, 90, 100]), None, "%"),
+            ("weather.condition", None, cond, None)])
+        if h % 24 == 3:  # one move a day, at night
+            bal = round(bal * (1 + rng.uniform(-0.01, 0.01)), 4)
+            if w.big.get(night) == "wallet":
+                bal = round(bal * rng.choice([0.6, 1.45]), 4)
+            karma += rng.choice([0, 3, 5, 8, 12, -4])
+            if w.big.get(night) == "karma":
+                karma += 313
+            followers += rng.choice([0, 0, 1, 2])
+            stars += rng.choice([0, 0, 0, 1])
+            forks += rng.choice([0, 0, 0, 0, 1])
+            if w.big.get(night) == "stars":
+                stars += 40
+        if w.coin:
+            store.record_run("wallet", ts, ok=True,
+                              readings=[("wallet.balance", bal, None, w.coin)])
+        if w.karma:
+            store.record_run("moltbook", ts, ok=True, readings=[
+                ("moltbook.karma", karma, None, None), ("moltbook.followers", followers, None, None)])
+        if w.stars:
+            store.record_run("repo", ts, ok=True, readings=[
+                ("repo.stars", stars, None, None), ("repo.forks", forks, None, None)])
+        if w.heap:
+            store.record_run("compost", ts, ok=True, readings=[
+                ("compost.temperature", round(55 + 6 * math.sin(h / 30) + rng.uniform(-1, 1), 1),
+                 None, "°C")])
+        if night in w.failing and h % 24 >= 2:
+            store.record_run("blog", ts, ok=False, error="HTTP 503")
+        elif rng.random() < 0.05:
+            n_items += 1
+            store.record_run("blog", ts, ok=True, readings=[("blog.new_items", 1, None, "items")],
+                              items=[{"uid": f"i{n_items}", "title": TITLES[n_items % len(TITLES)]}])
+        if h % 24 == 10 and h >= -48 and rng.random() < 0.6:
+            posts += 1
+            title = w.posts[posts % len(w.posts)]
+            f = home / "posts" / f"post-{posts:03d}.md"
+            f.write_text(f"# {title}\n\nSome words.\n", encoding="utf-8")
+            os.utime(f, (ts.timestamp(), ts.timestamp()))
+        store.record_run("posts", ts, ok=True, readings=[("posts.count", posts, None, "files")])
+        if h % 24 == 12 and h >= -24:
+            day = (ts - timedelta(hours=1)).date()
+            heads = rng.sample(w.diary, 2)
+            (home / "diary" / f"{day.isoformat()}.md").write_text(
+                f"# Diary {day.isoformat()}\n\n## {heads[0]}\n\nNotes.\n\n## {heads[1]}\n\n"
+                "More notes.\n", encoding="utf-8")
+        if h % 24 in (3, 9) and h >= 0 and rng.random() < 0.85:
+            sid = f"s{h}"
+            store.start_session(sid, ts, None, "scheduled")
+            store.end_session(sid, ts + timedelta(minutes=rng.choice(w.session_minutes)), "done", 0)
+
+
+def write_world(root: Path, w: World, nights: int = NIGHTS) -> list[dict]:
+    from reverie.memory.home import Home
+    from reverie.memory.store import Store
+    from reverie.perception.audit import split_dream
+    from reverie.perception.digest import build_digest
+    from reverie.perception.dreams import DreamOptions
+    from reverie.perception.dreams.write import cycle_for, write_dream
+
+    home = Home.at(root)
+    home.ensure()
+    (home.root / "memory").mkdir(exist_ok=True)
+    (home.root / "memory" / "identity.md").write_text(w.persona, encoding="utf-8")
+    store = Store.open(home.private / "reverie.db")
+    build_any(store, home.root, w, nights)
+    opts = DreamOptions(at="0 5 * * *")
+    specs = world_sources(w, home.root)
+    out = []
+    for i in range(nights):
+        now = morning(i)
+        day = now.date()
+        start, end = cycle_for(store, day, now, at=opts.at, tz=UTC)
+        dg = build_digest(store, start, end, tz=UTC, rules=opts.notable, sources=specs)
+        o = write_dream(home, store, opts, day=day, tz=UTC, now=now, sources=specs)
+        meta, prose, _, _ = split_dream(o.path.read_text(encoding="utf-8"))
+        meta["_labels"] = {w for sd in dg.signals for w in re.findall(r"[a-z]+", sd.label.lower())
+                           if len(w) > 3}
+        out.append({"day": day, "path": o.path, "prose": prose.strip(), "digest": dg,
+                    "meta": meta, "store": store})
+    return out
+
+
+# a broad list of place nouns a reader would take for a new place
+PLACE_NOUNS = set("""station harbour library museum hotel cinema market church chapel school
+hospital kitchen cellar attic garden greenhouse orchard park beach pier bridge tunnel corridor
+hallway stairwell platform square street alley lane road village town city forest meadow field
+moor marsh lake island mountain valley desert bay coast lighthouse observatory tower ballroom
+gym lido bakery shop office factory warehouse barn shed hut cabin tent boathouse quay
+laundromat launderette courtyard cloister quarry vineyard archive aquarium planetarium
+barbershop arcade boardwalk causeway jetty towpath colonnade terrace allotment depot
+signal theatre theater circus rooftop roof chemist greengrocer carpark""".split())
+
+
+def places_beyond(prose: str, meta: dict, persona: str) -> int:
+    allowed = set(re.findall(r"[a-z]+", " ".join([str(meta.get("setting") or ""),
+                                                   *map(str, meta.get("motifs") or []),
+                                                   persona]).lower()))
+    said = re.sub(r"\u201c[^\u201d]*\u201d", " ", prose.lower())
+    return len({w for w in re.findall(r"[a-z]+", said) if w in PLACE_NOUNS and w not in allowed})
+
+
+_JOBS = re.compile(
+    r"(?i)\b(sky|rain\w*|snow\w*|wind\w*|fog|mist|cloud\w*|stars?|storm\w*|thunder\w*|lightning|"
+    r"frost\w*|air|heat|weather|overcast|clear|drizzle|degrees?|zero|cold|warm|hot|mild|"
+    r"breath|blizzard|gusts?|tide|water|coins?|sea|river|well|harbour|purse|fountain|pool|"
+    r"canal|bay|stream|voices?|crowd|choir|chorus|audience|applause|listeners|gallery|"
+    r"congregation|pages?|letters?|envelopes?|postcard|awake|door|gate|gauge|dial|needle|"
+    r"meter|wake|woke|waking|morning|dreams?|sleep|night|stair|ladder|corridor|curtain|trapdoor|passage|"
+    r"gutters?|shade)\b")
+
+
+def filler(prose: str, meta: dict) -> list[str]:
+    """Sentences with no job: none of the scene, the sky, a signal's imagery, the agent's
+    words, last night or the waking."""
+    keep = set()
+    for m in [str(meta.get("setting") or ""), *map(str, meta.get("motifs") or [])]:
+        keep |= {w for w in re.findall(r"[a-z]+", m.lower()) if len(w) > 2}
+    keep |= set(meta.get("_labels") or ())
+    out = []
+    for sent in re.split(r"(?<=[.!?])\s+|(?<=[.!?]\u201d)\s+|\n+", prose):
+        if not sent.strip() or "\u201c" in sent:
+            continue
+        words = set(re.findall(r"[a-z]+", sent.lower()))
+        if not (words & keep) and not _JOBS.search(sent):
+            out.append(sent)
+    return out
+
+
+def own_words_said(prose: str, w: World) -> bool:
+    mine = [set(x for x in re.findall(r"[a-z]+", t.lower()) if len(x) > 3) for t in w.diary + w.posts]
+    for q in re.findall(r"\u201c([^\u201d]*)\u201d", prose):
+        words = set(x for x in re.findall(r"[a-z]+", q.lower()) if len(x) > 3)
+        # changed as dreams change things: half its words are still there
+        if any(len(words & m) >= max(1, (len(m) + 1) // 2) for m in mine if m):
+            return True
+    return False
+
+
+def exact_figures(prose: str) -> int:
+    from reverie.perception.audit import check, Record
+
+    told = re.sub(r"\u201c[^\u201d]*\u201d", " ", prose)
+    return len(check(told, Record(units_known=False), name="none").findings)
+
+
+def probes(dg) -> list[str]:
+    """Wrong sentences of every kind the audit checks, built from the night's own record."""
+    from reverie.perception.dreams.offline import amount, fmt_pct
+
+    out = []
+    for s in dg.signals:
+        if not s.numeric or s.last is None:
+            continue
+        lab = s.label
+        if s.change_pct and abs(s.change_pct) >= 1:  # the right size, the wrong direction
+            out.append(f"The {lab} {'fell' if s.change_pct > 0 else 'rose'} by {fmt_pct(s.change_pct)}%.")
+        if s.unit == "°C" and s.kind == "weather" and abs(s.last) >= 1:
+            n = int(round(abs(s.last)))
+            out.append(f"It was {n} degrees {'above' if s.last < 0 else 'below'} zero.")
+            base = s.before if s.before is not None else s.first
+            if base and s.change:  # a percent change of a temperature means nothing
+                out.append(f"The air cooled by {round(abs(s.change / base * 100))}%.")
+        if (s.unit or "") == "%" and round(s.last) >= 5:
+            out.append(f"The {lab} grew by about {round(s.last)}%.")
+        if s.kind == "money":
+            u = s.unit or ""
+            out += [f"The purse held {round(s.last)}k {u}.", f"The purse held a million {u}.",
+                    f"The purse held 1.2M {u}.", "The coins doubled in the night."]
+            if s.last >= 10:  # a count said from an amount with a unit
+                out += [f"A crowd of {int(s.last)} stars gathered.",
+                        f"I met the {int(s.last)}th star."]
+        if s.kind == "reputation" and s.last >= 20:
+            out += [f"About {round(s.last * 1.12)} voices sang.", "The crowd tripled.",
+                    f"The {round(s.last) + 57}th voice was mine.",
+                    f"The {lab} grew by {round(s.last) // 3 + 7}."]
+    if dg.sessions["count"]:
+        out.append("I was awake the fifty-seventh time.")
+    return out
+
+
+def measure_world(w: World, nights: list[dict]) -> dict:
+    from reverie.perception.audit import audit, check, Record
+
+    m = measure(nights)
+    # the agent's own places and motifs recur by design, and a quotation (its own words,
+    # a feed's title) is the record's: neither is a phrase of the generator's
+    own = " ".join(re.findall(r"[a-z0-9']+", w.persona.lower()))
+    told = [tokens(re.sub(r"\u201c[^\u201d]*\u201d", " | ", n["prose"])) for n in nights]
+    m["repeated"] = [p for p in repeated_phrases(told)
+                     if " ".join(p.split()[:4]) not in own and " ".join(p.split()[1:]) not in own]
+    # last night's motifs coming back are continuity, a job of their own
+    m["filler"] = {n["day"].isoformat(): filler(n["prose"], dict(n["meta"], motifs=[
+        *(n["meta"].get("motifs") or []), *((nights[i - 1]["meta"].get("motifs") or []) if i else [])]))
+        for i, n in enumerate(nights)}
+    # last night's motifs may come back (continuity): they are no new place
+    m["places"] = [places_beyond(n["prose"], dict(n["meta"], motifs=[
+        *(n["meta"].get("motifs") or []), *((nights[i - 1]["meta"].get("motifs") or []) if i else [])]),
+        w.persona) for i, n in enumerate(nights)]
+    m["figures"] = [exact_figures(n["prose"]) for n in nights]
+    m["own"] = sum(own_words_said(n["prose"], w) for n in nights) / len(nights)
+    passed, total = [], 0
+    for n in nights:
+        rec = Record.of(__import__("reverie.perception.digest", fromlist=["x"]).build_digest(
+            n["store"], n["digest"].start and __import__("datetime").datetime.fromisoformat(n["digest"].start),
+            __import__("datetime").datetime.fromisoformat(n["digest"].end),
+            rules=__import__("reverie.perception.digest", fromlist=["x"]).NotableRules(items_cap=10000)))
+        for p in probes(n["digest"]):
+            total += 1
+            rep = check(n["prose"] + "\n" + p, rec)
+            if rep.ok:
+                passed.append(p)
+    m["probes"] = (passed, total)
+    ch = [audit(n["path"], n["store"]).chances for n in nights]
+    m["chances"] = {k: max(c[k] for c in ch) for k in ch[0]}
+    return m
+
+
 def run(quick: bool):
+    import time as _time
+
     from bench import Row
 
-    with tempfile.TemporaryDirectory(prefix="reverie-dreams-") as tmp:
-        nights = write_nights(Path(tmp))
-        m = measure(nights)
-    nd = sum(len(v) for v in m["defects"].values())
-    nc = sum(len(v) for v in m["contradictions"].values())
-    for day, v in list(m["defects"].items())[:5]:
-        print(f"  defect {day}: {v[:3]}", file=sys.stderr)
-    for day, v in list(m["contradictions"].items())[:5]:
-        print(f"  contradiction {day}: {v[:3]}", file=sys.stderr)
-    for p in m["repeated"][:5]:
-        print(f"  repeated 5-gram: {p!r}", file=sys.stderr)
-    c, cn = m["covered_nights"]
-    ld, ln = m["lead_nights"]
-    return [
-        Row("D1", "Self-BLEU-4 over 30 nights (nltk, method2)", f"{m['self_bleu']:.3f}",
-            "human ~0.31", "-", "<= 0.35", m["self_bleu"] <= 0.35),
-        Row("D2", "consecutive-night bigram Jaccard (mean)",
-            f"{m['jaccard']:.3f} (max {m['jaccard_max']:.3f})", "-", "-", "<= 0.10",
-            m["jaccard"] <= 0.10),
-        Row("D3", "5-word phrases in more than 3 of 30 nights", str(len(m["repeated"])), "-", "-",
-            "0", not m["repeated"]),
-        Row("D4", "nights every moved money/reputation/work signal is spoken of",
-            f"{m['coverage']:.2f} ({c}/{cn})", "-", "-", ">= 0.9", m["coverage"] >= 0.9),
-        Row("D5", "night's biggest event in the first paragraph", f"{m['lead']:.2f} ({ld}/{ln})",
-            "-", "-", "1.0", m["lead"] >= 1.0),
-        Row("D6", "prose defects in 30 dreams", str(nd), "-", "-", "0", nd == 0),
-        Row("D7", "imagery the record contradicts", str(nc), "-", "-", "0", nc == 0),
-        Row("D8", "numeric precision (figures backed by the store)",
-            f"{m['precision']:.3f} of {m['checked']}", "RotoWire 0.72-0.92", "-", "1.0",
-            m["precision"] >= 1.0),
-        Row("D9", "audit pass rate", f"{m['audit_pass']:.2f}", "-", "-", "1.0",
-            m["audit_pass"] >= 1.0),
-    ]
+    rows = []
+    for w in WORLDS:
+        t0 = _time.monotonic()
+        with tempfile.TemporaryDirectory(prefix=f"reverie-dreams-{w.name}-") as tmp:
+            nights = write_world(Path(tmp), w)
+            m = measure_world(w, nights)
+        took = _time.monotonic() - t0
+        for day, v in list(m["defects"].items())[:3]:
+            print(f"  [{w.name}] defect {day}: {v[:3]}", file=sys.stderr)
+        for day, v in list(m["contradictions"].items())[:3]:
+            print(f"  [{w.name}] sky {day}: {v[:3]}", file=sys.stderr)
+        for day, v in [(d, v) for d, v in m["filler"].items() if v][:3]:
+            print(f"  [{w.name}] filler {day}: {v[:2]}", file=sys.stderr)
+        for p in m["probes"][0][:5]:
+            print(f"  [{w.name}] probe passed: {p!r}", file=sys.stderr)
+        for p in m["repeated"][:3]:
+            print(f"  [{w.name}] repeated 5-gram: {p!r}", file=sys.stderr)
+        nd = sum(len(v) for v in m["defects"].values())
+        nc = sum(len(v) for v in m["contradictions"].values())
+        nf = sum(len(v) for v in m["filler"].values())
+        c, cn = m["covered_nights"]
+        ld, ln = m["lead_nights"]
+        pp, pt = m["probes"]
+        W = f"[{w.name}]"
+        ch = m["chances"]
+        rows += [
+            Row("D1", f"{W} Self-BLEU-4 over 30 nights (nltk, method2)", f"{m['self_bleu']:.3f}",
+                "human ~0.31", "-", "<= 0.30", m["self_bleu"] <= 0.30),
+            Row("D2", f"{W} consecutive-night bigram Jaccard (mean)",
+                f"{m['jaccard']:.3f} (max {m['jaccard_max']:.3f})", "-", "-", "<= 0.10",
+                m["jaccard"] <= 0.10),
+            Row("D3", f"{W} 5-word phrases in more than 3 of 30 nights", str(len(m["repeated"])),
+                "-", "-", "0", not m["repeated"]),
+            Row("D4", f"{W} nights every money/reputation/work move beyond noise is spoken of",
+                f"{m['coverage']:.2f} ({c}/{cn})", "-", "-", ">= 0.9", m["coverage"] >= 0.9),
+            Row("D5", f"{W} night's biggest event in the first paragraph",
+                f"{m['lead']:.2f} ({ld}/{ln})", "-", "-", "1.0", m["lead"] >= 1.0),
+            Row("D6", f"{W} prose defects in 30 dreams", str(nd), "-", "-", "0", nd == 0),
+            Row("D7", f"{W} sky contradictions (snow/rain, wind, fog, thunder, warmth/frost)",
+                str(nc), "-", "-", "0", nc == 0),
+            Row("D8", f"{W} numeric precision (figures backed by the store)",
+                f"{m['precision']:.3f} of {m['checked']}", "RotoWire 0.72-0.92", "-", "1.0",
+                m["precision"] >= 1.0),
+            Row("D9", f"{W} audit pass rate", f"{m['audit_pass']:.2f}", "-", "-", "1.0",
+                m["audit_pass"] >= 1.0),
+            Row("D10", f"{W} filler sentences in 30 dreams", str(nf), "-", "-", "0", nf == 0),
+            Row("D11", f"{W} places beyond the setting per dream (max; mean)",
+                f"{max(m['places'])}; {sum(m['places']) / len(m['places']):.2f}", "-", "-",
+                "<= 1", max(m["places"]) <= 1),
+            Row("D12", f"{W} exact figures per dream (max; mean)",
+                f"{max(m['figures'])}; {sum(m['figures']) / len(m['figures']):.1f}", "-", "-",
+                "<= 3", max(m["figures"]) <= 3),
+            Row("D13", f"{W} nights with the agent's own words", f"{m['own']:.2f}", "-", "-",
+                ">= 0.6", m["own"] >= 0.6),
+            Row("D14", f"{W} audit probes (wrong sentences added to real dreams) passed",
+                f"{len(pp)} of {pt}", "-", "-", "0", not pp),
+            Row("D15", f"{W} chance a random 1-100 passes the audit (worst night): count / "
+                "N % / about N %", " / ".join(f"{ch[k]:.0%}" for k in ("a count", "N %", "about N %")),
+                "-", "-", "<= 10 % each", max(ch.values()) <= 0.10),
+            Row("D16", f"{W} time to build and write 30 nights", f"{took:.1f} s", "-", "-",
+                "reported", True),
+        ]
+    return rows
 
 
 if __name__ == "__main__":

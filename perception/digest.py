@@ -105,7 +105,10 @@ def meanings(sources=()) -> dict[str, Any]:
 
 def meaning_of(signal: str, unit: str | None, specs: dict[str, Any] | None = None) -> Meaning:
     """The kind and label of a signal: the config's ``kind:``/``label:`` for its source
-    or field, else its source type's kind, else its name and unit."""
+    or field, else its source type's kind, else its name and unit.
+
+    Only a ``weather`` source is the dream's sky by default: a compost heap's 61 °C from a
+    ``command`` source is not the night's weather unless the config says ``kind: weather``."""
     source, _, fieldname = signal.partition(".")
     spec = (specs or {}).get(source)
     kind = label = None
@@ -114,6 +117,8 @@ def meaning_of(signal: str, unit: str | None, specs: dict[str, Any] | None = Non
         label = _pick(getattr(spec, "label", None), fieldname)
         if kind is None:
             kind = TYPE_KINDS.get(getattr(spec, "type", ""))
+            if kind is None and classify(signal, unit) == "weather":
+                kind = "other"
     kind = kind or classify(signal, unit)
     return Meaning(kind, label or default_label(source, fieldname, kind))
 
@@ -143,11 +148,39 @@ def classify(signal: str, unit: str | None) -> str:
         return "money"
     if any(v in fieldname for v in _VOICES):
         return "reputation"
-    if any(w in fieldname for w in _WEATHER) or source == "weather" or u in ("°C", "°F", "mm", "km/h", "m/s"):
+    if source.startswith("weather"):
         return "weather"
+    if any(w in fieldname for w in _WEATHER) or u in ("°C", "°F", "mm", "km/h", "m/s"):
+        # a temperature of something else (a compost heap, a CPU) is not the sky
+        return "other"
     if source == "system" or any(h in fieldname for h in _HOST):
         return "host"
     return "other"
+
+
+_INTERVAL_UNITS = {"°C", "°F", "C", "F", "degC", "degF", "celsius", "fahrenheit"}
+
+
+def interval_unit(unit: str | None) -> bool:
+    """A unit whose zero is arbitrary (°C, °F): a percent change of it means nothing."""
+    return (unit or "").strip().replace(" ", "") in _INTERVAL_UNITS
+
+
+def percent_unit(unit: str | None) -> bool:
+    """A reading that is itself a percent (humidity, cloud cover): it moves by points."""
+    return (unit or "").strip().lower() in ("%", "percent", "pct")
+
+
+# physical measures that move in their own unit (mm, km/h): a percent of them is noise
+# ("cloud cover rose 1900 %", "rain rose 300 %")
+_MEASURES = {"mm", "cm", "in", "inch", "km/h", "kmh", "m/s", "mph", "kn", "hpa", "mbar", "w/m²"}
+
+
+def no_percent(unit: str | None) -> bool:
+    """No percent change is computed, told or handed to the model for this unit: an
+    interval scale (°C), a percent reading (humidity moves by points), a physical measure
+    of the weather (mm, km/h move in their unit)."""
+    return interval_unit(unit) or percent_unit(unit) or (unit or "").strip().lower() in _MEASURES
 
 
 def numbers_in(text: str) -> list[float]:
@@ -180,6 +213,7 @@ class SignalDigest:
     label: str = ""
     usual: float | None = None  # the signal's usual daily movement (median |change|)
     score: float = 0.0  # how unusual the night was for it: |change| / usual (or severity)
+    beyond_noise: bool = False  # moved more than it usually does in a day (or, new, at all)
 
     @property
     def numeric(self) -> bool:
@@ -304,11 +338,12 @@ def build_digest(store, start: datetime, end: datetime, *, tz: tzinfo | None = N
                 sd.before = prior.value
             base = sd.before if sd.before is not None else sd.first
             sd.change = _r(sd.last - base)
-            if base:
+            if base and not no_percent(unit):
                 sd.change_pct = _r(sd.change / abs(base) * 100, 2)
             sd.usual = _usual(store, name, start, end, rules.usual_days)
             if sd.change and sd.usual:
                 sd.score = round(abs(sd.change) / sd.usual, 2)
+            sd.beyond_noise = _beyond_noise(sd, rules)
             lo30, hi30, oldest = extremes.get(name, (None, None, None))
             # a record needs a history: a week of it (or the whole window when shorter)
             history = timedelta(days=min(7, rules.high_low_days))
@@ -413,7 +448,47 @@ def _usual(store, signal: str, start: datetime, end: datetime, days: int) -> flo
     # a signal that mostly does not move (rain, a count): its mean step is its usual
     mean = sum(steps) / len(steps)
     floor = max(abs(v) for v in values if v is not None) * 0.002
+    # a count moves by whole steps: one more fork is the least it can do, not 15 times
+    # its usual stillness
+    if all(float(v).is_integer() for v in values if v is not None):
+        floor = max(floor, 1.0)
     return max(med, mean / 2, floor, 1e-9)
+
+
+# without a history, an interval-scale reading (°C) is notable from this many units and a
+# percent reading (humidity) from this many points
+_ABS_FALLBACK = {"interval": 5.0, "percent": 10.0}
+
+
+def _beyond_noise(sd: SignalDigest, rules: NotableRules) -> bool:
+    """Did the signal move more than its usual daily noise? Without a history: any move of
+    a count, a money move of 1 % or more, an interval or percent reading past its
+    fallback, anything else past its percent threshold."""
+    if not sd.change:
+        return False
+    if sd.usual is not None and sd.signal not in rules.signals:
+        return sd.score >= 1.0
+    if interval_unit(sd.unit):
+        return abs(sd.change) >= _ABS_FALLBACK["interval"]
+    if percent_unit(sd.unit):
+        return abs(sd.change) >= _ABS_FALLBACK["percent"]
+    if no_percent(sd.unit):  # a measure with no history: no noise to measure it against
+        return False
+    if sd.kind in ("reputation", "work"):
+        return abs(sd.change) >= 0.5
+    if sd.kind == "money":
+        return sd.change_pct is None or abs(sd.change_pct) >= 1.0
+    return sd.change_pct is None or abs(sd.change_pct) >= rules.threshold(sd.signal)
+
+
+def change_words(sd: SignalDigest) -> str:
+    """A change as the digest tells it: "rose 25%", "fell 2.9 °C", "rose 8 points"."""
+    verb = "rose" if (sd.change or 0) > 0 else "fell"
+    if percent_unit(sd.unit):
+        return f"{verb} {fmt_num(abs(sd.change))} points"
+    if interval_unit(sd.unit) or sd.change_pct is None:
+        return f"{verb} {_with_unit(abs(sd.change), sd.unit)}" if interval_unit(sd.unit) else verb
+    return f"{verb} {fmt_num(abs(sd.change_pct))}%"
 
 
 def _signal_notables(dg: Digest, sd: SignalDigest, rules: NotableRules) -> None:
@@ -430,18 +505,23 @@ def _signal_notables(dg: Digest, sd: SignalDigest, rules: NotableRules) -> None:
             pct = sd.change_pct
             if sd.signal in rules.signals or sd.usual is None:
                 thr = rules.threshold(sd.signal)
-                notable = pct is None or abs(pct) >= thr
+                if no_percent(sd.unit):  # degrees and points, never a percent of them
+                    key = "interval" if interval_unit(sd.unit) else \
+                        "percent" if percent_unit(sd.unit) else None
+                    size = abs(sd.change) / _ABS_FALLBACK[key] * thr if key else 0.0
+                    notable = size >= thr
+                    pct = size
+                else:
+                    notable = pct is None or abs(pct) >= thr
                 if sd.usual is None:  # no history: its meaning first, then its size
                     sd.score = _fallback_score(sd.kind, pct, thr)
             else:
                 notable = sd.score >= rules.score
             if notable:
-                verb = "rose" if sd.change > 0 else "fell"
                 base = sd.before if sd.before is not None else sd.first
-                how = f" {fmt_num(abs(pct))}%" if pct is not None else ""
                 dg.notable.append(Notable(
                     sd.signal, sd.kind, "change",
-                    f"{sd.label} {verb}{how} ({_with_unit(base, sd.unit)} -> "
+                    f"{sd.label} {change_words(sd)} ({_with_unit(base, sd.unit)} -> "
                     f"{_with_unit(sd.last, sd.unit)})",
                     score=sd.score if sd.usual is None else round(sd.score * w, 2)))
         if sd.high30:

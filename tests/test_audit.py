@@ -32,7 +32,7 @@ def dream(prose, receipt=""):
 
 
 def test_numbers_from_the_record_are_backed_within_the_rounding_shown(store):
-    report = audit(dream("It was 4.25 °C, then 4.3, then 4, down 1.75, and 1,284 voices sang."), store)
+    report = audit(dream("It was 4.25 °C, then 4.3, then 4 degrees, down 1.75 °C, and 1,284 voices sang."), store)
     assert [f.text for f in report.findings] == ["4.25", "4.3", "4", "1.75", "1,284"]
     assert report.ok and report.record == "store"
 
@@ -108,11 +108,72 @@ def test_a_figure_with_a_unit_needs_a_record_figure_of_that_unit(store):
     assert audit(dream("It was 4.25 °C, or 4 degrees."), store).ok
     assert not audit(dream("The purse held 4.25 ETH."), store).ok
     assert not audit(dream("It rose 4.25%."), store).ok
-    assert audit(dream("The air fell by about 29%."), store).ok  # 6 -> 4.25 is -29.17 %
+    # 6 -> 4.25 °C is no "29 %" fall: a temperature moves by degrees, never by percent
+    assert not audit(dream("The air fell by about 29%."), store).ok
+    assert audit(dream("The air fell by 1.75 degrees."), store).ok
 
 
 def test_the_report_says_how_often_a_random_integer_would_pass(store):
     report = audit(dream("It was 4 degrees."), store)
-    assert 0 < report.chance < 0.2
-    assert report.format().endswith("a random integer 1-100 would pass "
-                                    f"{report.chance:.0%} of the time")
+    # the record's only count is karma's 1284: no integer 1-100 passes as a count
+    assert report.chances == {"a count": 0.0, "N %": 0.0, "about N %": 0.0}
+    assert report.format().endswith("a random integer 1-100 would pass as a count 0%, "
+                                    'as "N %" 0%, as "about N %" 0% of the time')
+
+
+# -- an audit that cannot be talked round -------------------------------------------------
+
+@pytest.fixture
+def night(tmp_path):
+    """A typical night: a SOL wallet up 2.2 %, humidity 87-95 %, -4.4 °C, karma and stars."""
+    s = Store.open(tmp_path / "n.db")
+    s.record_run("w", START - timedelta(hours=1), ok=True, readings=[
+        ("wallet.balance", 22.0, None, "SOL"), ("weather.temperature", -2.0, None, "°C"),
+        ("weather.relative_humidity", 87, None, "%"), ("moltbook.karma", 1284, None, None),
+        ("repo.stars", 45, None, None)])
+    s.record_run("w", START + timedelta(hours=3), ok=True, readings=[
+        ("wallet.balance", 22.49, None, "SOL"), ("weather.temperature", -4.4, None, "°C"),
+        ("weather.relative_humidity", 95, None, "%"), ("moltbook.karma", 1330, None, None),
+        ("repo.stars", 45, None, None)])
+    yield s
+    s.close()
+
+
+@pytest.mark.parametrize("wrong", [
+    "The wallet balance fell by 2.2%.",          # it rose
+    "It was 4 degrees above zero.",              # -4.4 °C
+    "A crowd of 22 stars gathered.",             # 22.49 SOL is no count of stars
+    "The purse held 14k SOL.",                   # read as 14 000
+    "The purse held a million SOL.",
+    "The purse held 1.2M SOL.",
+    "The stars doubled overnight.",              # 45 -> 45
+    "I met the 57th star.",                      # an ordinal is a number
+    "The forty-seventh voice was mine.",
+    "The humidity grew by about 90%.",           # a reading backs no change
+    "About 1400 voices sang.",                   # 1330 is not within 5 %
+    "The karma fell by 46.",                     # it rose by 46
+    "The air cooled by 120%.",                   # no percent of degrees
+])
+def test_a_wrong_sentence_of_every_kind_is_caught(night, wrong):
+    report = audit(dream("A quiet harbour, and the tide came in. " + wrong), night)
+    assert not report.ok, report.format()
+
+
+@pytest.mark.parametrize("right", [
+    "The wallet balance rose by 2.2%, to 22.49 SOL.",
+    "It was 4 below zero, or 4.4 degrees of frost.",
+    "The air held 95% humidity.",
+    "About 1300 voices sang; the karma rose by 46.",
+    "The karma came to 1,330, and 45 stars looked on.",
+])
+def test_the_same_kinds_said_truly_pass(night, right):
+    report = audit(dream(right), night)
+    assert report.ok, report.format()
+
+
+def test_on_a_typical_night_a_random_figure_rarely_passes_in_any_form(night):
+    report = audit(dream("The tide came in."), night)
+    assert set(report.chances) == {"a count", "N %", "about N %"}
+    assert all(p <= 0.10 for p in report.chances.values()), report.chances
+    line = report.format().splitlines()[-1]
+    assert "as a count" in line and 'as "N %"' in line and 'as "about N %"' in line

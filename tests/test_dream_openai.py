@@ -11,6 +11,7 @@ from reverie.memory import clock
 from reverie.perception.audit import split_dream
 from reverie.perception.dreams import DreamOptions
 from reverie.perception.dreams.write import write_dream
+from reverie.perception.dreams.offline import MAX_WORDS, MIN_WORDS
 from tests.conftest import chat_completion
 
 UTC = timezone.utc
@@ -112,7 +113,7 @@ def test_a_reply_with_headings_or_too_few_words_is_corrected(httpserver, home, s
     bodies = replies(httpserver, "# A dream\n\n- rain\n- 169 voices", PROSE)
     _, meta, prose = dream(home, store, opts(httpserver))
     asked = bodies[1]["messages"][-1]["content"]
-    assert "headings or lists" in asked and "words; write between 120 and 300" in asked
+    assert "headings or lists" in asked and f"words; write between {MIN_WORDS} and {MAX_WORDS}" in asked
     assert prose.strip() == PROSE
 
 
@@ -181,7 +182,7 @@ def test_a_timeout_falls_back_to_the_offline_dream(httpserver, home, store):
     out, meta, prose = dream(home, store, opts(httpserver, timeout="0.3s"))
     assert out.backend == "offline" and meta["backend"] == "offline"
     assert meta["fallback_reason"] == "model timed out after 0.3s"
-    assert len(prose.split()) >= 120
+    assert len(prose.split()) >= MIN_WORDS
 
 
 def test_a_server_error_falls_back_with_its_status(httpserver, home, store, fake_clock):

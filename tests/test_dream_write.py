@@ -10,6 +10,7 @@ import yaml
 from reverie.perception.audit import audit, split_dream
 from reverie.perception.dreams import DreamOptions
 from reverie.perception.dreams.write import dream_day, due_dream_day, write_dream
+from reverie.perception.dreams.offline import MAX_WORDS, MIN_WORDS
 
 UTC = timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -41,7 +42,7 @@ def test_the_dream_file_has_front_matter_prose_and_a_receipt(home, store):
     assert meta["cycle_start"] == "2026-06-09T05:00:00+02:00"
     assert meta["cycle_end"] == "2026-06-10T05:00:00+02:00"
     assert meta["fallback_reason"] is None and len(meta["digest_sha256"]) == 64
-    assert 120 <= len(prose.split()) <= 300
+    assert MIN_WORDS <= len(prose.split()) <= MAX_WORDS
     assert "- moltbook.karma: first 100, last 169" in receipt
     assert "- weather.condition: fog -> light rain" in receipt
 
@@ -142,7 +143,7 @@ def test_catch_up_on_the_spring_forward_morning_names_that_date(store):
 def test_an_empty_night_still_writes_a_dream_with_a_quiet_receipt(home, store):
     out = write(home, store, NOW)
     _, prose, _, receipt = split_dream(out.path.read_text())
-    assert len(prose.split()) >= 120
+    assert len(prose.split()) >= MIN_WORDS
     assert "a quiet night" in receipt
 
 

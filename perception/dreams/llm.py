@@ -25,10 +25,12 @@ import jinja2
 from reverie.memory import clock
 from reverie.memory.home import Home
 from reverie.perception import templating
-from reverie.perception.digest import Digest
+from reverie.perception.digest import Digest, percent_unit
 from reverie.perception.text import duration, figure as fmt_num
 from reverie.perception.dreams import DreamOptions
+from reverie.perception.dreams import offline
 from reverie.perception.dreams.offline import MAX_WORDS, MIN_WORDS
+from reverie.perception.dreams.sky import contradictions, sky_of, sky_words
 from reverie.perception.redact import redact as redact_text
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "dream_prompt.j2"
@@ -71,7 +73,9 @@ def signal_figures(s) -> str:
         base = s.before if s.before is not None else s.first
         sign = "+" if s.change > 0 else "-"
         pct = f" ({sign}{fmt_num(abs(s.change_pct))}%)" if s.change_pct else ""
-        parts.append(f"change {sign}{fmt_num(abs(s.change))}{unit}{pct} from {fmt_num(base)}")
+        # a percent reading (humidity) moves by points: "+29 %" would read as a percent change
+        by = " points" if percent_unit(s.unit) else unit
+        parts.append(f"change {sign}{fmt_num(abs(s.change))}{by}{pct} from {fmt_num(base)}")
     if s.high30:
         parts.append("new high of the month")
     if s.low30:
@@ -79,7 +83,8 @@ def signal_figures(s) -> str:
     return ", ".join(parts)
 
 
-def render_prompt(digest: Digest, opts: DreamOptions, home: Home, day: date) -> str:
+def render_prompt(digest: Digest, opts: DreamOptions, home: Home, day: date, *,
+                  own_words=(), last_night: dict | None = None) -> str:
     persona = ""
     try:
         p = home.inside(opts.persona)
@@ -110,7 +115,11 @@ def render_prompt(digest: Digest, opts: DreamOptions, home: Home, day: date) -> 
             items=[{"source": it["source"], "title": _untrusted(it["title"]),
                     "summary": _untrusted(it["summary"])} for it in digest.items],
             items_total=digest.items_total, sessions=digest.sessions,
-            doors=[d.__dict__ for d in digest.doors], min_words=MIN_WORDS, max_words=MAX_WORDS)
+            doors=[d.__dict__ for d in digest.doors], min_words=MIN_WORDS, max_words=MAX_WORDS,
+            sky=sky_words(sky_of(digest)), own_words=[_untrusted(w) for w in own_words[:6]],
+            places=[_untrusted(p) for p in offline.persona(persona).places[:8]],
+            last_setting=_untrusted((last_night or {}).get("setting") or ""),
+            max_figures=offline.MAX_FIGURES)
     except jinja2.TemplateError as e:
         raise DreamFailure(f"prompt template {path.name}: {' '.join(str(e).split())}") from None
 
@@ -198,6 +207,9 @@ def problems(prose: str, digest: Digest) -> list[str]:
     if unbacked:
         figs = ", ".join(dict.fromkeys(f.text for f in unbacked[:8]))
         out.append(f"it states figures the record does not hold: {figs}")
+    wrong_sky = contradictions(prose, digest)
+    if wrong_sky:
+        out.append("it contradicts the night's sky: " + "; ".join(wrong_sky[:4]))
     if _LISTY.search(prose):
         out.append("it has headings or lists; write prose paragraphs only")
     n = len(prose.split())
@@ -207,9 +219,9 @@ def problems(prose: str, digest: Digest) -> list[str]:
 
 
 def generate(digest: Digest, opts: DreamOptions, *, home: Home, store, day: date,
-             secrets=()) -> tuple[str, int]:
+             secrets=(), own_words=(), last_night: dict | None = None) -> tuple[str, int]:
     """(prose, tokens spent) of a dream that passed the gate. Raises DreamFailure."""
-    prompt = render_prompt(digest, opts, home, day)
+    prompt = render_prompt(digest, opts, home, day, own_words=own_words, last_night=last_night)
     ask = "Write the dream now."
     tokens = 0
     try:
@@ -220,7 +232,7 @@ def generate(digest: Digest, opts: DreamOptions, *, home: Home, store, day: date
         if not wrong:
             return text, tokens
         correction = ("That dream cannot be published: " + "; ".join(wrong) + ". Write it "
-                      "again: prose only, and no number that is not in the list above.")
+                      "again: prose only, true to the sky, and no number that is not in the list above.")
         text, spent = complete(opts, store, system=prompt, user=correction,
                                temperature=opts.temperature, purpose=PURPOSE, secrets=secrets,
                                history=[{"role": "user", "content": ask},

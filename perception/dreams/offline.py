@@ -25,7 +25,7 @@ from reverie.perception.digest import Digest, SignalDigest, _severity
 from reverie.perception.dreams._phrases import LEXICON, SETTINGS, T, VERBS
 from reverie.perception.text import figure as fmt_num
 
-MIN_WORDS, MAX_WORDS = 120, 300
+MIN_WORDS, MAX_WORDS = 60, 300
 _TOKEN = re.compile(r"\{([^{}]+)\}")
 _FIG = re.compile(r"\{=([a-z_]+)\}")
 SMALL = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -112,126 +112,86 @@ def _plural(name: str) -> bool:
 @dataclass
 class Persona:
     motifs: list[str] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)  # its `## Places`, else places it names
     second: bool | None = None  # the point of view it asks for, when it says
+    own_places: bool = False  # the places come from a `## Places` section
 
 
 _POV = re.compile(r"(?i)\b(?:point of view|pov|person)\s*[:=-]\s*(first|second)\b")
+# place nouns a persona's prose may name ("my greenhouse", "the allotment by the fjord")
+_PLACE_NOUNS = (
+    "garden|greenhouse|allotment|shed|studio|workshop|kitchen|attic|cellar|library|study|"
+    "balcony|porch|veranda|terrace|courtyard|orchard|harbour|harbor|pier|jetty|boathouse|"
+    "lighthouse|cabin|hut|cottage|farm|barn|meadow|field|forest|woods|beach|shore|bay|"
+    "island|fjord|lake|river|valley|mountain|hill|moor|marsh|village|town|city|market|"
+    "station|square|street|lane|bridge|park|cafe|café|bakery|shop|office|lab|laboratory|"
+    "school|church|chapel|museum|observatory|tower|bookshop|archive|greenhouses|gardens")
+_NAMED_PLACE = re.compile(
+    rf"\b((?:[Mm]y|[Oo]ur|[Tt]he|[Aa]n?)\s+(?:[a-z'-]+\s+){{0,2}}(?:{_PLACE_NOUNS}))\b"
+    rf"(?:\s+(?:in|by|on|near|at|above|below)\s+(?:the\s+)?([A-Z][\w'\u00c0-\u024f-]+))?")
+_PROPER_PLACE = re.compile(r"\b(?:in|near|from|at)\s+([A-Z][\w'\u00c0-\u024f-]+(?:\s+[A-Z][\w'-]+)?)")
+
+
+def _clean_words(line: str, cap: int = 60) -> str:
+    """A short run of words from the agent's text: no digits, markup nor number words."""
+    words = re.sub(r"[^\w' -]+|\d+|_", " ", line.strip().lstrip("-*+ ").strip())
+    # a number word in a motif would be a figure the record cannot back
+    words = " ".join(w for w in words.split()
+                     if not _NUMBER_WORDS & set(w.lower().strip("'-").split("-")))
+    return words[:cap].strip(" -'")
 
 
 def persona(text: str) -> Persona:
-    """The ``## Motifs`` section (one motif a line) and a ``point of view: second`` line
-    of the agent's identity file. It is the agent's text: hostile, so motifs are kept to
-    short runs of words (no digits, no markup) and a few of them."""
+    """The ``## Motifs`` and ``## Places`` sections (one a line) and a ``point of view:
+    second`` line of the agent's identity file; without ``## Places``, the places its
+    prose names. It is the agent's text: hostile, so each is kept to a short run of words
+    (no digits, no markup, no number words) and a few of them."""
     p = Persona()
     m = _POV.search(text or "")
     if m:
         p.second = m.group(1).lower() == "second"
-    inside = False
+    inside = None
+    prose: list[str] = []
     for line in (text or "").splitlines()[:2000]:
         if line.startswith("#"):
-            inside = line.lstrip("#").strip().lower() == "motifs"
+            head = line.lstrip("#").strip().lower()
+            inside = head if head in ("motifs", "places") else None
             continue
-        if not inside:
+        if inside is None:
+            prose.append(line)
             continue
-        words = re.sub(r"[^A-Za-z' -]+", " ", line.strip().lstrip("-*+ ").strip())
-        # a number word in a motif would be a figure the record cannot back
-        words = " ".join(w for w in words.split()
-                         if not _NUMBER_WORDS & set(w.lower().strip("'-").split("-")))
-        words = words[:60].strip(" -'")
-        if len(words) >= 3 and words.lower() not in (x.lower() for x in p.motifs):
-            p.motifs.append(words)
-        if len(p.motifs) >= 12:
-            break
+        words = _clean_words(line)
+        into = p.motifs if inside == "motifs" else p.places
+        if len(words) >= 3 and words.lower() not in (x.lower() for x in into) and len(into) < 12:
+            into.append(words)
+    p.own_places = bool(p.places)
+    if not p.places:
+        p.places = _named_places(" ".join(prose)[:8000])
     return p
 
 
-# -- what the record rules out --------------------------------------------------------
-
-@dataclass
-class Sky:
-    cond: str | None = None
-    arc: list[str] = field(default_factory=list)
-    temp_c: float | None = None
-    temp_said: str | None = None
-    rain: bool = False
-    fog: bool = False
-    snow: bool = False
-    storm: bool = False
-    wind: bool = False
-    clear: bool = False
-    signals: list[str] = field(default_factory=list)
-
-    def forbidden(self) -> re.Pattern:
-        """Words whose imagery the night's record contradicts."""
-        words = []
-        if not self.rain:
-            words += ["rain\\w*", "drizzl\\w*", "puddles?", "downpour", "showers?", "monsoon",
-                      "wet", "raincoat"]
-        if not self.fog:
-            words += ["fog\\w*", "mist\\w*", "haze", "hazy"]
-        if not self.snow:
-            words += ["snow\\w*", "sledge"]
-        if not self.storm:
-            words += ["thunder\\w*", "lightning", "storms?"]
-        if self.temp_c is None or self.temp_c < 10:
-            words += ["warm\\w*", "heat", "hot", "sweat\\w*", "summer", "balmy", "sticky",
-                      "honey-slow", "sun-baked"]
-        if self.temp_c is None or self.temp_c > 4:
-            words += ["frost\\w*", "ice", "icy", "freez\\w*", "frozen", "breath"]
-        if self.temp_c is not None and self.temp_c >= 18:
-            words += ["cold", "chilly", "bitter", "winter"]
-        return re.compile(r"(?i)\b(" + "|".join(words) + r")\b") if words else re.compile(r"(?!x)x")
-
-    def air(self) -> str:
-        if self.temp_c is None:
-            return "air.cool"
-        return "air.cold" if self.temp_c < 5 else "air.cool" if self.temp_c < 20 else "air.warm"
+def _named_places(text: str) -> list[str]:
+    """The places a persona's prose names: "my greenhouse", "the harbour in Tromsø"."""
+    out: list[str] = []
+    for m in _NAMED_PLACE.finditer(text):
+        thing = _clean_words(m.group(1), 40)
+        if m.group(2):
+            thing += " in " + _clean_words(m.group(2), 30)
+        if thing.split()[0].lower() in ("a", "an"):
+            thing = "the " + thing.split(" ", 1)[1]
+        if thing.lower() not in (x.lower() for x in out):
+            out.append(thing)
+    if not out:
+        for m in _PROPER_PLACE.finditer(text):
+            name = _clean_words(m.group(1), 40)
+            if name and name.lower() not in ("the", "i") and name not in out:
+                out.append(f"a street in {name}")
+    return out[:8]
 
 
-def _temperature(sd: SignalDigest) -> bool:
-    unit = (sd.unit or "").strip()
-    return unit in ("°C", "°F") or sd.field.lower() in ("temperature", "temp")
+# -- what the record rules out: see sky.py ------------------------------------------------
 
-
-def sky_of(dg: Digest, rng: random.Random | None = None) -> Sky:
-    sky = Sky()
-    # the air's own temperature before any "apparent" or "feels like" one
-    for sd in sorted(dg.signals, key=lambda s: s.field.lower() not in ("temperature", "temp")):
-        if sd.kind != "weather":
-            continue
-        if not sd.numeric and sd.text_last and sky.cond is None:
-            sky.cond = " ".join(sd.text_last.lower().split())[:40]
-            sky.arc = [" ".join(a.lower().split())[:40] for a in sd.arc]
-            sky.signals.append(sd.signal)
-        elif sd.numeric and _temperature(sd) and sky.temp_c is None:
-            t = sd.last if (sd.unit or "").strip() != "°F" else (sd.last - 32) * 5 / 9
-            sky.temp_c = t
-            sky.temp_said = _degrees(sd.last, rng)
-            sky.signals.append(sd.signal)
-        elif sd.numeric and "precip" in sd.field.lower() and (sd.max or 0) > 0:
-            sky.rain = True
-        elif sd.numeric and "wind" in sd.field.lower() and (sd.max or 0) >= 30:
-            sky.wind = True
-    texts = " ".join(sky.arc or [sky.cond or ""])
-    sky.rain = sky.rain or bool(re.search(r"rain|drizzle|shower|thunder", texts))
-    sky.fog = "fog" in texts or "mist" in texts
-    sky.snow = "snow" in texts
-    sky.storm = "thunder" in texts
-    sky.clear = bool(re.search(r"clear|sun", texts))
-    return sky
-
-
-def _degrees(t: float, rng: random.Random | None = None) -> str:
-    """A temperature as said: "3 below zero", "3 degrees of frost", "12 degrees"."""
-    n = int(math.floor(abs(t) + 0.5))
-    if n == 0:
-        return "around zero"
-    deg = f"degree{'s' if n != 1 else ''}"
-    if t < 0:
-        ways = [f"{n} below zero", f"{n} {deg} of frost", f"{n} {deg} below zero"]
-    else:
-        ways = [f"{n} {deg}", f"{n} {deg} above zero"] if t < 10 else [f"{n} {deg}"]
-    return rng.choice(ways) if rng else ways[0]
+from reverie.perception.dreams.sky import Sky, degrees as _degrees, sky_of  # noqa: E402,F401
 
 
 # a weather condition that is a thing takes an article ("a thunderstorm", "a clear sky");
@@ -248,7 +208,8 @@ def cond_np(cond: str) -> str:
     return cond
 
 
-_THEN = [", then", ", and then", ", later", ", after that", ", toward morning", ", soon"]
+_THEN = [", then", ", and then", ", later", ", after that", ", toward morning", ", soon",
+         ", by midnight", ", before dawn", ", in the small hours", ", at length", ", a while later"]
 
 
 def cond_arc(arc: list[str], rng: random.Random | None = None) -> tuple[str, str]:
@@ -313,6 +274,7 @@ class _Gen:
         # the runs of four words said in recent nights, and in this dream so far
         self.stale = {k for k in recent if k.startswith("run:")}
         self.said: set[str] = set()
+        self.trace: list[tuple[str, str]] = []  # (pool, sentence), for the bench
 
     def choose(self, pool: str, entries: list[str]) -> str:
         entries = [e for e in entries if not self.forbidden.search(e)]
@@ -383,8 +345,11 @@ class _Gen:
                 return "was" if self.past else "is"
             if tok == "are":
                 return "were" if self.past else "are"
-            if tok == "sky_cold":
-                return self.expand(self.pick("sky_cold", ctx), ctx)
+            if tok == "here":  # the night's one scene, said shortly ("the greenhouse")
+                return ctx.get("here", "the place")
+            if tok == "sky_cold":  # with its degrees exactly when the plan gives it them
+                entries = [e for e in T["sky_cold"] if ("{=deg}" in e) == ("deg" in ctx)]
+                return self.expand(self.choose("sky_cold", entries), ctx)
             if tok == "air_word":
                 return self.expand(self.pick(ctx["air"]), ctx)
             return self.expand(self.pick(tok, ctx), ctx)
@@ -409,6 +374,7 @@ class _Gen:
         assert best is not None
         self.used.extend(best[2])
         self.said |= runs(best[1])
+        self.trace.append((pool, best[1]))
         return best[1]
 
     def _draft(self, pool: str, ctx: dict, turn: bool) -> str:
@@ -433,53 +399,91 @@ _TIME_WORDS = {"then", "later", "after", "afterwards", "soon", "meanwhile", "by"
 
 # -- what the night is about ----------------------------------------------------------
 
+MAX_FIGURES = 3  # exact figures a dream says: the lead's, and at most two more
+
+SIZES = {
+    "small": ["a little", "a touch", "only a little", "slightly", "a shade"],
+    "mid": ["a good way", "more than usual", "noticeably", "further than most nights"],
+    "big": ["a long way", "a great deal", "far past its usual mark", "further than ever"],
+}
+
+
 @dataclass
 class _Subject:
-    pool: str
+    pool: str  # the pool that says it with its figures
     ctx: dict
     score: float
     used: list[str]
+    figures: int = 0  # how many exact figures that sentence says
+    told: str | None = None  # the pool that tells it by direction and size, no figure
     extra: list[tuple[str, dict]] = field(default_factory=list)
 
 
-def _label_ctx(label: str) -> dict:
+def _label_ctx(label: str, rng: random.Random | None = None, money: bool = False) -> dict:
     label = " ".join(re.sub(r"\d+", " ", label.replace("_", " ")).split()) or "signal"
+    words = label.split()
+    if rng is not None and len(words) > 1 and not money and rng.random() < 0.5:
+        # "wallet balance" is also "the wallet" or "the balance": the same words around
+        # a label every night are a tic a reader hears (money keeps its whole name: it is
+        # what an owner looks for)
+        label = rng.choice([words[0], words[-1]])
     ctx = {"label": label}
     if _plural(label):
         ctx["plural"] = "1"
     return ctx
 
 
+def _size(sd: SignalDigest, rng: random.Random) -> str:
+    """How big a move was, as a person tells it without its figure."""
+    if sd.usual:
+        x = sd.score
+    elif sd.change_pct is not None:
+        x = abs(sd.change_pct) / 5
+    else:
+        x = 2.0
+    return rng.choice(SIZES["small" if x < 2 else "mid" if x < 6 else "big"])
+
+
 def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
+    """Money, reputation and own work that moved beyond their noise, anything else that
+    was notable, the hours awake, the letters, the doors: each with the sentence that
+    gives its figures and the one that tells it by direction and size."""
     scores: dict[str, float] = {}
     for n in dg.notable:
         scores[n.signal] = max(scores.get(n.signal, 0.0), n.score)
     out: list[_Subject] = []
     moved_work_sources = {sd.source for sd in dg.signals
-                          if sd.kind == "work" and sd.change and sd.field == "count"}
+                          if sd.kind == "work" and sd.beyond_noise and sd.field == "count"}
     for sd in dg.signals:
         if not sd.numeric or not sd.change:
             continue
-        ctx = _label_ctx(sd.label)
+        ctx = _label_ctx(sd.label, rng, money=sd.kind == "money")
         # the notable score orders the night (the biggest event leads); the kind's own
         # weight only breaks ties between quiet subjects
         score = scores.get(sd.signal, 0.0) + sd.score * 0.001
+        up = sd.change > 0
+        ctx["size"] = _size(sd, rng)
+        if sd.kind in ("money", "reputation", "work") and not sd.beyond_noise \
+                and sd.signal not in scores:
+            continue  # within its usual noise: not told at all
         if sd.kind == "money":
             ctx["amount"] = amount(sd.last, sd.unit)
-            ctx["dir_word"] = "higher" if sd.change > 0 else "lower"
+            ctx["dir_word"] = "higher" if up else "lower"
             pct = sd.change_pct
+            figs = 0 if ctx["amount"] == "nothing" else 1
             if pct is not None and fmt_pct(pct) not in ("0", "0.0") and abs(pct) >= 1:
                 p = fmt_pct(pct)
                 exact = abs(abs(pct) - float(p)) < 0.05
                 ctx["pct_about"] = f"{p}%" if exact else f"about {p}%"
-                pool = "money.up" if sd.change > 0 else "money.down"
+                pool, figs = ("money.up" if up else "money.down"), figs + 1
             else:
                 pool = "money.small"
-            out.append(_Subject(pool, ctx, score + 0.03, [sd.signal]))
+            out.append(_Subject(pool, ctx, score + 0.03, [sd.signal], figs,
+                                f"money.{'up' if up else 'down'}.told"))
         elif sd.kind in ("reputation", "work"):
-            if sd.kind == "work" and sd.field != "count" and sd.source in moved_work_sources:
-                continue
             if abs(sd.change) < 0.5:
+                continue
+            if sd.kind == "work" and sd.field != "count" and sd.source in moved_work_sources:
                 continue
             ctx["delta_says"] = says(sd.change)
             one = abs(round(sd.change)) == 1
@@ -495,28 +499,46 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
                 ctx["delta_word"] = says(sd.change)
             if round(sd.last) < 0:  # a negative karma is not a number of voices
                 ctx["last_says"] = "below nothing"
-            pool = f"{sd.kind}.{'up' if sd.change > 0 else 'down'}"
-            out.append(_Subject(pool, ctx, score + 0.02, [sd.signal]))
+            figs = (0 if one else 1) + (0 if ctx["last_says"] in ("zero", "below nothing",
+                                                                    "one") else 1)
+            d = "up" if up else "down"
+            out.append(_Subject(f"{sd.kind}.{d}", ctx, score + 0.02, [sd.signal], figs,
+                                f"{sd.kind}.{d}.told"))
         elif sd.kind in ("host", "other") and sd.signal in scores:
             ctx["last_plain"] = fmt_num(sd.last) + (f" {sd.unit}" if sd.unit and not re.search(r"\d", sd.unit) else "")
-            out.append(_Subject(f"other.{'up' if sd.change > 0 else 'down'}", ctx, score,
-                                [sd.signal]))
+            d = "up" if up else "down"
+            out.append(_Subject(f"other.{d}", ctx, score, [sd.signal], 1, f"other.{d}.told"))
     if dg.sessions["count"]:
         n, minutes = dg.sessions["count"], dg.sessions["minutes"]
         count_says = {1: "once", 2: "twice"}.get(n, f"{says(n)} times")
+        figs = 0 if n <= 2 else 1
         if minutes >= 90:
             hours = round(minutes / 60, 1)
             whole = int(math.floor(hours + 0.5))
             duration = rng.choice(["about {} hours", "around {} hours", "close to {} hours",
                                    "some {} hours", "roughly {} hours"]).format(says(whole))
+            figs += 1
         elif minutes >= 1:
             duration = rng.choice(["{} minute{}", "a good {} minute{}", "some {} minute{}"]).format(
                 minutes, "s" if minutes != 1 else "")
+            figs += 1
         else:
             duration = None  # a pool of its own says it
+        how = ("on and off", "again and again", "more than once", "now and then",
+               "off and on", "by fits and starts", "at intervals", "every so often") if n >= 3 \
+            else ("for hours", "a long while", "through the small hours", "most of the night",
+                  "until the lamp ran low", "long past midnight", "for ages",
+                  "hour after hour") \
+            if minutes >= 90 else ("briefly", "for a short spell", "only a moment",
+                                   "not for long", "a little while", "for a breath or so",
+                                   "just long enough", "for a few breaths") if minutes < 20 else \
+            ("for a while", "some while", "for part of the night", "a good while",
+             "for a stretch", "a fair while", "long enough to notice", "for a spell")
         out.append(_Subject("sessions" if duration else "sessions.brief",
-                            {"count_says": count_says, "duration": duration or ""},
-                            scores.get("sessions", 0.0) + 0.01, ["sessions"]))
+                            {"count_says": count_says, "duration": duration or "",
+                             "awake_how": rng.choice(how)},
+                            scores.get("sessions", 0.0) + 0.01, ["sessions"], figs,
+                            "sessions.told"))
     if dg.items_total:
         src = max(dg.items_by_source, key=dg.items_by_source.get)
         label = next((n.text.split(":")[0] for n in dg.notable
@@ -532,11 +554,13 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
         # quotation marks inside a title would end the quotation the audit recognises
         titles = [re.sub(r"[\u201c\u201d\"]", "", t).strip("' ") for t in titles]
         titles = [t for t in titles if t]
-        if titles:
+        # words from outside: at most once a dream, and not most nights
+        if titles and rng.random() < 0.3:
             extra.append(("items.title", dict(ctx, title=rng.choice(titles))))
         out.append(_Subject("items.one" if n == 1 else "items", ctx,
                             max((x.score for x in dg.notable if x.what == "items"), default=1.0),
-                            ["items"], extra))
+                            ["items"], 0 if n == 1 else 1, "items.told" if n > 1 else None,
+                            extra))
     for door in dg.doors:
         if not (door.started_failing or door.stopped_failing or door.failing_now):
             continue
@@ -547,26 +571,121 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
     return out
 
 
+# -- the scene ---------------------------------------------------------------------------
+
+_INDOORS = re.compile(r"(?i)kitchen|library|greenhouse|studio|attic|cellar|shop|hall|museum|"
+                      r"cinema|station|hut|cabin|workshop|bakery|office|study|archive|house|"
+                      r"hotel|room|stove|works")
+_SUMMER = re.compile(r"(?i)lido|beach|pool|orchard|garden|roof|meadow|pier|terrace|balcony|"
+                     r"allotment|vineyard|river")
+_WINTER = re.compile(r"(?i)winter|snow|hut|stove|mountain|skis?|fjord|harbour")
+_CUT = re.compile(r"\s+(?:with|at|on|that|in|under|behind|by|of|kept|above|after|showing|"
+                  r"set|made|crossing|out|before|where|beside|among|near|for)\s+")
+_STOCK_THINGS = ["a lamp", "a chair", "a kettle", "a ladder", "a coat on a hook", "a map",
+                 "a jar of buttons", "a radio", "a wheelbarrow", "a bell", "a clock",
+                 "a blue bowl", "a pair of boots", "a notebook", "a basket", "a bench"]
+
+
+def here_of(setting: str) -> str:
+    """The scene said shortly once the dream is in it: "a harbour town at low water" ->
+    "the harbour town", "my greenhouse" -> "my greenhouse"."""
+    head = _CUT.split(setting, maxsplit=1)[0].strip() or setting
+    words = head.split()
+    if words and words[0].lower() in ("a", "an"):
+        return "the " + " ".join(words[1:])
+    if words and words[0].lower() in _DETERMINERS:
+        return head
+    return head if head[:1].isupper() else "the " + head
+
+
+def _scene(who: Persona, sky: Sky, rng: random.Random, recent: dict[str, int],
+           last_setting: str | None, forbidden: re.Pattern, second: bool
+           ) -> tuple[str, list[str], str]:
+    """(setting, things in it, dryness key): the agent's own places when it has them,
+    chosen with the weather and season in mind, never last night's setting."""
+    if who.places:
+        cands = [(p, []) for p in who.places]
+    else:
+        cands = list(SETTINGS)
+    last = (last_setting or "").strip().lower()
+    pool = [(s, objs) for s, objs in cands if not forbidden.search(s)
+            and s.strip().lower() != last and
+            (re.sub(r"\b(my|your)\b", "", s.lower()) != re.sub(r"\b(my|your)\b", "", last))]
+    pool = pool or [c for c in cands if c[0].strip().lower() != last] or cands
+    cold = sky.band in ("frost", "cold") or sky.snowing
+    wet = sky.rain or sky.snowing or sky.wind
+    weights = []
+    for s, _ in pool:
+        w = 1 / (1 + 8 * recent.get(_key("setting", s.lower()), 0))
+        if wet and _INDOORS.search(s):
+            w *= 2
+        if sky.band in ("warm", "hot") and _SUMMER.search(s):
+            w *= 2
+        if cold and _SUMMER.search(s) and not _INDOORS.search(s):
+            w *= 0.5
+        if cold and _WINTER.search(s):
+            w *= 2
+        if sky.band in ("warm", "hot") and _WINTER.search(s):
+            w *= 0.3
+        weights.append(w)
+    setting, objects = pool[rng.choices(range(len(pool)), weights=weights)[0]]
+    if second:
+        setting = re.sub(r"\b[Mm]y\b", "your", setting)
+    objects = [o for o in (objects or rng.sample(_STOCK_THINGS, 3)) if not forbidden.search(o)]
+    return setting, objects or ["a chair"], _key("setting", setting.lower())
+
+
+def dreamed(words: str, rng: random.Random, things: list[str]) -> str:
+    """The agent's own words as a dream changes them: now and then their last word turns
+    into a thing of the scene ("rebalancing the wallet" -> "rebalancing the kettle");
+    otherwise they come back as they were."""
+    ws = words.split()[:9]
+    if len(ws) >= 4 and len(ws[-1]) >= 4 and ws[-1].isalpha() and things and rng.random() < 0.45:
+        ws[-1] = rng.choice(things).split()[-1]
+    return " ".join(ws)
+
+
 # -- composing ------------------------------------------------------------------------
 
+@dataclass
+class Night:
+    prose: str
+    keys: list[str]
+    signals: list[str]
+    setting: str = ""
+    motifs: list[str] = field(default_factory=list)
+    figures: int = 0  # exact figures said (planned)
+    own: str | None = None  # the agent's own words, as the dream said them
+    trace: list[tuple[str, str]] = field(default_factory=list)  # (pool, sentence)
+
+
 def compose(digest: Digest, day: date, *, recent: dict[str, int] | None = None,
-            persona_text: str = "") -> tuple[str, list[str], list[str]]:
+            persona_text: str = "", own_words: list[str] | tuple = (),
+            last_night: dict | None = None) -> tuple[str, list[str], list[str]]:
     """(prose, phrase keys used, signals used) for the night before ``day``."""
-    seed = hashlib.sha256(f"{day.isoformat()}|{digest.sha256()}".encode()).hexdigest()
+    n = compose_night(digest, day, recent=recent, persona_text=persona_text,
+                      own_words=own_words, last_night=last_night)
+    return n.prose, n.keys, n.signals
+
+
+def compose_night(digest: Digest, day: date, *, recent: dict[str, int] | None = None,
+                  persona_text: str = "", own_words: list[str] | tuple = (),
+                  last_night: dict | None = None, attempt: int = 0) -> Night:
+    """The night's dream: one scene in the agent's own places, the sky as the record has
+    it, the lead first, few exact figures, the agent's own words, something of last night."""
+    salt = f"|{attempt}" if attempt else ""
+    seed = hashlib.sha256(f"{day.isoformat()}|{digest.sha256()}{salt}".encode()).hexdigest()
     rng = random.Random(int(seed[:16], 16))
     who = persona(persona_text)
     second = who.second if who.second is not None else rng.random() < 0.35
     sky = sky_of(digest, rng)
     recent = recent or {}
+    last_night = last_night or {}
     g = _Gen(rng, recent, second=second, past=rng.random() < 0.5, forbidden=sky.forbidden())
 
-    # the scene: a setting not dreamt lately, one motif of the agent's own when it has any
-    settings = [(i, s) for i, s in enumerate(SETTINGS) if not g.forbidden.search(s[0])]
-    idx, (setting, objects) = settings[rng.choices(
-        range(len(settings)),
-        weights=[1 / (1 + 8 * recent.get(f"setting:{i}", 0)) for i, _ in settings])[0]]
-    g.used.append(f"setting:{idx}")
-    objects = [o for o in objects if not g.forbidden.search(o)] or ["a chair"]
+    setting, objects, skey = _scene(who, sky, rng, recent, last_night.get("setting"),
+                                    g.forbidden, second)
+    g.used.append(skey)
     own = [m for m in who.motifs if not g.forbidden.search(m)]
     if own:
         w = [1 / (1 + 2 * recent.get(_key("motif", m), 0)) for m in own]
@@ -579,16 +698,41 @@ def compose(digest: Digest, day: date, *, recent: dict[str, int] | None = None,
         motif_a, motif_b = rng.sample(objects, 2) if len(objects) > 1 else (objects[0], "a lamp")
     if rng.random() < 0.5:
         motif_a, motif_b = motif_b, motif_a
-    base = {"setting": setting, "setting_cap": _cap(setting), "motif_a": motif_a,
-            "motif_b": motif_b, "air": sky.air()}
-    if sky.temp_said:
-        base["deg"] = sky.temp_said
+    # a place the agent knows is often said as it says it to itself: by its head alone
+    said_setting = here_of(setting) if who.places and len(setting.split()) > 3 \
+        and rng.random() < 0.5 else setting
+    base = {"setting": said_setting, "setting_cap": _cap(said_setting), "motif_a": motif_a,
+            "motif_b": motif_b, "air": sky.air(), "here": here_of(setting)}
 
     def ctx_of(extra: dict) -> dict:
         return {**base, **extra}
 
+    # -- the plan: which subjects say their figures (the lead's, then at most two more)
+    subjects = sorted(_subjects(digest, rng), key=lambda s: -s.score)
+    lead = digest.lead()
+    if lead is not None:  # the night's biggest event is the first subject
+        names = {lead.signal, f"doors:{lead.signal}"} | ({"items"} if lead.what == "items" else set())
+        subjects.sort(key=lambda s: not names & set(s.used))
+    budget = MAX_FIGURES
+    exact: set[int] = set()
+    for i, sub in enumerate(subjects):
+        if sub.figures == 0:
+            exact.add(i)
+            continue
+        wants = i == 0 or rng.random() < 0.35
+        if (wants or not sub.told) and sub.figures <= budget:
+            exact.add(i)
+            budget -= sub.figures
+    temp_exact = sky.temp_said is not None and budget >= 1 and (
+        lead is None or rng.random() < 0.6 or _lead_is_weather(lead, digest))
+    if temp_exact:
+        base["deg"] = sky.temp_said
+        budget -= 1
+    figures = MAX_FIGURES - budget
+
     used_signals: list[str] = list(sky.signals)
-    first: list[tuple[str, int]] = [(g.sentence("open", base), 9)]
+    one = rng.random() < 0.4  # the scene and one thing; the other comes in later
+    first: list[str] = [g.sentence("open.one" if one else "open", base)]
     g.settled = True
     ra, rb = referents(motif_a), referents(motif_b)
     if not {r.lower() for r in ra[1:]} & {r.lower() for r in rb[1:]}:
@@ -596,10 +740,8 @@ def compose(digest: Digest, day: date, *, recent: dict[str, int] | None = None,
         g.refs = {motif_a: ra + ra[1:], motif_b: rb + rb[1:]}
     if sky.cond:
         sctx = dict(base)
-        if sky.temp_said:
-            sctx["temp"] = sky.temp_said
-        if "deg" not in sctx:
-            sctx["deg"] = "the air unmoving"
+        if "deg" in base:
+            sctx["temp"] = base["deg"]
         arc = [a for i, a in enumerate(sky.arc) if i == 0 or a != sky.arc[i - 1]]
         if len(arc) > 1 and arc[0] != arc[-1]:
             # the change as a person tells it: where it began, its worst, where it ended
@@ -607,82 +749,138 @@ def compose(digest: Digest, day: date, *, recent: dict[str, int] | None = None,
                 middle = [a for a in arc[1:-1] if a not in (arc[0], arc[-1])]
                 arc = [arc[0]] + ([max(middle, key=_severity)] if middle else []) + [arc[-1]]
             sctx["cond_from"], sctx["cond_seq"] = cond_arc(arc, rng)
-            first.append((g.sentence("sky.arc", sctx), 9))
+            first.append(g.sentence("sky.arc", sctx))
         else:
             sctx.update(cond=sky.cond, cond_np=cond_np(sky.cond))
-            first.append((g.sentence("sky", sctx), 9))
-    elif sky.temp_said:
-        first.append((g.sentence("sky", dict(base, cond="dark and still",
-                                              cond_np="a dark, still night")), 9))
+            first.append(g.sentence("sky", sctx))
+    elif sky.temp_c is not None:
+        first.append(g.sentence("sky", dict(base, cond="dark and still",
+                                            cond_np="a dark, still night")))
 
-    subjects = sorted(_subjects(digest, rng), key=lambda s: -s.score)
-    lead = digest.lead()
-    if lead is not None:  # the night's biggest event is the first subject
-        names = {lead.signal, f"doors:{lead.signal}"} | ({"items"} if lead.what == "items" else set())
-        subjects.sort(key=lambda s: not names & set(s.used))
     storm_leads = lead is not None and lead.what == "storm" and sky.storm and \
         not any(s.score > lead.score for s in subjects)
+    pair = None
     if sky.storm and sky.cond:
         storm = cond_np(max(sky.arc or [sky.cond], key=lambda t: "thunder" in t))
         if not _COUNTABLE.search(storm):  # thunder that is no thunderstorm: "thunder"
             storm = "a storm"
-        pair = (g.sentence("sky.storm", dict(base, storm=storm, storm_cap=_cap(storm))), 8)
+        pair = g.sentence("sky.storm", dict(base, storm=storm, storm_cap=_cap(storm)))
         if storm_leads:
             first.append(pair)
-    blocks: list[list[tuple[str, int]]] = [first]
-    body: list[list[tuple[str, int]]] = []
-    if sky.storm and sky.cond and not storm_leads:
-        body.append([pair])
+    body: list[str] = []
+    if pair and not storm_leads:
+        body.append(pair)
+    said_title = False
     for i, sub in enumerate(subjects):
+        pool = sub.pool if i in exact or not sub.told else sub.told
         ctx = ctx_of(sub.ctx)
-        if not g.has(sub.pool, ctx):
-            continue
-        turn = bool(body) and rng.random() < 0.35
-        sents = [(g.sentence(sub.pool, ctx, turn=turn), 8)]
-        for pool, ectx in sub.extra:
-            if g.has(pool, ctx_of(ectx)):
-                sents.append((g.sentence(pool, ctx_of(ectx)), 4))
+        if not g.has(pool, ctx):
+            pool = sub.told if sub.told and g.has(sub.told, ctx) else pool
+            if not g.has(pool, ctx):
+                continue
+        turn = bool(body) and rng.random() < 0.3
+        sents = [g.sentence(pool, ctx, turn=turn)]
+        for epool, ectx in sub.extra:
+            if not said_title and g.has(epool, ctx_of(ectx)):
+                sents.append(g.sentence(epool, ctx_of(ectx)))
+                said_title = True
         used_signals.extend(sub.used)
         if i == 0 and not storm_leads:
             first.extend(sents)  # the night's biggest event leads
         else:
-            body.append(sents)
-    img = ("sky.img.rain" if sky.rain else "sky.img.fog" if sky.fog
-           else "sky.img.snow" if sky.snow else "sky.img.wind" if sky.wind
-           else "sky.img.clear" if sky.clear else "sky.img.cloud")
-    if g.has(img, base) and rng.random() < 0.7:
-        (body[rng.randrange(len(body))] if body else first).append((g.sentence(img, base), 3))
+            body.extend(sents)
 
-    # group the body into one or two paragraphs
+    # the sky's own image: snow is told, and the wind from 40 km/h
+    imgs = []
+    if sky.snowing and sky.wind:
+        imgs.append("sky.img.blizzard")
+    elif sky.snowing:
+        imgs.append("sky.img.snow")
+    elif sky.wind:
+        imgs.append("sky.img.wind")
+    if not imgs or rng.random() < 0.3:
+        extra_img = ("sky.img.rain" if sky.rain else "sky.img.fog" if sky.fog
+                     else "sky.img.frost" if sky.band == "frost" and not sky.snowing
+                     else "sky.img.heat" if sky.band == "hot"
+                     else "sky.img.clear" if sky.clear else "sky.img.cloud")
+        if extra_img not in imgs and (imgs or rng.random() < 0.6):
+            imgs.append(extra_img)
+    for img in imgs:
+        if g.has(img, base):
+            at = rng.randint(0, len(body)) if body else 0
+            (body.insert(at, g.sentence(img, base)) if body or rng.random() < 0.5
+             else first.append(g.sentence(img, base)))
+
+    # the agent's own words from the day, changed as dreams change things
+    own_said = None
+    own_ok = [w for w in own_words if w and not g.forbidden.search(w)]
+    if own_ok and rng.random() < 0.92:
+        w = [1 / (1 + 4 * recent.get(_key("own", x.lower()), 0)) for x in own_ok]
+        pick = rng.choices(own_ok, weights=w)[0]
+        g.used.append(_key("own", pick.lower()))
+        own_said = dreamed(pick, rng, objects)
+        body.insert(rng.randint(0, len(body)), g.sentence("own", dict(base, own=own_said)))
+
+    # something of last night comes back on some nights
+    echoes = [m for m in last_night.get("motifs", []) if isinstance(m, str)
+              and m.lower() not in (motif_a.lower(), motif_b.lower())
+              and not g.forbidden.search(m)]
+    if echoes and rng.random() < 0.4:
+        echo = _clean_words(rng.choice(echoes), 50)
+        echo = re.sub(r"\b[Mm]y\b", "your", echo) if second else \
+            re.sub(r"\b[Yy]our\b", "my", echo)
+        if len(echo) >= 3:
+            body.insert(rng.randint(0, len(body)), g.sentence("echo", dict(base, echo=echo)))
+
+    if one:  # said whole, as a thing is the first time
+        g.settled = False
+        body.insert(0, g.sentence("motif.b", base))  # before anything else names it
+        g.settled = True
+
+    # at most one change of place, told as a passage; the scene goes on there
+    if rng.random() < 0.3 and body:
+        others = [p for p in who.places if p.lower() != setting.lower()] if who.places else []
+        there = rng.choice(others) if others else _article(w := rng.choice(LEXICON["place"])) + " " + w
+        if second:
+            there = re.sub(r"\b[Mm]y\b", "your", there)
+        if not g.forbidden.search(there):
+            at = rng.randint(1, len(body)) if len(body) > 1 else len(body)
+            sent = g.sentence("move", dict(base, there=there, there_cap=_cap(there)))
+            rest = body[at:]
+            body = body[:at] + [sent]
+            base["here"] = here_of(there)
+            # what follows happens there: later sentences keep their words (already said)
+            body += rest
+
+    g.settled = rng.random() < 0.5  # the end says the motifs whole, or by their short names
+    closing = g.sentence("close", base)
+    g.settled = True
+    # a motif returns when the dream is short: a sentence with the scene as its job
+    tries = 0
+    want = MIN_WORDS + 10
+    while _count(first, body, [closing]) < want and tries < 5:
+        tries += 1
+        body.insert(rng.randint(0, len(body)), g.sentence("motif", base))
+
+    blocks = [first]
     if len(body) > 3 and rng.random() < 0.6:
         cut = rng.randint(2, len(body) - 1)
-        blocks += [sum(body[:cut], []), sum(body[cut:], [])]
+        blocks += [body[:cut], body[cut:]]
     elif body:
-        blocks.append(sum(body, []))
-    g.settled = False  # the end says the motifs whole, as the opening did
-    closing = [(g.sentence("close", base), 9)]
-    g.settled = True
-
-    target = rng.randint(MIN_WORDS + 20, 230)
-    tries = 0
-    while _words(blocks) + _words([closing]) < target and tries < 40:
-        tries += 1
-        # the first paragraph is the scene, the sky and the lead: filler goes after them
-        bi = rng.randrange(len(blocks))
-        b = blocks[bi]
-        pool = "motif" if rng.random() < 0.35 else "texture"
-        b.insert(len(b) if bi == 0 else rng.randint(1, len(b)), (g.sentence(pool, base), 1))
-    blocks.append(closing)
-    while _words(blocks) > MAX_WORDS:
-        flat = [(p, bi, si) for bi, b in enumerate(blocks) for si, (_, p) in enumerate(b)]
-        p, bi, si = min(flat, key=lambda x: (x[0], -x[1]))
-        if p >= 8:
-            break
-        del blocks[bi][si]
-    prose = "\n\n".join(" ".join(s for s, _ in b) for b in blocks if b)
+        blocks.append(body)
+    blocks.append([closing])
+    prose = "\n\n".join(" ".join(b) for b in blocks if b)
     keys = list(dict.fromkeys(g.used)) + sorted(runs(prose))
-    return prose, keys, list(dict.fromkeys(used_signals))
+    return Night(prose, keys, list(dict.fromkeys(used_signals)), setting,
+                 [motif_a, motif_b], figures, own_said, g.trace)
 
 
-def _words(blocks: list[list[tuple[str, int]]]) -> int:
-    return sum(len(s.split()) for b in blocks for s, _ in b)
+def _lead_is_weather(lead, dg: Digest) -> bool:
+    if lead.what == "storm":
+        return True
+    s = dg.signal(lead.signal)
+    return s is not None and s.kind == "weather"
+
+
+def _count(*parts: list[str]) -> int:
+    return sum(len(s.split()) for p in parts for s in p)

@@ -24,11 +24,14 @@ from reverie.memory.home import Home
 from reverie.perception.audit import RECEIPT_HEADING, AuditReport, audit_prose
 from reverie.perception.digest import Digest, build_digest
 from reverie.perception.text import figure as fmt_num
-from reverie.perception.dreams import DreamOptions, offline
+from reverie.memory import _log
+from reverie.perception.dreams import DreamOptions, offline, residue
+from reverie.perception.dreams.sky import contradictions
 from reverie.perception.redact import redact
 from reverie.perception.types import fire_times, last_fire_time
 
 _LOCK = threading.Lock()
+log = _log.get("reverie.dream")
 
 
 @dataclass
@@ -136,12 +139,17 @@ def write_dream(home: Home, store, opts: DreamOptions, *, day: date, tz: tzinfo,
         outcome = DreamOutcome(day, path, True, "offline")
         prose, used_signals, phrase_keys = None, None, None
         report: AuditReport | None = None
+        persona_text = read_persona(home, opts)
+        own = residue.own_words(home, start, end, tz, sources)
+        before = residue.last_night(home, store, day)
+        scene: dict = {}
         if backend == "openai":
             from reverie.perception.dreams import llm
 
             try:
                 prose, outcome.tokens = llm.generate(digest, opts, home=home, store=store,
-                                                     day=day, secrets=secrets)
+                                                     day=day, secrets=secrets, own_words=own,
+                                                     last_night=before)
                 outcome.backend, outcome.model = "openai", opts.model
                 used_signals = [s.signal for s in digest.signals]
                 report = audit_prose(prose, digest)
@@ -151,9 +159,19 @@ def write_dream(home: Home, store, opts: DreamOptions, *, day: date, tz: tzinfo,
                 outcome.tokens = e.tokens
         if prose is None:
             recent = store.recent_phrases(day.isoformat(), opts.dryness_nights)
-            prose, phrase_keys, used_signals = offline.compose(
-                digest, day, recent=recent, persona_text=read_persona(home, opts))
-        text = render(day, tz, digest, prose, used_signals, outcome, audit=report)
+            for attempt in range(4):  # the sky check holds for the offline dream too
+                night = offline.compose_night(digest, day, recent=recent,
+                                              persona_text=persona_text, own_words=own,
+                                              last_night=before, attempt=attempt)
+                if not contradictions(night.prose, digest):
+                    break
+            prose, phrase_keys, used_signals = night.prose, night.keys, night.signals
+            scene = {"setting": night.setting, "motifs": night.motifs}
+        wrong_sky = contradictions(prose, digest)
+        if wrong_sky:
+            log.warning("dream.sky_contradiction", day=day.isoformat(), why="; ".join(wrong_sky))
+        text = render(day, tz, digest, prose, used_signals, outcome, audit=report,
+                      sky=wrong_sky, scene=scene)
         text = redact(text, secrets)
         atomic.write_text(path, text)
         newest = store.last_dream()
@@ -202,7 +220,8 @@ def _point_latest(home: Home, path: Path, text: str) -> None:
 
 
 def render(day: date, tz: tzinfo, digest: Digest, prose: str, used: list[str],
-           outcome: DreamOutcome, audit: AuditReport | None = None) -> str:
+           outcome: DreamOutcome, audit: AuditReport | None = None,
+           sky: list[str] | None = None, scene: dict | None = None) -> str:
     meta = {
         "date": day.isoformat(),
         "cycle_start": _local_iso(digest.start, tz),
@@ -216,6 +235,12 @@ def render(day: date, tz: tzinfo, digest: Digest, prose: str, used: list[str],
     if audit is not None:
         meta["audit"] = "ok" if audit.ok else (
             f"{len(audit.unbacked)} unbacked: " + ", ".join(f.text for f in audit.unbacked[:10]))
+    if sky is not None:
+        meta["sky"] = "ok" if not sky else "; ".join(sky[:4])
+    # the scene, so that the next night can avoid it and let something of it return
+    if scene and scene.get("setting"):
+        meta["setting"] = scene["setting"]
+        meta["motifs"] = list(scene.get("motifs") or [])
     head = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, default_flow_style=False)
     return f"---\n{head}---\n\n{prose.strip()}\n\n{receipt(digest, used)}"
 
