@@ -565,7 +565,7 @@ def write_world(root: Path, w: World, nights: int = NIGHTS) -> list[dict]:
     from reverie.perception.dreams import DreamOptions
     from reverie.perception.dreams.write import cycle_for, write_dream
 
-    home = Home.at(root)
+    home = Home.at(root, Path(f"{root}.state"))  # the record beside the home, not in ~
     home.ensure()
     (home.root / "memory").mkdir(exist_ok=True)
     (home.root / "memory" / "identity.md").write_text(w.persona, encoding="utf-8")
