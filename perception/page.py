@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import jinja2
 
 from reverie.memory import atomic, clock
 from reverie.memory.home import Home
@@ -450,11 +449,6 @@ def _ledger(home: Home, T: Times) -> list[dict]:
 
 # -- rendering ----------------------------------------------------------------------
 
-def _environment() -> jinja2.Environment:
-    return templating.environment(autoescape=True, undefined=jinja2.StrictUndefined,
-                                  trim_blocks=True, lstrip_blocks=True)
-
-
 def default_template() -> str:
     return resources.files("reverie.perception").joinpath("templates", TEMPLATE).read_text("utf-8")
 
@@ -470,11 +464,16 @@ def render_html(context: dict, template: Path | None = None) -> str:
     # nobody can guess stands in for it (hostile text cannot forge it).
     token = f"@@style-hash-{secrets.token_hex(8)}@@"
     try:
-        html = _environment().from_string(source).render(**context, csp=token)
-    except jinja2.TemplateSyntaxError as e:
-        raise PageError(f"{where}:{e.lineno}: {clean(e.message, 200)}") from None
-    except Exception as e:  # a user's template can fail in any way; say where, in one line
-        raise PageError(f"{where}: {type(e).__name__}: {clean(e, 200)}") from None
+        html = templating.render("page", source, {**context, "csp": token},
+                                 untrusted=template is not None, where=where)
+    except templating.RenderFailure as e:
+        if e.bounds:  # abandoned over a bound (logged once): our page instead
+            html = templating.render("page", default_template(), {**context, "csp": token},
+                                     untrusted=False)
+        elif e.lineno is not None:
+            raise PageError(f"{where}:{e.lineno}: {e.message}") from None
+        else:
+            raise PageError(f"{where}: {e.type_name}: {e.message}") from None
     return html.replace(token, page_csp(html), 1)
 
 
