@@ -11,7 +11,7 @@ The sandbox bounds what a template may touch, not how long it runs or how much i
 ``{% for a in range(100000) %}{% for b in range(100000) %}`` runs for hours and
 ``{{ "x" * 1500000000 }}`` takes gigabytes. So a user's template renders in a short-lived
 child (``python -I -m reverie.perception._render``) that caps its own address space
-(``RLIMIT_AS``) and CPU time (``RLIMIT_CPU``) before it reads the template, and the parent
+(``RLIMIT_AS``) and CPU time (``RLIMIT_CPU``) before it renders anything, and the parent
 kills it at a wall-clock deadline. A render over a bound raises :class:`RenderFailure` with
 ``bounds=True``; callers fall back to the built-in template and the source is not tried again
 for ``RETRY_AFTER`` seconds (unless it changes), so a hostile template costs one deadline, not
