@@ -172,6 +172,7 @@ class Daemon:
 
         limit_malloc_arenas()
         harden.make_undumpable()  # the agent (same user) cannot read our /proc/pid/environ
+        harden.raise_nofile()  # the listeners cap their connections; the rest may need many
         self.home.ensure()
         lock = HomeLock(self.home.lock)
         try:

@@ -18,7 +18,7 @@ import ipaddress
 import socket
 import socketserver
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from reverie.memory import _log, clock, safe_read
 from reverie.memory.home import Home
 from reverie.memory.store import Store, StoreError
+from reverie.perception._listener import IDLE_TIMEOUT, BoundedHTTPServer
 from reverie.perception.metrics import Answer, Metrics
 from reverie.perception.page import PageError, page_csp, render_page
 from reverie.perception.sources import SourceSpec
@@ -68,8 +69,8 @@ SEEN_MAX = 100
 PAGE_MAX_BYTES = 16 * 1024 * 1024
 
 
-class PageServer(ThreadingHTTPServer):
-    daemon_threads = True
+class PageServer(BoundedHTTPServer):
+    """Connections capped, idle ones timed out (perception/_listener.py)."""
     allow_reuse_address = True
 
     def __init__(self, home: Home, store_factory: Callable[[], Store], specs: list[SourceSpec],
@@ -143,7 +144,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: PageServer
     server_version = "reverie"
     sys_version = ""
-    timeout = 15  # a client that stalls does not hold a thread forever
+    timeout = IDLE_TIMEOUT  # a client that stalls does not hold a worker forever
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         self.server.seen.append((self.command, self.path, int(code) if str(code).isdigit() else 0))
