@@ -33,6 +33,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from reverie.memory import bounded_json
 from reverie.memory import _log, atomic, clock, safe_read
 from reverie.memory.home import Home, working_template
 from reverie.memory.store import Intent, Session, Store
@@ -574,7 +575,7 @@ def _ledger_record(home: Home, sid: str) -> Ledger | None:
         return None
     for line in text.splitlines():
         try:
-            rec = json.loads(line)
+            rec = bounded_json.loads(line)
         except ValueError:
             continue
         if isinstance(rec, dict) and rec.get("session") == sid:

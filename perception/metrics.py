@@ -17,7 +17,6 @@ metrics never load it.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from typing import Any, Callable, Iterator
 
 import structlog
 
+from reverie.memory import bounded_json
 from reverie.memory import clock, safe_read
 from reverie.memory.home import Home
 from reverie.memory.store import POLL_BUCKETS, PollCounts, Store, StoreError
@@ -284,7 +284,7 @@ def _parse_ledger(data: bytes) -> Ledger:
     lines = dict.fromkeys(FATES, 0)
     for raw in data.splitlines():
         try:
-            rec = json.loads(raw)
+            rec = bounded_json.loads(raw)
         except ValueError:
             continue
         if not isinstance(rec, dict) or not isinstance(rec.get("session"), str):

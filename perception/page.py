@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 
+from reverie.memory import bounded_json
 from reverie.memory import atomic, clock
 from reverie.memory.home import Home
 from reverie.perception import templating
@@ -417,7 +417,7 @@ def _ledger(home: Home, T: Times) -> list[dict]:
     out = []
     for line in reversed([ln for ln in lines if ln.strip()][-LEDGER_LINES:]):
         try:
-            rec = json.loads(line)
+            rec = bounded_json.loads(line)
         except ValueError:
             rec = None
         if not isinstance(rec, dict):
