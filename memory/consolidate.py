@@ -215,13 +215,23 @@ def _snapshot(home: Home, row: Session, tz: ZoneInfo, cap: int) -> dict:
             missing = True
     raw = b""
     if os.path.lexists(taken):
-        why = safe_read.refusal(taken)
-        if why is not None:  # only reverie writes there; still, never open what is not a file
-            refused = _move_aside(home, taken, f"{sid}.working.refused", why)
-        elif os.lstat(taken).st_size > cap:
-            kept_whole = _keep_whole(home, taken, sid, row.started.astimezone(tz), cap)
+        # The check is the open (O_NOFOLLOW|O_NONBLOCK, then fstat of the descriptor): the
+        # agent may swap a FIFO in between an lstat and the rename above, and whatever is
+        # here now is what gets judged, never waited on, and moved aside if refused.
+        try:
+            fd = safe_read.open_regular(taken)
+        except safe_read.UnsafeFile as e:
+            refused = _move_aside(home, taken, f"{sid}.working.refused",
+                                  e.strerror.removeprefix("refused: "))
         else:
-            raw = safe_read.read_bytes(taken, max_bytes=cap)
+            with os.fdopen(fd, "rb") as f:
+                big = os.fstat(f.fileno()).st_size > cap
+                if not big:
+                    raw = f.read(cap + 1)
+                    big = len(raw) > cap  # it grew after the fstat
+            if big:
+                raw = b""
+                kept_whole = _keep_whole(home, taken, sid, row.started.astimezone(tz), cap)
     text, raw_copy = _decode(home, raw, f"{sid}.working.raw")
     return {"text": text, "sha256": _sha(raw), "bytes": len(raw), "missing": missing,
             "raw_copy": raw_copy, "refused": refused, "kept_whole": kept_whole,
@@ -237,7 +247,9 @@ def _move_aside(home: Home, path: Path, name: str, why: str) -> str:
     aside = home.sessions_dir / name
     os.replace(path, aside)
     rel = path.relative_to(home.root) if home.root in path.parents else path.name
-    reason = f"{rel} was {why}, not a regular file; moved unread to {aside.relative_to(home.root)}"
+    if ", not " not in why:  # "a FIFO" from an lstat; an open's refusal says it whole
+        why += ", not a regular file"
+    reason = f"{rel} was {why}; moved unread to {aside.relative_to(home.root)}"
     log.error("consolidate.refused", reason=reason)
     return reason
 

@@ -357,6 +357,9 @@ def _check_address(target: str, host: str, denied: tuple, secrets: tuple[str, ..
             return  # the request itself will fail with a one-line reason
         addrs = {ipaddress.ip_address(str(i[4][0]).split("%")[0]) for i in infos}
     for addr in addrs:
+        # [::ffff:169.254.169.254] is 169.254.169.254: judge the IPv4 address it carries
+        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+            addr = addr.ipv4_mapped
         if any(addr.version == n.version and addr in n for n in denied):
             raise _fail(f"{host} redirected to {host_of(target)}, a denied address "
                         f"({addr}); not followed", secrets)
