@@ -15,6 +15,7 @@ refused: a web page elsewhere cannot read the agent's page through DNS rebinding
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import socketserver
 import threading
@@ -53,6 +54,17 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(h).is_loopback
     except ValueError:
         return False
+
+
+_HOST_V6 = re.compile(r"\[([0-9A-Fa-f:.]+)\](?::\d{1,5})?")
+_HOST_NAME = re.compile(r"([A-Za-z0-9.-]+)(?::\d{1,5})?")
+
+
+def host_name(host: str) -> str | None:
+    """The name in a Host header (``[::1]:8765`` -> ``::1``), or None when the header is
+    not exactly a host and an optional port (``[::1]evil.com``)."""
+    m = _HOST_V6.fullmatch(host) or _HOST_NAME.fullmatch(host)
+    return m.group(1) if m else None
 
 
 def bind_warning(host: str) -> str | None:
@@ -179,8 +191,10 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.server.loopback:
             return True
         host = self.headers.get("Host", "")
-        name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
-        return is_loopback(name) if name else True
+        if not host:
+            return True  # an HTTP/1.0 client names no host
+        name = host_name(host)
+        return name is not None and is_loopback(name)
 
     def _answer(self, a: Answer) -> None:
         self.send_response(a.status)
