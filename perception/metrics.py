@@ -89,8 +89,9 @@ class Metrics:
         try:
             return Answer(200, content_type, encoder(self))
         except (StoreError, OSError) as e:
+            # the detail (a path, SQLite's words) is for the log; a scraper is told only this
             log.warning("metrics.unavailable", error=clean(e, 300))
-            return _plain(503, f"metrics unavailable: cannot read the store: {clean(e, 200)}")
+            return _plain(503, "metrics unavailable: the record is unreadable")
 
     def health(self) -> Answer:
         """/healthz: 200 while the daemon's heartbeat is fresh, else 503; one line each."""
@@ -101,7 +102,8 @@ class Metrics:
             finally:
                 store.close()
         except (StoreError, OSError) as e:
-            return _plain(503, f"unhealthy: cannot read the store: {clean(e, 200)}")
+            log.debug("health.unavailable", error=clean(e, 300))
+            return _plain(503, "unhealthy: the record is unreadable")
         now = clock.to_ts(clock.now())
         if beat.at is None:
             return _plain(503, "unhealthy: no heartbeat: the daemon has never run on this home")

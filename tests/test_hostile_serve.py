@@ -79,3 +79,25 @@ def test_a_host_header_with_a_name_glued_to_a_loopback_literal_is_refused(home):
         srv.server_close()
     assert set(refused.values()) == {403}, refused
     assert 403 not in allowed.values(), allowed
+
+
+def test_an_unreadable_record_is_said_without_its_path(home):
+    home.db.parent.mkdir(parents=True, exist_ok=True)
+    home.db.write_bytes(b"not a database, " * 512)
+    srv = PageServer(home, lambda: Store.open(home.db, readonly=True), [], ZoneInfo("UTC"),
+                     host="127.0.0.1", port=0, page=False)
+    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
+                     daemon=True).start()
+    answers = {}
+    try:
+        for path in ("/healthz", "/metrics"):
+            conn = http.client.HTTPConnection(*srv.server_address[:2], timeout=5)
+            conn.request("GET", path)
+            r = conn.getresponse()
+            answers[path] = (r.status, r.read().decode())
+            conn.close()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert answers == {"/healthz": (503, "unhealthy: the record is unreadable\n"),
+                       "/metrics": (503, "metrics unavailable: the record is unreadable\n")}
