@@ -1,6 +1,7 @@
 """The HTTP listeners hold a bounded number of connections: a flood of idle ones costs
-the daemon a few hundred descriptors at most, and polls, the control socket and /healthz
-go on answering. The daemon starts with its soft descriptor limit raised to the hard one."""
+the daemon a few hundred descriptors at most, and polls (of a folder with a sparse 2 GiB
+post in it), the control socket and /healthz go on answering. The daemon starts with its
+soft descriptor limit raised to the hard one."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import resource
 import socket
 import struct
 import textwrap
+import threading
 import time
 
 import pytest
@@ -55,6 +57,8 @@ def daemon(tmp_path):
         home = tmp_path / "home"
         (home / "posts").mkdir(parents=True, exist_ok=True)
         (home / "posts" / "a.md").write_text("one two\n")
+        with open(home / "posts" / "huge.md", "wb") as f:  # 2 GiB of holes, counted each poll
+            f.truncate(2 * 1024 ** 3)
         port = free_port()
         cfg = tmp_path / "reverie.yaml"
         cfg.write_text(textwrap.dedent(f"""\
@@ -63,7 +67,7 @@ def daemon(tmp_path):
             metrics:
               listen: 127.0.0.1:{port}
             sources:
-              - {{name: posts, type: files, path: posts, every: 1s}}
+              - {{name: posts, type: files, path: posts, words: true, every: 1s}}
             """), encoding="utf-8")
         loaded = config.load(cfg, need_secrets=False)
         # prlimit: the limit the daemon starts under, as a distribution's service would
@@ -159,6 +163,10 @@ def test_2000_idle_connections_leave_polls_the_control_socket_and_healthz_answer
             abort.close()  # a reset, not a goodbye
         assert healthz(port)[0] in (200, 503)
         assert p.poll() is None
+        # and the sparse 2 GiB post was counted each second in a bounded memory
+        hwm = next(int(ln.split()[1]) for ln in open(f"/proc/{p.pid}/status")
+                   if ln.startswith("VmHWM:"))
+        assert hwm < 250 * 1024, f"peak RSS {hwm} KiB"
     finally:
         for s in idle:
             s.close()
@@ -167,3 +175,40 @@ def test_2000_idle_connections_leave_polls_the_control_socket_and_healthz_answer
     _, err = p.communicate(timeout=30)
     # aborted and dropped connections are not a flood of non-JSON lines in the journal
     assert all(ln.startswith("{") for ln in err.splitlines() if ln.strip()), err[-2000:]
+
+
+def test_clients_that_abort_mid_answer_leave_no_lines_on_stderr(home, capfd):
+    """socketserver prints a traceback (about 25 lines) per aborted connection: here at
+    most one debug line per minute goes to the log, and nothing to stderr."""
+    from zoneinfo import ZoneInfo
+
+    from reverie.memory.store import Store
+    from reverie.perception.serve import PageServer
+
+    Store.open(home.db).close()
+    srv = PageServer(home, lambda: Store.open(home.db, readonly=True), [], ZoneInfo("UTC"),
+                     host="127.0.0.1", port=0, page=False)
+    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    t.start()
+    try:
+        for _ in range(100):
+            abort = socket.create_connection(srv.server_address[:2], timeout=5)
+            # a request whose answer cannot be sent: the client is gone before it is written
+            abort.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            abort.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            abort.close()
+            bad = socket.create_connection(srv.server_address[:2], timeout=5)
+            bad.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: x" +
+                        b"y" * 70000 + b"\r\n\r\n")  # a header line over http.server's limit
+            bad.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            bad.close()
+        time.sleep(0.5)
+        conn = http.client.HTTPConnection(*srv.server_address[:2], timeout=5)
+        conn.request("GET", "/healthz")
+        assert conn.getresponse().status in (200, 503)
+        conn.close()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    out, err = capfd.readouterr()
+    assert err == "", err[:2000]
