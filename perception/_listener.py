@@ -132,6 +132,11 @@ class BoundedHTTPServer(HTTPServer):
             if item is None:
                 return
             request, client_address = item
+            if self._closing:  # closing: not answered, only closed
+                self.shutdown_request(request)
+                with self._mutex:
+                    self._held -= 1
+                continue
             try:
                 request.setblocking(True)
                 request.settimeout(self.idle_timeout)
@@ -166,8 +171,9 @@ class BoundedHTTPServer(HTTPServer):
             self._wakeup_w.send(b"\0")
         except OSError:
             pass
+        end = time.monotonic() + 2.0  # a worker mid-answer has its socket timeout; no more
         for t in self._threads:
-            t.join(timeout=2)
+            t.join(timeout=max(0.0, end - time.monotonic()))
         with self._mutex:
             for request in list(self._idle):
                 self._drop(request)
