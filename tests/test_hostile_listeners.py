@@ -12,6 +12,7 @@ import struct
 import textwrap
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -212,3 +213,22 @@ def test_clients_that_abort_mid_answer_leave_no_lines_on_stderr(home, capfd):
         srv.server_close()
     out, err = capfd.readouterr()
     assert err == "", err[:2000]
+
+
+def test_every_unit_sets_limit_nofile_and_install_writes_it(tmp_path):
+    from importlib import resources
+
+    from reverie.daemon import systemd
+
+    root = Path(__file__).resolve().parent.parent
+    shipped = resources.files("reverie.daemon").joinpath("units")
+    for name in ("reverie.service", "reverie@.service", "reverie-user.service"):
+        for text in ((root / "systemd" / name).read_text(), shipped.joinpath(name).read_text()):
+            service = text.split("[Service]", 1)[1].split("\n[", 1)[0]
+            assert "\nLimitNOFILE=8192\n" in service, name
+    for kind in systemd.SOURCE_FILES:  # what `reverie systemd install` writes
+        unit = systemd.render_unit(kind, executable="/usr/bin/reverie",
+                                   config=tmp_path / "r.yaml", home=tmp_path / "home",
+                                   user=None if kind == "user" else "reverie",
+                                   stop_timeout_s=30)
+        assert "\nLimitNOFILE=8192\n" in unit, kind
