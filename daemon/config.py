@@ -951,6 +951,7 @@ _DOCS: dict[str, str] = {
     "files.glob": "which files count (a glob pattern)",
     "files.recursive": "count in subfolders too",
     "files.words": "also count the words in the files",
+    "files.max_bytes": "words are counted in the first this many bytes of a file (default 4 MiB)",
     "http_json.method": "GET or POST (default: POST when `body` is given)",
     "http_json.body": "a JSON body to POST",
     "moltbook.url": "the Moltbook API endpoint",
