@@ -8,7 +8,8 @@ pool (``WORKERS``) reads and answers it, under a socket timeout (``IDLE_TIMEOUT`
 most ``MAX_CONNECTIONS`` are held at once: past that the oldest idle one is closed (and
 when none is idle, the new one), and an idle connection is closed after ``IDLE_TIMEOUT``.
 So a flood of idle connections costs a bounded number of descriptors, and a real request,
-which sends its bytes at once, is answered.
+which sends its bytes at once, is answered. A worker spends at most ``REQUEST_DEADLINE``
+on one connection, so clients that trickle a byte at a time hold a worker only that long.
 
 Errors of a connection (a client that aborts mid-answer) are one structlog line at
 debug level, at most one per ``ERROR_EVERY`` seconds with a count of those left out,
@@ -34,6 +35,7 @@ log = _log.get("reverie.serve")
 MAX_CONNECTIONS = 256
 WORKERS = 8
 IDLE_TIMEOUT = 10.0
+REQUEST_DEADLINE = 30.0  # a worker's whole time on one connection: a byte every 9 s is not a request
 ERROR_EVERY = 60.0
 
 
@@ -42,9 +44,11 @@ class BoundedHTTPServer(HTTPServer):
     max_connections = MAX_CONNECTIONS
     workers = WORKERS
     idle_timeout = IDLE_TIMEOUT
+    request_deadline = REQUEST_DEADLINE
 
     def __init__(self, *args: Any, **kw: Any):
         self._idle: collections.OrderedDict[socket.socket, float] = collections.OrderedDict()
+        self._busy: dict[socket.socket, float] = {}  # being answered, since
         self._held = 0  # idle + queued + being answered
         self._mutex = threading.Lock()
         self._selector = selectors.DefaultSelector()
@@ -125,6 +129,14 @@ class BoundedHTTPServer(HTTPServer):
                         break
                     del self._idle[request]
                     self._drop(request)
+                for request, since in list(self._busy.items()):
+                    if now - since >= self.request_deadline:
+                        # a client trickling bytes: end it, which wakes its worker's read
+                        del self._busy[request]
+                        try:
+                            request.shutdown(socket.SHUT_RDWR)
+                        except OSError:
+                            pass
 
     def _work(self) -> None:
         while True:
@@ -137,6 +149,8 @@ class BoundedHTTPServer(HTTPServer):
                 with self._mutex:
                     self._held -= 1
                 continue
+            with self._mutex:
+                self._busy[request] = time.monotonic()
             try:
                 request.setblocking(True)
                 request.settimeout(self.idle_timeout)
@@ -144,9 +158,10 @@ class BoundedHTTPServer(HTTPServer):
             except Exception:
                 self.handle_error(request, client_address)
             finally:
-                self.shutdown_request(request)
                 with self._mutex:
+                    self._busy.pop(request, None)
                     self._held -= 1
+                self.shutdown_request(request)
 
     # -- errors and closing -------------------------------------------------------------
 

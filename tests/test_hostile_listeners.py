@@ -232,3 +232,49 @@ def test_every_unit_sets_limit_nofile_and_install_writes_it(tmp_path):
                                    user=None if kind == "user" else "reverie",
                                    stop_timeout_s=30)
         assert "\nLimitNOFILE=8192\n" in unit, kind
+
+
+def test_clients_trickling_a_byte_at_a_time_hold_a_worker_only_until_the_deadline(home):
+    from zoneinfo import ZoneInfo
+
+    from reverie.memory.store import Store
+    from reverie.perception._listener import WORKERS
+    from reverie.perception.serve import PageServer
+
+    Store.open(home.db).close()
+    srv = PageServer(home, lambda: Store.open(home.db, readonly=True), [], ZoneInfo("UTC"),
+                     host="127.0.0.1", port=0, page=False)
+    srv.request_deadline = 2.0  # 30 s in the daemon; the same mechanism, sooner
+    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
+                     daemon=True).start()
+    stop = threading.Event()
+    ended: list[float] = []
+
+    def trickle() -> None:
+        s = socket.create_connection(srv.server_address[:2], timeout=5)
+        started = time.monotonic()
+        try:
+            for byte in b"GET /healthz HTTP/1.1\r\nX-Slow: " + b"a" * 10_000:
+                if stop.is_set():
+                    return
+                s.sendall(bytes([byte]))
+                time.sleep(0.2)  # well inside the 10 s idle timeout of each read
+        except OSError:
+            ended.append(time.monotonic() - started)  # the server hung up on it
+        finally:
+            s.close()
+
+    slow = [threading.Thread(target=trickle, daemon=True) for _ in range(WORKERS * 2)]
+    try:
+        for t in slow:
+            t.start()
+        time.sleep(0.5)  # every worker is now held by a trickler
+        status, took = healthz(srv.server_address[1], timeout=10)
+        assert status in (200, 503) and took < srv.request_deadline + 3, took
+        assert wait_for(lambda: len(ended) == len(slow), 10), len(ended)
+        # the first WORKERS at one deadline, the rest (queued behind them) at two
+        assert max(ended) < 2 * srv.request_deadline + 3, ended
+    finally:
+        stop.set()
+        srv.shutdown()
+        srv.server_close()
