@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import resource
+import sys
 import textwrap
 import time
 
@@ -118,6 +119,13 @@ def test_a_hostile_page_template_falls_back_to_the_built_in_page(tmp_path):
     assert html.lstrip().lower().startswith("<!doctype html>")
 
 
+def _read(path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
 def _context(tmp_path):
     """A real state context, from an empty store."""
     from zoneinfo import ZoneInfo
@@ -150,7 +158,7 @@ def _page_context(tmp_path):
 
 
 @pytest.mark.parametrize("template", [FOREVER, HUGE], ids=["nested-range-loops", "1.5-GB-string"])
-def test_the_daemon_polls_on_and_writes_the_state_while_a_hostile_template_is_abandoned(
+def test_the_daemon_polls_wakes_and_writes_the_state_while_a_hostile_template_is_abandoned(
         tmp_path, template):
     from reverie.daemon import config
 
@@ -166,6 +174,9 @@ def test_the_daemon_polls_on_and_writes_the_state_while_a_hostile_template_is_ab
           template: hostile.j2
         sources:
           - {{name: posts, type: files, path: posts, words: true, every: 1s}}
+        sessions:
+          command: [{sys.executable}, -c, "import os; print('woke #remember', file=open(os.environ['REVERIE_WORKING'], 'a'))"]
+          max_duration: 1m
         """), encoding="utf-8")
     db = config.load(cfg, need_secrets=False).home.db
     state_md = home / "perception" / "state.md"
@@ -180,6 +191,11 @@ def test_the_daemon_polls_on_and_writes_the_state_while_a_hostile_template_is_ab
         polled = polls_of(db, "posts")
         assert wait_for(lambda: polls_of(db, "posts") >= polled + 3, 15), \
             "polling stopped while the template was abandoned"
+        # a wake (state first, then the session, then consolidation) goes on too
+        r = run_cli("--config", str(cfg), "wake", timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert wait_for(lambda: "woke #remember" in _read(home / "memory" / "notes.md"), 20), \
+            r.stdout + r.stderr
         assert p.poll() is None
     finally:
         p.terminate()
