@@ -78,8 +78,9 @@ def test_a_template_owned_by_another_user_is_refused(tmp_path):
 
 # -- bounds: a template that runs for hours or takes gigabytes is abandoned, not waited on --
 
-FOREVER = ("{% for a in range(100000) %}{% for b in range(100000) %}{{ a }}{% endfor %}"
-           "{% endfor %}\n")
+# 10^10 turns of an empty loop: CPU only, no output piling up (that would hit the memory
+# bound first)
+FOREVER = "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}\n"
 HUGE = '{{ "x" * 1500000000 }}\n'
 
 
@@ -203,3 +204,32 @@ def test_the_daemon_polls_wakes_and_writes_the_state_while_a_hostile_template_is
     abandoned = [ln for ln in err.splitlines() if "template.abandoned" in ln]
     assert len(abandoned) == 1, err[-2000:]
     assert "hostile.j2" in abandoned[0] and "Traceback" not in err
+
+
+def test_a_hostile_prompt_template_costs_one_deadline_and_the_offline_dream_comes(
+        httpserver, home, store):
+    from datetime import datetime, timedelta, timezone
+
+    from reverie.perception.audit import split_dream
+    from reverie.perception.dreams import DreamOptions
+    from reverie.perception.dreams.write import write_dream
+
+    now = datetime(2026, 6, 10, 3, 0, tzinfo=timezone.utc)
+    for h in range(24):
+        store.record_run("weather", now - timedelta(hours=24 - h), ok=True,
+                         readings=[("weather.temperature", 4.0 + h * 0.5, None, "°C")])
+    (home.root / "mine.j2").write_text(FOREVER, encoding="utf-8")
+    httpserver.expect_request("/v1/chat/completions").respond_with_data("never asked", 500)
+    o = DreamOptions(backend="openai", base_url=httpserver.url_for("/v1"),
+                     api_key="sk-test-0123456789abcdef", model="m", timeout="30s",
+                     prompt_template="mine.j2")
+    started = time.monotonic()
+    out = write_dream(home, store, o, day=now.date(), tz=timezone.utc, now=now,
+                      secrets=("sk-test-0123456789abcdef",))
+    assert time.monotonic() - started < templating.RENDER_DEADLINE + 5
+    meta, prose, _, _ = split_dream(out.path.read_text())
+    assert out.backend == "offline"
+    assert meta["fallback_reason"] == (f"prompt template mine.j2: over the "
+                                       f"{templating.RENDER_DEADLINE:g} s render deadline")
+    assert len(prose.split()) >= 100
+    assert httpserver.log == []
