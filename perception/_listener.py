@@ -61,7 +61,13 @@ class BoundedHTTPServer(HTTPServer):
         self._errors_at = 0.0
         self._errors_left_out = 0
         self._threads: list[threading.Thread] = []
-        super().__init__(*args, **kw)
+        try:
+            super().__init__(*args, **kw)
+        except BaseException:  # the address cannot be taken: leave nothing open
+            self._selector.close()
+            self._wakeup_r.close()
+            self._wakeup_w.close()
+            raise
         self._start_threads()
 
     # -- the waiting room --------------------------------------------------------------
