@@ -16,7 +16,8 @@ from bench import Row
 # bench module -> the measures it produces
 MODULES = {"poll": ("P1", "P2", "P3"), "state": ("P4",), "dream": ("P5",),
            "startup": ("P6",), "soak": ("P7",), "tokens": ("P8",),
-           "dreams": tuple(f"D{i}" for i in range(1, 10))}
+           "dreams": tuple(f"D{i}" for i in range(1, 10)),
+           "templates": ("T1",)}
 # a group name stands for its measures: `python -m bench dreams`
 GROUPS = {"dreams": MODULES["dreams"]}
 # bench module -> (import name, distribution) it needs beyond a plain install
@@ -27,7 +28,7 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions (< 2 minutes)")
     ap.add_argument("ids", nargs="*", metavar="ID",
-                    help="measures to run (P1…P8, D1…D9, or `dreams`); default all")
+                    help="measures to run (P1…P8, D1…D9, T1, or `dreams`); default all")
     args = ap.parse_args(argv)
     wanted = {x for i in args.ids for x in GROUPS.get(i.lower(), (i.upper(),))} \
         or {i for ids in MODULES.values() for i in ids}

@@ -16,9 +16,10 @@ kills it at a wall-clock deadline. A render over a bound raises :class:`RenderFa
 ``bounds=True``; callers fall back to the built-in template and the source is not tried again
 for ``RETRY_AFTER`` seconds (unless it changes), so a hostile template costs one deadline, not
 one per poll. The built-in templates are ours and render in-process: the common case pays
-nothing. The child's cost, measured on the 2-core dev machine (the built-in state
-template with an empty store's context, median of 10): 5.4 ms in-process, 81 ms in a child
-(interpreter start and the Jinja2 import). Only a home that overrides a template pays it,
+nothing. The child's cost is bench row T1 (``python -m bench T1``: the built-in state
+template with an empty store's context, both ways): 113 ms in a child against 6 ms
+in-process on the shared 2-core dev machine (81 ms against 5.4 ms when it was quieter):
+interpreter start and the Jinja2 import. Only a home that overrides a template pays it,
 at most once per state render, and renders come at most every few seconds.
 """
 
