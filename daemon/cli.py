@@ -113,7 +113,11 @@ def init(home: str | None) -> None:
     """
     from reverie.memory.home import init_home
 
-    target = Path(home or "~/agent").expanduser()
+    try:
+        target = Path(home or "~/agent").expanduser()
+    except RuntimeError:  # "~nosuchuser/x"
+        raise click.UsageError(f"{home or '~/agent'}: no such user's home to expand ~ in "
+                               "(write the path out)") from None
     for path, what in init_home(target):
         click.echo(f"{what:8} {path}")
     cfg = target.resolve() / "reverie.yaml"

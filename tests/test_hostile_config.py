@@ -43,3 +43,10 @@ def test_a_home_under_an_unknown_users_tilde_is_one_config_line(write_config):
         lines = (r.stdout + r.stderr).strip().splitlines()
         assert lines == [f"{cfg}:1: home: no user 'nosuchuser' to expand ~nosuchuser for "
                          "(write the path out)"], (command, lines)
+
+
+def test_init_under_an_unknown_users_tilde_is_one_line():
+    r = run_cli("init", "~nosuchuser/x")
+    assert r.returncode == 2
+    assert (r.stdout + r.stderr).strip().splitlines()[-1] == (
+        "reverie init: ~nosuchuser/x: no such user's home to expand ~ in (write the path out)")
