@@ -17,7 +17,8 @@ from bench import Row
 MODULES = {"poll": ("P1", "P2", "P3"), "state": ("P4",), "dream": ("P5",),
            "startup": ("P6",), "soak": ("P7",), "tokens": ("P8",),
            "dreams": tuple(f"D{i}" for i in range(1, 17)),
-           "distill": tuple(f"S{i}" for i in range(1, 6))}
+           "distill": tuple(f"S{i}" for i in range(1, 6)),
+           "templates": ("T1",)}
 # a group name stands for its measures: `python -m bench dreams`
 GROUPS = {"dreams": MODULES["dreams"], "distill": MODULES["distill"]}
 # bench module -> (import name, distribution) it needs beyond a plain install
@@ -28,7 +29,8 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions (< 2 minutes)")
     ap.add_argument("ids", nargs="*", metavar="ID",
-                    help="measures to run (P1…P8, D1…D9, S1…S5, `dreams` or `distill`); default all")
+                    help="measures to run (P1…P8, D1…D16, S1…S5, T1, `dreams` or `distill`); "
+                         "default all")
     args = ap.parse_args(argv)
     wanted = {x for i in args.ids for x in GROUPS.get(i.lower(), (i.upper(),))} \
         or {i for ids in MODULES.values() for i in ids}

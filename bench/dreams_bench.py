@@ -653,7 +653,7 @@ def exact_figures(prose: str) -> int:
 
 def probes(dg) -> list[str]:
     """Wrong sentences of every kind the audit checks, built from the night's own record."""
-    from reverie.perception.dreams.offline import amount, fmt_pct
+    from reverie.perception.dreams.offline import fmt_pct
 
     out = []
     for s in dg.signals:

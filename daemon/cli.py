@@ -207,7 +207,11 @@ def init(ctx: click.Context, home: str | None, state_dir: str | None) -> None:
     """
     from reverie.memory.home import init_home
 
-    target = Path(home or "~/agent").expanduser()
+    try:
+        target = Path(home or "~/agent").expanduser()
+    except RuntimeError:  # "~nosuchuser/x"
+        raise click.UsageError(f"{home or '~/agent'}: no such user's home to expand ~ in "
+                               "(write the path out)") from None
     _root_guard(ctx, [target, *([Path(state_dir)] if state_dir else [])],
                 target / "reverie.yaml")
     for path, what in init_home(target, Path(state_dir).expanduser().absolute()

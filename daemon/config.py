@@ -456,6 +456,11 @@ def _duplicate_key(root: yaml.Node | None) -> str | None:
     return None
 
 
+def _squeezed(value: str) -> str:
+    """``value`` with each whitespace run as one space, as a one-line message shows it."""
+    return re.sub(r"\s+", " ", value)
+
+
 def _fmt_msg(err: dict) -> str:
     kind, msg = err.get("type", ""), err.get("msg", "")
     if kind == "extra_forbidden":
@@ -622,14 +627,18 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
     def scrub(msg: str) -> str:
         # An error may quote a value that came from ${VAR}: show it as written instead
         # (the placeholder), then take out any value still left, in its quoted forms too.
+        # A message has its whitespace runs squeezed to one space on the way (one line):
+        # a value with whitespace is looked for squeezed too.
         for raw, out in sorted(interpolated, key=lambda ro: len(ro[1]), reverse=True):
-            msg = msg.replace(repr(out), repr(raw))
-            if len(out) >= 4:
-                msg = msg.replace(out, raw)
+            for o in dict.fromkeys((out, _squeezed(out))):
+                msg = msg.replace(repr(o), repr(raw))
+                if len(o) >= 4:
+                    msg = msg.replace(o, raw)
         for value in sorted(used.values(), key=len, reverse=True):
-            if len(value) >= 4:
-                for form in {value, repr(value)[1:-1], value.encode("unicode_escape").decode()}:
-                    msg = msg.replace(form, "***")
+            for v in dict.fromkeys((value, _squeezed(value), " ".join(value.split()))):
+                if len(v) >= 4:
+                    for form in {v, repr(v)[1:-1], v.encode("unicode_escape").decode()}:
+                        msg = msg.replace(form, "***")
         return msg
 
     def unset_var(loc: tuple) -> str | None:
@@ -670,7 +679,12 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
     data = {**data, "sources": []}
 
     if "home" in data and isinstance(data["home"], str):
-        home = Path(data["home"]).expanduser()
+        try:
+            home = Path(data["home"]).expanduser()
+        except RuntimeError:  # "~nosuchuser/x": no such user to expand
+            problems.append(f"{shown}:{_key_line(root, ('home',))}: home: "
+                            f"{_tilde_user(data['home'])}")
+            home = Path("/")  # a stand-in: the config is refused with the line above
         if not home.is_absolute():
             home = (path.parent / home).resolve()
         data["home"] = home
@@ -755,8 +769,17 @@ def home_hint(path: str | os.PathLike) -> Path | None:
         home = m.group(2) if m else None
     if not isinstance(home, str) or not home or _VAR.search(home):
         return None
-    p = Path(home).expanduser()
+    try:
+        p = Path(home).expanduser()
+    except RuntimeError:  # ~nosuchuser: load() says so in one line
+        return None
     return p if p.is_absolute() else (Path(path).parent / p).resolve()
+
+
+def _tilde_user(value: str) -> str:
+    user = value[1:].split("/", 1)[0]
+    return (f"no user {user!r} to expand ~{user} for (write the path out)" if user else
+            "cannot expand ~: this user has no home folder (write the path out)")
 
 
 def _close(key: str, allowed: Any) -> str:
@@ -1024,6 +1047,7 @@ _DOCS: dict[str, str] = {
     "files.glob": "which files count (a glob pattern)",
     "files.recursive": "count in subfolders too",
     "files.words": "also count the words in the files",
+    "files.max_bytes": "words are counted in the first this many bytes of a file (default 4 MiB)",
     "http_json.method": "GET or POST (default: POST when `body` is given)",
     "http_json.body": "a JSON body to POST",
     "moltbook.url": "the Moltbook API endpoint",

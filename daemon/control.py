@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
+from reverie.memory import bounded_json
 from reverie.memory import _log
 
 log = _log.get("reverie.control")
@@ -148,8 +149,8 @@ class ControlServer:
 
     def _answer(self, line: bytes) -> dict:
         try:
-            request = json.loads(line)
-        except RecursionError:  # nested deeper than the parser's stack, under the size cap
+            request = bounded_json.loads(line)
+        except bounded_json.TooDeep:  # nested deeper than the bound, under the size cap
             return {"ok": False, "error": "a request nests too deeply"}
         except ValueError:
             return {"ok": False, "error": "a request is one JSON object per line"}
@@ -188,7 +189,7 @@ def request(path: str | os.PathLike, payload: dict, timeout: float = 30.0) -> di
         if not line:
             raise ControlError("the daemon closed the connection without answering")
         try:
-            reply = json.loads(line)
+            reply = bounded_json.loads(line)
         except ValueError:
             raise ControlError("the daemon's reply is not JSON") from None
         if not isinstance(reply, dict):

@@ -88,3 +88,22 @@ def shed_ambient_capabilities() -> bool:
         return ctypes.CDLL(None, use_errno=True).prctl(47, 4, 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
+
+
+def raise_nofile() -> tuple[int, int] | None:
+    """Raise the soft descriptor limit to the hard one (the units set ``LimitNOFILE=``);
+    the (old, new) soft limits, or None when it could not be raised. Many distributions
+    start a service at a soft 1024 under a far higher hard limit: the listeners, the store
+    and the sessions share that."""
+    import resource
+
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        # "unlimited" is not a descriptor count Linux takes: ask for a large finite one
+        want = 1024 * 1024 if hard == resource.RLIM_INFINITY else hard
+        if soft != resource.RLIM_INFINITY and soft < want:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+            return soft, want
+    except (OSError, ValueError):
+        return None
+    return None

@@ -193,6 +193,7 @@ class Daemon:
         if why:
             print(f"reverie: {why}", file=sys.stderr)
             return 2
+        harden.raise_nofile()  # the listeners cap their connections; the rest may need many
         self.home.ensure()
         lock = HomeLock(self.home.lock)
         try:

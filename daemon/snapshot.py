@@ -35,6 +35,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from reverie.memory import bounded_json
 from reverie.daemon import __version__
 
 CONFIG_NAME = "reverie.yaml"
@@ -274,7 +275,7 @@ def _current(path: Path) -> dict | None:
     from reverie.memory import safe_read
 
     try:
-        return json.loads(safe_read.read_bytes(path, max_bytes=MAX_BYTES))
+        return bounded_json.loads(safe_read.read_bytes(path, max_bytes=MAX_BYTES))
     except (OSError, ValueError):
         return None
 

@@ -34,6 +34,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from reverie.memory import bounded_json
 from reverie.memory import _log, atomic, clock, safe_read
 from reverie.memory.home import Home, working_template
 from reverie.memory.store import Intent, Session, Store
@@ -69,6 +70,8 @@ MiB = 1024 * 1024
 WORKING_MAX_BYTES = 16 * MiB
 # the diary, memory/ files and the ledger are read whole to append to them
 HOME_FILE_MAX_BYTES = 64 * MiB
+# topics of #remember lines that get a memory/ file of their own, per consolidation
+MAX_TOPIC_FILES = 50
 # how long a writer that still holds the taken working.md open may take to finish
 WRITER_GRACE = 3.0
 # how often the agent may recreate working.md while the fresh one is being put in place
@@ -100,6 +103,8 @@ class Ledger:
     note: str | None = None
     # the session's stray descendants stopped with it ("pid command"), when there were any
     killed: list[str] = field(default_factory=list)
+    # topics over MAX_TOPIC_FILES, whose lines went to memory/notes.md
+    topics_over_cap: int = 0
     commit: str | None = field(default=None, compare=False)
     git_error: str | None = field(default=None, compare=False)
 
@@ -111,6 +116,8 @@ class Ledger:
             d.pop("note")
         if not d["killed"]:
             d.pop("killed")
+        if not d["topics_over_cap"]:
+            d.pop("topics_over_cap")
         return d
 
     def to_json(self) -> str:
@@ -216,13 +223,23 @@ def _snapshot(home: Home, row: Session, tz: ZoneInfo, cap: int) -> dict:
             missing = True
     raw = b""
     if os.path.lexists(taken):
-        why = safe_read.refusal(taken)
-        if why is not None:  # only reverie writes there; still, never open what is not a file
-            refused = _move_aside(home, taken, f"{sid}.working.refused", why)
-        elif os.lstat(taken).st_size > cap:
-            kept_whole = _keep_whole(home, taken, sid, row.started.astimezone(tz), cap)
+        # The check is the open (O_NOFOLLOW|O_NONBLOCK, then fstat of the descriptor): the
+        # agent may swap a FIFO in between an lstat and the rename above, and whatever is
+        # here now is what gets judged, never waited on, and moved aside if refused.
+        try:
+            fd = safe_read.open_regular(taken)
+        except safe_read.UnsafeFile as e:
+            refused = _move_aside(home, taken, f"{sid}.working.refused",
+                                  e.strerror.removeprefix("refused: "))
         else:
-            raw = safe_read.read_bytes(taken, max_bytes=cap)
+            with os.fdopen(fd, "rb") as f:
+                big = os.fstat(f.fileno()).st_size > cap
+                if not big:
+                    raw = f.read(cap + 1)
+                    big = len(raw) > cap  # it grew after the fstat
+            if big:
+                raw = b""
+                kept_whole = _keep_whole(home, taken, sid, row.started.astimezone(tz), cap)
     text, raw_copy = _decode(home, raw, f"{sid}.working.raw")
     return {"text": text, "sha256": _sha(raw), "bytes": len(raw), "missing": missing,
             "raw_copy": raw_copy, "refused": refused, "kept_whole": kept_whole,
@@ -238,7 +255,9 @@ def _move_aside(home: Home, path: Path, name: str, why: str) -> str:
     aside = home.taking_dir / name
     os.replace(path, aside)
     rel = path.relative_to(home.root) if home.root in path.parents else path.name
-    reason = f"{rel} was {why}, not a regular file; moved unread to {aside.relative_to(home.root)}"
+    if ", not " not in why:  # "a FIFO" from an lstat; an open's refusal says it whole
+        why += ", not a regular file"
+    reason = f"{rel} was {why}; moved unread to {aside.relative_to(home.root)}"
     log.error("consolidate.refused", reason=reason)
     return reason
 
@@ -345,11 +364,24 @@ class _Plan:
         return f"diary/{self.day.isoformat()}.md#session-{self.sid}"
 
     def promoted(self) -> dict[str, list[str]]:
+        """memory/ file -> its lines. At most MAX_TOPIC_FILES topics get a file of their
+        own (the first to appear); the lines of any further topic go to memory/notes.md,
+        tag and all, so 100000 distinct topics never make 100000 files."""
         out: dict[str, list[str]] = {}
+        notes = f"memory/{NOTES}.md"
         for line, (kind, topic) in zip(self.lines, self.kinds):
             if kind == "promote":
-                out.setdefault(f"memory/{topic}.md", []).append(line)
+                rel = f"memory/{topic}.md"
+                if rel not in out and rel != notes and \
+                        len(out) - (notes in out) >= MAX_TOPIC_FILES:
+                    rel = notes
+                out.setdefault(rel, []).append(line)
         return dict(sorted(out.items()))
+
+    def topics_over_cap(self) -> int:
+        """How many topics had no file of their own (their lines are in memory/notes.md)."""
+        topics = list(dict.fromkeys(t for k, t in self.kinds if k == "promote" and t != NOTES))
+        return max(0, len(topics) - MAX_TOPIC_FILES)
 
     def carried(self) -> list[str]:
         return [ln for ln, (k, _) in zip(self.lines, self.kinds) if k == "carry"]
@@ -572,7 +604,8 @@ def _ledger(home: Home, plan: _Plan, payload: dict) -> Ledger:
         sha256={"input": payload["sha256"], "archived": _sha_lines(plan.lines),
                 "promoted": {k: _sha_lines(v) for k, v in promoted.items()},
                 "carried": _sha_lines(carried), "dropped": _sha_lines(dropped)},
-        diary=plan.anchor, note=plan.note, killed=list(payload.get("killed") or []))
+        diary=plan.anchor, note=plan.note, killed=list(payload.get("killed") or []),
+        topics_over_cap=plan.topics_over_cap())
 
 
 def _write_ledger(home: Home, plan: _Plan, ledger: Ledger) -> None:
@@ -582,6 +615,9 @@ def _write_ledger(home: Home, plan: _Plan, ledger: Ledger) -> None:
     _crash_point("ledger:jsonl")
     where = ", ".join(f"{k} {v}" for k, v in ledger.targets.items())
     kept = f" {plan.note}." if plan.note else ""
+    if ledger.topics_over_cap:
+        kept += (f" {ledger.topics_over_cap} topics over the cap of {MAX_TOPIC_FILES} files "
+                 f"went to memory/{NOTES}.md.")
     _append_once(home, home.diary(plan.day), f"<!-- ledger:{plan.sid} -->",
                  f"<!-- ledger:{plan.sid} -->\n"
                  f"*Consolidated: {ledger.lines_in} lines in, {ledger.archived} archived, "
@@ -616,7 +652,7 @@ def _ledger_record(home: Home, sid: str) -> Ledger | None:
         return None
     for line in text.splitlines():
         try:
-            rec = json.loads(line)
+            rec = bounded_json.loads(line)
         except ValueError:
             continue
         if isinstance(rec, dict) and rec.get("session") == sid:

@@ -5,7 +5,8 @@ The agent writes its home as the daemon's own user, so any path there may be a F
 a file it could not name otherwise. Every file reverie reads from the home is opened here:
 without following a final symlink, without blocking, checked to be a regular file by
 ``fstat`` on the open descriptor (so it cannot be swapped between the check and the read),
-and read up to a cap.
+and read up to a cap. A regular file with more than one name (a hard link the agent made
+to a file it cannot read by path) is refused too.
 """
 
 from __future__ import annotations
@@ -59,6 +60,11 @@ def open_regular(path: str | os.PathLike) -> int:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise UnsafeFile(path, f"refused: {_kind(st.st_mode)}, not a regular file")
+        if st.st_nlink > 1:
+            # a second name for a file the agent could not name otherwise (a key, the
+            # record) on hosts without fs.protected_hardlinks
+            raise UnsafeFile(path, f"refused: a hard link ({st.st_nlink} names), not a file "
+                                   "with one name")
         # back to blocking reads: a regular file never blocks, and plain reads are simpler
         os.set_blocking(fd, True)
     except BaseException:

@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator, NamedTuple, Sequence
 
+from reverie.memory import bounded_json
 from reverie.memory import clock
 
 SCHEMA = [
@@ -685,7 +686,7 @@ class Store:
         fields.update(vars(old))
         for (k, v), stored in zip(state.items(), vals):
             if k == "data":
-                fields[k] = json.loads(stored)
+                fields[k] = bounded_json.loads(stored)
             elif k in self._STATE_TIMES:
                 fields[k] = _dt(v)
             else:
@@ -1014,7 +1015,7 @@ class Store:
 
     def _rollup_meta(self) -> dict | None:
         v = self.get_meta("rollups")
-        return json.loads(v) if v else None
+        return bounded_json.loads(v) if v else None
 
     @staticmethod
     def _set_rollup_meta(c: sqlite3.Connection, m: dict) -> None:
@@ -1616,7 +1617,7 @@ def _state(row: sqlite3.Row) -> SourceState:
     return SourceState(row["source"], row["etag"], row["last_modified"],
                        row["consecutive_failures"], _dt(row["failing_since"]),
                        _dt(row["last_ok"]), row["last_error"], _dt(row["last_error_ts"]),
-                       _dt(row["retry_after"]), json.loads(row["data"] or "{}"))
+                       _dt(row["retry_after"]), bounded_json.loads(row["data"] or "{}"))
 
 
 def _dream(row: sqlite3.Row) -> Dream:
@@ -1631,5 +1632,5 @@ def _session(row: sqlite3.Row) -> Session:
 
 
 def _intent(row: sqlite3.Row) -> Intent:
-    return Intent(row["id"], row["kind"], row["key"], json.loads(row["payload"]), row["step"],
+    return Intent(row["id"], row["kind"], row["key"], bounded_json.loads(row["payload"]), row["step"],
                   clock.from_ts(row["created"]), _dt(row["done"]))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import json
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from urllib.parse import urljoin, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from reverie.memory import bounded_json
 from reverie.memory import clock
 from reverie.perception.redact import redact
 from reverie.perception.errors import SourceError
@@ -154,7 +154,7 @@ def _connection_message(err: BaseException, host: str, timeout: float) -> str:
 def _reason(body: bytes) -> str:
     """A short human reason out of an error body, when it is JSON that has one."""
     try:
-        obj = json.loads(body)
+        obj = bounded_json.loads(body)
     except ValueError:
         return ""
     if isinstance(obj, dict):
@@ -357,6 +357,9 @@ def _check_address(target: str, host: str, denied: tuple, secrets: tuple[str, ..
             return  # the request itself will fail with a one-line reason
         addrs = {ipaddress.ip_address(str(i[4][0]).split("%")[0]) for i in infos}
     for addr in addrs:
+        # [::ffff:169.254.169.254] is 169.254.169.254: judge the IPv4 address it carries
+        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+            addr = addr.ipv4_mapped
         if any(addr.version == n.version and addr in n for n in denied):
             raise _fail(f"{host} redirected to {host_of(target)}, a denied address "
                         f"({addr}); not followed", secrets)
@@ -473,7 +476,7 @@ def parse_json(resp: Response) -> Any:
     if not text:
         raise _fail(f"expected JSON, got an empty response from {host}", resp.secrets)
     try:
-        return json.loads(text)
+        return bounded_json.loads(text)
     except UnicodeDecodeError:
         raise _fail(f"expected JSON, got undecodable bytes from {host}", resp.secrets) from None
     except ValueError as e:

@@ -17,7 +17,6 @@ metrics never load it.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import socket
@@ -27,6 +26,7 @@ from typing import Any, Callable, Iterator
 
 import structlog
 
+from reverie.memory import bounded_json
 from reverie.memory import clock, safe_read
 from reverie.memory.home import Home
 from reverie.memory.store import POLL_BUCKETS, PollCounts, Store, StoreError
@@ -106,8 +106,9 @@ class Metrics:
         try:
             return Answer(200, content_type, encoder(self))
         except (StoreError, OSError) as e:
+            # the detail (a path, SQLite's words) is for the log; a scraper is told only this
             log.warning("metrics.unavailable", error=clean(e, 300))
-            return _plain(503, f"metrics unavailable: cannot read the store: {clean(e, 200)}")
+            return _plain(503, "metrics unavailable: the record is unreadable")
 
     def health(self) -> Answer:
         """/healthz: 200 while the daemon's heartbeat is fresh, else 503; one line each."""
@@ -118,7 +119,8 @@ class Metrics:
             finally:
                 store.close()
         except (StoreError, OSError) as e:
-            return _plain(503, f"unhealthy: cannot read the store: {clean(e, 200)}")
+            log.debug("health.unavailable", error=clean(e, 300))
+            return _plain(503, "unhealthy: the record is unreadable")
         now = clock.to_ts(clock.now())
         if beat.at is None:
             return _plain(503, "unhealthy: no heartbeat: the daemon has never run on this home")
@@ -361,7 +363,7 @@ def _parse_ledger(data: bytes) -> Ledger:
     lines = dict.fromkeys(FATES, 0)
     for raw in data.splitlines():
         try:
-            rec = json.loads(raw)
+            rec = bounded_json.loads(raw)
         except ValueError:
             continue
         if not isinstance(rec, dict) or not isinstance(rec.get("session"), str):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -23,10 +22,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import jinja2
 import yaml
 
-from reverie.memory import atomic, clock, safe_read
+from reverie.memory import atomic, bounded_json, clock, safe_read
 from reverie.memory.home import Home
 from reverie.perception import templating
 from reverie.memory.store import ChartPoint, FailureSpan, Observation, Store, StoreError
@@ -486,7 +484,7 @@ def _ledger(home: Home, T: Times) -> list[dict]:
     out = []
     for line in reversed([ln for ln in lines if ln.strip()][-LEDGER_LINES:]):
         try:
-            rec = json.loads(line)
+            rec = bounded_json.loads(line)
         except ValueError:
             rec = None
         if not isinstance(rec, dict):
@@ -540,11 +538,6 @@ def _ledger_distill(rec: dict, T: Times) -> dict:
 
 # -- rendering ----------------------------------------------------------------------
 
-def _environment() -> jinja2.Environment:
-    return templating.environment(autoescape=True, undefined=jinja2.StrictUndefined,
-                                  trim_blocks=True, lstrip_blocks=True)
-
-
 def default_template() -> str:
     return resources.files("reverie.perception").joinpath("templates", TEMPLATE).read_text("utf-8")
 
@@ -560,11 +553,16 @@ def render_html(context: dict, template: Path | None = None) -> str:
     # nobody can guess stands in for it (hostile text cannot forge it).
     token = f"@@style-hash-{secrets.token_hex(8)}@@"
     try:
-        html = _environment().from_string(source).render(**context, csp=token)
-    except jinja2.TemplateSyntaxError as e:
-        raise PageError(f"{where}:{e.lineno}: {clean(e.message, 200)}") from None
-    except Exception as e:  # a user's template can fail in any way; say where, in one line
-        raise PageError(f"{where}: {type(e).__name__}: {clean(e, 200)}") from None
+        html = templating.render("page", source, {**context, "csp": token},
+                                 untrusted=template is not None, where=where)
+    except templating.RenderFailure as e:
+        if e.bounds:  # abandoned over a bound (logged once): our page instead
+            html = templating.render("page", default_template(), {**context, "csp": token},
+                                     untrusted=False)
+        elif e.lineno is not None:
+            raise PageError(f"{where}:{e.lineno}: {e.message}") from None
+        else:
+            raise PageError(f"{where}: {e.type_name}: {e.message}") from None
     return html.replace(token, page_csp(html), 1)
 
 

@@ -38,13 +38,15 @@ class Redactor:
         forms = set().union(*(_forms(s) for s in values)) if values else set()
         self._forms = tuple(sorted((f for f in forms if len(f) >= MIN_SECRET_LEN),
                                    key=len, reverse=True))
+        # any letter case: a server may echo the key upper-cased ("invalid key SK-ABC…")
+        self._pattern = (re.compile("|".join(re.escape(f) for f in self._forms), re.I)
+                         if self._forms else None)
 
     def text(self, text: str) -> str:
-        """``text`` with every form of every secret replaced."""
-        for form in self._forms:
-            if form in text:
-                text = text.replace(form, REDACTED)
-        return text
+        """``text`` with every form of every secret replaced, in any letter case."""
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(REDACTED, text)
 
     def value(self, value: Any) -> Any:
         """``value`` (text, numbers, dicts, lists) redacted: secrets in every string, and

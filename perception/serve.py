@@ -15,10 +15,11 @@ refused: a web page elsewhere cannot read the agent's page through DNS rebinding
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import socketserver
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
@@ -27,6 +28,7 @@ from zoneinfo import ZoneInfo
 from reverie.memory import _log, clock, safe_read
 from reverie.memory.home import Home
 from reverie.memory.store import Store, StoreError
+from reverie.perception._listener import IDLE_TIMEOUT, BoundedHTTPServer
 from reverie.perception.metrics import Answer, Metrics
 from reverie.perception.page import PageError, page_csp, render_page
 from reverie.perception.sources import SourceSpec
@@ -54,6 +56,17 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+_HOST_V6 = re.compile(r"\[([0-9A-Fa-f:.]+)\](?::\d{1,5})?")
+_HOST_NAME = re.compile(r"([A-Za-z0-9.-]+)(?::\d{1,5})?")
+
+
+def host_name(host: str) -> str | None:
+    """The name in a Host header (``[::1]:8765`` -> ``::1``), or None when the header is
+    not exactly a host and an optional port (``[::1]evil.com``)."""
+    m = _HOST_V6.fullmatch(host) or _HOST_NAME.fullmatch(host)
+    return m.group(1) if m else None
+
+
 def bind_warning(host: str) -> str | None:
     """What to tell a person who binds beyond this machine (None on loopback)."""
     if is_loopback(host):
@@ -68,8 +81,8 @@ SEEN_MAX = 100
 PAGE_MAX_BYTES = 16 * 1024 * 1024
 
 
-class PageServer(ThreadingHTTPServer):
-    daemon_threads = True
+class PageServer(BoundedHTTPServer):
+    """Connections capped, idle ones timed out (perception/_listener.py)."""
     allow_reuse_address = True
 
     def __init__(self, home: Home, store_factory: Callable[[], Store], specs: list[SourceSpec],
@@ -145,7 +158,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: PageServer
     server_version = "reverie"
     sys_version = ""
-    timeout = 15  # a client that stalls does not hold a thread forever
+    timeout = IDLE_TIMEOUT  # a client that stalls does not hold a worker forever
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         self.server.seen.append((self.command, self.path, int(code) if str(code).isdigit() else 0))
@@ -180,8 +193,10 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.server.loopback:
             return True
         host = self.headers.get("Host", "")
-        name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
-        return is_loopback(name) if name else True
+        if not host:
+            return True  # an HTTP/1.0 client names no host
+        name = host_name(host)
+        return name is not None and is_loopback(name)
 
     def _answer(self, a: Answer) -> None:
         self.send_response(a.status)

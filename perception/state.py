@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Callable, Any
 from zoneinfo import ZoneInfo
 
-import jinja2
 
 from reverie.memory import _log, atomic, clock
 from reverie.memory.home import Home
@@ -28,7 +27,7 @@ from reverie.perception import templating
 from reverie.memory.store import Dream, Item, Observation, SourceState, Store, StoreError
 from reverie.perception import health
 from reverie.perception.sources import SourceSpec
-from reverie.perception.text import (MAX_VALUE_TEXT, Times, age, change, clean, md_escape,
+from reverie.perception.text import (MAX_VALUE_TEXT, Times, age, change, clean,
                                      reading, safe_link)
 
 log = _log.get("reverie.state")
@@ -45,15 +44,6 @@ MAX_ERROR = 200
 
 class StateError(Exception):
     """The state could not be rendered (a broken user template); one line."""
-
-
-def _finalize(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        # the context is clean already; this is for whatever a user's template prints
-        return md_escape(clean(value, squeeze=False))
-    return value
 
 
 def sparkline(values: list[float | None]) -> str:
@@ -226,12 +216,6 @@ def _problems(specs: list[SourceSpec], states: dict[str, SourceState],
 
 # -- rendering ----------------------------------------------------------------------
 
-def _environment() -> jinja2.Environment:
-    return templating.environment(
-        autoescape=False, finalize=_finalize, undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-
-
 def default_template() -> str:
     return resources.files("reverie.perception").joinpath("templates", "state.md.j2").read_text("utf-8")
 
@@ -243,11 +227,19 @@ def render_text(context: dict, template: Path | None = None) -> str:
         raise StateError(f"{template}: cannot read the template: {e.strerror}") from None
     where = str(template) if template else "state.md.j2"
     try:
-        return _environment().from_string(source).render(**context)
-    except jinja2.TemplateSyntaxError as e:
-        raise StateError(f"{where}:{e.lineno}: {clean(e.message, 200)}") from None
-    except Exception as e:  # a user's template can fail in any way; say where, in one line
-        raise StateError(f"{where}: {type(e).__name__}: {clean(e, 200)}") from None
+        return templating.render("state", source, context, untrusted=template is not None,
+                                 where=where)
+    except templating.RenderFailure as e:
+        if e.bounds:
+            # abandoned over a bound (logged once by templating): the state still comes,
+            # from our template, saying in its first line why
+            note = (f"> The state template {where} was abandoned ({e.message}); "
+                    "this is the built-in template.\n\n")
+            return note + templating.render("state", default_template(), context,
+                                            untrusted=False)
+        if e.lineno is not None:
+            raise StateError(f"{where}:{e.lineno}: {e.message}") from None
+        raise StateError(f"{where}: {e.type_name}: {e.message}") from None
 
 
 def render_state(home: Home, store: Store, specs: list[SourceSpec], *, tz: ZoneInfo,

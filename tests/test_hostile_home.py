@@ -269,3 +269,66 @@ def test_consolidation_refuses_a_symlinked_taking_folder_and_moves_nothing(home,
         c.consolidate(home, store, ended(store), tz=TZ)
     assert home.working.read_text(encoding="utf-8") == "- mine\n"
     assert list(outside.iterdir()) == []
+
+
+@pytest.mark.parametrize("window", ["working.md", "taken"])
+def test_a_fifo_swapped_in_after_a_check_is_moved_aside_and_consolidation_goes_on(
+        home, store, monkeypatch, window):
+    """The agent replaces the file with a FIFO right after reverie looked at it (lstat):
+    whatever is there when reverie opens it is judged, never waited on."""
+    home.working.write_text("- a line\n", encoding="utf-8")
+    taken = c._taken(home, "s1")
+
+    def swap(path):
+        os.unlink(path)
+        os.mkfifo(path)
+
+    if window == "working.md":  # between the lstat of working.md and its rename
+        real = safe_read.refusal
+
+        def check_then_swap(path):
+            why = real(path)
+            if why is None and os.fspath(path) == os.fspath(home.working):
+                swap(path)
+            return why
+
+        monkeypatch.setattr(safe_read, "refusal", check_then_swap)
+    else:  # after the rename, at the last moment before the taken file is opened
+        real_open = safe_read.open_regular
+
+        def swap_then_open(path):
+            if os.fspath(path) == os.fspath(taken) and not stat.S_ISFIFO(os.lstat(path).st_mode):
+                swap(path)
+            return real_open(path)
+
+        monkeypatch.setattr(safe_read, "open_regular", swap_then_open)
+    led = c.consolidate(home, store, ended(store), tz=TZ)
+    assert led is not None
+    refused = home.sessions_dir / "s1.working.refused"
+    assert stat.S_ISFIFO(os.lstat(refused).st_mode)
+    assert "was a FIFO, not a regular file; moved unread to" in diary(home)
+    # and the next session consolidates as usual
+    monkeypatch.undo()
+    home.working.write_text("- next #remember\n", encoding="utf-8")
+    assert c.consolidate(home, store, ended(store, "s2", START + timedelta(hours=2)),
+                         tz=TZ).promoted == 1
+
+
+def test_a_hard_link_at_working_md_is_refused_unread(home, store, tmp_path):
+    secret = tmp_path / "not-for-the-agent.txt"
+    secret.write_text("OPENAI_API_KEY=sk-hardlinked-secret\n", encoding="utf-8")
+    home.working.unlink(missing_ok=True)
+    os.link(secret, home.working)
+    c.consolidate(home, store, ended(store), tz=TZ)
+    assert "was a hard link (2 names), not a file with one name; moved unread" in diary(home)
+    for p in home.root.rglob("*"):
+        if p.is_file() and not p.samefile(secret) and p.stat().st_nlink == 1:
+            assert "sk-hardlinked-secret" not in p.read_text(errors="replace"), p
+    assert secret.read_text() == "OPENAI_API_KEY=sk-hardlinked-secret\n"
+
+
+def test_safe_read_refuses_a_hard_link(tmp_path):
+    (tmp_path / "a").write_text("x")
+    os.link(tmp_path / "a", tmp_path / "b")
+    with pytest.raises(safe_read.UnsafeFile, match=r"refused: a hard link \(2 names\)"):
+        safe_read.read_text(tmp_path / "b")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -60,3 +61,24 @@ def test_distill_refuses_a_fifo_diary_without_blocking(httpserver, home, store):
     os.mkfifo(home.diary(DAY))
     with pytest.raises(DistillFailure, match=r"^diary/2026-11-25\.md: refused: a FIFO"):
         distill_day(home, store, opts(httpserver), day=DAY)
+
+
+def test_100000_distinct_remember_topics_make_at_most_the_cap_of_files(home, store):
+    n = 100_000
+    text = "".join(f"- fact {i} #remember t{i}:\n" for i in range(n)) + "- plain #remember\n"
+    before = set(home.memory_dir.iterdir()) if home.memory_dir.exists() else set()
+    led = consolidate(home, store, text)
+    made = set(home.memory_dir.iterdir()) - before
+    topic_files = {p.name for p in made if p.name.startswith("t")}
+    assert topic_files == {f"t{i}.md" for i in range(c.MAX_TOPIC_FILES)}
+    assert led.promoted == n + 1 and led.topics_over_cap == n - c.MAX_TOPIC_FILES
+    notes = (home.memory_dir / "notes.md").read_text(encoding="utf-8")
+    assert f"- fact {n - 1} #remember t{n - 1}:" in notes and "- plain #remember" in notes
+    assert "- fact 0 #remember" not in notes
+    # the ledger says so, in its record and in the diary
+    rec = json.loads(home.ledger.read_text().splitlines()[-1])
+    assert rec["topics_over_cap"] == n - c.MAX_TOPIC_FILES
+    assert sum(rec["targets"].values()) == n + 1 and len(rec["targets"]) == c.MAX_TOPIC_FILES + 1
+    diary = home.diary(DAY).read_text(encoding="utf-8")
+    assert f"{n - c.MAX_TOPIC_FILES} topics over the cap of {c.MAX_TOPIC_FILES} files went to " \
+           "memory/notes.md." in diary

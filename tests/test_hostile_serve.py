@@ -49,3 +49,55 @@ def test_a_fifo_at_the_page_gets_a_503_instead_of_a_hung_server(home, tmp_path):
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_a_host_header_with_a_name_glued_to_a_loopback_literal_is_refused(home):
+    Store.open(home.db).close()
+    srv = PageServer(home, lambda: Store.open(home.db, readonly=True), [], ZoneInfo("UTC"),
+                     host="127.0.0.1", port=0, page=False)
+    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
+                     daemon=True).start()
+
+    def status(host: str) -> int:
+        conn = http.client.HTTPConnection(*srv.server_address[:2], timeout=5)
+        conn.putrequest("GET", "/healthz", skip_host=True)
+        conn.putheader("Host", host)
+        conn.endheaders()
+        try:
+            return conn.getresponse().status
+        finally:
+            conn.close()
+
+    try:
+        refused = {h: status(h) for h in ("[::1]evil.com", "[::1]:80evil.com", "evil.com",
+                                          "127.0.0.1.evil.com", "localhost:80@evil.com",
+                                          "[::1]:80:81")}
+        allowed = {h: status(h) for h in ("[::1]", "[::1]:8765", "127.0.0.1:8765",
+                                          "localhost", "app.localhost:1")}
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert set(refused.values()) == {403}, refused
+    assert 403 not in allowed.values(), allowed
+
+
+def test_an_unreadable_record_is_said_without_its_path(home):
+    home.db.parent.mkdir(parents=True, exist_ok=True)
+    home.db.write_bytes(b"not a database, " * 512)
+    srv = PageServer(home, lambda: Store.open(home.db, readonly=True), [], ZoneInfo("UTC"),
+                     host="127.0.0.1", port=0, page=False)
+    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
+                     daemon=True).start()
+    answers = {}
+    try:
+        for path in ("/healthz", "/metrics"):
+            conn = http.client.HTTPConnection(*srv.server_address[:2], timeout=5)
+            conn.request("GET", path)
+            r = conn.getresponse()
+            answers[path] = (r.status, r.read().decode())
+            conn.close()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert answers == {"/healthz": (503, "unhealthy: the record is unreadable\n"),
+                       "/metrics": (503, "metrics unavailable: the record is unreadable\n")}

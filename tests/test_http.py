@@ -340,6 +340,18 @@ def test_a_redirect_to_a_denied_address_is_refused_before_connecting(server, oth
     assert other_host.log == []
 
 
+def test_a_redirect_to_an_ipv4_mapped_ipv6_literal_is_judged_as_its_ipv4_address(
+        server, other_host):
+    # [::ffff:169.254.169.254] is the metadata service; a denied loopback stands in for it
+    other_host.expect_request("/metadata").respond_with_data("credentials")
+    server.expect_request("/start").respond_with_data(
+        "", status=302, headers={"Location": f"http://[::ffff:127.0.0.2]:{other_host.port}/metadata"})
+    with pytest.raises(SourceError, match=r"redirected to \[?::ffff:127\.0\.0\.2\]?:\d+, "
+                                          r"a denied address \(127\.0\.0\.2\); not followed$"):
+        http.fetch(server.url_for("/start"), timeout=2, deny=("127.0.0.2/32",))
+    assert other_host.log == []
+
+
 def test_link_local_addresses_are_denied_by_default():
     # checked on the configured networks, never by sending traffic there
     import ipaddress
@@ -358,3 +370,15 @@ def test_a_cross_host_redirect_of_a_post_is_not_followed(server, other_host):
     with pytest.raises(SourceError, match="redirected a request with a body to another host"):
         http.fetch(server.url_for("/rpc"), timeout=2, method="POST", json_body={"key": "k"})
     assert other_host.log == []
+
+
+def test_a_key_the_server_echoes_upper_cased_is_redacted(server):
+    key = "sk-live-abcdef123456"
+    server.expect_request("/v").respond_with_json(
+        {"error": {"message": f"Invalid API key {key.upper()} (or {key.title()})"}}, status=401)
+    with pytest.raises(SourceError) as err:
+        http.fetch(server.url_for("/v"), timeout=2, headers={"Authorization": f"Bearer {key}"},
+                   secrets=(key,))
+    text = str(err.value)
+    assert "Invalid API key *** (or ***)" in text, text
+    assert key.upper() not in text and key.lower() not in text.lower()

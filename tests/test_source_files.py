@@ -76,4 +76,34 @@ def test_words_split_across_read_chunks_are_counted_once(tmp_path, monkeypatch):
     monkeypatch.setattr(files_mod, "_READ_CHUNK", 4)
     p = tmp_path / "t.txt"
     p.write_text("alpha beta  gamma\ndelta")
-    assert count_words(p) == 4
+    assert count_words(p) == (4, False)
+
+
+def _bytes_read() -> int:
+    with open("/proc/self/io") as f:
+        return int(next(ln for ln in f if ln.startswith("rchar:")).split()[1])
+
+
+def test_a_2_gib_sparse_file_is_counted_in_its_first_max_bytes_and_the_poll_says_so(tmp_path):
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    (posts / "a.md").write_text("one two three\n")
+    with open(posts / "huge.md", "wb") as f:  # 2 GiB of holes: no disk, all zero bytes
+        f.write(b"big words here ")
+        f.truncate(2 * 1024 ** 3)
+    before = _bytes_read()
+    result = run(Files, make_ctx(tmp_path, timeout=30), path="posts", glob="*.md", words=True)
+    read = _bytes_read() - before
+    assert values(result) == {"count": 2, "words": 3 + 4}  # the zeros are one long "word"
+    assert read < 5 * 1024 ** 2, read  # 4 MiB of the 2 GiB, not the file
+    assert result.warnings == ["1 matching files are over max_bytes (4 MiB): their words "
+                               "are counted in the first 4 MiB only"]
+
+
+def test_max_bytes_is_an_option(tmp_path):
+    (tmp_path / "t.md").write_text("a b c d e f")
+    result = run(Files, make_ctx(tmp_path), glob="*.md", words=True, max_bytes=4)
+    assert values(result)["words"] == 2  # "a b " then the cut
+    assert result.warnings == ["1 matching files are over max_bytes (4 bytes): their words "
+                               "are counted in the first 4 bytes only"]
+    assert count_words(tmp_path / "t.md", 11) == (6, False)

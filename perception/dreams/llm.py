@@ -20,7 +20,6 @@ import re
 from datetime import date
 from pathlib import Path
 
-import jinja2
 
 from reverie.memory import clock
 from reverie.memory.home import Home
@@ -102,26 +101,26 @@ def render_prompt(digest: Digest, opts: DreamOptions, home: Home, day: date, *,
         source = templating.read(path) if opts.prompt_template else path.read_text("utf-8")
     except OSError as e:
         raise DreamFailure(f"prompt template {path}: {e.strerror or e}") from None
-    env = templating.environment(autoescape=False, undefined=jinja2.StrictUndefined,
-                                 keep_trailing_newline=True)
-    try:
-        return env.from_string(source).render(
-            persona=persona, day=day.isoformat(), zone=digest.tz,
-            cycle_start=digest.start, cycle_end=digest.end,
-            signals=[{"signal": s.signal, "label": s.label or s.signal, "kind": s.kind,
-                      "figures": signal_figures(s)} for s in digest.signals],
-            lead=_untrusted(digest.lead().text) if digest.lead() else "",
-            notable=[_untrusted(n.text) for n in digest.notable],
-            items=[{"source": it["source"], "title": _untrusted(it["title"]),
-                    "summary": _untrusted(it["summary"])} for it in digest.items],
-            items_total=digest.items_total, sessions=digest.sessions,
-            doors=[d.__dict__ for d in digest.doors], min_words=MIN_WORDS, max_words=MAX_WORDS,
-            sky=sky_words(sky_of(digest)), own_words=[_untrusted(w) for w in own_words[:6]],
-            places=[_untrusted(p) for p in offline.persona(persona).places[:8]],
-            last_setting=_untrusted((last_night or {}).get("setting") or ""),
-            max_figures=offline.MAX_FIGURES)
-    except jinja2.TemplateError as e:
-        raise DreamFailure(f"prompt template {path.name}: {' '.join(str(e).split())}") from None
+    context = dict(
+        persona=persona, day=day.isoformat(), zone=digest.tz,
+        cycle_start=digest.start, cycle_end=digest.end,
+        signals=[{"signal": s.signal, "label": s.label or s.signal, "kind": s.kind,
+                  "figures": signal_figures(s)} for s in digest.signals],
+        lead=_untrusted(digest.lead().text) if digest.lead() else "",
+        notable=[_untrusted(n.text) for n in digest.notable],
+        items=[{"source": it["source"], "title": _untrusted(it["title"]),
+                "summary": _untrusted(it["summary"])} for it in digest.items],
+        items_total=digest.items_total, sessions=digest.sessions,
+        doors=[d.__dict__ for d in digest.doors], min_words=MIN_WORDS, max_words=MAX_WORDS,
+        sky=sky_words(sky_of(digest)), own_words=[_untrusted(w) for w in own_words[:6]],
+        places=[_untrusted(p) for p in offline.persona(persona).places[:8]],
+        last_setting=_untrusted((last_night or {}).get("setting") or ""),
+        max_figures=offline.MAX_FIGURES)
+    try:  # a user's prompt template renders in a bounded child (perception/templating.py)
+        return templating.render("prompt", source, context,
+                                 untrusted=bool(opts.prompt_template), where=str(path))
+    except templating.RenderFailure as e:
+        raise DreamFailure(f"prompt template {path.name}: {e.message}") from None
 
 
 RETRIES = 2  # transient failures retried, inside the one deadline

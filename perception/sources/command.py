@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import selectors
@@ -13,7 +12,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from reverie.memory import children, clock
+from reverie.memory import bounded_json, children, clock
 from reverie.perception.redact import redact
 from reverie.perception.sources import BaseSource, Context, Reading, Result, SourceError
 from reverie.perception.text import duration
@@ -94,7 +93,7 @@ class Command(BaseSource):
         text = out.decode("utf-8", "replace").strip()
         if o.fields:
             try:
-                doc = json.loads(text)
+                doc = bounded_json.loads(text)
             except ValueError:
                 raise SourceError(f"{prog} did not print JSON: {_preview(text, ctx)}") from None
             readings, errors = extract(doc, o.fields)  # type: ignore[arg-type]

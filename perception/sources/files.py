@@ -5,21 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from reverie.memory import clock, safe_read
 from reverie.perception.sources import BaseSource, Context, Reading, Result, SourceError
 from reverie.perception.text import duration
 
 _READ_CHUNK = 1024 * 1024
+MAX_BYTES = 4 * 1024 * 1024  # per file, to count words: a 2 GiB file costs what 4 MiB do
 
 
-def count_words(path: Path) -> int:
-    """Whitespace-separated words, read in chunks so a huge file never sits in memory."""
+def count_words(path: Path, max_bytes: int = MAX_BYTES) -> tuple[int, bool]:
+    """(whitespace-separated words in the first ``max_bytes`` bytes, whether the file is
+    longer), read in chunks so a huge file never sits in memory."""
     words = 0
     tail = b""
+    left = max_bytes
     with open(safe_read.open_regular(path.resolve()), "rb") as f:  # never a FIFO swapped in
-        while chunk := f.read(_READ_CHUNK):
+        while left > 0 and (chunk := f.read(min(_READ_CHUNK, left))):
+            left -= len(chunk)
             parts = (tail + chunk).split()
             # a word may continue into the next chunk: hold the last piece back
             if parts and not chunk[-1:].isspace():
@@ -27,7 +31,15 @@ def count_words(path: Path) -> int:
             else:
                 tail = b""
             words += len(parts)
-    return words + (1 if tail else 0)
+        longer = left <= 0 and f.read(1) != b""
+    return words + (1 if tail else 0), longer
+
+
+def _size(n: int) -> str:
+    for unit, k in (("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
+        if n >= k and n % k == 0:
+            return f"{n // k} {unit}"
+    return f"{n} bytes"
 
 
 class Files(BaseSource):
@@ -47,6 +59,9 @@ class Files(BaseSource):
       unit: posts
       every: 1h
     ```
+
+    Words are counted in each file's first `max_bytes` bytes (default 4 MiB); a longer file
+    is counted that far, and the poll's warnings say how many were.
     """
 
     type_name: ClassVar[str] = "files"
@@ -59,6 +74,7 @@ class Files(BaseSource):
         recursive: bool = False
         words: bool = False
         unit: str = "files"
+        max_bytes: int = Field(default=MAX_BYTES, ge=1, le=1024 ** 3)
 
         @field_validator("path")
         @classmethod
@@ -87,7 +103,7 @@ class Files(BaseSource):
 
         count = words = 0
         result = Result()
-        unreadable = 0
+        unreadable = longer = 0
         matches = folder.rglob(o.glob) if o.recursive else folder.glob(o.glob)
         for path in matches:
             if clock.monotonic() > deadline:
@@ -99,11 +115,17 @@ class Files(BaseSource):
                 if not path.is_file() or not path.resolve().is_relative_to(home):
                     continue
                 if o.words:
-                    words += count_words(path)
+                    n, cut = count_words(path, o.max_bytes)
+                    words += n
+                    longer += cut
             except OSError:
                 unreadable += 1
                 continue
             count += 1
+        if longer:
+            result.warnings.append(f"{longer} matching files are over max_bytes "
+                                   f"({_size(o.max_bytes)}): their words are counted in "
+                                   f"the first {_size(o.max_bytes)} only")
         if unreadable:
             result.warnings.append(f"{unreadable} matching files could not be read")
         result.readings.append(Reading("count", value=float(count), unit=o.unit))
