@@ -2,9 +2,11 @@
 the config or the daemon's environment; and the daemon's power to switch users reaches
 that one account only (a seccomp filter: set*id naming any other id fails with EPERM).
 
-The suite runs as root: the session runs as `nobody`, a second uid, through the real
-`reverie wake`; the agent is a script run by the system's Python (the test's own lives
-where `nobody` cannot read)."""
+The suite runs as root: as the shipped `--agent-user` unit does, the real `reverie wake`
+runs as its own non-root account (`daemon`) holding CAP_SETUID/CAP_SETGID only, and the
+session runs as `nobody`, a third uid (root itself refuses that layout: the home is
+writable through the agent's group); the agent is a script run by the system's Python
+(the test's own lives where `nobody` cannot read)."""
 
 from __future__ import annotations
 
