@@ -52,6 +52,9 @@ AGENT = textwrap.dedent('''\
         seen["setuid0"] = e.strerror
     with open(os.environ["REVERIE_WORKING"], "a") as f:
         f.write("the agent was here\\n")
+    # left behind in a session of its own: the daemon (no CAP_KILL) must still end it
+    import subprocess
+    seen["left"] = subprocess.Popen(["sleep", "300"], start_new_session=True).pid
     with open(out, "w") as f:
         json.dump(seen, f)
 ''')
@@ -177,8 +180,16 @@ def test_the_agent_runs_as_its_own_user_and_cannot_reach_the_record_config_or_ke
                            "reverie.daemon.cli", "--config", str(cfg), "wake"],
                           capture_output=True, text=True, env=env, timeout=60,
                           umask=0o007)  # the unit's UMask=
-    assert woke.returncode == 0, woke.stdout + woke.stderr
     seen = json.loads((out / "seen.json").read_text())
+    try:  # gone, or a zombie nobody reaps here
+        with open(f"/proc/{seen['left']}/stat") as f:
+            left = f.read().rpartition(")")[2].split()[0]
+    except FileNotFoundError:
+        left = "gone"
+    if left not in ("gone", "Z"):
+        os.kill(seen["left"], 9)
+    assert woke.returncode == 0, woke.stdout + woke.stderr
+    assert left in ("gone", "Z") and f'"{seen["left"]} sleep 300"' in woke.stderr
     assert (seen["uid"], seen["euid"], seen["gid"]) == (nobody.pw_uid, nobody.pw_uid,
                                                         nobody.pw_gid)
     assert seen["groups"] in ([], [nobody.pw_gid])  # the daemon's groups are gone
