@@ -102,9 +102,9 @@ def _daemon_python(shared: Path, prefix: list[str]) -> str:
     (venv / "pyvenv.cfg").write_text(f"home = {Path(system).parent}\n"
                                      "include-system-site-packages = false\n")
     (venv / "lib" / version / "site-packages").symlink_to(sysconfig.get_paths()["purelib"])
-    for p in [venv, *venv.rglob("*")]:
-        if not p.is_symlink():
-            p.chmod(0o755 if p.is_dir() else 0o644)
+    for p in (venv, venv / "bin", venv / "lib", venv / "lib" / version):
+        p.chmod(0o755)  # never through the link: this environment's own files stay as they are
+    (venv / "pyvenv.cfg").chmod(0o644)
     python = str(venv / "bin" / "python3")
     got = subprocess.run([*prefix, python, *probe], capture_output=True, text=True, timeout=60)
     if got.returncode != 0:
