@@ -2,9 +2,11 @@
 the config or the daemon's environment; and the daemon's power to switch users reaches
 that one account only (a seccomp filter: set*id naming any other id fails with EPERM).
 
-The suite runs as root: the session runs as `nobody`, a second uid, through the real
-`reverie wake`; the agent is a script run by the system's Python (the test's own lives
-where `nobody` cannot read)."""
+The suite runs as root: as the shipped `--agent-user` unit does, the real `reverie wake`
+runs as its own non-root account (`daemon`) holding CAP_SETUID/CAP_SETGID only, and the
+session runs as `nobody`, a third uid (root itself refuses that layout: the home is
+writable through the agent's group); the agent is a script run by the system's Python
+(the test's own lives where `nobody` cannot read)."""
 
 from __future__ import annotations
 
@@ -50,6 +52,9 @@ AGENT = textwrap.dedent('''\
         seen["setuid0"] = e.strerror
     with open(os.environ["REVERIE_WORKING"], "a") as f:
         f.write("the agent was here\\n")
+    # left behind in a session of its own: the daemon (no CAP_KILL) must still end it
+    import subprocess
+    seen["left"] = subprocess.Popen(["sleep", "300"], start_new_session=True).pid
     with open(out, "w") as f:
         json.dump(seen, f)
 ''')
@@ -66,9 +71,62 @@ def shared(tmp_path):
     shutil.rmtree(root, ignore_errors=True)
 
 
+DAEMON_CAPS = "+setuid,+setgid"  # the unit's AmbientCapabilities=CAP_SETUID CAP_SETGID
+
+
+def _as_daemon(account: pwd.struct_passwd, agent_gid: int) -> list[str]:
+    """The argv prefix that starts a program as the shipped `--agent-user` unit starts the
+    daemon: its own non-root account, in the agent's group (`usermod --append --groups`),
+    holding CAP_SETUID/CAP_SETGID only (AmbientCapabilities=, CapabilityBoundingSet=)."""
+    return ["setpriv", f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}",
+            f"--groups={agent_gid}", f"--inh-caps={DAEMON_CAPS}",
+            f"--ambient-caps={DAEMON_CAPS}", f"--bounding-set=-all,{DAEMON_CAPS}"]
+
+
+def _daemon_python(shared: Path, prefix: list[str]) -> str:
+    """An interpreter with reverie installed that the daemon's account can run: this one,
+    or (when it lives where only root can reach, as under /root) the system's Python of
+    the same version over this environment's site-packages, as a venv in ``shared``."""
+    probe = ["-c", "import reverie.daemon.cli"]
+    if subprocess.run([*prefix, sys.executable, *probe], capture_output=True,
+                      timeout=60).returncode == 0:
+        return sys.executable
+    import sysconfig
+
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    system = shutil.which(version, path="/usr/bin:/usr/local/bin") or SYSTEM_PYTHON
+    venv = shared / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "lib" / version).mkdir(parents=True)
+    (venv / "bin" / "python3").symlink_to(system)
+    (venv / "pyvenv.cfg").write_text(f"home = {Path(system).parent}\n"
+                                     "include-system-site-packages = false\n")
+    (venv / "lib" / version / "site-packages").symlink_to(sysconfig.get_paths()["purelib"])
+    for p in (venv, venv / "bin", venv / "lib", venv / "lib" / version):
+        p.chmod(0o755)  # never through the link: this environment's own files stay as they are
+    (venv / "pyvenv.cfg").chmod(0o644)
+    python = str(venv / "bin" / "python3")
+    got = subprocess.run([*prefix, python, *probe], capture_output=True, text=True, timeout=60)
+    if got.returncode != 0:
+        pytest.skip(f"no Python with reverie that a non-root account can run: {got.stderr}")
+    return python
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv is needed to start the "
+                    "daemon as the unit does (its own account, AmbientCapabilities=)")
 def test_the_agent_runs_as_its_own_user_and_cannot_reach_the_record_config_or_keys(shared):
+    # the layout of `reverie systemd install --agent-user nobody --run-as daemon`: the daemon
+    # runs as its own account (not root) with CAP_SETUID/CAP_SETGID, and becomes the agent's
+    # account for the session; the home is the daemon's, shared through the agent's group
     nobody = pwd.getpwnam("nobody")
+    try:
+        daemon = pwd.getpwnam("daemon")
+    except KeyError:
+        pytest.skip("a system account `daemon` is needed to run the daemon as non-root")
     home = shared / "home"
+    state = shared / "state"  # as StateDirectory=: made by systemd, the daemon's
+    state.mkdir(mode=0o750)
+    os.chown(state, daemon.pw_uid, daemon.pw_gid)
     out = shared / "out"
     out.mkdir(mode=0o777)
     out.chmod(0o777)
@@ -78,32 +136,63 @@ def test_the_agent_runs_as_its_own_user_and_cannot_reach_the_record_config_or_ke
     creds = shared / "credentials"  # as systemd's $CREDENTIALS_DIRECTORY: the daemon's only
     creds.mkdir(mode=0o700)
     (creds / "OPENAI_API_KEY").write_text("sk-credential-4242\n")
+    for p in (creds, creds / "OPENAI_API_KEY"):
+        os.chown(p, daemon.pw_uid, daemon.pw_gid)
     cfg = shared / "reverie.yaml"
-    cfg.write_text(f"home: {home}\ntimezone: UTC\n")
-    assert run_cli("init", str(home)).returncode == 0
+    cfg.write_text(f"home: {home}\nstate_dir: {state}\ntimezone: UTC\n")
+    prefix = _as_daemon(daemon, nobody.pw_gid)
+    python = _daemon_python(shared, prefix)
+    home.mkdir(mode=0o770)  # install -d -o daemon -g nobody's -m 2770
+    os.chown(home, daemon.pw_uid, nobody.pw_gid)
+    home.chmod(0o2770)
+    made = subprocess.run([*prefix, python, "-m", "reverie.daemon.cli", "init", str(home),
+                           "--state-dir", str(state)], capture_output=True, text=True,
+                          timeout=60, umask=0o007)
+    assert made.returncode == 0, made.stdout + made.stderr
     record = config.load(cfg, env={}).home  # where the database is (Home.db)
-    cfg.write_text(f"home: {home}\ntimezone: UTC\nsessions:\n"
+    cfg.write_text(f"home: {home}\nstate_dir: {state}\ntimezone: UTC\nsessions:\n"
                    f"  command: [{SYSTEM_PYTHON}, {agent}, {out / 'seen.json'}, "
                    f"{record.db}, {cfg}, {creds / 'OPENAI_API_KEY'}]\n"
                    f"  user: nobody\n  stop_timeout: 2s\n")
     cfg.chmod(0o600)
-    # the home is shared through the agent's group; reverie's own folder stays the daemon's
+    os.chown(cfg, daemon.pw_uid, daemon.pw_gid)  # the daemon's; never the agent's group
+    # the home: the daemon's, group-shared with the agent, folders setgid (the install's
+    # steps); reverie's own record stays the daemon's alone
     for p in [home, *home.rglob("*")]:
-        if ".reverie" in p.relative_to(shared).parts or p == record.db.parent:
+        if {".reverie", ".consolidating"} & set(p.relative_to(shared).parts):
             continue
-        os.chown(p, -1, nobody.pw_gid)
-        p.chmod((p.stat().st_mode | stat.S_IRWXG) if p.is_dir() else
-                (p.stat().st_mode | stat.S_IRGRP | stat.S_IWGRP))
-        if p.is_dir():
-            p.chmod(p.stat().st_mode | stat.S_ISGID)
-    woke = run_cli("--config", str(cfg), "wake",
-                   env=reverie_env(OPENAI_API_KEY="sk-daemon-only-4242",
-                                   CREDENTIALS_DIRECTORY=str(creds)), timeout=60)
-    assert woke.returncode == 0, woke.stdout + woke.stderr
+        os.chown(p, daemon.pw_uid, nobody.pw_gid)
+        p.chmod((p.stat().st_mode | stat.S_IRWXG | stat.S_ISGID) & ~stat.S_IRWXO
+                if p.is_dir() else (p.stat().st_mode | stat.S_IRGRP | stat.S_IWGRP)
+                & ~stat.S_IRWXO)
+    env = reverie_env(OPENAI_API_KEY="sk-daemon-only-4242", CREDENTIALS_DIRECTORY=str(creds),
+                      HOME=daemon.pw_dir)
+
+    # root never works in a home another account can write: the documented refusal
+    as_root = run_cli("--config", str(cfg), "wake", env=env, timeout=60)
+    assert as_root.returncode == 2, as_root.stdout + as_root.stderr
+    [line] = as_root.stderr.strip().splitlines()
+    assert line.startswith("reverie wake: refusing to run as root: ") and \
+        f"sudo -u {daemon.pw_name} reverie --config {cfg} wake" in line
+    assert not (out / "seen.json").exists()
+
+    woke = subprocess.run([*prefix, python, "-m",
+                           "reverie.daemon.cli", "--config", str(cfg), "wake"],
+                          capture_output=True, text=True, env=env, timeout=60,
+                          umask=0o007)  # the unit's UMask=
     seen = json.loads((out / "seen.json").read_text())
+    try:  # gone, or a zombie nobody reaps here
+        with open(f"/proc/{seen['left']}/stat") as f:
+            left = f.read().rpartition(")")[2].split()[0]
+    except FileNotFoundError:
+        left = "gone"
+    if left not in ("gone", "Z"):
+        os.kill(seen["left"], 9)
+    assert woke.returncode == 0, woke.stdout + woke.stderr
+    assert left in ("gone", "Z") and f'"{seen["left"]} sleep 300"' in woke.stderr
     assert (seen["uid"], seen["euid"], seen["gid"]) == (nobody.pw_uid, nobody.pw_uid,
                                                         nobody.pw_gid)
-    assert seen["groups"] in ([], [nobody.pw_gid])  # root's groups are gone
+    assert seen["groups"] in ([], [nobody.pw_gid])  # the daemon's groups are gone
     assert seen["db"] == "Permission denied"  # the record: 0700, the daemon's
     assert seen["config"] == "Permission denied"
     assert seen["credential"] == "Permission denied" and "CREDENTIALS_DIRECTORY" not in seen["env"]
@@ -112,6 +201,7 @@ def test_the_agent_runs_as_its_own_user_and_cannot_reach_the_record_config_or_ke
     assert "sk-daemon-only-4242" not in json.dumps(seen["env"])
     assert seen["env"]["HOME"] == nobody.pw_dir
     assert stat.S_IMODE(record.db.parent.stat().st_mode) == 0o700
+    assert record.db.stat().st_uid == daemon.pw_uid
     # what it wrote came home: consolidated into the diary by the daemon
     assert any("the agent was here" in p.read_text() for p in (home / "diary").glob("*.md"))
 

@@ -304,9 +304,10 @@ def test_a_fifo_swapped_in_after_a_check_is_moved_aside_and_consolidation_goes_o
         monkeypatch.setattr(safe_read, "open_regular", swap_then_open)
     led = c.consolidate(home, store, ended(store), tz=TZ)
     assert led is not None
-    refused = home.sessions_dir / "s1.working.refused"
+    refused = home.taking_dir / "s1.working.refused"  # beside the taken file, in the home
     assert stat.S_ISFIFO(os.lstat(refused).st_mode)
-    assert "was a FIFO, not a regular file; moved unread to" in diary(home)
+    assert "was a FIFO, not a regular file; moved unread to .consolidating/s1.working.refused" \
+        in diary(home)
     # and the next session consolidates as usual
     monkeypatch.undo()
     home.working.write_text("- next #remember\n", encoding="utf-8")
