@@ -50,26 +50,36 @@ class _Running:
 
 class SessionRunner:
     def __init__(self, home: Home, store: Store, opts: SessionsOptions, *, tz: tzinfo,
-                 git: bool = False, render_state: Callable[[], None] = lambda: None,
-                 notable_since: Callable[[datetime, datetime], list[str]] | None = None):
+                 git: bool = False, working_max: int | None = None,
+                 render_state: Callable[[], None] = lambda: None,
+                 notable_since: Callable[[datetime, datetime], list[str]] | None = None,
+                 on_end: Callable[..., None] = lambda *a, **kw: None,
+                 on_wake_failed: Callable[[str], None] = lambda why: None):
         self.home = home
         self.store = store
-        self.opts = opts
-        self.tz = tz
-        self.git = git
-        self.working_max: int | None = None  # memory.working_max (None: consolidate's default)
         self.render_state = render_state
         self.notable_since = notable_since
-        self.conditions = opts.conditions()
         self._lock = threading.RLock()
+        self.reconfigure(opts, tz=tz, git=git, working_max=working_max)
         self._running: _Running | None = None
         self._killed: dict[str, list[str]] = {}  # session id -> strays stopped, for its ledger
         # told how sessions end and wakes fail (daemon/alerts.py notifies)
-        self.on_end: Callable[..., None] = lambda *a, **kw: None
-        self.on_wake_failed: Callable[[str], None] = lambda why: None
+        self.on_end = on_end
+        self.on_wake_failed = on_wake_failed
         # Set by the daemon's SIGTERM: an agent that dies by a signal meanwhile (a stop
         # that reached the whole group) ended with the daemon, not by a failure of its own.
         self.stopping: str | None = None
+
+    def reconfigure(self, opts: SessionsOptions, *, tz: tzinfo, git: bool = False,
+                    working_max: int | None = None) -> None:
+        """Take (re)loaded options; a session running meanwhile keeps running and is
+        watched on. The wake_on conditions are parsed here, once per config."""
+        with self._lock:
+            self.opts = opts
+            self.tz = tz
+            self.git = git
+            self.working_max = working_max  # memory.working_max (None: consolidate's default)
+            self.conditions = opts.conditions()
 
     # -- wake ---------------------------------------------------------------------
 
@@ -334,7 +344,7 @@ class SessionRunner:
         if not reasons:
             return None
         # Marked before waking: a wake that fails is not retried every tick.
-        self.store.set_meta(WAKE_ON_MARK, str(clock.to_ts(now)))
+        self.store.set_meta_time(WAKE_ON_MARK, now)
         return self._wake("wake_on: " + "; ".join(reasons), scheduled=None, check_quiet=False,
                           check_hours=False)
 

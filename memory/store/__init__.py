@@ -29,9 +29,9 @@ from reverie.memory.store.dreams import DreamsMixin
 from reverie.memory.store.observations import ObservationsMixin
 from reverie.memory.store.records import (
     POLL_BUCKETS, AlertSent, ChartPoint, CorruptDatabase, Dream, DreamTotals, Extremes,
-    FailureSpan, Heartbeat, Intent, Item, ItemGroup, MetricsSnapshot, Observation, Poll,
-    PollCounts, PollStats, PollTotals, RolledHours, Session, SessionTotals, SignalStats,
-    SourceState, StoreError, TokenTotals, Wake)
+    FailureSpan, Heartbeat, Intent, Item, ItemGroup, MetricsSnapshot, NewItem, Observation,
+    Poll, PollCounts, PollStats, PollTotals, Reading, RolledHours, Session, SessionTotals,
+    SignalStats, SourceState, StateChange, StoreError, TokenTotals, Wake)
 from reverie.memory.store.rollups import RollupsMixin
 from reverie.memory.store.schema import SCHEMA
 from reverie.memory.store.sessions import SessionsMixin
@@ -41,8 +41,9 @@ from reverie.memory.store.totals import TotalsMixin
 __all__ = [
     "POLL_BUCKETS", "SCHEMA", "AlertSent", "ChartPoint", "CorruptDatabase", "Dream",
     "DreamTotals", "Extremes", "FailureSpan", "Heartbeat", "Intent", "Item", "ItemGroup",
-    "MetricsSnapshot", "Observation", "Poll", "PollCounts", "PollStats", "PollTotals",
-    "RolledHours", "Session", "SessionTotals", "SignalStats", "SourceState", "Store",
+    "MetricsSnapshot", "NewItem", "Observation", "Poll", "PollCounts", "PollStats", "PollTotals",
+    "Reading", "RolledHours", "Session", "SessionTotals", "SignalStats", "SourceState",
+    "StateChange", "Store",
     "StoreError", "TokenTotals", "Wake",
 ]
 

@@ -157,6 +157,14 @@ class StoreBase:
         self._x("INSERT INTO meta(key, value) VALUES (?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
 
+    def set_meta_time(self, key: str, when: datetime | None) -> None:
+        """Keep an instant under ``key`` (None clears it); meta_time reads it back."""
+        self.set_meta(key, str(clock.to_ts(when)) if when is not None else "")
+
+    def meta_time(self, key: str) -> datetime | None:
+        v = self.get_meta(key)
+        return clock.from_ts(float(v)) if v else None
+
     def beat(self, when: datetime | None = None) -> None:
         self.set_meta("heartbeat", str(clock.to_ts(when or clock.now())))
 

@@ -7,7 +7,7 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict
 
 from reverie.memory import clock
 
@@ -22,6 +22,43 @@ class Observation:
     value: float | None
     text: str | None
     unit: str | None
+
+
+class Reading(NamedTuple):
+    """One reading a run recorded (``Store.record_run``): an Observation without its
+    source and time, which the run gives."""
+
+    signal: str
+    value: float | None
+    text: str | None
+    unit: str | None
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """A feed entry as a run saw it (``Store.record_run``): an Item without its source
+    and first-seen time, which the run gives."""
+
+    uid: str
+    title: str = ""
+    link: str | None = None
+    published: datetime | None = None
+    summary: str = ""
+
+
+class StateChange(TypedDict, total=False):
+    """The source_state columns a run changes (``Store.record_run``); a column left out
+    keeps its value. Times are aware datetimes, as SourceState returns them."""
+
+    etag: str | None
+    last_modified: str | None
+    consecutive_failures: int
+    failing_since: datetime | None
+    last_ok: datetime | None
+    last_error: str | None
+    last_error_ts: datetime | None
+    retry_after: datetime | None
+    data: dict
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,13 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from reverie.memory import clock
-from reverie.memory.store.records import (
-    FailureSpan, Item, ItemGroup, Poll, SourceState, _dt, _item, _poll, _state)
 from reverie.memory.store._base import StoreBase
+from reverie.memory.store.records import (
+    FailureSpan, Item, ItemGroup, NewItem, Poll, Reading, SourceState, StateChange, _dt, _item,
+    _poll, _state)
+
+# source_state's time columns (POSIX seconds in the table, aware datetimes above it)
+_TIMES = frozenset({"failing_since", "last_ok", "last_error_ts", "retry_after"})
 
 
 class SourcesMixin(StoreBase):
@@ -66,22 +70,22 @@ class SourcesMixin(StoreBase):
                    "last_error", "last_error_ts", "retry_after", "data")
 
     def record_run(self, source: str, ts: datetime, *, ok: bool, error: str | None = None,
-                   duration: float | None = None,
-                   readings: Iterable[tuple[str, float | None, str | None, str | None]] = (),
-                   items: Iterable[dict] = (), state: dict | None = None) -> list[str]:
+                   duration: float | None = None, readings: Iterable[Reading] = (),
+                   items: Iterable[NewItem] = (), state: StateChange | None = None
+                   ) -> list[str]:
         """Store one source run, its readings, new items and an update of the source's
         state row, in one transaction: a crash never leaves readings without the health (or
         validators) they imply. Returns the uids of new items.
 
-        ``readings`` are (signal, value, text, unit); ``items`` dicts with uid, title, link,
-        published (datetime or None), summary; ``state`` holds the source_state columns to
-        change (``data`` a dict, times POSIX seconds).
+        ``state`` holds the source_state columns to change, times as aware datetimes.
+        (Still taken until the tests that write histories move over: a reading as a plain
+        4-tuple, an item as a dict with the NewItem fields, a state time as POSIX seconds.)
         """
         t = clock.to_ts(ts)
         new: list[str] = []
         upsert = self._upsert(tuple(state)) if state else None
-        vals = [json.dumps(v, sort_keys=True) if k == "data" else v
-                for k, v in state.items()] if state else []
+        vals = [_stored(k, v) for k, v in state.items()] if state else []
+        rows = [_item_row(it) for it in items]
         with self._lock:
             try:
                 with self._transaction() as c:
@@ -91,25 +95,23 @@ class SourcesMixin(StoreBase):
                         "INSERT INTO observations(source, signal, ts, value, text, unit)"
                         " VALUES (?,?,?,?,?,?)",
                         [(source, s, t, v, tx, u) for s, v, tx, u in readings])
-                    for it in items:
-                        pub = it.get("published")
+                    for uid, pub, title, link, summary in rows:
                         cur = c.execute(
                             "INSERT OR IGNORE INTO items(source, uid, ts, published, title,"
                             " link, summary) VALUES (?,?,?,?,?,?,?)",
-                            (source, it["uid"], t, clock.to_ts(pub) if pub else None,
-                             it.get("title") or "", it.get("link"), it.get("summary") or ""))
+                            (source, uid, t, pub, title, link, summary))
                         if cur.rowcount:
-                            new.append(it["uid"])
+                            new.append(uid)
                     if upsert:
                         c.execute(upsert, (source, *vals))
             except BaseException:
                 self._states.pop(source, None)  # committed or not: read it again
                 raise
             if state:
-                self._wrote_state(source, state, vals)
+                self._wrote_state(source, dict(state), vals)
         return new
 
-    _STATE_TIMES = frozenset({"failing_since", "last_ok", "last_error_ts", "retry_after"})
+    _STATE_TIMES = _TIMES
 
     def _upsert(self, cols: tuple[str, ...]) -> str:
         """One upsert of these source_state columns, not an insert and an update: it runs
@@ -140,7 +142,7 @@ class SourcesMixin(StoreBase):
             if k == "data":
                 fields[k] = json.loads(stored)
             elif k in self._STATE_TIMES:
-                fields[k] = _dt(v)
+                fields[k] = _dt(stored)
             else:
                 fields[k] = v
         self._states[source] = new
@@ -189,3 +191,21 @@ class SourcesMixin(StoreBase):
             (source, b, source, a, a, limit))
         return [FailureSpan(clock.from_ts(r[0]), clock.from_ts(r[1]) if r[1] < 1e300 else None,
                             r[2]) for r in reversed(rows)]
+
+
+def _stored(column: str, value: Any) -> Any:
+    """A source_state column's value as the table keeps it."""
+    if column == "data":
+        return json.dumps(value, sort_keys=True)
+    if column in _TIMES and isinstance(value, datetime):
+        return clock.to_ts(value)
+    return value
+
+
+def _item_row(it: NewItem | dict) -> tuple[str, float | None, str, str | None, str]:
+    if isinstance(it, dict):  # the older form (tests that write histories)
+        it = NewItem(it["uid"], it.get("title") or "", it.get("link"), it.get("published"),
+                     it.get("summary") or "")
+    pub = it.published
+    return (it.uid, clock.to_ts(pub) if pub else None, it.title or "", it.link,
+            it.summary or "")
