@@ -28,7 +28,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 from reverie.daemon._cgroup import SessionCgroup
 from reverie.daemon._proc import (alive, carries, describe, group_alive, is_session_leader,
@@ -91,7 +91,7 @@ def _prctl():
     return _PRCTL or None
 
 
-_PRCTL = None
+_PRCTL: Any = None  # libc's prctl; False where there is none
 
 
 def become_subreaper() -> bool:
@@ -160,6 +160,7 @@ class Agent:
                              f"{' '.join(str(e).split())}") from None
         if cgroup is not None:
             cgroup.started()
+        assert proc.stdout is not None  # stdout=PIPE
         copier = LogCopier(proc.stdout, log_path, log_cap)
         copier.start()
         agent = cls(proc.pid, session_id, proc, copier, cgroup=cgroup, account=account)

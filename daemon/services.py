@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -27,6 +27,8 @@ from reverie.memory.store import Store
 from reverie.perception.types import first_occurrence, last_fire_time
 
 if TYPE_CHECKING:  # imported where used: a foreground command may need neither
+    from zoneinfo import ZoneInfo
+
     from reverie.daemon.sessions import SessionRunner
     from reverie.memory.home import Home
     from reverie.perception.dreams.write import DreamOutcome
@@ -67,7 +69,7 @@ class Services:
         return self.loaded.home
 
     @property
-    def tz(self) -> tzinfo:
+    def tz(self) -> ZoneInfo:
         return self.loaded.tz
 
     # -- jobs (called on the scheduler's pool) ----------------------------------------

@@ -16,9 +16,10 @@ import os
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 from reverie.daemon import harden
 from reverie.daemon.agent import Agent, StartError, agent_env, substitute
@@ -49,7 +50,7 @@ class _Running:
 
 
 class SessionRunner:
-    def __init__(self, home: Home, store: Store, opts: SessionsOptions, *, tz: tzinfo,
+    def __init__(self, home: Home, store: Store, opts: SessionsOptions, *, tz: ZoneInfo,
                  git: bool = False, working_max: int | None = None,
                  render_state: Callable[[], None] = lambda: None,
                  notable_since: Callable[[datetime, datetime], list[str]] | None = None,
@@ -70,7 +71,7 @@ class SessionRunner:
         # that reached the whole group) ended with the daemon, not by a failure of its own.
         self.stopping: str | None = None
 
-    def reconfigure(self, opts: SessionsOptions, *, tz: tzinfo, git: bool = False,
+    def reconfigure(self, opts: SessionsOptions, *, tz: ZoneInfo, git: bool = False,
                     working_max: int | None = None) -> None:
         """Take (re)loaded options; a session running meanwhile keeps running and is
         watched on. The wake_on conditions are parsed here, once per config."""

@@ -311,7 +311,7 @@ def _read_home(home: Home, path: Path, max_bytes: int = HOME_FILE_MAX_BYTES) -> 
     except safe_read.UnsafeFile as e:
         if os.path.lexists(path):
             _move_aside(home, path, f"{path.name}.{time.time_ns()}.refused",
-                        e.strerror.removeprefix("refused: ").removesuffix(", not a regular file"))
+                        (e.strerror or "").removeprefix("refused: ").removesuffix(", not a regular file"))
         raise FileNotFoundError(str(e)) from None
 
 

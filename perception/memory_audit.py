@@ -231,7 +231,8 @@ _BLOCK_HEAD = re.compile(r"^### (\d{4}-\d{2}-\d{2}) · session (\S+) \(diary/[^)
 
 def audit_distilled(path: str, text: str, diaries: Diaries) -> FileReport:
     meta, body_at = _front(text)
-    recorded = meta.get("cited") if isinstance(meta.get("cited"), dict) else {}
+    cited = meta.get("cited")
+    recorded: dict = cited if isinstance(cited, dict) else {}
     report = FileReport(path, "distilled")
     lines = text.split("\n")
     for i in range(body_at, len(lines)):
@@ -297,7 +298,9 @@ def audit_promoted(path: str, rel: str, text: str, diaries: Diaries,
     lines = text.split("\n")
     starts = [i for i, ln in enumerate(lines) if _PROMOTED.match(ln)]
     for k, at in enumerate(starts):
-        sid = _PROMOTED.match(lines[at]).group(1)
+        promoted = _PROMOTED.match(lines[at])
+        assert promoted is not None  # starts holds the lines it matches
+        sid = promoted.group(1)
         head = _BLOCK_HEAD.match(lines[at + 1]) if at + 1 < len(lines) else None
         if head is None:
             continue

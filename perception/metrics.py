@@ -286,7 +286,8 @@ class Metrics:
                                     labels=["source", "signal", "unit"])
             shown = snap.signals[:SIGNAL_SERIES_MAX]
             for o in shown:
-                sig.add_metric([o.source, o.signal, o.unit or ""], o.value)
+                if o.value is not None:  # always: the snapshot holds numeric readings only
+                    sig.add_metric([o.source, o.signal, o.unit or ""], o.value)
             yield sig
             yield GaugeMetricFamily("reverie_signal_series_capped", "1 when more signals "
                                     f"have numeric readings than the {SIGNAL_SERIES_MAX} "

@@ -84,7 +84,7 @@ def one_line(s: str, secrets: Iterable[str] = (), limit: int = MAX_ERROR_LEN) ->
 
 
 def build_source(spec: SourceSpec) -> Any:
-    cls = sources.get(spec.type)
+    cls: Any = sources.get(spec.type)  # a source type: its Options and constructor
     options = spec.options
     if options is None or not isinstance(options, cls.Options):
         options = cls.Options.model_validate(options or {})
@@ -308,7 +308,7 @@ def _poll_source(spec: SourceSpec, home: Home, store: Store, secrets: tuple[str,
     readings: list[Reading] = []
     items: list[NewItem] = []
     poll_note: str | None = None
-    if ok:
+    if ok and isinstance(result, Result):  # ok: it is one (checked above)
         readings = _readings(name, result, secrets, warnings)
         items = [NewItem(it.uid, _plain(it.title or ""), it.link, it.published,
                          _plain(it.summary or "")) for it in result.items]
@@ -319,7 +319,7 @@ def _poll_source(spec: SourceSpec, home: Home, store: Store, secrets: tuple[str,
             poll_note = one_line("; ".join(field_errors), secrets)
             warnings[:0] = field_errors
     else:
-        poll_note = one_line(error, secrets)
+        poll_note = one_line(error or "", secrets)
     warnings = [one_line(w, secrets, 200) for w in warnings]
 
     failures = state.consecutive_failures or 0

@@ -138,14 +138,24 @@ class StoreBase:
         with self._lock, self._failing():
             return self._conn.execute(sql, tuple(args)).fetchone()
 
+    def _one(self, sql: str, args: Iterable[Any] = ()) -> Any:
+        """The one value an aggregate query answers (it always answers one row)."""
+        with self._lock, self._failing():
+            return self._conn.execute(sql, tuple(args)).fetchone()[0]
+
+    def _one_row(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Row:
+        """The row an aggregate query answers (it always answers one)."""
+        with self._lock, self._failing():
+            return self._conn.execute(sql, tuple(args)).fetchone()
+
     def _x(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Cursor:
         with self._lock, self._failing():
             return self._conn.execute(sql, tuple(args))
 
     def data_version(self) -> int:
         """Changes when any connection commits: a cheap "is the store newer?"."""
-        return self._q1("SELECT MAX(COALESCE((SELECT MAX(id) FROM observations),0),"
-                        " COALESCE((SELECT MAX(id) FROM polls),0))")[0]
+        return self._one("SELECT MAX(COALESCE((SELECT MAX(id) FROM observations),0),"
+                         " COALESCE((SELECT MAX(id) FROM polls),0))")
 
     # -- meta ---------------------------------------------------------------
 
@@ -180,6 +190,7 @@ class StoreBase:
             self._x("INSERT OR IGNORE INTO meta(key, value) VALUES ('born', ?)",
                     (str(clock.to_ts(now)),))
             v = self.get_meta("born")
+        assert v is not None  # inserted above, or by another connection first
         return clock.from_ts(float(v))
 
     def checkpoint(self) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from reverie.memory import clock
 from reverie.memory.store.records import Observation, StoreError
@@ -53,7 +53,8 @@ class BackupMixin(StoreBase):
         """Observations with ``since <= ts < until`` (either open), of one source or all,
         oldest first, read ``batch`` rows at a time: memory stays bounded whatever the
         record holds. The one statement keeps its read snapshot until it is exhausted."""
-        where, args = ["1"], []
+        where: list[str] = ["1"]
+        args: list[Any] = []
         if since is not None:
             where.append("ts >= ?")
             args.append(clock.to_ts(since))

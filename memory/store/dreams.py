@@ -54,7 +54,7 @@ class DreamsMixin(StoreBase):
         if purpose:
             sql += " AND purpose = ?"
             args.append(purpose)
-        return self._q1(sql, args)[0]
+        return self._one(sql, args)
 
     def add_tokens(self, day: str, purpose: str, tokens: int) -> None:
         self._x("INSERT INTO token_usage(day, purpose, tokens, ts) VALUES (?,?,?,?)",

@@ -85,7 +85,8 @@ class Item:
     summary: str
 
 
-class ItemGroup(NamedTuple):
+@dataclass(frozen=True)
+class ItemGroup:
     """A source's items in a window: how many, and the newest few."""
 
     count: int

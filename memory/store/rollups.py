@@ -143,10 +143,10 @@ class RollupsMixin(StoreBase):
         for g in groups:
             ends = []
             for order in ("ASC", "DESC"):
-                r = self._q1("SELECT ts, value, text, unit FROM observations WHERE signal = ?"
-                             f" AND ts > ? AND ts <= ? ORDER BY ts {order}, id {order} LIMIT 1",
-                             (g["signal"], a, b))
-                ends.append(tuple(r))
+                r = self._q("SELECT ts, value, text, unit FROM observations WHERE signal = ?"
+                            f" AND ts > ? AND ts <= ? ORDER BY ts {order}, id {order} LIMIT 1",
+                            (g["signal"], a, b))
+                ends.append(tuple(r[0]))  # the group has a row: so has its first and last
             out[g["signal"]] = _Part(g["source"], g["n"], g["nv"], g["lo"], g["hi"], *ends)
         return out
 
@@ -310,9 +310,9 @@ class RollupsMixin(StoreBase):
     def _late(self, m: dict) -> float | None:
         """The oldest time of a row written after the last roll (None when none was)."""
         # +ts: read the new rows by id, not the whole ts index for its smallest match
-        return _least(self._q1("SELECT (SELECT MIN(+ts) FROM observations WHERE id > ?),"
-                               " (SELECT MIN(+ts) FROM polls WHERE id > ?)",
-                               (m["obs"], m["polls"])))
+        return _least(self._one_row("SELECT (SELECT MIN(+ts) FROM observations WHERE id > ?),"
+                                   " (SELECT MIN(+ts) FROM polls WHERE id > ?)",
+                                   (m["obs"], m["polls"])))
 
     def _rolled(self) -> tuple[float, float] | None:
         """The ends (first, last) of the rolled hours that can be trusted now, or None."""

@@ -159,6 +159,8 @@ class HttpJson(BaseSource):
                 self.method = "POST" if self.body is not None else "GET"
             return self
 
+    options: Options  # validated by the loader (the base class keeps it as a BaseModel)
+
     def fetch(self, ctx: Context) -> Result:
         o = self.options
         resp = http.fetch(o.url, timeout=ctx.timeout, headers=o.headers, method=o.method or "GET",

@@ -44,6 +44,8 @@ class System(BaseSource):
 
         path: str = "."
 
+    options: Options  # validated by the loader (the base class keeps it as a BaseModel)
+
     def fetch(self, ctx: Context) -> Result:
         result = Result()
 
