@@ -35,6 +35,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from reverie.memory import _log, atomic, clock, safe_read
+from reverie.memory import ledger as ledger_file
 from reverie.memory.home import Home, working_template
 from reverie.memory.store import Intent, Session, Store
 
@@ -613,17 +614,13 @@ def _ledger_record(home: Home, sid: str) -> Ledger | None:
         text = _read_home(home, home.ledger)
     except FileNotFoundError:
         return None
-    for line in text.splitlines():
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(rec, dict) and rec.get("session") == sid:
-            try:
-                return Ledger(**rec)
-            except TypeError:
-                return None
-    return None
+    rec = ledger_file.sessions(text).get(sid)
+    if rec is None:
+        return None
+    try:
+        return Ledger(**rec)
+    except TypeError:
+        return None
 
 
 def _commit_message(ledger: Ledger) -> str:

@@ -21,14 +21,13 @@ A line that is not supported is a possible confabulation: the audit lists it.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from reverie.memory import safe_read
+from reverie.memory import ledger, safe_read
 from reverie.memory.diary import Diaries, anchors_in, line_hash
 
 FILE_MAX_BYTES = 16 * 1024 * 1024
@@ -277,15 +276,7 @@ def _ledger(root: Path) -> dict[str, dict]:
                                    errors="replace")
     except (OSError, ValueError):
         return {}
-    out: dict[str, dict] = {}
-    for raw in text.splitlines():
-        try:
-            rec = json.loads(raw)
-        except ValueError:
-            continue
-        if isinstance(rec, dict) and isinstance(rec.get("session"), str):
-            out.setdefault(rec["session"], rec)
-    return out
+    return ledger.sessions(text)
 
 
 def _sha_lines(lines: list[str]) -> str:

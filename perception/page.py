@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 import yaml
 
-from reverie.memory import atomic, clock, safe_read
+from reverie.memory import atomic, clock, ledger, safe_read
 from reverie.memory.home import Home
 from reverie.perception import templating
 from reverie.memory.store import ChartPoint, FailureSpan, Observation, Store, StoreError
@@ -485,11 +484,8 @@ def _ledger(home: Home, T: Times) -> list[dict]:
         lines = lines[1:]  # the first may be cut
     out = []
     for line in reversed([ln for ln in lines if ln.strip()][-LEDGER_LINES:]):
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            rec = None
-        if not isinstance(rec, dict):
+        rec = ledger.record(line)
+        if rec is None:
             out.append({"raw": clean(line, 300)})
             continue
 
