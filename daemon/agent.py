@@ -35,6 +35,7 @@ from reverie.daemon._proc import (alive, carries, describe, group_alive, is_sess
                                   process_table)
 from reverie.daemon.session_log import LogCopier
 from reverie.memory import _log, children, clock
+from reverie.memory.errors import one_line
 
 log = _log.get("reverie.sessions")
 
@@ -157,7 +158,7 @@ class Agent:
             if cgroup is not None:
                 cgroup.remove()
             raise StartError(f"could not become {account.name if account else 'the agent'}: "
-                             f"{' '.join(str(e).split())}") from None
+                             f"{one_line(e)}") from None
         if cgroup is not None:
             cgroup.started()
         assert proc.stdout is not None  # stdout=PIPE
@@ -388,5 +389,5 @@ def _start_error(e: OSError, argv: list[str]) -> str:
         return f"command {argv[0]!r} is not executable"
     if e.strerror:
         return e.strerror
-    return " ".join(str(e).split())
+    return one_line(e)
 

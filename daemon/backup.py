@@ -37,6 +37,7 @@ from typing import IO, AbstractSet, Any, Callable, Iterator
 
 from reverie.daemon import __version__
 from reverie.memory import atomic, clock
+from reverie.memory.errors import one_line
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "reverie-backup/1"
@@ -291,12 +292,12 @@ def restore(archive: str | os.PathLike, home_dir: str | os.PathLike, *,
     try:
         tar = tarfile.open(archive, mode="r:gz")
     except (OSError, tarfile.TarError, EOFError) as e:
-        raise Refused(f"{archive}: not a reverie backup ({_one_line(e)})") from None
+        raise Refused(f"{archive}: not a reverie backup ({one_line(e)})") from None
     with tar:
         try:
             members = tar.getmembers()
         except (OSError, tarfile.TarError, EOFError) as e:
-            raise Refused(f"{archive}: damaged archive ({_one_line(e)})") from None
+            raise Refused(f"{archive}: damaged archive ({one_line(e)})") from None
         manifest = _read_manifest(tar, members, archive)
         _check_members(members, archive)
         _check_room(members, archive, target)
@@ -392,10 +393,6 @@ def restore(archive: str | os.PathLike, home_dir: str | os.PathLike, *,
         raise BackupError(f"{rhome.db}: the restored record differs from the backup's in "
                           f"{', '.join(differ)} (rows {', '.join(f'{counts.get(t)} != {want[t]}' for t in differ)})")
     return Restored(target, state, config_path, files, counts)
-
-
-def _one_line(e: BaseException) -> str:
-    return " ".join(str(e).split()) or type(e).__name__
 
 
 def _read_manifest(tar: tarfile.TarFile, members: list[tarfile.TarInfo], archive: Path) -> dict:
@@ -497,7 +494,7 @@ def _rewrite_config(text: str, home: Path, state_dir: str | os.PathLike | None,
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as e:
-        raise Refused(f"the archive's config is not YAML: {_one_line(e)}") from None
+        raise Refused(f"the archive's config is not YAML: {one_line(e)}") from None
     if not isinstance(root, yaml.MappingNode):
         raise Refused("the archive's config is not a mapping of keys")
     spans: dict[str, tuple[int, int]] = {}

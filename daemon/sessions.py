@@ -33,6 +33,7 @@ from reverie.memory.consolidate import consolidate, ensure_diary
 from reverie.memory.consolidate import recover as recover_consolidation
 from reverie.memory.home import Home
 from reverie.memory.store import Store
+from reverie.memory.errors import one_line
 
 log = _log.get("reverie.sessions")
 
@@ -93,7 +94,7 @@ class SessionRunner:
 
     def _wake(self, reason: str, *, scheduled: datetime | None, check_quiet: bool,
               check_hours: bool) -> WakeResult:
-        reason = _one_line(reason) or "wake"
+        reason = one_line(reason) or "wake"
         with self._lock:
             now = clock.now()
             if scheduled is not None and self.store.wake_recorded(scheduled):
@@ -366,11 +367,7 @@ class SessionRunner:
                 log.error("consolidate.failed", session_id=row.id, error=_err(e))
                 return
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
 def _err(e: BaseException) -> str:
     from reverie.daemon.logs import scrub
 
-    return scrub(_one_line(f"{e.__class__.__name__}: {e}"))
+    return scrub(one_line(f"{e.__class__.__name__}: {e}"))

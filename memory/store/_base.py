@@ -12,12 +12,9 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Self
 
 from reverie.memory import clock
+from reverie.memory.errors import one_line
 from reverie.memory.store.records import CorruptDatabase, SourceState, StoreError
 from reverie.memory.store.schema import SCHEMA
-
-
-def _one_line(e: BaseException) -> str:
-    return " ".join(str(e).split()) or type(e).__name__
 
 
 def _keep_owner(path: Path) -> None:
@@ -54,10 +51,10 @@ class StoreBase:
         try:
             return cls._open(Path(path), readonly)
         except sqlite3.OperationalError as e:  # locked, busy, unreadable: not a corrupt file
-            raise StoreError(f"{path}: {_one_line(e)}") from None
+            raise StoreError(f"{path}: {one_line(e)}") from None
         except sqlite3.DatabaseError as e:
             raise CorruptDatabase(
-                f"{path}: not a usable reverie database ({_one_line(e)}); stop reverie, move "
+                f"{path}: not a usable reverie database ({one_line(e)}); stop reverie, move "
                 f"it aside (mv {path} {path}.broken) and start again: a new, empty store is "
                 f"created and the home's files are untouched") from None
 
@@ -104,7 +101,7 @@ class StoreBase:
         try:
             yield
         except sqlite3.Error as e:
-            raise StoreError(f"{self.path}: {_one_line(e)}") from None
+            raise StoreError(f"{self.path}: {one_line(e)}") from None
 
     def _migrate(self) -> None:
         with self._lock:
