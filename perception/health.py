@@ -161,7 +161,14 @@ def summary(store: Any, specs: Iterable[Any], *, now: float | datetime | None = 
     """One phrase for the daemon's status line: "3 sources ok, 1 failing, 1 stale"
     (failing counts the sources backing off; statuses with none are left out, but for
     ok and failing)."""
-    c = counts(sources_health(store, specs, now=now).values())
+    return summary_of(h.status for h in sources_health(store, specs, now=now).values())
+
+
+def summary_of(statuses: Iterable[str]) -> str:
+    """:func:`summary` of the enabled sources' statuses (as `reverie status --json` gives
+    them in ``health``): the one phrase, however the statuses were come by."""
+    c: Counter = Counter({s: 0 for s in STATUSES})
+    c.update(statuses)
     parts = [f"{c[OK]} source{'s' if c[OK] != 1 else ''} ok", f"{c[FAILING] + c[BACKING_OFF]} failing"]
     if c[STALE]:
         parts.append(f"{c[STALE]} stale")
