@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 
 from reverie.memory import clock
@@ -28,6 +28,16 @@ LABELS = {OK: "ok", FAILING: "failing", BACKING_OFF: "backing off", STALE: "stal
 
 STALE_AFTER = 3  # intervals without a good reading
 MAX_BACKOFF = 8  # a failing source waits at most 8 intervals between tries
+
+
+CRON_INTERVAL = 86400.0  # seconds: a cron source counts a day as its interval
+
+
+def nominal_interval(every: timedelta | None) -> float:
+    """Seconds between a source's runs as staleness and backoff count them: its
+    ``every``, or for a cron source (no ``every``) a day. SourceSpec.interval and the
+    status snapshot's Source.interval are this."""
+    return every.total_seconds() if every else CRON_INTERVAL
 
 
 def backoff_factor(consecutive_failures: int) -> int:

@@ -41,3 +41,14 @@ def test_the_status_line_and_status_json_agree_on_every_health_state(tmp_path):
                      "old": health.STALE, "new": health.NEVER_POLLED, "off": "disabled"}
     enabled = [h for h in shown.values() if h != "disabled"]
     assert line == health.summary_of(enabled) == "1 source ok, 2 failing, 1 stale, 1 never polled"
+
+
+def test_a_cron_source_counts_a_day_wherever_its_interval_is_read():
+    from reverie.daemon.snapshot import Source
+    from reverie.perception.sources import SourceSpec
+
+    for keys in ({"every": "5m"}, {"cron": "0 5 * * *"}):
+        spec = SourceSpec(name="s", type="system", **keys)
+        seen = Source(spec.name, spec.type, spec.enabled, spec.every, spec.cron)
+        assert spec.interval == seen.interval == health.nominal_interval(spec.every)
+    assert health.nominal_interval(None) == 86400.0
