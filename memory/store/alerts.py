@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from reverie.memory import clock
-from reverie.memory.store.records import AlertSent
 from reverie.memory.store._base import StoreBase
+from reverie.memory.store.records import AlertSent
 
 
 class AlertsMixin(StoreBase):

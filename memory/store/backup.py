@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from reverie.memory import clock
-from reverie.memory.store.records import Observation, StoreError
 from reverie.memory.store._base import StoreBase
+from reverie.memory.store.records import Observation, StoreError
 
 
 def _row_counts(c: sqlite3.Connection) -> dict[str, int]:

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Iterable
 
 from reverie.memory import clock
-from reverie.memory.store.records import Dream, _dream
 from reverie.memory.store._base import StoreBase
+from reverie.memory.store.records import Dream, _dream
 
 
 class DreamsMixin(StoreBase):

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any, Iterable, Sequence
 
 from reverie.memory import clock
-from reverie.memory.store.records import ChartPoint, Observation, _dt, _obs
 from reverie.memory.store._base import StoreBase
+from reverie.memory.store.records import ChartPoint, Observation, _dt, _obs
 
 
 class ObservationsMixin(StoreBase):

@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Iterable, NamedTuple
 
 from reverie.memory import clock
-from reverie.memory.store.records import Extremes, Observation, PollStats, RolledHours, SignalStats
 from reverie.memory.store._base import StoreBase
+from reverie.memory.store.records import Extremes, Observation, PollStats, RolledHours, SignalStats
 from reverie.memory.store.totals import TotalsMixin
 
 

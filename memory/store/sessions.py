@@ -6,8 +6,8 @@ import json
 from datetime import datetime
 
 from reverie.memory import clock
-from reverie.memory.store.records import Intent, Session, Wake, _dt, _intent, _session
 from reverie.memory.store._base import StoreBase
+from reverie.memory.store.records import Intent, Session, Wake, _dt, _intent, _session
 
 
 class SessionsMixin(StoreBase):

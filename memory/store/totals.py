@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Iterable
 
+from reverie.memory.store._base import StoreBase
 from reverie.memory.store.records import (
     POLL_BUCKETS, DreamTotals, Heartbeat, MetricsSnapshot, Observation, PollCounts, PollTotals,
     SessionTotals, TokenTotals, _dt, _obs)
-from reverie.memory.store._base import StoreBase
 
 
 class TotalsMixin(StoreBase):
