@@ -27,6 +27,7 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -170,9 +171,10 @@ class Agent:
         return agent
 
     @classmethod
-    def adopt(cls, pid: int | None, session_id: str, started_ts: float) -> "Agent | None":
-        """The agent of a session recorded as running, if that process is still it."""
-        if not pid or not is_session_leader(pid, started_ts):
+    def adopt(cls, pid: int | None, session_id: str, started: datetime) -> "Agent | None":
+        """The agent of a session recorded as running (``started``: when the store says it
+        began), if that process is still it."""
+        if not pid or not is_session_leader(pid, clock.to_ts(started)):
             return None
         return cls(pid, session_id, cgroup=SessionCgroup.existing(session_id))
 

@@ -293,7 +293,7 @@ class SessionRunner:
         for row in reversed(rows):  # newest first
             if self._running is not None and row.id == self._running.session_id:
                 continue
-            agent = Agent.adopt(row.pid, row.id, clock.to_ts(row.started))
+            agent = Agent.adopt(row.pid, row.id, row.started)
             if agent is not None and self._running is None:
                 self._running = _Running(row.id, row.started, row.reason, agent)
                 log.info("session.adopted", session_id=row.id, pid=agent.pid)
