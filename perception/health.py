@@ -162,9 +162,7 @@ def sources_health(store: Any, specs: Iterable[Any], *, now: float | datetime | 
 
 def counts(healths: Iterable[Health]) -> Counter:
     """How many sources are in each status (every status present, 0 when none)."""
-    c: Counter = Counter({s: 0 for s in STATUSES})
-    c.update(h.status for h in healths)
-    return c
+    return _tally(h.status for h in healths)
 
 
 def summary(store: Any, specs: Iterable[Any], *, now: float | datetime | None = None) -> str:
@@ -177,11 +175,16 @@ def summary(store: Any, specs: Iterable[Any], *, now: float | datetime | None = 
 def summary_of(statuses: Iterable[str]) -> str:
     """:func:`summary` of the enabled sources' statuses (as `reverie status --json` gives
     them in ``health``): the one phrase, however the statuses were come by."""
-    c: Counter = Counter({s: 0 for s in STATUSES})
-    c.update(statuses)
+    c = _tally(statuses)
     parts = [f"{c[OK]} source{'s' if c[OK] != 1 else ''} ok", f"{c[FAILING] + c[BACKING_OFF]} failing"]
     if c[STALE]:
         parts.append(f"{c[STALE]} stale")
     if c[NEVER_POLLED]:
         parts.append(f"{c[NEVER_POLLED]} never polled")
     return ", ".join(parts)
+
+
+def _tally(statuses: Iterable[str]) -> Counter:
+    c: Counter = Counter({s: 0 for s in STATUSES})
+    c.update(statuses)
+    return c
