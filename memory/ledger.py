@@ -9,14 +9,15 @@ records claiming one session id the first counts, as when consolidation wrote it
 
 from __future__ import annotations
 
-import json
 from typing import Iterable, Iterator
+
+from reverie.memory import bounded_json
 
 
 def record(line: str | bytes) -> dict | None:
     """The JSON object on one line, or None when the line is not one."""
     try:
-        rec = json.loads(line)
+        rec = bounded_json.loads(line)  # the agent's file: a line nested 100000 deep too
     except ValueError:
         return None
     return rec if isinstance(rec, dict) else None

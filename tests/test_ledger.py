@@ -37,3 +37,9 @@ def test_the_first_record_of_a_session_is_the_one_every_reader_takes(tmp_path):
 def test_a_line_that_is_not_a_json_object_is_no_record():
     assert [ledger.record(x) for x in ("not json", "[1]", "7", '{"a": 1}')] == [
         None, None, None, {"a": 1}]
+
+
+def test_a_line_nested_past_any_record_is_skipped_not_a_crash():
+    deep = "[" * 100_000 + "]" * 100_000
+    assert ledger.record(deep) is None
+    assert list(ledger.sessions("\n".join([deep, REAL.to_json()]))) == ["s1"]

@@ -3,13 +3,12 @@ it raises, and the row-to-record conversions its table modules share."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, TypedDict
 
-from reverie.memory import clock
+from reverie.memory import bounded_json, clock
 
 
 @dataclass(frozen=True)
@@ -331,7 +330,7 @@ def _state(row: sqlite3.Row) -> SourceState:
     return SourceState(row["source"], row["etag"], row["last_modified"],
                        row["consecutive_failures"], _dt(row["failing_since"]),
                        _dt(row["last_ok"]), row["last_error"], _dt(row["last_error_ts"]),
-                       _dt(row["retry_after"]), json.loads(row["data"] or "{}"))
+                       _dt(row["retry_after"]), bounded_json.loads(row["data"] or "{}"))
 
 
 def _dream(row: sqlite3.Row) -> Dream:
@@ -346,5 +345,5 @@ def _session(row: sqlite3.Row) -> Session:
 
 
 def _intent(row: sqlite3.Row) -> Intent:
-    return Intent(row["id"], row["kind"], row["key"], json.loads(row["payload"]), row["step"],
-                  clock.from_ts(row["created"]), _dt(row["done"]))
+    return Intent(row["id"], row["kind"], row["key"], bounded_json.loads(row["payload"]),
+                  row["step"], clock.from_ts(row["created"]), _dt(row["done"]))

@@ -9,7 +9,7 @@ import sqlite3
 from datetime import datetime
 from typing import Iterable, NamedTuple
 
-from reverie.memory import clock
+from reverie.memory import bounded_json, clock
 from reverie.memory.store._base import StoreBase
 from reverie.memory.store.records import Extremes, Observation, PollStats, RolledHours, SignalStats
 from reverie.memory.store.totals import TotalsMixin
@@ -299,7 +299,7 @@ class RollupsMixin(StoreBase):
 
     def _rollup_meta(self) -> dict | None:
         v = self.get_meta("rollups")
-        return json.loads(v) if v else None
+        return bounded_json.loads(v) if v else None
 
     @staticmethod
     def _set_rollup_meta(c: sqlite3.Connection, m: dict) -> None:

@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any, Iterable
 
-from reverie.memory import clock
+from reverie.memory import bounded_json, clock
 from reverie.memory.store._base import StoreBase
 from reverie.memory.store.records import (
     FailureSpan, Item, ItemGroup, NewItem, Poll, Reading, SourceState, StateChange, _dt, _item,
@@ -140,7 +140,7 @@ class SourcesMixin(StoreBase):
         fields.update(vars(old))
         for (k, v), stored in zip(state.items(), vals):
             if k == "data":
-                fields[k] = json.loads(stored)
+                fields[k] = bounded_json.loads(stored)
             elif k in self._STATE_TIMES:
                 fields[k] = _dt(stored)
             else:
