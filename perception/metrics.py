@@ -26,8 +26,9 @@ from typing import Any, Callable, Iterator
 
 import structlog
 
-from reverie.memory import clock, ledger, safe_read
+from reverie.memory import clock, safe_read
 from reverie.memory.home import Home
+from reverie.memory.ledger import sessions as ledger_sessions
 from reverie.memory.store import POLL_BUCKETS, PollCounts, Store, StoreError
 from reverie.perception import health
 from reverie.perception.text import clean
@@ -362,7 +363,7 @@ def _parse_ledger(data: bytes) -> LedgerTotals:
     # a session's record as consolidation reads it (memory/ledger.py), counted when its
     # figures are ones reverie writes
     n, lines = 0, dict.fromkeys(FATES, 0)
-    for rec in ledger.sessions(data).values():
+    for rec in ledger_sessions(data).values():
         counts = {f: rec.get(f, 0) for f in FATES}
         if not all(type(v) is int and 0 <= v < _MAX_COUNT for v in counts.values()):
             continue

@@ -25,8 +25,9 @@ from zoneinfo import ZoneInfo
 import jinja2
 import yaml
 
-from reverie.memory import atomic, clock, ledger, safe_read
+from reverie.memory import atomic, clock, safe_read
 from reverie.memory.home import Home
+from reverie.memory.ledger import record as ledger_record
 from reverie.perception import templating
 from reverie.memory.store import ChartPoint, FailureSpan, Observation, Store, StoreError
 from reverie.perception.audit import split_dream
@@ -484,7 +485,7 @@ def _ledger(home: Home, T: Times) -> list[dict]:
         lines = lines[1:]  # the first may be cut
     out = []
     for line in reversed([ln for ln in lines if ln.strip()][-LEDGER_LINES:]):
-        rec = ledger.record(line)
+        rec = ledger_record(line)
         if rec is None:
             out.append({"raw": clean(line, 300)})
             continue
