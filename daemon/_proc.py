@@ -17,7 +17,7 @@ def proc_stat(pid: int) -> list[str] | None:
 
 def process_table() -> dict[int, tuple[str, int, int, int, int]]:
     """Every process now: pid -> (state, ppid, pgid, sid, start time in ticks)."""
-    out = {}
+    out: dict[int, tuple[str, int, int, int, int]] = {}
     try:
         names = os.listdir("/proc")
     except OSError:

@@ -27,14 +27,16 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 from reverie.daemon._cgroup import SessionCgroup
 from reverie.daemon._proc import (alive, carries, describe, group_alive, is_session_leader,
                                   process_table)
 from reverie.daemon.session_log import LogCopier
 from reverie.memory import _log, children, clock
+from reverie.memory.errors import one_line
 
 log = _log.get("reverie.sessions")
 
@@ -91,7 +93,7 @@ def _prctl():
     return _PRCTL or None
 
 
-_PRCTL = None
+_PRCTL: Any = None  # libc's prctl; False where there is none
 
 
 def become_subreaper() -> bool:
@@ -157,9 +159,10 @@ class Agent:
             if cgroup is not None:
                 cgroup.remove()
             raise StartError(f"could not become {account.name if account else 'the agent'}: "
-                             f"{' '.join(str(e).split())}") from None
+                             f"{one_line(e)}") from None
         if cgroup is not None:
             cgroup.started()
+        assert proc.stdout is not None  # stdout=PIPE
         copier = LogCopier(proc.stdout, log_path, log_cap)
         copier.start()
         agent = cls(proc.pid, session_id, proc, copier, cgroup=cgroup, account=account)
@@ -168,9 +171,10 @@ class Agent:
         return agent
 
     @classmethod
-    def adopt(cls, pid: int | None, session_id: str, started_ts: float) -> "Agent | None":
-        """The agent of a session recorded as running, if that process is still it."""
-        if not pid or not is_session_leader(pid, started_ts):
+    def adopt(cls, pid: int | None, session_id: str, started: datetime) -> "Agent | None":
+        """The agent of a session recorded as running (``started``: when the store says it
+        began), if that process is still it."""
+        if not pid or not is_session_leader(pid, clock.to_ts(started)):
             return None
         return cls(pid, session_id, cgroup=SessionCgroup.existing(session_id))
 
@@ -387,5 +391,5 @@ def _start_error(e: OSError, argv: list[str]) -> str:
         return f"command {argv[0]!r} is not executable"
     if e.strerror:
         return e.strerror
-    return " ".join(str(e).split())
+    return one_line(e)
 

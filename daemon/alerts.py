@@ -31,7 +31,7 @@ import socket
 import threading
 import time
 from datetime import tzinfo
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -45,7 +45,7 @@ STOPPED_WITH_DAEMON = "daemon stopped"  # a session's end reason when the daemon
 
 Event = Literal["source_failing", "source_recovered", "dream_fallback", "session_killed",
                 "session_failed", "session_stopped", "daemon_restarted"]
-EVENTS: tuple[str, ...] = Event.__args__  # type: ignore[attr-defined]
+EVENTS: tuple[Event, ...] = get_args(Event)
 RATE_S = 3600.0  # at most one message per event kind and subject per hour
 QUEUE_MAX = 100
 INSTALL_HINT = ("sending notifications needs Apprise: pip install '.[notify]' in reverie's "

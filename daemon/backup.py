@@ -33,10 +33,11 @@ import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator
+from typing import IO, AbstractSet, Any, Callable, Iterator
 
 from reverie.daemon import __version__
 from reverie.memory import atomic, clock
+from reverie.memory.errors import one_line
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "reverie-backup/1"
@@ -160,7 +161,7 @@ class _Budget:
 
 
 def _walk(root: Path, prefix: str, budget: _Budget, out: Outcome, *,
-          skip: set[Path] = frozenset(), skip_names: tuple[str, ...] = (),
+          skip: AbstractSet[Path] = frozenset(), skip_names: tuple[str, ...] = (),
           skip_suffixes: tuple[str, ...] = (), skip_temp: tuple[Path, str] | None = None
           ) -> Iterator[tuple[str, Path]]:
     """(member name, path) of every entry under ``root``, folders first, without
@@ -172,8 +173,8 @@ def _walk(root: Path, prefix: str, budget: _Budget, out: Outcome, *,
         folder, name = stack.pop()
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError as e:
-            out.left_out.append({"path": name, "why": f"unreadable folder: {e.strerror or e}"})
+        except OSError as err:
+            out.left_out.append({"path": name, "why": f"unreadable folder: {err.strerror or err}"})
             continue
         subfolders = []
         for e in entries:
@@ -294,12 +295,12 @@ def restore(archive: str | os.PathLike, home_dir: str | os.PathLike, *,
     try:
         tar = tarfile.open(archive, mode="r:gz")
     except (OSError, tarfile.TarError, EOFError) as e:
-        raise Refused(f"{archive}: not a reverie backup ({_one_line(e)})") from None
+        raise Refused(f"{archive}: not a reverie backup ({one_line(e)})") from None
     with tar:
         try:
             members = tar.getmembers()
         except (OSError, tarfile.TarError, EOFError) as e:
-            raise Refused(f"{archive}: damaged archive ({_one_line(e)})") from None
+            raise Refused(f"{archive}: damaged archive ({one_line(e)})") from None
         manifest = _read_manifest(tar, members, archive)
         _check_members(members, archive)
         _check_room(members, archive, target)
@@ -312,8 +313,11 @@ def restore(archive: str | os.PathLike, home_dir: str | os.PathLike, *,
         if outside and config_to is None:
             raise Refused(f"{archive}: the agent's config lived outside its home "
                           f"({manifest['from']['config']}): say where to put it with --config-to FILE")
-        config_path = (target / config_member[len(HOME) + 1:] if not outside
-                       else Path(config_to).expanduser().absolute())
+        if not outside:
+            config_path = target / config_member[len(HOME) + 1:]
+        else:
+            assert config_to is not None  # refused above
+            config_path = Path(config_to).expanduser().absolute()
         text = _extract_bytes(tar, names[config_member]).decode("utf-8", errors="replace")
         text = _rewrite_config(text, target, state_dir,
                                Path(manifest["from"].get("config") or config_path).parent)
@@ -393,10 +397,6 @@ def restore(archive: str | os.PathLike, home_dir: str | os.PathLike, *,
         raise BackupError(f"{rhome.db}: the restored record differs from the backup's in "
                           f"{', '.join(differ)} (rows {', '.join(f'{counts.get(t)} != {want[t]}' for t in differ)})")
     return Restored(target, state, config_path, files, counts)
-
-
-def _one_line(e: BaseException) -> str:
-    return " ".join(str(e).split()) or type(e).__name__
 
 
 def _read_manifest(tar: tarfile.TarFile, members: list[tarfile.TarInfo], archive: Path) -> dict:
@@ -492,20 +492,18 @@ def _rewrite_config(text: str, home: Path, state_dir: str | os.PathLike | None,
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as e:
-        raise Refused(f"the archive's config is not YAML: {_one_line(e)}") from None
+        raise Refused(f"the archive's config is not YAML: {one_line(e)}") from None
     if not isinstance(root, yaml.MappingNode):
         raise Refused("the archive's config is not a mapping of keys")
     spans: dict[str, tuple[int, int]] = {}
-    home_key_end = None
     for k, v in root.value:
         if isinstance(k, yaml.ScalarNode) and k.value in ("home", "state_dir", "defaults"):
             if not isinstance(v, yaml.ScalarNode):
                 raise Refused(f"the archive's config: {k.value}: not a plain value")
             spans[k.value] = (v.start_mark.index, v.end_mark.index)
-            if k.value == "home":
-                home_key_end = v.end_mark.index
     if "home" not in spans:
         raise Refused("the archive's config has no home:")
+    home_key_end = spans["home"][1]
     edits = {"home": json.dumps(str(home))}
     if "defaults" in spans:
         a, b = spans["defaults"]

@@ -85,7 +85,7 @@ def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> Non
     While structlog is not imported yet, this waits for the first line logged (see
     reverie.memory._log): a command that logs nothing never imports it."""
     if "structlog" in sys.modules:
-        _log.defer(None)  # type: ignore[arg-type]
+        _log.defer(None)
         _configure(level, fmt, stream)
     else:
         _log.defer(lambda: _configure(level, fmt, stream))

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Mapping, MutableMapping
 
 from reverie.daemon import logs
+from reverie.memory.errors import one_line
 
 log = logs.get("reverie.notify")
 
@@ -40,7 +41,7 @@ def monotonic_usec() -> int:
 def _one_line(text: str) -> str:
     # A newline would let a source name or an error message inject its own assignment
     # (say READY=1) into the datagram.
-    line = " ".join(str(text).split())
+    line = one_line(text)
     return line if len(line) <= _STATUS_MAX else line[: _STATUS_MAX - 1] + "…"
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 import random
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any, Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
 from reverie.daemon import logs
 from reverie.daemon.alerts import STOPPED_WITH_DAEMON, Alerter
@@ -24,6 +25,15 @@ from reverie.daemon.scheduler import Job, cron
 from reverie.memory import clock as clock_mod
 from reverie.memory.store import Store
 from reverie.perception.types import first_occurrence, last_fire_time
+
+if TYPE_CHECKING:  # imported where used: a foreground command may need neither
+    from zoneinfo import ZoneInfo
+
+    from reverie.daemon.sessions import SessionRunner
+    from reverie.memory.home import Home
+    from reverie.perception.dreams.write import DreamOutcome
+    from reverie.perception.sources import SourceSpec
+    from reverie.perception.state import StateRenderer
 
 log = logs.get("reverie.daemon")
 
@@ -40,9 +50,10 @@ class Services:
     store: Store
     notifier: Notifier
     clock: clock_mod.Clock
-    renderer: Any = None
-    runner: Any = None
-    alerts: Any = None  # daemon/alerts.py: quiet until the daemon starts it
+    # made once, by build(), which hands them the services' own methods
+    renderer: StateRenderer = field(init=False)
+    runner: SessionRunner = field(init=False)
+    alerts: Alerter = field(init=False)  # quiet until the daemon starts it
     heartbeat_every: float = HEARTBEAT_EVERY
     # the daemon's "reload on the main loop and wait" (lifecycle.Daemon.request_reload)
     reload_handler: Callable[[], dict] | None = None
@@ -51,14 +62,14 @@ class Services:
     # so no agent starts over a session not yet adopted or a working.md not yet archived
     recovering: bool = False
     stuck_grace: float = sched_mod.STUCK_GRACE
-    _down_since: Any = field(default=None, repr=False)  # the last beat before this start
+    _down_since: datetime | None = field(default=None, repr=False)  # the last beat before start
 
     @property
-    def home(self) -> Any:
+    def home(self) -> Home:
         return self.loaded.home
 
     @property
-    def tz(self) -> Any:
+    def tz(self) -> ZoneInfo:
         return self.loaded.tz
 
     # -- jobs (called on the scheduler's pool) ----------------------------------------
@@ -73,7 +84,7 @@ class Services:
             return False
         return clock_mod.monotonic() - self._last_beat < self.heartbeat_every * 3
 
-    def poll(self, spec: Any) -> None:
+    def poll(self, spec: SourceSpec) -> None:
         from reverie.perception import poll
 
         state = self.store.source_state(spec.name)
@@ -94,7 +105,7 @@ class Services:
         except StateError as e:
             log.error("state.render_failed", error=str(e))
 
-    def render_page(self) -> Any:
+    def render_page(self) -> Path:
         """Write morning.html; PageError when it cannot be."""
         from reverie.perception.page import render_page
 
@@ -143,8 +154,8 @@ class Services:
         n = self.store.apply_retention(clock_mod.now() - keep)
         log.info("retention.applied", removed=n, keep=str(keep))
 
-    def dream_now(self, day: Any = None, *, force: bool = False,
-                  backend: str | None = None) -> Any:
+    def dream_now(self, day: date | None = None, *, force: bool = False,
+                  backend: str | None = None) -> DreamOutcome:
         from reverie.perception.dreams.write import write_dream
 
         now = clock_mod.now()
@@ -244,11 +255,8 @@ class Services:
         cfg = loaded.config
         self.loaded = loaded
         self.renderer.update(specs=cfg.sources, tz=loaded.tz, template=loaded.state_template)
-        self.runner.opts, self.runner.tz, self.runner.git = cfg.sessions, loaded.tz, cfg.memory.git
-        self.runner.working_max = cfg.memory.working_max
-        # parsed once in the runner's constructor: without this a reload that adds,
-        # changes or removes a wake_on condition would keep checking the old ones
-        self.runner.conditions = cfg.sessions.conditions()
+        self.runner.reconfigure(cfg.sessions, tz=loaded.tz, git=cfg.memory.git,
+                                working_max=cfg.memory.working_max)
         self.alerts.update(cfg.notify, name=loaded.name, tz=loaded.tz)
 
     def mark_running(self) -> None:
@@ -258,14 +266,14 @@ class Services:
         left = self.store.get_meta("daemon.running")
         mark = f"{os.getpid()}@{clock_mod.to_ts(clock_mod.now())}"
         self.store.set_meta("daemon.running", mark)
-        self.store.set_meta("daemon.stopped", "")
+        self.store.set_meta_time("daemon.stopped", None)
         if left:
             self.alerts.restarted(left, self.store.last_beat())
 
     def mark_stopping(self) -> None:
         """A clean stop has begun: /healthz answers 503 from now on (perception/metrics.py),
         not once the beats are stale."""
-        self.store.set_meta("daemon.stopped", str(clock_mod.to_ts(clock_mod.now())))
+        self.store.set_meta_time("daemon.stopped", clock_mod.now())
 
     def mark_stopped(self) -> None:
         self.store.set_meta("daemon.running", "")
@@ -416,12 +424,11 @@ def build(loaded: Loaded, *, clock: clock_mod.Clock | None = None,
     s.alerts = Alerter(cfg.notify, store, name=loaded.name, tz=loaded.tz)
     s.runner = SessionRunner(
         loaded.home, store, cfg.sessions, tz=loaded.tz, git=cfg.memory.git,
-        render_state=before_wake or s.render_state,
+        working_max=cfg.memory.working_max, render_state=before_wake or s.render_state,
         notable_since=lambda since, now: notable_since(s.store, since, now,
                                                        rules=s.loaded.config.dream.notable,
-                                                       sources=s.loaded.config.sources))
-    s.runner.working_max = cfg.memory.working_max
-    s.runner.on_end, s.runner.on_wake_failed = s.alerts.session_ended, s.alerts.wake_failed
+                                                       sources=s.loaded.config.sources),
+        on_end=s.alerts.session_ended, on_wake_failed=s.alerts.wake_failed)
     return s
 
 

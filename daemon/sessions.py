@@ -16,9 +16,10 @@ import os
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 from reverie.daemon import harden
 from reverie.daemon.agent import Agent, StartError, agent_env, substitute
@@ -32,6 +33,7 @@ from reverie.memory.consolidate import consolidate, ensure_diary
 from reverie.memory.consolidate import recover as recover_consolidation
 from reverie.memory.home import Home
 from reverie.memory.store import Store
+from reverie.memory.errors import one_line
 
 log = _log.get("reverie.sessions")
 
@@ -49,27 +51,37 @@ class _Running:
 
 
 class SessionRunner:
-    def __init__(self, home: Home, store: Store, opts: SessionsOptions, *, tz: tzinfo,
-                 git: bool = False, render_state: Callable[[], None] = lambda: None,
-                 notable_since: Callable[[datetime, datetime], list[str]] | None = None):
+    def __init__(self, home: Home, store: Store, opts: SessionsOptions, *, tz: ZoneInfo,
+                 git: bool = False, working_max: int | None = None,
+                 render_state: Callable[[], None] = lambda: None,
+                 notable_since: Callable[[datetime, datetime], list[str]] | None = None,
+                 on_end: Callable[..., None] = lambda *a, **kw: None,
+                 on_wake_failed: Callable[[str], None] = lambda why: None):
         self.home = home
         self.store = store
-        self.opts = opts
-        self.tz = tz
-        self.git = git
-        self.working_max: int | None = None  # memory.working_max (None: consolidate's default)
         self.render_state = render_state
         self.notable_since = notable_since
-        self.conditions = opts.conditions()
         self._lock = threading.RLock()
+        self.reconfigure(opts, tz=tz, git=git, working_max=working_max)
         self._running: _Running | None = None
         self._killed: dict[str, list[str]] = {}  # session id -> strays stopped, for its ledger
         # told how sessions end and wakes fail (daemon/alerts.py notifies)
-        self.on_end: Callable[..., None] = lambda *a, **kw: None
-        self.on_wake_failed: Callable[[str], None] = lambda why: None
+        self.on_end = on_end
+        self.on_wake_failed = on_wake_failed
         # Set by the daemon's SIGTERM: an agent that dies by a signal meanwhile (a stop
         # that reached the whole group) ended with the daemon, not by a failure of its own.
         self.stopping: str | None = None
+
+    def reconfigure(self, opts: SessionsOptions, *, tz: ZoneInfo, git: bool = False,
+                    working_max: int | None = None) -> None:
+        """Take (re)loaded options; a session running meanwhile keeps running and is
+        watched on. The wake_on conditions are parsed here, once per config."""
+        with self._lock:
+            self.opts = opts
+            self.tz = tz
+            self.git = git
+            self.working_max = working_max  # memory.working_max (None: consolidate's default)
+            self.conditions = opts.conditions()
 
     # -- wake ---------------------------------------------------------------------
 
@@ -82,7 +94,7 @@ class SessionRunner:
 
     def _wake(self, reason: str, *, scheduled: datetime | None, check_quiet: bool,
               check_hours: bool) -> WakeResult:
-        reason = _one_line(reason) or "wake"
+        reason = one_line(reason) or "wake"
         with self._lock:
             now = clock.now()
             if scheduled is not None and self.store.wake_recorded(scheduled):
@@ -281,7 +293,7 @@ class SessionRunner:
         for row in reversed(rows):  # newest first
             if self._running is not None and row.id == self._running.session_id:
                 continue
-            agent = Agent.adopt(row.pid, row.id, clock.to_ts(row.started))
+            agent = Agent.adopt(row.pid, row.id, row.started)
             if agent is not None and self._running is None:
                 self._running = _Running(row.id, row.started, row.reason, agent)
                 log.info("session.adopted", session_id=row.id, pid=agent.pid)
@@ -334,7 +346,7 @@ class SessionRunner:
         if not reasons:
             return None
         # Marked before waking: a wake that fails is not retried every tick.
-        self.store.set_meta(WAKE_ON_MARK, str(clock.to_ts(now)))
+        self.store.set_meta_time(WAKE_ON_MARK, now)
         return self._wake("wake_on: " + "; ".join(reasons), scheduled=None, check_quiet=False,
                           check_hours=False)
 
@@ -355,11 +367,7 @@ class SessionRunner:
                 log.error("consolidate.failed", session_id=row.id, error=_err(e))
                 return
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
 def _err(e: BaseException) -> str:
     from reverie.daemon.logs import scrub
 
-    return scrub(_one_line(f"{e.__class__.__name__}: {e}"))
+    return scrub(one_line(f"{e.__class__.__name__}: {e}"))

@@ -12,9 +12,10 @@ from typing import Callable, Sequence
 
 from reverie.daemon.conditions import Condition
 from reverie.daemon.session_options import SessionsOptions, parse_hours
-from reverie.memory import _log, clock
+from reverie.memory import _log
 from reverie.memory.store import Store
 from reverie.perception.types import fire_times, first_occurrence
+from reverie.memory.errors import one_line
 
 
 log = _log.get("reverie.sessions")
@@ -103,8 +104,7 @@ def wake_on_due(conditions: Sequence[Condition], store: Store, now: datetime, *,
     the last wake of any kind (or over the last day)."""
     if not in_active_hours(active_hours, now, tz):
         return []
-    v = store.get_meta(WAKE_ON_MARK)
-    last_on = clock.from_ts(float(v)) if v else None
+    last_on = store.meta_time(WAKE_ON_MARK)
     if last_on is not None and now - last_on < min_interval:
         return []
     marks = [t for t in (store.last_wake(), last_on) if t is not None]
@@ -124,4 +124,4 @@ def wake_on_due(conditions: Sequence[Condition], store: Store, now: datetime, *,
 def _err(e: BaseException) -> str:
     from reverie.daemon.logs import scrub
 
-    return scrub(" ".join(f"{e.__class__.__name__}: {e}".split()))
+    return scrub(one_line(f"{e.__class__.__name__}: {e}"))

@@ -34,8 +34,8 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from reverie.memory import bounded_json
 from reverie.memory import _log, atomic, clock, safe_read
+from reverie.memory import ledger as ledger_file
 from reverie.memory.home import Home, working_template
 from reverie.memory.store import Intent, Session, Store
 
@@ -331,7 +331,7 @@ def _read_home(home: Home, path: Path, max_bytes: int = HOME_FILE_MAX_BYTES) -> 
     except safe_read.UnsafeFile as e:
         if os.path.lexists(path):
             _move_aside(home, path, f"{path.name}.{time.time_ns()}.refused",
-                        e.strerror.removeprefix("refused: ").removesuffix(", not a regular file"))
+                        (e.strerror or "").removeprefix("refused: ").removesuffix(", not a regular file"))
         raise FileNotFoundError(str(e)) from None
 
 
@@ -650,17 +650,13 @@ def _ledger_record(home: Home, sid: str) -> Ledger | None:
         text = _read_home(home, home.ledger)
     except FileNotFoundError:
         return None
-    for line in text.splitlines():
-        try:
-            rec = bounded_json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(rec, dict) and rec.get("session") == sid:
-            try:
-                return Ledger(**rec)
-            except TypeError:
-                return None
-    return None
+    rec = ledger_file.sessions(text).get(sid)
+    if rec is None:
+        return None
+    try:
+        return Ledger(**rec)
+    except TypeError:
+        return None
 
 
 def _commit_message(ledger: Ledger) -> str:

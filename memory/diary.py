@@ -122,7 +122,9 @@ class Cited:
 
     @property
     def lines(self) -> list[str]:
-        return self.block.lines[self.first - 1:self.last] if self.resolved else []
+        if self.block is None or not self.resolved:
+            return []
+        return self.block.lines[self.first - 1:self.last]
 
     def line_anchors(self) -> list[str]:
         """One anchor per cited line (a range expanded)."""

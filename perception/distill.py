@@ -553,8 +553,8 @@ def find_patterns(diaries: Diaries, last: date, days: int) -> list[Pattern]:
                     break
             else:
                 groups.append((words, Pattern(it.kind, [(d, it)])))
-    found = [p for _, p in groups if len(p.days) >= 2]
-    return sorted(found, key=lambda p: (-len(p.days), KINDS.index(p.kind), p.days[0]))
+    repeated = [p for _, p in groups if len(p.days) >= 2]
+    return sorted(repeated, key=lambda p: (-len(p.days), KINDS.index(p.kind), p.days[0]))
 
 
 def write_patterns(home: Home, last: date, days: int) -> int:

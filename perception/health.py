@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 
 from reverie.memory import clock
@@ -28,6 +28,16 @@ LABELS = {OK: "ok", FAILING: "failing", BACKING_OFF: "backing off", STALE: "stal
 
 STALE_AFTER = 3  # intervals without a good reading
 MAX_BACKOFF = 8  # a failing source waits at most 8 intervals between tries
+
+
+CRON_INTERVAL = 86400.0  # seconds: a cron source counts a day as its interval
+
+
+def nominal_interval(every: timedelta | None) -> float:
+    """Seconds between a source's runs as staleness and backoff count them: its
+    ``every``, or for a cron source (no ``every``) a day. SourceSpec.interval and the
+    status snapshot's Source.interval are this."""
+    return every.total_seconds() if every else CRON_INTERVAL
 
 
 def backoff_factor(consecutive_failures: int) -> int:
@@ -152,19 +162,29 @@ def sources_health(store: Any, specs: Iterable[Any], *, now: float | datetime | 
 
 def counts(healths: Iterable[Health]) -> Counter:
     """How many sources are in each status (every status present, 0 when none)."""
-    c: Counter = Counter({s: 0 for s in STATUSES})
-    c.update(h.status for h in healths)
-    return c
+    return _tally(h.status for h in healths)
 
 
 def summary(store: Any, specs: Iterable[Any], *, now: float | datetime | None = None) -> str:
     """One phrase for the daemon's status line: "3 sources ok, 1 failing, 1 stale"
     (failing counts the sources backing off; statuses with none are left out, but for
     ok and failing)."""
-    c = counts(sources_health(store, specs, now=now).values())
+    return summary_of(h.status for h in sources_health(store, specs, now=now).values())
+
+
+def summary_of(statuses: Iterable[str]) -> str:
+    """:func:`summary` of the enabled sources' statuses (as `reverie status --json` gives
+    them in ``health``): the one phrase, however the statuses were come by."""
+    c = _tally(statuses)
     parts = [f"{c[OK]} source{'s' if c[OK] != 1 else ''} ok", f"{c[FAILING] + c[BACKING_OFF]} failing"]
     if c[STALE]:
         parts.append(f"{c[STALE]} stale")
     if c[NEVER_POLLED]:
         parts.append(f"{c[NEVER_POLLED]} never polled")
     return ", ".join(parts)
+
+
+def _tally(statuses: Iterable[str]) -> Counter:
+    c: Counter = Counter({s: 0 for s in STATUSES})
+    c.update(statuses)
+    return c

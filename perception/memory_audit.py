@@ -21,14 +21,13 @@ A line that is not supported is a possible confabulation: the audit lists it.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from reverie.memory import safe_read
+from reverie.memory import ledger, safe_read
 from reverie.memory.diary import Diaries, anchors_in, line_hash
 
 FILE_MAX_BYTES = 16 * 1024 * 1024
@@ -231,7 +230,8 @@ _BLOCK_HEAD = re.compile(r"^### (\d{4}-\d{2}-\d{2}) · session (\S+) \(diary/[^)
 
 def audit_distilled(path: str, text: str, diaries: Diaries) -> FileReport:
     meta, body_at = _front(text)
-    recorded = meta.get("cited") if isinstance(meta.get("cited"), dict) else {}
+    cited = meta.get("cited")
+    recorded: dict = cited if isinstance(cited, dict) else {}
     report = FileReport(path, "distilled")
     lines = text.split("\n")
     for i in range(body_at, len(lines)):
@@ -276,15 +276,7 @@ def _ledger(root: Path) -> dict[str, dict]:
                                    errors="replace")
     except (OSError, ValueError):
         return {}
-    out: dict[str, dict] = {}
-    for raw in text.splitlines():
-        try:
-            rec = json.loads(raw)
-        except ValueError:
-            continue
-        if isinstance(rec, dict) and isinstance(rec.get("session"), str):
-            out.setdefault(rec["session"], rec)
-    return out
+    return ledger.sessions(text)
 
 
 def _sha_lines(lines: list[str]) -> str:
@@ -297,7 +289,9 @@ def audit_promoted(path: str, rel: str, text: str, diaries: Diaries,
     lines = text.split("\n")
     starts = [i for i, ln in enumerate(lines) if _PROMOTED.match(ln)]
     for k, at in enumerate(starts):
-        sid = _PROMOTED.match(lines[at]).group(1)
+        promoted = _PROMOTED.match(lines[at])
+        assert promoted is not None  # starts holds the lines it matches
+        sid = promoted.group(1)
         head = _BLOCK_HEAD.match(lines[at + 1]) if at + 1 < len(lines) else None
         if head is None:
             continue

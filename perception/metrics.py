@@ -26,9 +26,9 @@ from typing import Any, Callable, Iterator
 
 import structlog
 
-from reverie.memory import bounded_json
 from reverie.memory import clock, safe_read
 from reverie.memory.home import Home
+from reverie.memory.ledger import sessions as ledger_sessions
 from reverie.memory.store import POLL_BUCKETS, PollCounts, Store, StoreError
 from reverie.perception import health
 from reverie.perception.text import clean
@@ -67,7 +67,9 @@ def _plain(status: int, line: str) -> Answer:
 
 
 @dataclass(frozen=True)
-class Ledger:
+class LedgerTotals:
+    """What the consolidation ledger adds up to: sessions, and their lines by fate."""
+
     consolidations: int
     lines: dict[str, int]  # by fate
 
@@ -91,7 +93,7 @@ class Metrics:
         self._lock = threading.Lock()
         # poll totals up to a polls.id: a scrape reads only the polls recorded since
         self._polls: tuple[int, dict[str, PollCounts]] = (0, {})
-        self._ledger: tuple[tuple, Ledger | None] | None = None
+        self._ledger: tuple[tuple, LedgerTotals | None] | None = None
         self._ledger_warned: str | None = None
 
     # -- the answers ------------------------------------------------------------------
@@ -288,7 +290,8 @@ class Metrics:
                                     labels=["source", "signal", "unit"])
             shown = snap.signals[:SIGNAL_SERIES_MAX]
             for o in shown:
-                sig.add_metric([o.source, o.signal, o.unit or ""], o.value)
+                if o.value is not None:  # always: the snapshot holds numeric readings only
+                    sig.add_metric([o.source, o.signal, o.unit or ""], o.value)
             yield sig
             yield GaugeMetricFamily("reverie_signal_series_capped", "1 when more signals "
                                     f"have numeric readings than the {SIGNAL_SERIES_MAX} "
@@ -313,7 +316,7 @@ class Metrics:
 
     # -- the ledger ---------------------------------------------------------------------
 
-    def _read_ledger(self) -> Ledger | None:
+    def _read_ledger(self) -> LedgerTotals | None:
         """Counts from memory/ledger.jsonl, re-read only when it changed; None when it
         cannot be read (the agent may have put anything there: it is read like any home
         file, capped, and a line that is not one reverie wrote is skipped)."""
@@ -321,7 +324,7 @@ class Metrics:
         try:
             fd = safe_read.open_regular(path)
         except FileNotFoundError:
-            return Ledger(0, {})
+            return LedgerTotals(0, {})
         except OSError as e:
             self._warn_ledger(e)
             return None
@@ -358,25 +361,18 @@ def _version() -> str:
         return "unknown"
 
 
-def _parse_ledger(data: bytes) -> Ledger:
-    seen: set[str] = set()
-    lines = dict.fromkeys(FATES, 0)
-    for raw in data.splitlines():
-        try:
-            rec = bounded_json.loads(raw)
-        except ValueError:
-            continue
-        if not isinstance(rec, dict) or not isinstance(rec.get("session"), str):
-            continue
-        if rec["session"] in seen:
-            continue
+def _parse_ledger(data: bytes) -> LedgerTotals:
+    # a session's record as consolidation reads it (memory/ledger.py), counted when its
+    # figures are ones reverie writes
+    n, lines = 0, dict.fromkeys(FATES, 0)
+    for rec in ledger_sessions(data).values():
         counts = {f: rec.get(f, 0) for f in FATES}
         if not all(type(v) is int and 0 <= v < _MAX_COUNT for v in counts.values()):
             continue
-        seen.add(rec["session"])
+        n += 1
         for f, v in counts.items():
             lines[f] += v
-    return Ledger(len(seen), lines)
+    return LedgerTotals(n, lines)
 
 
 __all__ = ["Answer", "Metrics", "HEALTHY_BEATS", "FATES"]

@@ -24,8 +24,9 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from reverie.memory import atomic, bounded_json, clock, safe_read
+from reverie.memory import atomic, clock, safe_read
 from reverie.memory.home import Home
+from reverie.memory.ledger import record as ledger_record
 from reverie.perception import templating
 from reverie.memory.store import ChartPoint, FailureSpan, Observation, Store, StoreError
 from reverie.perception.audit import split_dream
@@ -158,7 +159,7 @@ def build_page_context(home: Home, store: Store, specs: list[SourceSpec], *, tz:
     ctx["items"] = {
         "title": (f"New since the last wake ({T.text(wake, '%a %H:%M')})" if wake
                   else "New in the last 24 hours (no wake yet)"),
-        "sources": [item_group(s.name, *groups[s.name], T) for s in specs if s.name in groups],
+        "sources": [item_group(s.name, groups[s.name].count, groups[s.name].newest, T) for s in specs if s.name in groups],
     }
     ctx["health"] = _health(specs, store, ctx.pop("_latest"), t_now, T)
     ctx["sessions"] = _sessions(store, now, tz, T)
@@ -318,7 +319,7 @@ def _signals(store: Store, specs: list[SourceSpec], now: datetime, wake: datetim
             if cur is None:
                 continue
             latest[sig] = cur
-            row = {"signal": sig, "source": spec.name, "display": reading(cur),
+            row: dict[str, Any] = {"signal": sig, "source": spec.name, "display": reading(cur),
                    "since_wake": change(cur, before) if wake else None,
                    "age": age(t_now - clock.to_ts(cur.ts)), "at": T.text(cur.ts, "%a %H:%M")}
             if cur.value is None:
@@ -377,9 +378,9 @@ def _health(specs: list[SourceSpec], store: Store, latest: dict[str, Observation
             status, detail = "waiting", "no reading yet"
         elif h.status == health.STALE:
             status, since = "stale", h.last_ok
-            detail = f"no good reading for {age(t_now - h.last_ok)}"
-        else:
-            status, detail = "ok", f"last good reading {age(t_now - h.last_ok)} ago"
+            detail = f"no good reading for {age(t_now - (h.last_ok or t_now))}"
+        else:  # ok: it had a good reading
+            status, detail = "ok", f"last good reading {age(t_now - (h.last_ok or t_now))} ago"
         out.append({
             "source": spec.name,
             "type": spec.type,
@@ -483,11 +484,8 @@ def _ledger(home: Home, T: Times) -> list[dict]:
         lines = lines[1:]  # the first may be cut
     out = []
     for line in reversed([ln for ln in lines if ln.strip()][-LEDGER_LINES:]):
-        try:
-            rec = bounded_json.loads(line)
-        except ValueError:
-            rec = None
-        if not isinstance(rec, dict):
+        rec = ledger_record(line)
+        if rec is None:
             out.append({"raw": clean(line, 300)})
             continue
 
@@ -495,7 +493,7 @@ def _ledger(home: Home, T: Times) -> list[dict]:
             v = rec.get(k)
             return v if isinstance(v, int) else "?"
 
-        targets = rec.get("targets") if isinstance(rec.get("targets"), dict) else {}
+        targets: dict = rec["targets"] if isinstance(rec.get("targets"), dict) else {}
         where = ", ".join(f"{clean(k, 80)} {v}" for k, v in list(targets.items())[:6])
         when = rec.get("ended") or rec.get("date") or ""
         try:

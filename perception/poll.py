@@ -12,12 +12,12 @@ import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 from reverie.memory import _log, clock
 from reverie.memory.home import Home
-from reverie.memory.store import SourceState, Store
+from reverie.memory.store import NewItem, Reading, SourceState, StateChange, Store
 from reverie.perception import health, sources, text
 from reverie.perception.errors import SourceError
 from reverie.perception.redact import redact
@@ -44,7 +44,7 @@ class PollOutcome:
     source: str
     ok: bool
     error: str | None = None
-    readings: list[tuple[str, float | None, str | None, str | None]] = field(default_factory=list)
+    readings: list[Reading] = field(default_factory=list)
     new_items: int = 0
     duration: float = 0.0
     skipped: str | None = None  # why the source was not run at all
@@ -84,7 +84,7 @@ def one_line(s: str, secrets: Iterable[str] = (), limit: int = MAX_ERROR_LEN) ->
 
 
 def build_source(spec: SourceSpec) -> Any:
-    cls = sources.get(spec.type)
+    cls: Any = sources.get(spec.type)  # a source type: its Options and constructor
     options = spec.options
     if options is None or not isinstance(options, cls.Options):
         options = cls.Options.model_validate(options or {})
@@ -241,7 +241,7 @@ def _error_text(e: BaseException) -> str:
 
 
 def _readings(name: str, result: Result, secrets: tuple[str, ...], warnings: list[str]
-              ) -> list[tuple[str, float | None, str | None, str | None]]:
+              ) -> list[Reading]:
     out = []
     for r in result.readings:
         value, label = r.value, r.text
@@ -259,7 +259,7 @@ def _readings(name: str, result: Result, secrets: tuple[str, ...], warnings: lis
         if value is None and label is None:
             warnings.append(f"{r.field}: no value")
             continue
-        out.append((f"{name}.{r.field}", value, label, r.unit))
+        out.append(Reading(f"{name}.{r.field}", value, label, r.unit))
     return out
 
 
@@ -305,14 +305,13 @@ def _poll_source(spec: SourceSpec, home: Home, store: Store, secrets: tuple[str,
         error = f"source returned {type(result).__name__}, not a Result"
     ok = error is None
 
-    readings: list = []
-    items: list[dict] = []
+    readings: list[Reading] = []
+    items: list[NewItem] = []
     poll_note: str | None = None
-    if ok:
+    if ok and isinstance(result, Result):  # ok: it is one (checked above)
         readings = _readings(name, result, secrets, warnings)
-        items = [{"uid": it.uid, "title": _plain(it.title or ""), "link": it.link,
-                  "published": it.published, "summary": _plain(it.summary or "")}
-                 for it in result.items]
+        items = [NewItem(it.uid, _plain(it.title or ""), it.link, it.published,
+                         _plain(it.summary or "")) for it in result.items]
         warnings.extend(result.warnings)
         field_errors = [f"{k}: {v}" for k, v in result.field_errors.items()]
         if field_errors:
@@ -320,26 +319,29 @@ def _poll_source(spec: SourceSpec, home: Home, store: Store, secrets: tuple[str,
             poll_note = one_line("; ".join(field_errors), secrets)
             warnings[:0] = field_errors
     else:
-        poll_note = one_line(error, secrets)
+        poll_note = one_line(error or "", secrets)
     warnings = [one_line(w, secrets, 200) for w in warnings]
 
-    t = clock.to_ts(now)
     failures = state.consecutive_failures or 0
-    failing_since = clock.to_ts(state.failing_since) if state.failing_since else None
+    failing_since = state.failing_since
+    health: StateChange
     if ok:
-        health = {"consecutive_failures": 0, "failing_since": None, "last_ok": t,
+        health = {"consecutive_failures": 0, "failing_since": None, "last_ok": now,
                   "retry_after": None}
     else:
         health = {"consecutive_failures": failures + 1,
-                  "failing_since": failing_since if failures else t,
-                  "last_error": poll_note, "last_error_ts": t,
-                  "retry_after": t + retry_after if retry_after and retry_after > 0 else None}
+                  "failing_since": failing_since if failures else now,
+                  "last_error": poll_note, "last_error_ts": now,
+                  "retry_after": (now + timedelta(seconds=retry_after)
+                                  if retry_after and retry_after > 0 else None)}
     if finished and ok:
         # an abandoned fetch may still scribble on ctx.state: only a finished one is kept;
         # most polls change none of it, and then it is not encoded and written again
-        for key in ("etag", "last_modified"):
-            if (data.get(key) or None) != getattr(state, key):
-                health[key] = data.get(key) or None
+        etag, modified = data.get("etag") or None, data.get("last_modified") or None
+        if etag != state.etag:
+            health["etag"] = etag
+        if modified != state.last_modified:
+            health["last_modified"] = modified
         if data != state.data:
             health["data"] = data
 
@@ -350,7 +352,8 @@ def _poll_source(spec: SourceSpec, home: Home, store: Store, secrets: tuple[str,
         log.warning("source.failing", source=name, error=poll_note)
     elif ok and failures:
         log.info("source.recovered", source=name, failures=failures,
-                 down_for=text.duration(round(max(0.0, t - failing_since))) if failing_since else None)
+                 down_for=text.duration(round(max(0.0, (now - failing_since).total_seconds())))
+                 if failing_since else None)
     if warnings:
         log.debug("source.warnings", source=name, warnings=warnings)
 

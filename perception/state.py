@@ -139,7 +139,7 @@ def build_context(home: Home, store: Store, specs: list[SourceSpec], *, tz: Zone
         "since": T.iso(since),
         "title": (f"New since the last wake ({T.text(wake, '%a %H:%M')})" if wake
                   else "New in the last 24 h (no wake yet)"),
-        "sources": [item_group(spec.name, *groups[spec.name], T)
+        "sources": [item_group(spec.name, groups[spec.name].count, groups[spec.name].newest, T)
                     for spec in specs if spec.name in groups],
     }
 
@@ -260,7 +260,7 @@ class StateRenderer:
 
     def __init__(self, home: Home, store: Store, specs: list[SourceSpec], tz: ZoneInfo,
                  template: Path | None = None, *, min_interval: float = 5.0,
-                 on_render: Callable[[], None] | None = None):
+                 on_render: Callable[[], object] | None = None):
         self.home, self.store, self.specs, self.tz, self.template = home, store, specs, tz, template
         self.min_interval = min_interval
         self.on_render = on_render  # e.g. the morning page, written with every state
@@ -278,7 +278,7 @@ class StateRenderer:
                 self.specs = specs
             if tz is not None:
                 self.tz = tz
-            if template is not False:
+            if not isinstance(template, bool):  # False: unchanged
                 self.template = template
             self._last_key = None
 

@@ -83,6 +83,8 @@ class Command(BaseSource):
                 raise ValueError(f"cwd {v!r} must be relative and stay inside the home")
             return v
 
+    options: Options  # validated by the loader (the base class keeps it as a BaseModel)
+
     def fetch(self, ctx: Context) -> Result:
         o = self.options
         prog = o.command[0]

@@ -30,7 +30,8 @@ class _TextHandlers:
     _BREAK = {"p", "br", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
+        # HTMLParser's: the class this is mixed into below, imported when first needed
+        super().__init__(convert_charrefs=True)  # type: ignore[call-arg]
         self.parts: list[str] = []
         self._skipping = 0
 
@@ -174,6 +175,8 @@ class Feed(BaseSource):
                 if p.is_absolute() or ".." in p.parts:
                     raise ValueError(f"path {self.path!r} must be relative and stay inside the home")
             return self
+
+    options: Options  # validated by the loader (the base class keeps it as a BaseModel)
 
     def fetch(self, ctx: Context) -> Result:
         o = self.options

@@ -14,6 +14,7 @@ from reverie.perception import http
 from reverie.perception.http import HttpOptions
 from reverie.perception.sources import BaseSource, Context, Reading, Result, SourceError
 from reverie.perception.types import NAME_RE
+from reverie.memory.errors import one_line
 
 MAX_TEXT = 500  # characters kept of a text reading
 _HEX = re.compile(r"0x[0-9a-fA-F]{1,32}")
@@ -39,7 +40,7 @@ def compile_path(path: str) -> Any:
     try:
         return jmespath.compile(path)
     except jmespath.exceptions.JMESPathError as e:
-        raise ValueError(f"invalid JMESPath {path!r}: {' '.join(str(e).split())}") from None
+        raise ValueError(f"invalid JMESPath {path!r}: {one_line(e)}") from None
 
 
 def check_fields(fields: dict[str, str | FieldSpec]) -> dict[str, FieldSpec]:
@@ -80,7 +81,7 @@ def extract(doc: Any, fields: dict[str, FieldSpec]) -> tuple[list[Reading], dict
         try:
             found = jmespath.search(spec.path, doc)
         except jmespath.exceptions.JMESPathError as e:
-            errors[name] = f"path {spec.path!r} failed: {' '.join(str(e).split())}"
+            errors[name] = f"path {spec.path!r} failed: {one_line(e)}"
             continue
         if found is None:
             errors[name] = f"path {spec.path!r} matched nothing"
@@ -158,6 +159,8 @@ class HttpJson(BaseSource):
             if self.method is None:
                 self.method = "POST" if self.body is not None else "GET"
             return self
+
+    options: Options  # validated by the loader (the base class keeps it as a BaseModel)
 
     def fetch(self, ctx: Context) -> Result:
         o = self.options

@@ -49,6 +49,8 @@ class Moltbook(BaseSource):
         url: str = DEFAULT_URL
         api_key: str | None = None
 
+    options: Options  # validated by the loader (the base class keeps it as a BaseModel)
+
     def fetch(self, ctx: Context) -> Result:
         o = self.options
         headers = dict(o.headers)

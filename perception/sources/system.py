@@ -9,6 +9,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from reverie.perception.sources import BaseSource, Context, Reading, Result, SourceError
+from reverie.memory.errors import one_line
 
 PROC = Path("/proc")  # a module global so tests can point it at a fake /proc
 
@@ -44,6 +45,8 @@ class System(BaseSource):
 
         path: str = "."
 
+    options: Options  # validated by the loader (the base class keeps it as a BaseModel)
+
     def fetch(self, ctx: Context) -> Result:
         result = Result()
 
@@ -56,7 +59,7 @@ class System(BaseSource):
                     Reading(field, value=round(float(read()), digits), unit=unit))
             except (OSError, ValueError, IndexError) as e:
                 msg = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-                result.field_errors[field] = " ".join(str(msg).split()) or type(e).__name__
+                result.field_errors[field] = one_line(msg) or type(e).__name__
 
         try:
             loads = os.getloadavg()

@@ -79,6 +79,8 @@ class Wallet(BaseSource):
                 self.url = DEFAULT_URLS[self.chain]
             return self
 
+    options: Options  # validated by the loader (the base class keeps it as a BaseModel)
+
     def fetch(self, ctx: Context) -> Result:
         o = self.options
         assert o.url is not None

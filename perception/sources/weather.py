@@ -86,6 +86,8 @@ class Weather(BaseSource):
         longitude: float = Field(ge=-180, le=180)
         units: Literal["metric", "imperial"] = "metric"
 
+    options: Options  # validated by the loader (the base class keeps it as a BaseModel)
+
     def _url(self) -> str:
         o = self.options
         current = ",".join([v for v, _, _ in VARIABLES.values()] + ["weather_code"])
