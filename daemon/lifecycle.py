@@ -82,17 +82,15 @@ class Daemon:
     def _status_line(self) -> str:
         s = self.services
         assert s is not None
-        states = s.store.all_source_states()
-        names = [x.name for x in self.loaded.config.sources if x.enabled]
-        failing = [n for n in names if n in states and states[n].consecutive_failures]
         job = self.scheduler.get_job("dream") if self.scheduler else None
         nxt = job.next_run_time.astimezone(self.loaded.tz).strftime("%a %H:%M") if job and job.next_run_time else "?"
         cur = s.runner.current() if s.runner else None
         sess = f"session {cur['session_id']} running" if cur else "no session"
         if s.recovering:  # wakes wait for it; a stuck one is named by job.stuck
             sess += ", recovering the last run"
-        line = (f"{len(names) - len(failing)} sources ok, {len(failing)} failing; "
-                f"next dream {nxt}; {sess}")
+        from reverie.perception import health  # the one rule `status` counts by too
+
+        line = f"{health.summary(s.store, self.loaded.config.sources)}; next dream {nxt}; {sess}"
         if self._refused:  # stays in STATUS= (and `systemctl status`) until a good reload
             return f"{self._refused}; running the previous config: {line}"
         return line

@@ -65,6 +65,17 @@ def pytest_unconfigure(config) -> None:
     shutil.rmtree(os.environ.get("XDG_STATE_HOME", "/nonexistent"), ignore_errors=True)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _module_state_home(tmp_path_factory):
+    """A module's own fixtures (a world built once per module) get a state folder of the
+    module's: two modules' homes both called ``home`` in one worker never share one."""
+    old = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("xdg-module"))
+    yield
+    if old is not None:
+        os.environ["XDG_STATE_HOME"] = old
+
+
 @pytest.fixture(autouse=True)
 def _state_home(tmp_path_factory, monkeypatch) -> Path:
     """reverie's state directories (the record, outside the home) go under a folder of the

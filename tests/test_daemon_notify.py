@@ -54,7 +54,7 @@ def test_ready_watchdog_reload_and_stopping(tmp_path, notify_socket):
     try:
         _pending.clear()
         ready = wait_message(sock, lambda m: "READY=1" in m)
-        assert "STATUS=" in ready and "sources ok" in ready
+        assert "STATUS=" in ready and "0 sources ok, 0 failing, 1 never polled" in ready
         _pending.clear()
         msgs = collect(sock, 2.0)
         pings = [m for _, m in msgs if m == "WATCHDOG=1"]

@@ -44,7 +44,7 @@ def daemon(write_config, tmp_path, notify_socket):
     p.log = LogTail(p.stderr)
     assert wait_for(lambda: (Home.at(tmp_path / "home").state / "control.sock").exists(),
                     timeout=20), p.log.text(0)
-    assert wait_for(lambda: any("sources ok" in s for s in statuses(sock)), timeout=10)
+    assert wait_for(lambda: any(" ok, " in s and "failing" in s for s in statuses(sock)), timeout=10)
     yield cfg, tmp_path / "home", p, sock
     if p.poll() is None:
         p.send_signal(signal.SIGTERM)
@@ -80,11 +80,11 @@ def test_a_broken_config_is_refused_with_its_line_and_the_old_one_keeps_running(
     # systemd's status line says so, with the time and the file:line
     seen = wait_for(lambda: [s for s in statuses(sock) if s.startswith("config refused at ")])
     assert seen and f"{cfg}:4: sources[0].every" in seen[0], seen
-    assert "running the previous config: 1 sources ok" in seen[0]
+    assert "running the previous config: 1 source ok, 0 failing" in seen[0]
     cfg.write_text(good)
     r = run_cli("--config", str(cfg), "reload", timeout=90)
     assert r.returncode == 0, r.stderr
-    back = wait_for(lambda: [s for s in statuses(sock) if "sources ok" in s])
+    back = wait_for(lambda: [s for s in statuses(sock) if " ok, " in s and "failing" in s])
     assert back and not back[-1].startswith("config refused"), back
 
 
