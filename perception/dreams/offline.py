@@ -356,7 +356,7 @@ class _Gen:
 
         return _TOKEN.sub(sub, template)
 
-    def sentence(self, pool: str, ctx: dict, turn: bool = False, tries: int = 3) -> str:
+    def sentence(self, pool: str, ctx: dict, turn: bool = False, tries: int = 6) -> str:
         """A sentence of ``pool``: of a few drafts, the one that repeats the fewest runs of
         words said in recent nights (or earlier in this dream): the dryness memory rests
         whole frames as a reader meets them, not only the phrases they are made of."""
