@@ -660,7 +660,7 @@ T["move"] = ["{pa_way} {t:lead} from {here} into {=there}.",
                 "Behind {=motif_b}, {pa_door} {t:open} on {=there}, and {I} {v:go} in.",
                 "{I} {v:follow} {pa_way_lc} down into {=there}."]
 T["pa_way"] = ["A narrow stair", "A low door", "A narrow passage", "A gate", "A short ladder",
-               "A covered walk"]
+               "A covered passage"]
 T["pa_way_lc"] = ["a narrow stair", "a narrow passage", "a short ladder", "a winding stair"]
 T["pa_door"] = ["a low door", "a side door", "a gate", "a curtain", "a trapdoor"]
 
