@@ -84,7 +84,7 @@ LEXICON: dict[str, list[str]] = {
               "ferry", "market", "cellar", "lighthouse", "bridge", "platform", "courtyard",
               "chapel", "tunnel", "kitchen", "hotel", "rooftop", "museum", "pier", "square",
               "hallway", "observatory", "quarry", "meadow", "laundromat", "stairwell",
-              "school gym", "waiting room", "boathouse", "ballroom", "bus depot", "cloister",
+              "gym", "waiting room", "boathouse", "ballroom", "bus depot", "cloister",
               "post office", "swimming pool", "bakery", "train carriage", "vineyard", "archive"],
     "thing": ["thimble", "matchbox", "paperweight", "accordion", "lampshade", "fishing net", "rocking horse", "cuckoo clock", "snow globe", "sewing box", "pocket watch", "weather map", "abacus", "metronome", "gramophone", "tin soldier", "flute", "scarf", "lunchbox", "ink bottle", "lantern", "suitcase", "umbrella", "teacup", "ladder", "mirror", "kite", "bicycle",
               "compass", "key", "piano", "birdcage", "typewriter", "map", "clock", "ribbon",

@@ -438,15 +438,16 @@ def _label_ctx(label: str, rng: random.Random | None = None, money: bool = False
     return ctx
 
 
-def _size(sd: SignalDigest, rng: random.Random) -> str:
-    """How big a move was, as a person tells it without its figure."""
+def _size(sd: SignalDigest, rng: random.Random) -> list[str]:
+    """How big a move was, as a person tells it without its figure (the ways to say it:
+    each draft of a sentence takes one)."""
     if sd.usual:
         x = sd.score
     elif sd.change_pct is not None:
         x = abs(sd.change_pct) / 5
     else:
         x = 2.0
-    return rng.choice(SIZES["small" if x < 2 else "mid" if x < 6 else "big"])
+    return list(SIZES["small" if x < 2 else "mid" if x < 6 else "big"])
 
 
 def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
@@ -492,9 +493,9 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
                 continue
             ctx["delta_says"] = says(sd.change)
             one = abs(round(sd.change)) == 1
-            ctx["delta_voices"] = rng.choice(["a single voice", "one voice", "a lone voice"]) \
+            ctx["delta_voices"] = ["a single voice", "one voice", "a lone voice"] \
                 if one else f"{says(sd.change)} voices"
-            ctx["delta_pages"] = rng.choice(["one page", "a single page", "a page"]) \
+            ctx["delta_pages"] = ["one page", "a single page", "a page"] \
                 if one else f"{says(sd.change)} pages"
             ctx["last_says"] = ("zero" if round(sd.last) == 0 else big(sd.last)
                                 if abs(sd.last) >= 10 else says(sd.last))
@@ -520,12 +521,13 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
         if minutes >= 90:
             hours = round(minutes / 60, 1)
             whole = int(math.floor(hours + 0.5))
-            duration = rng.choice(["about {} hours", "around {} hours", "close to {} hours",
-                                   "some {} hours", "roughly {} hours"]).format(says(whole))
+            duration = [w.format(says(whole)) for w in
+                        ["about {} hours", "around {} hours", "close to {} hours",
+                         "some {} hours", "roughly {} hours"]]
             figs += 1
         elif minutes >= 1:
-            duration = rng.choice(["{} minute{}", "a good {} minute{}", "some {} minute{}"]).format(
-                minutes, "s" if minutes != 1 else "")
+            duration = [w.format(minutes, "s" if minutes != 1 else "")
+                        for w in ["{} minute{}", "a good {} minute{}", "some {} minute{}"]]
             figs += 1
         else:
             duration = None  # a pool of its own says it
@@ -541,7 +543,7 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
              "for a stretch", "a fair while", "long enough to notice", "for a spell")
         out.append(_Subject("sessions" if duration else "sessions.brief",
                             {"count_says": count_says, "duration": duration or "",
-                             "awake_how": rng.choice(how)},
+                             "awake_how": list(how)},
                             scores.get("sessions", 0.0) + 0.01, ["sessions"], figs,
                             "sessions.told"))
     if dg.items_total:
