@@ -83,6 +83,15 @@ def test_the_dryness_memory_rests_the_runs_of_words_of_recent_nights(nights):
     assert len(runs(rested) & runs(fresh)) < 0.3 * len(runs(fresh))
 
 
+def test_the_dryness_memory_rests_the_three_word_runs_of_recent_nights_too(nights):
+    # the joints between a frame's parts ("awake a fair while", "into a clear sky") are
+    # three words long: resting only those still makes a different dream
+    n = nights[12]
+    fresh = compose(n["digest"], n["day"], recent={})[0]
+    rested = compose(n["digest"], n["day"], recent={k: 1 for k in runs(fresh, 3)})[0]
+    assert len(runs(rested, 3) & runs(fresh, 3)) < 0.3 * len(runs(fresh, 3))
+
+
 def test_a_counted_figure_and_its_verb_agree(nights):
     for n in nights:
         text = n["prose"]

@@ -114,6 +114,13 @@ def test_the_agents_own_words_come_back_on_most_nights_and_feed_titles_on_few(mo
         assert len(qs) <= 1
 
 
+def test_thirty_nights_do_not_read_like_one_night_said_thirty_times(month):
+    # Self-BLEU-4 (each dream against the other 29): a month of dreams an owner reads on
+    # a world nobody tuned for, the agent's own places and words included
+    w, nights = month
+    assert world.self_bleu([world.tokens(n["prose"]) for n in nights]) <= 0.30
+
+
 def test_something_of_last_night_comes_back_on_some_nights(month):
     w, nights = month
     back = 0

@@ -34,7 +34,8 @@ class DreamOptions(BaseModel):
     persona: str = "memory/identity.md"  # relative to the home
     prompt_template: str | None = None  # a Jinja2 file replacing templates/dream_prompt.j2
     notable: NotableRules = Field(default_factory=NotableRules)
-    dryness_nights: int = Field(7, ge=0)  # how many past nights' phrases the offline dream avoids
+    # how many past nights' phrases the offline dream avoids: a month, as an owner reads them
+    dryness_nights: int = Field(30, ge=0)
 
 
 __all__ = ["DreamOptions", "NotableRules"]

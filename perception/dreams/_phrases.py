@@ -84,7 +84,7 @@ LEXICON: dict[str, list[str]] = {
               "ferry", "market", "cellar", "lighthouse", "bridge", "platform", "courtyard",
               "chapel", "tunnel", "kitchen", "hotel", "rooftop", "museum", "pier", "square",
               "hallway", "observatory", "quarry", "meadow", "laundromat", "stairwell",
-              "school gym", "waiting room", "boathouse", "ballroom", "bus depot", "cloister",
+              "gym", "waiting room", "boathouse", "ballroom", "bus depot", "cloister",
               "post office", "swimming pool", "bakery", "train carriage", "vineyard", "archive"],
     "thing": ["thimble", "matchbox", "paperweight", "accordion", "lampshade", "fishing net", "rocking horse", "cuckoo clock", "snow globe", "sewing box", "pocket watch", "weather map", "abacus", "metronome", "gramophone", "tin soldier", "flute", "scarf", "lunchbox", "ink bottle", "lantern", "suitcase", "umbrella", "teacup", "ladder", "mirror", "kite", "bicycle",
               "compass", "key", "piano", "birdcage", "typewriter", "map", "clock", "ribbon",
@@ -660,7 +660,7 @@ T["move"] = ["{pa_way} {t:lead} from {here} into {=there}.",
                 "Behind {=motif_b}, {pa_door} {t:open} on {=there}, and {I} {v:go} in.",
                 "{I} {v:follow} {pa_way_lc} down into {=there}."]
 T["pa_way"] = ["A narrow stair", "A low door", "A narrow passage", "A gate", "A short ladder",
-               "A covered walk"]
+               "A covered passage"]
 T["pa_way_lc"] = ["a narrow stair", "a narrow passage", "a short ladder", "a winding stair"]
 T["pa_door"] = ["a low door", "a side door", "a gate", "a curtain", "a trapdoor"]
 

@@ -227,11 +227,13 @@ def cond_arc(arc: list[str], rng: random.Random | None = None) -> tuple[str, str
     return f"from {said[0]} {to} {join(said[1:])}", join(said)
 
 
-def runs(text: str) -> set[str]:
-    """Dryness keys of the runs of four words in ``text`` (lowercase, as a reader counts them)."""
+def runs(text: str, n: int = 4) -> set[str]:
+    """Dryness keys of the runs of ``n`` words in ``text`` (lowercase, as a reader counts
+    them): "run:" for four words, "tri:" for three."""
     ws = re.findall(r"[a-z0-9']+", text.lower())
-    return {"run:" + hashlib.sha1(" ".join(ws[i:i + 4]).encode()).hexdigest()[:10]
-            for i in range(len(ws) - 3)}
+    tag = "run:" if n == 4 else f"n{n}:" if n != 3 else "tri:"
+    return {tag + hashlib.sha1(" ".join(ws[i:i + n]).encode()).hexdigest()[:10]
+            for i in range(len(ws) - n + 1)}
 
 
 # -- saying a thing again --------------------------------------------------------------
@@ -272,7 +274,7 @@ class _Gen:
         self.refs: dict[str, list[str]] = {}
         self.settled = False
         # the runs of four words said in recent nights, and in this dream so far
-        self.stale = {k for k in recent if k.startswith("run:")}
+        self.stale = {k for k in recent if k.startswith(("run:", "tri:"))}
         self.said: set[str] = set()
         self.trace: list[tuple[str, str]] = []  # (pool, sentence), for the bench
 
@@ -307,6 +309,8 @@ class _Gen:
                 return _cap(sub(re.match(r"\{(=[a-z_]+)\}", "{" + tok[:-4] + "}")))
             if tok.startswith("="):
                 said = ctx[tok[1:]]
+                if isinstance(said, list):  # ways to say it: each draft takes one
+                    said = self.rng.choice(said)
                 if self.settled and said in self.refs:
                     return self.rng.choice(self.refs[said])
                 return said
@@ -356,15 +360,16 @@ class _Gen:
 
         return _TOKEN.sub(sub, template)
 
-    def sentence(self, pool: str, ctx: dict, turn: bool = False, tries: int = 3) -> str:
+    def sentence(self, pool: str, ctx: dict, turn: bool = False, tries: int = 10) -> str:
         """A sentence of ``pool``: of a few drafts, the one that repeats the fewest runs of
-        words said in recent nights (or earlier in this dream): the dryness memory rests
-        whole frames as a reader meets them, not only the phrases they are made of."""
+        three and four words said in recent nights (or earlier in this dream): the dryness
+        memory rests whole frames as a reader meets them, not only the phrases they are
+        made of, and the three-word joints between the parts of a frame as well."""
         best: tuple[int, str, list[str]] | None = None
         for _ in range(tries):
             mark = len(self.used)
             s = self._draft(pool, ctx, turn)
-            grams = runs(s)
+            grams = runs(s) | runs(s, 3)
             cost = len(grams & self.stale) + len(grams & self.said)
             if best is None or cost < best[0]:
                 best = (cost, s, self.used[mark:])
@@ -373,7 +378,7 @@ class _Gen:
                 break
         assert best is not None
         self.used.extend(best[2])
-        self.said |= runs(best[1])
+        self.said |= runs(best[1]) | runs(best[1], 3)
         self.trace.append((pool, best[1]))
         return best[1]
 
@@ -433,15 +438,16 @@ def _label_ctx(label: str, rng: random.Random | None = None, money: bool = False
     return ctx
 
 
-def _size(sd: SignalDigest, rng: random.Random) -> str:
-    """How big a move was, as a person tells it without its figure."""
+def _size(sd: SignalDigest, rng: random.Random) -> list[str]:
+    """How big a move was, as a person tells it without its figure (the ways to say it:
+    each draft of a sentence takes one)."""
     if sd.usual:
         x = sd.score
     elif sd.change_pct is not None:
         x = abs(sd.change_pct) / 5
     else:
         x = 2.0
-    return rng.choice(SIZES["small" if x < 2 else "mid" if x < 6 else "big"])
+    return list(SIZES["small" if x < 2 else "mid" if x < 6 else "big"])
 
 
 def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
@@ -487,9 +493,9 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
                 continue
             ctx["delta_says"] = says(sd.change)
             one = abs(round(sd.change)) == 1
-            ctx["delta_voices"] = rng.choice(["a single voice", "one voice", "a lone voice"]) \
+            ctx["delta_voices"] = ["a single voice", "one voice", "a lone voice"] \
                 if one else f"{says(sd.change)} voices"
-            ctx["delta_pages"] = rng.choice(["one page", "a single page", "a page"]) \
+            ctx["delta_pages"] = ["one page", "a single page", "a page"] \
                 if one else f"{says(sd.change)} pages"
             ctx["last_says"] = ("zero" if round(sd.last) == 0 else big(sd.last)
                                 if abs(sd.last) >= 10 else says(sd.last))
@@ -515,12 +521,13 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
         if minutes >= 90:
             hours = round(minutes / 60, 1)
             whole = int(math.floor(hours + 0.5))
-            duration = rng.choice(["about {} hours", "around {} hours", "close to {} hours",
-                                   "some {} hours", "roughly {} hours"]).format(says(whole))
+            duration = [w.format(says(whole)) for w in
+                        ["about {} hours", "around {} hours", "close to {} hours",
+                         "some {} hours", "roughly {} hours"]]
             figs += 1
         elif minutes >= 1:
-            duration = rng.choice(["{} minute{}", "a good {} minute{}", "some {} minute{}"]).format(
-                minutes, "s" if minutes != 1 else "")
+            duration = [w.format(minutes, "s" if minutes != 1 else "")
+                        for w in ["{} minute{}", "a good {} minute{}", "some {} minute{}"]]
             figs += 1
         else:
             duration = None  # a pool of its own says it
@@ -536,7 +543,7 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
              "for a stretch", "a fair while", "long enough to notice", "for a spell")
         out.append(_Subject("sessions" if duration else "sessions.brief",
                             {"count_says": count_says, "duration": duration or "",
-                             "awake_how": rng.choice(how)},
+                             "awake_how": list(how)},
                             scores.get("sessions", 0.0) + 0.01, ["sessions"], figs,
                             "sessions.told"))
     if dg.items_total:
@@ -748,7 +755,10 @@ def compose_night(digest: Digest, day: date, *, recent: dict[str, int] | None = 
             if len(arc) > 3:
                 middle = [a for a in arc[1:-1] if a not in (arc[0], arc[-1])]
                 arc = [arc[0]] + ([max(middle, key=_severity)] if middle else []) + [arc[-1]]
-            sctx["cond_from"], sctx["cond_seq"] = cond_arc(arc, rng)
+            # a few ways to join it: each draft of the sentence takes one, and the one
+            # least said in recent nights is kept (the record's words recur; the joints need not)
+            ways = [cond_arc(arc, rng) for _ in range(4)]
+            sctx["cond_from"], sctx["cond_seq"] = [w[0] for w in ways], [w[1] for w in ways]
             first.append(g.sentence("sky.arc", sctx))
         else:
             sctx.update(cond=sky.cond, cond_np=cond_np(sky.cond))
@@ -870,7 +880,7 @@ def compose_night(digest: Digest, day: date, *, recent: dict[str, int] | None = 
         blocks.append(body)
     blocks.append([closing])
     prose = "\n\n".join(" ".join(b) for b in blocks if b)
-    keys = list(dict.fromkeys(g.used)) + sorted(runs(prose))
+    keys = list(dict.fromkeys(g.used)) + sorted(runs(prose) | runs(prose, 3))
     return Night(prose, keys, list(dict.fromkeys(used_signals)), setting,
                  [motif_a, motif_b], figures, own_said, g.trace)
 
