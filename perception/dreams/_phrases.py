@@ -602,7 +602,7 @@ T["reputation.down.told"] = ["{r_subj} {t:thin} {=size}{rt_tail}.",
                              "{r_pre} some voices {tp:leave} {r_where}{rt_tail}.",
                              "{person} {t:count} fewer voices {r_where} than before{rt_tail}."]
 T["rt_tail"] = [": {m_lab}", ", and {m_lab} with them", "; {I} {v:know} them for {m_lab}",
-                ", and {m_lab} {t:change} with them"]
+                ", and {m_lab} {n:change} with them"]
 T["work.up.told"] = ["{I} {v:write} more pages {w_where}{wk_tail}.",
                      "{r_pre} new pages in {my} hand {tp:turn} up {w_where}{wk_tail}.",
                      "{w_subj} {w_fresh}{wk_tail}."]
