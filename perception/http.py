@@ -61,7 +61,8 @@ class HttpOptions(BaseModel):
 
     url: str
     headers: dict[str, str] = {}
-    max_bytes: int = Field(DEFAULT_MAX_BYTES, gt=0, description="cap on the (decompressed) body")
+    max_bytes: int = Field(default=DEFAULT_MAX_BYTES, gt=0,
+                           description="cap on the (decompressed) body")
 
     @field_validator("url")
     @classmethod
