@@ -34,8 +34,7 @@ class DreamOptions(BaseModel):
     persona: str = "memory/identity.md"  # relative to the home
     prompt_template: str | None = None  # a Jinja2 file replacing templates/dream_prompt.j2
     notable: NotableRules = Field(default_factory=NotableRules)
-    # how many past nights' phrases the offline dream avoids
-    dryness_nights: int = Field(default=7, ge=0)
+    dryness_nights: int = Field(7, ge=0)  # how many past nights' phrases the offline dream avoids
 
 
 __all__ = ["DreamOptions", "NotableRules"]
