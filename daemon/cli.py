@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import date as Date
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -584,7 +584,7 @@ def _under_memory(loaded, file: str) -> bool:
     return any(memory in p.resolve().parents for p in (Path(file), loaded.home.root / file))
 
 
-def _audit_memory(ctx: click.Context, loaded, file: str | None) -> None:
+def _audit_memory(ctx: click.Context, loaded, file: str | None) -> NoReturn:
     """`reverie audit memory/FILE` or `--all` (perception/memory_audit.py)."""
     from reverie.perception import memory_audit as ma
 
@@ -777,7 +777,7 @@ def export(ctx: click.Context, since: str | None, until: str | None, source: str
         raise Failure(f"{loaded.home.db}: no record yet (start the daemon or run `reverie poll`)")
     from reverie.memory.store import Store, StoreError
 
-    out = click.get_text_stream("stdout")
+    out = click.open_file("-", "w")  # stdout as get_text_stream (deprecated) gave it
     try:
         with Store.open(loaded.home.db, readonly=True) as store:
             rows = store.iter_observations(since=bounds["--since"], until=bounds["--until"],

@@ -14,6 +14,7 @@ import typing
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -242,8 +243,9 @@ def read_env_file(path: str | os.PathLike) -> dict[str, str]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
+        why = e.strerror if isinstance(e, OSError) else None  # never the bytes read
         raise ConfigError([f"{shown}: cannot read the environment file: {e.__class__.__name__}"
-                           f"{': ' + e.strerror if getattr(e, 'strerror', None) else ''}"])
+                           f"{': ' + why if why else ''}"])
     out: dict[str, str] = {}
     problems: list[str] = []
     lines = text.split("\n")
@@ -461,7 +463,7 @@ def _squeezed(value: str) -> str:
     return re.sub(r"\s+", " ", value)
 
 
-def _fmt_msg(err: dict) -> str:
+def _fmt_msg(err: Mapping[str, Any]) -> str:
     kind, msg = err.get("type", ""), err.get("msg", "")
     if kind == "extra_forbidden":
         return "unknown key"
@@ -588,6 +590,7 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
         raise ConfigError([f"{shown}:1: the config must be a mapping of keys (home:, sources:, ...)"])
     defaults_path = None
     if "defaults" in data:
+        assert isinstance(root, yaml.MappingNode)  # the document's data is a mapping
         root, data, defaults_path = with_defaults(path, root, data)
 
     problems: list[str] = []
@@ -647,7 +650,7 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
                 return var
         return None
 
-    def report(err: dict, prefix: tuple = (), allowed: Any = None) -> None:
+    def report(err: Mapping[str, Any], prefix: tuple = (), allowed: Any = None) -> None:
         loc = (*prefix, *err["loc"])
         var = unset_var(loc)
         if var is not None and need_secrets:
@@ -705,6 +708,7 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
         except ValueError as e:
             problems.append(f"{shown}:{_key_line(root, ('sources',))}: sources: {e}")
     if defaults_path is not None:  # a key the defaults file wrote: its name and line
+        assert root is not None  # with_defaults gave it
         problems = [_defaults_origin(p, shown, root) for p in problems]
         warnings[:] = [_defaults_origin(w, shown, root) for w in warnings]
     if problems:
@@ -1092,17 +1096,18 @@ def _describe(owner: str, schema: dict) -> None:
             prop["default"] = format_duration(TypeAdapter(timedelta).validate_python(default))
 
 
-def _source_schema(name: str, cls: type) -> tuple[dict, dict]:
+def _source_schema(name: str, cls: type[source_types.Source]) -> tuple[dict, dict]:
     """A source type's entry (common keys plus its options) and the $defs it needs."""
     opts = cls.Options.model_json_schema()
     props = {k: v for k, v in SourceSpec.model_json_schema().get("properties", {}).items()
              if k != "options"}
     props.update(opts.get("properties", {}))
     props["type"] = {"const": name}
-    entry = {"type": "object", "title": f"source: {name}", "properties": props,
+    title = f"source: {name}"
+    entry = {"type": "object", "title": title, "properties": props,
              "required": ["name", "type", *opts.get("required", [])],
              "additionalProperties": False}
-    _describe(entry["title"], entry)
+    _describe(title, entry)
     doc = (cls.__doc__ or "").strip()
     if doc:
         entry["description"] = doc.splitlines()[0]
@@ -1164,7 +1169,8 @@ def _type_name(prop: dict) -> str:
 # -- defaults: PATH ---------------------------------------------------------------------------
 
 
-def with_defaults(path: Path, root: yaml.Node, data: dict) -> tuple[yaml.Node, dict, Path]:
+def with_defaults(path: Path, root: yaml.MappingNode, data: dict
+                  ) -> tuple[yaml.Node, dict, Path]:
     """The config ``data`` (parsed from ``path``, nodes ``root``) with its ``defaults:`` file
     merged under it: the file's own keys win, mappings merge key by key, recursively, and
     ``sources`` merge by name (a source named in both is the defaults' entry with the
@@ -1213,7 +1219,7 @@ def with_defaults(path: Path, root: yaml.Node, data: dict) -> tuple[yaml.Node, d
     return node, merged, dpath
 
 
-def _without_key(root: yaml.Node, key: str) -> yaml.Node:
+def _without_key(root: yaml.MappingNode, key: str) -> yaml.MappingNode:
     return yaml.MappingNode(root.tag, [(k, v) for k, v in root.value if k.value != key],
                             root.start_mark, root.end_mark, root.flow_style)
 

@@ -112,9 +112,10 @@ class ControlServer:
         raise RuntimeError(f"another reverie daemon is listening on {self.path}")
 
     def _serve(self) -> None:
-        assert self._sock is not None
+        assert self._sock is not None and self._wake_r is not None  # start() set both
+        watched: list[socket.socket | int] = [self._sock, self._wake_r]
         while not self._stopping.is_set():
-            ready, _, _ = select.select([self._sock, self._wake_r], [], [])
+            ready, _, _ = select.select(watched, [], [])
             if self._stopping.is_set():
                 return
             if self._sock not in ready:

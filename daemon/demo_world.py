@@ -86,6 +86,7 @@ class World:
     @property
     def base(self) -> str:
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET server (bytes are an AF_UNIX address)
         return f"http://{host}:{port}"
 
     @property

@@ -23,8 +23,7 @@ MAX_ERROR = 300
 
 
 def _next_cron(exprs: list[str], tz: Any, after: datetime) -> datetime | None:
-    times = [_next_fire(e, tz, after) for e in exprs]
-    times = [t for t in times if t is not None]
+    times = [t for t in (_next_fire(e, tz, after) for e in exprs) if t is not None]
     return min(times) if times else None
 
 
@@ -48,6 +47,7 @@ def _next_run(spec: Any, h: health.Health | None, st: SourceState, tz: Any, now:
     if spec.cron:
         return _next_cron([spec.cron], tz, not_before)
     if h.status == health.BACKING_OFF:
+        assert h.next_try is not None  # a source backing off always says when it tries next
         return max(now, clock.from_ts(h.next_try))
     last = max([t for t in (st.last_ok, st.last_error_ts) if t], default=None)
     return max(not_before, last + spec.every) if last else None
@@ -103,7 +103,7 @@ def collect(loaded: Any, now: datetime | None = None) -> dict:
         "config_errors": list(getattr(loaded, "config_errors", None) or []),
         "daemon": {
             "running": running,
-            "pid": holder[0] if running else None,
+            "pid": holder[0] if holder and running else None,
             "heartbeat": T.iso(beat),
             "heartbeat_age_seconds": round((now - beat).total_seconds(), 1) if beat else None,
         },

@@ -361,7 +361,7 @@ def _layout_warnings(kind: Kind, config: Path, state: Path | None, explicit: boo
                      run_as: str) -> list[str]:
     """Where the layout lets the daemon's account (and so a same-user agent) change
     what it trusts, or leaves commands run by hand looking for another record."""
-    out = []
+    out: list[str] = []
     if kind == "user":
         return out
     if state is not None and not explicit:

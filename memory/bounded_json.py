@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 MAX_DEPTH = 200  # far beyond any record of ours or any API's answer
@@ -28,11 +29,14 @@ class TooDeep(ValueError):
 def depth(text: str | bytes | bytearray, stop: int | None = None) -> int:
     """The deepest nesting of arrays and objects in ``text`` (0 for a scalar), counted no
     further than ``stop``."""
-    pattern = _TOKEN_S if isinstance(text, str) else _TOKEN
-    opens = ("[", "{") if isinstance(text, str) else (b"[", b"{")
+    tokens: Iterator[str | bytes]
+    if isinstance(text, str):
+        tokens = (m.group() for m in _TOKEN_S.finditer(text))
+    else:
+        tokens = (m.group() for m in _TOKEN.finditer(text))
+    opens = ("[", "{", b"[", b"{")
     level = most = 0
-    for m in pattern.finditer(text):
-        tok = m.group()
+    for tok in tokens:
         if len(tok) != 1:
             continue  # a string
         if tok in opens:

@@ -230,7 +230,7 @@ def _snapshot(home: Home, row: Session, tz: ZoneInfo, cap: int) -> dict:
             fd = safe_read.open_regular(taken)
         except safe_read.UnsafeFile as e:
             refused = _move_aside(home, taken, f"{sid}.working.refused",
-                                  e.strerror.removeprefix("refused: "))
+                                  e.reason.removeprefix("refused: "))
         else:
             with os.fdopen(fd, "rb") as f:
                 big = os.fstat(f.fileno()).st_size > cap

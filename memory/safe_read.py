@@ -26,6 +26,7 @@ class UnsafeFile(OSError):
 
     def __init__(self, path: str | os.PathLike, reason: str, errno_: int = 0):
         super().__init__(errno_, reason, str(path))
+        self.reason = reason  # strerror, typed: OSError's may be None, this one never is
 
     def __str__(self) -> str:
         return f"{self.filename}: {self.strerror}"

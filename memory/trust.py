@@ -19,6 +19,7 @@ import grp
 import os
 import pwd
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -117,7 +118,7 @@ def check_trusted_file(path: str | os.PathLike, agent_uid: int | None = None,
             raise UntrustedFile(p, f"refused: {why} ({parent})", st.st_uid)
 
 
-def root_refusal(paths: list[str | os.PathLike]) -> UntrustedFile | None:
+def root_refusal(paths: Sequence[str | os.PathLike]) -> UntrustedFile | None:
     """As root: the first of ``paths`` another user could change, else None (a path not
     there yet is judged by the folder it would be made in). Its ``owner`` is who to run
     the command as instead."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from calendar import monthrange
 from datetime import datetime, timedelta, timezone
+from collections.abc import Sequence
 from typing import Any
 
 UTC = timezone.utc
@@ -61,10 +62,10 @@ def _values(term: str, i: int) -> set[int]:
     bad = f"{name} {term!r}"
     m = _ALL.fullmatch(term)
     if m:
-        step = int(m.group(1)) if m.group(1) else 1
-        if step == 0 or step > star_hi - lo:
+        every = int(m.group(1)) if m.group(1) else 1
+        if every == 0 or every > star_hi - lo:
             raise ValueError(f"{bad}: the step must be 1 to {star_hi - lo}")
-        return set(range(lo, star_hi + 1, step))
+        return set(range(lo, star_hi + 1, every))
     m = _RANGE.fullmatch(term)
     if m:
         first = int(m.group(1))
@@ -160,7 +161,10 @@ _MIN = {"year": 1970, "month": 1, "day": 1, "day_of_week": 0, "hour": 0, "minute
         "second": 0}
 
 
-def _walk_fields(c: Cron) -> list[tuple[str, list[int], bool]]:
+_Fields = list[tuple[str, Sequence[int], bool]]
+
+
+def _walk_fields(c: Cron) -> _Fields:
     return [("year", range(1970, 10000), True), ("month", c.month, True),
             ("day", c.day, True), ("day_of_week", c.dow, False), ("hour", c.hour, True),
             ("minute", c.minute, True), ("second", [0], True)]
@@ -181,7 +185,7 @@ def _utc_add(t: datetime, delta: timedelta) -> datetime:
     return (t.astimezone(UTC) + delta).astimezone(t.tzinfo)
 
 
-def _increment(t: datetime, i: int, fields: list) -> tuple[datetime, int]:
+def _increment(t: datetime, i: int, fields: _Fields) -> tuple[datetime, int]:
     values: dict[str, int] = {}
     j = 0
     while j < len(fields):
@@ -207,12 +211,16 @@ def _increment(t: datetime, i: int, fields: list) -> tuple[datetime, int]:
             else:
                 values[name] = value + 1
                 j += 1
-    return _utc_add(t, datetime(**values) - t.replace(tzinfo=None)), i
+    # every datetime field (the real ones) has a value by now
+    naive = datetime(values["year"], values["month"], values["day"], values["hour"],
+                     values["minute"], values["second"])
+    return _utc_add(t, naive - t.replace(tzinfo=None)), i
 
 
-def _set(t: datetime, i: int, value: int, fields: list) -> datetime:
-    values = {}
+def _set(t: datetime, i: int, value: int, fields: _Fields) -> datetime:
+    values: dict[str, int] = {}
     for j, (name, _, real) in enumerate(fields):
         if real:
             values[name] = _get(t, name) if j < i else value if j == i else _MIN[name]
-    return datetime(**values, tzinfo=t.tzinfo, fold=t.fold)
+    return datetime(values["year"], values["month"], values["day"], values["hour"],
+                    values["minute"], values["second"], tzinfo=t.tzinfo, fold=t.fold)

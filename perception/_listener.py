@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 from http.server import HTTPServer
-from typing import Any
+from typing import Any, cast
 
 from reverie.memory import _log
 
@@ -124,7 +124,8 @@ class BoundedHTTPServer(HTTPServer):
                         except OSError:
                             pass
                         continue
-                    request = key.fileobj
+                    # besides the wake-up pair, only accepted sockets are registered
+                    request = cast(socket.socket, key.fileobj)
                     if request in self._idle:
                         del self._idle[request]
                         self._selector.unregister(request)

@@ -414,7 +414,8 @@ def numbers(line: str) -> list[_Num]:
     words = [(w.start(), w.end(), w.group(0).lower()) for w in _WORD.finditer(line)]
     i = 0
     while i < len(words):
-        run, j = [], i
+        run: list[tuple[int, int, str]] = []
+        j = i
         ordinal = False
         while j < len(words):
             w = words[j][2]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
@@ -61,13 +62,13 @@ class NotableRules(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    change_pct: float = Field(10.0, ge=0)
+    change_pct: float = Field(default=10.0, ge=0)
     # per-signal thresholds ('<source>.<field>': percent); 0 means any change
     signals: dict[str, float] = Field(default_factory=dict)
-    high_low_days: int = Field(30, ge=1)
-    items_cap: int = Field(10, ge=0)
-    usual_days: int = Field(14, ge=3)
-    score: float = Field(2.5, gt=0)
+    high_low_days: int = Field(default=30, ge=1)
+    items_cap: int = Field(default=10, ge=0)
+    usual_days: int = Field(default=14, ge=3)
+    score: float = Field(default=2.5, gt=0)
 
     def threshold(self, signal: str) -> float:
         return self.signals.get(signal, self.change_pct)
@@ -207,7 +208,8 @@ class SignalDigest:
     change_pct: float | None = None
     text_first: str | None = None
     text_last: str | None = None
-    arc: list[str] = field(default_factory=list)  # distinct consecutive texts
+    # distinct consecutive texts (dataclasses.field: this class has a field named "field")
+    arc: list[str] = dataclasses.field(default_factory=list)
     high30: bool = False
     low30: bool = False
     label: str = ""
@@ -483,11 +485,13 @@ def _beyond_noise(sd: SignalDigest, rules: NotableRules) -> bool:
 
 def change_words(sd: SignalDigest) -> str:
     """A change as the digest tells it: "rose 25%", "fell 2.9 °C", "rose 8 points"."""
-    verb = "rose" if (sd.change or 0) > 0 else "fell"
+    change = sd.change
+    assert change is not None  # told only of a signal that moved
+    verb = "rose" if change > 0 else "fell"
     if percent_unit(sd.unit):
-        return f"{verb} {fmt_num(abs(sd.change))} points"
+        return f"{verb} {fmt_num(abs(change))} points"
     if interval_unit(sd.unit) or sd.change_pct is None:
-        return f"{verb} {_with_unit(abs(sd.change), sd.unit)}" if interval_unit(sd.unit) else verb
+        return f"{verb} {_with_unit(abs(change), sd.unit)}" if interval_unit(sd.unit) else verb
     return f"{verb} {fmt_num(abs(sd.change_pct))}%"
 
 

@@ -9,6 +9,7 @@ in a message, and any of ``secrets`` is replaced by ``***`` as well.
 from __future__ import annotations
 
 import functools
+import json
 import ipaddress
 import socket
 import threading
@@ -60,7 +61,8 @@ class HttpOptions(BaseModel):
 
     url: str
     headers: dict[str, str] = {}
-    max_bytes: int = Field(DEFAULT_MAX_BYTES, gt=0, description="cap on the (decompressed) body")
+    max_bytes: int = Field(default=DEFAULT_MAX_BYTES, gt=0,
+                           description="cap on the (decompressed) body")
 
     @field_validator("url")
     @classmethod
@@ -264,8 +266,11 @@ def _send(session: requests.Session, method: str, url: str, headers: dict[str, s
     # stores them case-insensitively, the later one last)
     prep.prepare(method=method, url=url, headers={**session.headers, **headers},
                  json=json_body, cookies=session.cookies)
+    assert prep.url is not None  # prepare() set it
+    # reverie never unsets verification; a None (possible by requests' types) would turn it off
+    verify = True if session.verify is None else session.verify
     resp = session.get_adapter(prep.url).send(
-        prep, stream=True, timeout=timeout, verify=session.verify, cert=session.cert,
+        prep, stream=True, timeout=timeout, verify=verify, cert=session.cert,
         proxies=_proxies_for(url))
     extract_cookies_to_jar(session.cookies, prep, resp.raw)
     return resp
@@ -486,7 +491,8 @@ def parse_json(resp: Response) -> Any:
         if text[:1] == b"<":
             raise _fail(f"expected JSON, got HTML or XML from {host}", resp.secrets) from None
         detail = getattr(e, "msg", "") or "parse error"
-        where = f" (line {e.lineno}, column {e.colno})" if hasattr(e, "lineno") else ""
+        where = (f" (line {e.lineno}, column {e.colno})"
+                 if isinstance(e, json.JSONDecodeError) else "")
         raise _fail(f"invalid JSON from {host}: {detail}{where}", resp.secrets) from None
 
 

@@ -114,12 +114,12 @@ class PageServer(BoundedHTTPServer):
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://[{host}]:{port}/" if ":" in str(host) else f"http://{host}:{port}/"
+        host, port = str(self.server_address[0]), self.server_address[1]
+        return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
     def _sources_stamp(self) -> tuple:
         """What the page is made from, as file stamps: any write changes one of them."""
-        out = []
+        out: list[tuple[int, int] | None] = []
         db = self.home.db
         for p in (db, db.with_name(db.name + "-wal"), self.home.ledger, self.home.latest_dream):
             try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Generator
 
 from reverie.memory import clock
 from reverie.memory.store._base import StoreBase
@@ -49,7 +49,7 @@ class BackupMixin(StoreBase):
 
     def iter_observations(self, *, since: datetime | None = None, until: datetime | None = None,
                           source: str | None = None, batch: int = 2000
-                          ) -> Iterator[Observation]:
+                          ) -> Generator[Observation, None, None]:
         """Observations with ``since <= ts < until`` (either open), of one source or all,
         oldest first, read ``batch`` rows at a time: memory stays bounded whatever the
         record holds. The one statement keeps its read snapshot until it is exhausted."""

@@ -26,10 +26,10 @@ class DreamOptions(BaseModel):
     model: str = "gpt-4.1-mini"
     base_url: str | None = None
     api_key: str | None = None
-    temperature: float = Field(0.9, ge=0, le=2)
-    max_tokens: int = Field(600, ge=16)
+    temperature: float = Field(default=0.9, ge=0, le=2)
+    max_tokens: int = Field(default=600, ge=16)
     timeout: PositiveDuration = timedelta(seconds=60)
-    max_tokens_per_day: int = Field(20000, ge=0)
+    max_tokens_per_day: int = Field(default=20000, ge=0)
     catch_up: Duration = timedelta(hours=12)
     persona: str = "memory/identity.md"  # relative to the home
     prompt_template: str | None = None  # a Jinja2 file replacing templates/dream_prompt.j2

@@ -19,6 +19,7 @@ import os
 import re
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 
 from reverie.memory import clock
@@ -31,6 +32,10 @@ from reverie.perception.dreams import offline
 from reverie.perception.dreams.offline import MAX_WORDS, MIN_WORDS
 from reverie.perception.dreams.sky import contradictions, sky_of, sky_words
 from reverie.perception.redact import redact as redact_text
+
+if TYPE_CHECKING:  # openai is imported when a model is asked, not at start
+    from openai.types.chat import ChatCompletionMessageParam
+
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "dream_prompt.j2"
 PURPOSE = "dream"
@@ -101,12 +106,13 @@ def render_prompt(digest: Digest, opts: DreamOptions, home: Home, day: date, *,
         source = templating.read(path) if opts.prompt_template else path.read_text("utf-8")
     except OSError as e:
         raise DreamFailure(f"prompt template {path}: {e.strerror or e}") from None
+    lead = digest.lead()
     context = dict(
         persona=persona, day=day.isoformat(), zone=digest.tz,
         cycle_start=digest.start, cycle_end=digest.end,
         signals=[{"signal": s.signal, "label": s.label or s.signal, "kind": s.kind,
                   "figures": signal_figures(s)} for s in digest.signals],
-        lead=_untrusted(digest.lead().text) if digest.lead() else "",
+        lead=_untrusted(lead.text) if lead else "",
         notable=[_untrusted(n.text) for n in digest.notable],
         items=[{"source": it["source"], "title": _untrusted(it["title"]),
                 "summary": _untrusted(it["summary"])} for it in digest.items],
@@ -128,7 +134,8 @@ _TRANSIENT = (408, 409, 429, 500, 502, 503, 504)
 
 
 def complete(opts: DreamOptions, store, *, system: str, user: str, temperature: float,
-             purpose: str, secrets=(), history: list[dict] | None = None) -> tuple[str, int]:
+             purpose: str, secrets=(),
+             history: list[ChatCompletionMessageParam] | None = None) -> tuple[str, int]:
     """Ask the configured OpenAI-compatible model: (plain text, tokens spent).
 
     Every model call reverie makes goes through here: one daily token budget
@@ -151,7 +158,8 @@ def complete(opts: DreamOptions, store, *, system: str, user: str, temperature: 
         raise ModelFailure("the openai package is not installed") from None
     timeout = opts.timeout.total_seconds()
     deadline = clock.monotonic() + timeout
-    messages = [{"role": "system", "content": system}, *(history or []),
+    messages: list[ChatCompletionMessageParam] = [
+        {"role": "system", "content": system}, *(history or []),
                 {"role": "user", "content": user}]
     attempt = 0
     while True:

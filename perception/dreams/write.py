@@ -137,7 +137,9 @@ def write_dream(home: Home, store, opts: DreamOptions, *, day: date, tz: tzinfo,
         start, end = cycle_for(store, day, now, at=opts.at, tz=tz)
         digest = build_digest(store, start, end, tz=tz, rules=opts.notable, sources=sources)
         outcome = DreamOutcome(day, path, True, "offline")
-        prose, used_signals, phrase_keys = None, None, None
+        prose: str | None = None
+        used_signals: list[str] | None = None
+        phrase_keys = None
         report: AuditReport | None = None
         persona_text = read_persona(home, opts)
         own = residue.own_words(home, start, end, tz, sources)
@@ -167,6 +169,8 @@ def write_dream(home: Home, store, opts: DreamOptions, *, day: date, tz: tzinfo,
                     break
             prose, phrase_keys, used_signals = night.prose, night.keys, night.signals
             scene = {"setting": night.setting, "motifs": night.motifs}
+        # the model's dream names every signal, the offline one the signals it told
+        assert used_signals is not None
         wrong_sky = contradictions(prose, digest)
         if wrong_sky:
             log.warning("dream.sky_contradiction", day=day.isoformat(), why="; ".join(wrong_sky))
@@ -222,7 +226,7 @@ def _point_latest(home: Home, path: Path, text: str) -> None:
 def render(day: date, tz: tzinfo, digest: Digest, prose: str, used: list[str],
            outcome: DreamOutcome, audit: AuditReport | None = None,
            sky: list[str] | None = None, scene: dict | None = None) -> str:
-    meta = {
+    meta: dict[str, str | list[str] | None] = {
         "date": day.isoformat(),
         "cycle_start": _local_iso(digest.start, tz),
         "cycle_end": _local_iso(digest.end, tz),
@@ -255,8 +259,8 @@ def receipt(digest: Digest, used: list[str]) -> str:
                 title = " ".join(it["title"].split())[:120]
                 lines.append(f"  - {it['source']}: {title}")
         elif name == "sessions":
-            s = digest.sessions
-            lines.append(f"- sessions: {s['count']}, {s['minutes']} minutes")
+            ses = digest.sessions
+            lines.append(f"- sessions: {ses['count']}, {ses['minutes']} minutes")
         elif name.startswith("doors:"):
             for d in digest.doors:
                 if d.source == name[6:]:

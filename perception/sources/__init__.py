@@ -92,7 +92,7 @@ BUILTINS = {
 }
 
 
-def _load(ref: str) -> type:
+def _load(ref: str) -> type[Source]:
     module, _, attr = ref.partition(":")
     return getattr(import_module(module), attr)
 
@@ -105,7 +105,7 @@ def available() -> dict[str, str]:
     return out
 
 
-def get(type_name: str) -> type:
+def get(type_name: str) -> type[Source]:
     """The class of a source type; KeyError when there is none by that name."""
     if type_name in BUILTINS:
         return _load(BUILTINS[type_name])

@@ -61,7 +61,7 @@ class Command(BaseSource):
         cwd: str = "."
         env: dict[str, str] = Field(default_factory=dict,
                                     description="the program's environment beyond the basics")
-        max_bytes: int = Field(1024 * 1024, gt=0, description="cap on stdout")
+        max_bytes: int = Field(default=1024 * 1024, gt=0, description="cap on stdout")
 
         @field_validator("command")
         @classmethod

@@ -164,7 +164,7 @@ class Feed(BaseSource):
     class Options(HttpOptions):
         url: str | None = None  # type: ignore[assignment]
         path: str | None = None
-        max_items: int = Field(20, ge=1, le=SEEN_MAX)
+        max_items: int = Field(default=20, ge=1, le=SEEN_MAX)
 
         @model_validator(mode="after")
         def _one_place(self) -> "Feed.Options":

@@ -91,6 +91,8 @@ class Files(BaseSource):
                 raise ValueError(f"glob {v!r} must be a relative pattern like '*.md'")
             return v
 
+    options: Options  # validated by the loader (the base class keeps it as a BaseModel)
+
     def fetch(self, ctx: Context) -> Result:
         o = self.options
         home = ctx.home.resolve()
