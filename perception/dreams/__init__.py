@@ -35,7 +35,7 @@ class DreamOptions(BaseModel):
     prompt_template: str | None = None  # a Jinja2 file replacing templates/dream_prompt.j2
     notable: NotableRules = Field(default_factory=NotableRules)
     # how many past nights' phrases the offline dream avoids: a month, as an owner reads them
-    dryness_nights: int = Field(30, ge=0)
+    dryness_nights: int = Field(default=30, ge=0)
 
 
 __all__ = ["DreamOptions", "NotableRules"]
