@@ -149,7 +149,7 @@ def _live(root: Path, voice: str, rng: random.Random):
     from reverie.memory.home import Home
     from reverie.memory.store import Store
 
-    home = Home.at(root / voice)
+    home = Home.at(root / voice, state=root / "state" / voice)  # never the user's state folder
     home.ensure()
     store = Store.open(home.db)
     planted: dict[str, list[tuple[str, str]]] = {}

@@ -231,3 +231,29 @@ def test_a_distillation_whose_ledger_line_was_lost_gets_it_at_the_next_run(home,
     offline(home, store)
     recs = [json.loads(x) for x in home.ledger.read_text().splitlines()]
     assert [(r["kind"], r["supported"]) for r in recs if r.get("kind")] == [("distill", 7)]
+
+
+def test_a_question_the_agent_means_to_answer_is_kept_and_an_exclamation_in_question_form_is_not(
+        home, store):
+    # written for this test, in words no bench voice uses
+    asked = ["Should I rotate the API tokens monthly?",
+             "How do we shard the photo archive without downtime?",
+             "What if the backups moved to the cold bucket?",
+             "Why does the nightly export fail on Sundays?",
+             "Is it worth keeping two mirrors of the wiki?",
+             "Could the scraper share one connection pool? not sure yet",
+             "What if even the cold bucket fills up?"]  # "even" as a concession: still asked
+    exclaimed = ["Who even opens the quarterly report?",
+                 "Why on earth does the linter flag blank lines?",
+                 "Who cares about the footer colours anyway?",
+                 "Isn't it funny how the queue empties at noon?",
+                 "The dashboard loads fast now, doesn't it?",
+                 "The migration went fine, right?",
+                 "Did the webhook retry? Nope.",
+                 "Why did the deploy stall? Because the runner ran out of disk.",
+                 "The invoice bot emailed the whole list again?!",
+                 "What could possibly go wrong with a Friday release?"]
+    mixed = "Decided to retire the old wiki mirror. Does anyone even visit it?"
+    session(home, store, "## Notes\n" + "\n".join(asked + exclaimed + [mixed]) + "\n", "s1")
+    got = [(b.split(":", 1)[0][2:], quote(b)) for b in bullets(offline(home, store).path)]
+    assert got == [("decision", mixed)] + [("question", q) for q in asked]
