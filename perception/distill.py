@@ -123,13 +123,18 @@ _SECTION = (
     ("commitment", re.compile(r"\b(todo|to do|commitments?|plans?|next( steps)?|promises?)\b", re.I)),
     ("fact", re.compile(r"\b(facts?)\b", re.I)),
 )
+# "I must have left the lamp on" guesses at the past: "must have" and a past participle
+# is a deduction, not an obligation ("we must have backups" still is one)
+_PAST = (r"(?:\w*(?:been|had|left|lost|made|done|gone|got|forgot|put|set|sent|read|thought|"
+         r"meant|said|told|kept|slept|felt|found|run|come|hit|let)|\w+(?:ed|en|wn))\b")
 _FORMS = (
     ("decision", re.compile(r"\b(decided|decide to|my decision|the decision|i chose|we chose|"
                             r"settled on|i'?m going with|going with)\b", re.I)),
     ("lesson", re.compile(r"\b(learned|learnt|lesson|note to self|til|turns out|reali[sz]ed|"
                           r"remember that|never again|good to know)\b", re.I)),
-    ("commitment", re.compile(r"\b(?:i|we)(?:\s+(?:will|shall|must|need to|have to|am going to|"
-                              r"promise(?: to)?)|'ll)\b|\bmust\b(?!\s+have\b)|\bi'm going to\b", re.I)),
+    ("commitment", re.compile(r"\b(?:i|we)(?:\s+(?:will|shall|must(?!\s+have\s+" + _PAST + r")|"
+                              r"need to|have to|am going to|promise(?: to)?)|'ll)\b"
+                              r"|\bmust\b(?!\s+have\b)|\bi'm going to\b", re.I)),
 )
 
 
@@ -181,16 +186,29 @@ _SENTENCES = re.compile(r"(?<=[.!?])\s+")
 
 
 def _rhetorical(text: str) -> bool:
-    """A line whose question asks nothing: an exclamation in question form ("who even
-    reads …?", "what on earth …?", "?!"), a tag question ("…, isn't it?", "…, right?"),
-    or a question answered on the same line ("Is it worth it? No.")."""
+    """A line whose question the agent does not mean to answer: an exclamation in
+    question form ("who even reads …?", "what on earth …?", "?!"), a tag question ("…,
+    isn't it?", "…, right?"), a question answered on the same line ("Is it worth it?
+    No."), or someone else's question told (:func:`_reported`)."""
     head, _, aside = text.replace("\u2019", "'").rpartition("?")
     if _ANSWER.match(aside.strip(" \t.,;:-\u2014)\"'\u201d")):
         return True
     if aside.lstrip().startswith("!") or head.rstrip().endswith("!"):
         return True  # "?!" and "!?": an exclamation
     asked = _SENTENCES.split(head + "?")[-1].strip()  # the sentence the last "?" ends
-    return bool(_RHETORIC.search(asked) or _TAG_Q.search(asked))
+    return bool(_RHETORIC.search(asked) or _TAG_Q.search(asked) or _reported(asked))
+
+
+_REPORTED = re.compile(r"\b(?:asked|asks|wondered|wonders|wants to know|wanted to know)\s+"
+                       r"(?:\w+\s+)?(?:whether|if|why|how|what|when|where|who)\b", re.I)
+_FIRST = re.compile(r"\b(?:i|we|me|us|my|our|i'm|i'll|we'll|we're|i've|we've)\b", re.I)
+
+
+def _reported(asked: str) -> bool:
+    """Someone else's question told ("The forum asked whether fees will fall?"): not one
+    the agent asks itself, unless the agent is in it ("I wonder whether …" is its own,
+    "Ada asked me if …" is put to it)."""
+    return bool(_REPORTED.search(asked)) and not _FIRST.search(asked)
 
 
 @dataclass

@@ -257,3 +257,15 @@ def test_a_question_the_agent_means_to_answer_is_kept_and_an_exclamation_in_ques
     session(home, store, "## Notes\n" + "\n".join(asked + exclaimed + [mixed]) + "\n", "s1")
     got = [(b.split(":", 1)[0][2:], quote(b)) for b in bullets(offline(home, store).path)]
     assert got == [("decision", mixed)] + [("question", q) for q in asked]
+
+
+def test_a_guess_about_the_past_is_no_commitment_and_a_question_told_is_not_the_agents(
+        home, store):
+    page = ["I must have misread the invoice totals yesterday.",  # a deduction
+            "We must have two signatures on every payout.",  # an obligation
+            "A reader asked whether the shop ships abroad?",  # someone else's question
+            "Ada asked me whether the export is worth keeping?",  # put to the agent
+            "I wonder whether the queue survives a restart?"]
+    session(home, store, "## Notes\n" + "\n".join(page) + "\n", "s1")
+    got = [(b.split(":", 1)[0][2:], quote(b)) for b in bullets(offline(home, store).path)]
+    assert got == [("commitment", page[1]), ("question", page[3]), ("question", page[4])]
