@@ -115,7 +115,7 @@ def test_the_template_guidance_and_lines_in_code_are_not_memory(home, store):
     assert got == ["ship the archive today."]
 
 
-def test_the_same_diary_gives_the_same_distillation(home, store, tmp_path):
+def test_the_same_diary_gives_the_same_distillation(home, store, tmp_path, fake_clock):
     session(home, store, PAGE, "s1")
     first = offline(home, store).path.read_text(encoding="utf-8")
     path_for(home, DAY).unlink()
