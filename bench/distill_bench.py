@@ -1,7 +1,8 @@
 """S1-S5: legible sleep — the offline distillation against 30-day diaries with planted items.
 
-Four agents in four voices (a terse engineer, a reflective diarist, a casual one who
-writes half its items in no form the rules know, a list-maker) live
+Five agents in five voices (a terse engineer, a reflective diarist, a casual one who
+writes half its items in no form the rules know, a list-maker, and one in shorthand
+notes written after the rules, so they are measured on a style not made for them) live
 30 days each; every day's working.md holds planted decisions, commitments, questions and
 lessons among routine noise (including near misses: "it will rain", "must have rained",
 "willow", "mustard"), and some questions recur on known days in varied words. The pages
@@ -93,7 +94,21 @@ VOICES = {
         "noise": ["## Log\n- {n} new items in the feed", "## Log\n- {s} checked, {n} ok",
                   "## Log\n- weather: {n} degrees, wind from the west"],
     },
+    # written after the rules, to measure them on a style they were not written for: terse
+    # notes with abbreviations and shorthand, several of its items in forms the rules lack
+    "terse": {
+        "decision": ["- dec: {a}", "=> {a}. final."],
+        "commitment": ["- TODO {a}", "tmrw: {a}"],
+        "question": ["?? {a}", "- q: {a}?"],
+        "lesson": ["NB {f}", "- lesson: {f}"],
+        "noise": ["{s} ok", "{n} msgs, nothing new", "ping {s}... no reply", "wtf {s}??",
+                  "{s} down again?!", "{s} slow again, why??", "- lunch", "{n}/400 checks green",
+                  "fyi {s} at {n}%", "re {s}: nvm", "- {s} w/ {n} errs, retried, fine"],
+    },
 }
+# the voice written after the offline rules were, never to tune them on: its figures are
+# also shown apart
+HELD_OUT = "terse"
 # questions that come back, and the days (0-29) they are asked on
 RECURRING = {
     "engineer": [(["should we pay for the RPC provider?", "should we pay for a better RPC provider?"],
@@ -108,6 +123,7 @@ RECURRING = {
                 [3, 11, 18, 24])],
     "lister": [(["publish the reading list", "publish the whole reading list"], [5, 12, 26]),
                (["merge the two calendars", "merge both calendars"], [7, 9, 14, 23])],
+    "terse": [(["q: move the backups offsite?", "q: backups offsite?"], [3, 9, 16, 22, 27])],
 }
 
 
@@ -149,7 +165,7 @@ def _live(root: Path, voice: str, rng: random.Random):
     from reverie.memory.home import Home
     from reverie.memory.store import Store
 
-    home = Home.at(root / voice)
+    home = Home.at(root / voice, state=root / "state" / voice)  # never the user's state folder
     home.ensure()
     store = Store.open(home.db)
     planted: dict[str, list[tuple[str, str]]] = {}
@@ -178,6 +194,7 @@ def _offline(quick: bool) -> tuple[list[Row], dict]:
 
     rng = random.Random(25)
     n_planted = hit = bullets = pure = kind_right = 0
+    per_voice: dict[str, tuple[float, float]] = {}  # voice -> (recall, precision)
     rec_found = rec_total = rec_exact = spurious = repeats = 0
     counts = {"lines": 0, "cited": 0, "resolved": 0, "supported": 0}
     details, homes = [], {}
@@ -208,6 +225,7 @@ def _offline(quick: bool) -> tuple[list[Row], dict]:
             bullets += v_b
             pure += v_pure
             details.append(f"{voice} {v_hit}/{v_planted} recall, {v_pure}/{v_b} precision")
+            per_voice[voice] = (v_hit / max(v_planted, 1), v_pure / max(v_b, 1))
             # the recurring questions in patterns.md (built at the last day over 30 days)
             pats = _bullets(home.memory_dir / "patterns.md")
             matched = set()
@@ -243,11 +261,15 @@ def _offline(quick: bool) -> tuple[list[Row], dict]:
             store.close()
     recall = hit / max(n_planted, 1)
     precision = pure / max(bullets, 1)
+    # the voice written after the rules, apart: the figure the rules were not made for
+    held = HELD_OUT if HELD_OUT in per_voice else None
+    held_r = f"; {held} (held out) {per_voice[held][0]:.3f}" if held else ""
+    held_p = f"; {held} (held out) {per_voice[held][1]:.3f}" if held else ""
     rows = [
         Row("S1", f"offline distillation recall of planted items ({len(VOICES)} voices x {DAYS} days)",
-            f"{recall:.3f} ({hit}/{n_planted})", "", "", ">= 0.8", recall >= 0.8),
+            f"{recall:.3f} ({hit}/{n_planted}){held_r}", "", "", ">= 0.8", recall >= 0.8),
         Row("S2", "offline distillation precision (bullets that are planted items)",
-            f"{precision:.3f} ({pure}/{bullets}; kind right {kind_right}/{pure})", "", "",
+            f"{precision:.3f} ({pure}/{bullets}; kind right {kind_right}/{pure}){held_p}", "", "",
             ">= 0.8", precision >= 0.8),
         Row("S3", "recurring questions found in patterns.md with their day counts",
             f"{rec_found}/{rec_total} found, {rec_exact} exact counts; other patterns: {repeats} "

@@ -115,7 +115,7 @@ def test_the_template_guidance_and_lines_in_code_are_not_memory(home, store):
     assert got == ["ship the archive today."]
 
 
-def test_the_same_diary_gives_the_same_distillation(home, store, tmp_path):
+def test_the_same_diary_gives_the_same_distillation(home, store, tmp_path, fake_clock):
     session(home, store, PAGE, "s1")
     first = offline(home, store).path.read_text(encoding="utf-8")
     path_for(home, DAY).unlink()
@@ -231,3 +231,41 @@ def test_a_distillation_whose_ledger_line_was_lost_gets_it_at_the_next_run(home,
     offline(home, store)
     recs = [json.loads(x) for x in home.ledger.read_text().splitlines()]
     assert [(r["kind"], r["supported"]) for r in recs if r.get("kind")] == [("distill", 7)]
+
+
+def test_a_question_the_agent_means_to_answer_is_kept_and_an_exclamation_in_question_form_is_not(
+        home, store):
+    # written for this test, in words no bench voice uses
+    asked = ["Should I rotate the API tokens monthly?",
+             "How do we shard the photo archive without downtime?",
+             "What if the backups moved to the cold bucket?",
+             "Why does the nightly export fail on Sundays?",
+             "Is it worth keeping two mirrors of the wiki?",
+             "Could the scraper share one connection pool? not sure yet",
+             "What if even the cold bucket fills up?"]  # "even" as a concession: still asked
+    exclaimed = ["Who even opens the quarterly report?",
+                 "Why on earth does the linter flag blank lines?",
+                 "Who cares about the footer colours anyway?",
+                 "Isn't it funny how the queue empties at noon?",
+                 "The dashboard loads fast now, doesn't it?",
+                 "The migration went fine, right?",
+                 "Did the webhook retry? Nope.",
+                 "Why did the deploy stall? Because the runner ran out of disk.",
+                 "The invoice bot emailed the whole list again?!",
+                 "What could possibly go wrong with a Friday release?"]
+    mixed = "Decided to retire the old wiki mirror. Does anyone even visit it?"
+    session(home, store, "## Notes\n" + "\n".join(asked + exclaimed + [mixed]) + "\n", "s1")
+    got = [(b.split(":", 1)[0][2:], quote(b)) for b in bullets(offline(home, store).path)]
+    assert got == [("decision", mixed)] + [("question", q) for q in asked]
+
+
+def test_a_guess_about_the_past_is_no_commitment_and_a_question_told_is_not_the_agents(
+        home, store):
+    page = ["I must have misread the invoice totals yesterday.",  # a deduction
+            "We must have two signatures on every payout.",  # an obligation
+            "A reader asked whether the shop ships abroad?",  # someone else's question
+            "Ada asked me whether the export is worth keeping?",  # put to the agent
+            "I wonder whether the queue survives a restart?"]
+    session(home, store, "## Notes\n" + "\n".join(page) + "\n", "s1")
+    got = [(b.split(":", 1)[0][2:], quote(b)) for b in bullets(offline(home, store).path)]
+    assert got == [("commitment", page[1]), ("question", page[3]), ("question", page[4])]
