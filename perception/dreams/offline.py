@@ -20,6 +20,7 @@ import random
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from reverie.perception.digest import Digest, SignalDigest, _severity
 from reverie.perception.dreams._phrases import LEXICON, SETTINGS, T, VERBS
@@ -306,7 +307,9 @@ class _Gen:
         def sub(m: re.Match) -> str:
             tok = m.group(1)
             if tok.endswith("_cap") and tok[1:-4] in ctx:  # {=x_cap}: x, capitalised
-                return _cap(sub(re.match(r"\{(=[a-z_]+)\}", "{" + tok[:-4] + "}")))
+                inner = re.match(r"\{(=[a-z_]+)\}", "{" + tok[:-4] + "}")
+                assert inner is not None  # tok is "=name_cap": "{=name}" matches
+                return _cap(sub(inner))
             if tok.startswith("="):
                 said = ctx[tok[1:]]
                 if isinstance(said, list):  # ways to say it: each draft takes one
@@ -473,6 +476,7 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
                 and sd.signal not in scores:
             continue  # within its usual noise: not told at all
         if sd.kind == "money":
+            assert sd.last is not None  # a numeric signal that changed has a last reading
             ctx["amount"] = amount(sd.last, sd.unit)
             ctx["dir_word"] = "higher" if up else "lower"
             pct = sd.change_pct
@@ -487,6 +491,7 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
             out.append(_Subject(pool, ctx, score + 0.03, [sd.signal], figs,
                                 f"money.{'up' if up else 'down'}.told"))
         elif sd.kind in ("reputation", "work"):
+            assert sd.change is not None and sd.last is not None  # it moved: both are known
             if abs(sd.change) < 0.5:
                 continue
             if sd.kind == "work" and sd.field != "count" and sd.source in moved_work_sources:
@@ -515,9 +520,9 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
             d = "up" if up else "down"
             out.append(_Subject(f"other.{d}", ctx, score, [sd.signal], 1, f"other.{d}.told"))
     if dg.sessions["count"]:
-        n, minutes = dg.sessions["count"], dg.sessions["minutes"]
-        count_says = {1: "once", 2: "twice"}.get(n, f"{says(n)} times")
-        figs = 0 if n <= 2 else 1
+        times, minutes = int(dg.sessions["count"]), dg.sessions["minutes"]
+        count_says = {1: "once", 2: "twice"}.get(times, f"{says(times)} times")
+        figs = 0 if times <= 2 else 1
         if minutes >= 90:
             hours = round(minutes / 60, 1)
             whole = int(math.floor(hours + 0.5))
@@ -532,7 +537,7 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
         else:
             duration = None  # a pool of its own says it
         how = ("on and off", "again and again", "more than once", "now and then",
-               "off and on", "by fits and starts", "at intervals", "every so often") if n >= 3 \
+               "off and on", "by fits and starts", "at intervals", "every so often") if times >= 3 \
             else ("for hours", "a long while", "through the small hours", "most of the night",
                   "until the lamp ran low", "long past midnight", "for ages",
                   "hour after hour") \
@@ -547,14 +552,14 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
                             scores.get("sessions", 0.0) + 0.01, ["sessions"], figs,
                             "sessions.told"))
     if dg.items_total:
-        src = max(dg.items_by_source, key=dg.items_by_source.get)
+        src = max(dg.items_by_source, key=lambda k: dg.items_by_source[k])
         label = next((n.text.split(":")[0] for n in dg.notable
                       if n.what == "items" and n.signal == src), src)
         ctx = _label_ctx(label)
         ctx.pop("plural", None)
-        n = dg.items_total
-        ctx["items_letters"] = f"{says(n)} letters"
-        if n > 1:
+        n_items = dg.items_total
+        ctx["items_letters"] = f"{says(n_items)} letters"
+        if n_items > 1:
             ctx["plural"] = "1"
         extra = []
         titles = [" ".join(it["title"].split()[:10]) for it in dg.items if it.get("title")]
@@ -564,9 +569,10 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
         # words from outside: at most once a dream, and not most nights
         if titles and rng.random() < 0.3:
             extra.append(("items.title", dict(ctx, title=rng.choice(titles))))
-        out.append(_Subject("items.one" if n == 1 else "items", ctx,
+        out.append(_Subject("items.one" if n_items == 1 else "items", ctx,
                             max((x.score for x in dg.notable if x.what == "items"), default=1.0),
-                            ["items"], 0 if n == 1 else 1, "items.told" if n > 1 else None,
+                            ["items"], 0 if n_items == 1 else 1,
+                            "items.told" if n_items > 1 else None,
                             extra))
     for door in dg.doors:
         if not (door.started_failing or door.stopped_failing or door.failing_now):
@@ -610,6 +616,7 @@ def _scene(who: Persona, sky: Sky, rng: random.Random, recent: dict[str, int],
            ) -> tuple[str, list[str], str]:
     """(setting, things in it, dryness key): the agent's own places when it has them,
     chosen with the weather and season in mind, never last night's setting."""
+    cands: list[tuple[str, list[str]]]
     if who.places:
         cands = [(p, []) for p in who.places]
     else:
@@ -708,7 +715,7 @@ def compose_night(digest: Digest, day: date, *, recent: dict[str, int] | None = 
     # a place the agent knows is often said as it says it to itself: by its head alone
     said_setting = here_of(setting) if who.places and len(setting.split()) > 3 \
         and rng.random() < 0.5 else setting
-    base = {"setting": said_setting, "setting_cap": _cap(said_setting), "motif_a": motif_a,
+    base: dict[str, Any] = {"setting": said_setting, "setting_cap": _cap(said_setting), "motif_a": motif_a,
             "motif_b": motif_b, "air": sky.air(), "here": here_of(setting)}
 
     def ctx_of(extra: dict) -> dict:
@@ -850,7 +857,8 @@ def compose_night(digest: Digest, day: date, *, recent: dict[str, int] | None = 
     # at most one change of place, told as a passage; the scene goes on there
     if rng.random() < 0.3 and body:
         others = [p for p in who.places if p.lower() != setting.lower()] if who.places else []
-        there = rng.choice(others) if others else _article(w := rng.choice(LEXICON["place"])) + " " + w
+        there = rng.choice(others) if others else \
+            _article(word := rng.choice(LEXICON["place"])) + " " + word
         if second:
             there = re.sub(r"\b[Mm]y\b", "your", there)
         if not g.forbidden.search(there):

@@ -139,6 +139,7 @@ def last_night(home: Home, store, day) -> dict:
     from reverie.perception.dreams.offline import _clean_words
 
     setting = meta.get("setting")
-    motifs = meta.get("motifs") if isinstance(meta.get("motifs"), list) else []
+    got = meta.get("motifs")
+    motifs: list = got if isinstance(got, list) else []
     return {"setting": _clean_words(setting, 80) if isinstance(setting, str) else None,
             "motifs": [_clean_words(m, 60) for m in motifs[:4] if isinstance(m, str)]}
