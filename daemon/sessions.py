@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from reverie.daemon import harden
 from reverie.daemon.agent import Agent, StartError, agent_env, substitute
 from reverie.daemon.session_log import prune_logs
-# Re-exported: the config models are read from here (daemon/config.py).
+# Re-exported: the config models are read from here (daemon/config/).
 from reverie.daemon.session_options import SessionsOptions, WebhookOptions  # noqa: F401
 from reverie.daemon.wake_policy import (HANDLED, WAKE_ON_MARK, WakeResult, catch_up_plan,
                                         missed_wakes, refusal, wake_on_due)
