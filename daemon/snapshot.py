@@ -37,13 +37,13 @@ from typing import Any
 
 from reverie.memory import bounded_json
 from reverie.daemon import __version__
+from reverie.daemon._vars import VAR as _VAR
 
 CONFIG_NAME = "reverie.yaml"
 NAME = "config.snapshot.json"
 RUNNING = "running.snapshot.json"
 SHAPE = 1
 MAX_BYTES = 256 * 1024
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 # a top-level block-style ``home:`` line (config.home_hint's fallback reading)
 _HOME_LINE = re.compile(r"""^home:[ \t]*(["']?)([^"'#\n]+?)\1[ \t]*(#.*)?$""", re.M)
 _STATE_LINE = re.compile(r"""^state_dir:[ \t]*(["']?)([^"'#\n]+?)\1[ \t]*(#.*)?$""", re.M)

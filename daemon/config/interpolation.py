@@ -12,11 +12,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
+from reverie.daemon._vars import NAME, VAR as _VAR
 from reverie.daemon.config.errors import ConfigError
 from reverie.daemon.config.nodes import _fmt_loc, _key_line
-
-
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 class _MissingVar(Exception):
@@ -50,7 +48,7 @@ def read_env_file(path: str | os.PathLike) -> dict[str, str]:
             continue
         key, eq, rest = line.partition("=")
         key = key.strip()
-        if not eq or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+        if not eq or not re.fullmatch(NAME, key):
             problems.append(f"{shown}:{start}: not a KEY=VALUE line")
             continue
         value, quote, pending_ws = [], "", ""
@@ -118,7 +116,7 @@ class _WithCredentials(dict):
         self._read: dict[str, str | None] = {}
 
     def _credential(self, name: str) -> str | None:
-        if not self._dir or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        if not self._dir or not re.fullmatch(NAME, name):
             return None
         if name not in self._read:
             from reverie.memory import safe_read
