@@ -71,10 +71,13 @@ def _group_id(name: str) -> int:
 class WebhookOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str
-    headers: dict[str, str] = {}
-    timeout: PositiveDuration = Field(default="10s", validate_default=True)
-    retries: int = Field(default=2, ge=0, le=10)
+    url: str = Field(description="the http(s) URL a wake POSTs to")
+    headers: dict[str, str] = Field(default={},
+                                    description="request headers (use ${VAR} for tokens)")
+    timeout: PositiveDuration = Field(default="10s", validate_default=True,
+                                      description="how long the POST may take")
+    retries: int = Field(default=2, ge=0, le=10,
+                         description="how often a failed POST is retried")
 
     @field_validator("url")
     @classmethod
@@ -87,20 +90,47 @@ class WebhookOptions(BaseModel):
 class SessionsOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    command: list[str] | None = None
-    cwd: str | None = None
-    env: dict[str, str] = {}
-    wake: list[Cron] = []
-    sleep: list[Cron] = []
-    max_duration: PositiveDuration | None = Field(default="2h", validate_default=True)
-    stop_timeout: PositiveDuration = Field(default="60s", validate_default=True)
-    active_hours: str | None = None
-    webhook: WebhookOptions | None = None
-    skip_if_quiet: bool = False
-    wake_on: list[ConditionText] = []
-    wake_on_min_interval: PositiveDuration = Field(default="1h", validate_default=True)
-    missed_grace: Duration = Field(default="15m", validate_default=True)
-    log_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    command: list[str] | None = Field(default=None,
+                                      description="the agent's command line: an argv list, "
+                                                  "never a shell string")
+    cwd: str | None = Field(default=None,
+                            description="the agent's working folder (default: the home)")
+    env: dict[str, str] = Field(default={},
+                                description="the agent's environment beyond PATH, HOME, LANG, "
+                                            "TZ (a ${VAR} another part of the config uses is "
+                                            "refused)")
+    wake: list[Cron] = Field(default=[],
+                             description="when the agent is woken (crons, in `timezone`)")
+    sleep: list[Cron] = Field(default=[],
+                              description="when the agent is put to sleep (crons, in "
+                                          "`timezone`)")
+    max_duration: PositiveDuration | None = Field(default="2h", validate_default=True,
+                                                  description="a session is ended after this "
+                                                              "long")
+    stop_timeout: PositiveDuration = Field(default="60s", validate_default=True,
+                                           description="grace between SIGTERM and SIGKILL when "
+                                                       "a session ends")
+    active_hours: str | None = Field(default=None,
+                                     description="e.g. '07:00-23:00': scheduled wakes outside "
+                                                 "it are skipped")
+    webhook: WebhookOptions | None = Field(default=None,
+                                           description="POST to a URL instead of running "
+                                                       "`command`")
+    skip_if_quiet: bool = Field(default=False,
+                                description="skip a scheduled wake when nothing notable "
+                                            "changed since the last one")
+    wake_on: list[ConditionText] = Field(default=[],
+                                         description="conditions that wake the agent between "
+                                                     "scheduled times, e.g. 'moltbook.unread > "
+                                                     "0'")
+    wake_on_min_interval: PositiveDuration = Field(default="1h", validate_default=True,
+                                                   description="at most one `wake_on` wake per "
+                                                               "this interval")
+    missed_grace: Duration = Field(default="15m", validate_default=True,
+                                   description="how late a missed wake still runs at start")
+    log_max_bytes: int = Field(default=1024 * 1024, ge=1024,
+                               description="the session log keeps at most this many bytes of "
+                                           "the agent's output")
     log_keep: int = Field(default=100, ge=1, description="session logs kept, newest first")
     user: str | None = Field(default=None, description="run the agent as this account "
                              "(the daemon needs CAP_SETUID/CAP_SETGID: docs/service.md)")

@@ -59,8 +59,10 @@ class HttpOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str
-    headers: dict[str, str] = {}
+    url: str = Field(description="the URL to fetch")
+    headers: dict[str, str] = Field(default={},
+                                    description="request headers (use ${VAR} for tokens; never "
+                                                "sent to another host)")
     max_bytes: int = Field(default=DEFAULT_MAX_BYTES, gt=0,
                            description="cap on the (decompressed) body")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import typing
 from datetime import timedelta
 
 import pytest
@@ -378,3 +379,29 @@ def test_the_schema_shows_durations_as_the_loader_reads_them():
     assert retention["default"] == "90d"
     timeout = schema["properties"]["sources"]["items"]["oneOf"][0]["properties"]["timeout"]
     assert timeout["default"] == "10s"
+
+
+def test_each_field_says_what_it_is_next_to_itself():
+    # no table of descriptions far from the fields: a newcomer adding a key (or a source
+    # type) writes its description in its own Field(description=...), where it is read
+    from pydantic import BaseModel
+
+    from reverie.perception import sources
+
+    def models(annotation, seen):
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if annotation not in seen:
+                seen.add(annotation)
+                for info in annotation.model_fields.values():
+                    models(info.annotation, seen)
+        for arg in typing.get_args(annotation):
+            models(arg, seen)
+        return seen
+
+    found: set = set()
+    models(config.Config, found)
+    for name in sources.available():
+        models(sources.get(name).Options, found)
+    missing = sorted(f"{m.__qualname__}.{k}" for m in found
+                     for k, info in m.model_fields.items() if not info.description)
+    assert len(found) > 10 and missing == []

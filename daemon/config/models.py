@@ -26,23 +26,36 @@ if typing.TYPE_CHECKING:
 class PerceptionOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    template: str | None = None  # a Jinja2 file replacing state.md's layout
-    retention: PositiveDuration = Field(default="90d", validate_default=True)
-    render_every: PositiveDuration = Field(default="5s", validate_default=True)
+    template: str | None = Field(default=None,
+                                 description="a Jinja2 file replacing state.md's layout "
+                                             "(relative to the home)")
+    retention: PositiveDuration = Field(default="90d", validate_default=True,
+                                        description="how long raw observations are kept, "
+                                                    "applied nightly")
+    render_every: PositiveDuration = Field(default="5s", validate_default=True,
+                                           description="at most one state.md rendering per "
+                                                       "this interval")
 
 
 class MemoryOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    git: bool = False
+    git: bool = Field(default=False,
+                      description="commit the home to git after each consolidation")
     # after consolidation, distil the day's diary into memory/, every line citing its
     # sources: offline (extractive; `true` means offline) or openai (the `dream:` model
     # settings, checked, offline when it fails); see perception/distill.py
-    distill: Literal["offline", "openai"] | None = None
+    distill: Literal["offline", "openai"] | None = Field(default=None, description=(
+        "offline (or true) or openai: distil each day's diary into memory/, every line "
+        "citing its diary lines"))
     # the days memory/patterns.md looks back over for what recurs
-    patterns_days: int = Field(default=14, ge=2, le=366)
+    patterns_days: int = Field(default=14, ge=2, le=366,
+                               description="memory/patterns.md: what recurs over this many "
+                                           "days")
     # working.md is read up to this at consolidation; a larger one is kept whole in diary/
-    working_max: int = Field(default=16 * 1024 * 1024, ge=64 * 1024, le=1024 ** 3)
+    working_max: int = Field(default=16 * 1024 * 1024, ge=64 * 1024, le=1024 ** 3,
+                             description="working.md is read up to this size (e.g. 16MiB); a "
+                                         "larger one is kept whole, unread, in diary/")
 
     @field_validator("distill", mode="before")
     @classmethod
@@ -71,10 +84,17 @@ def parse_size(text: str) -> int:
 class MetricsOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    allow_remote: bool = False  # before listen: its validator reads it
-    listen: str | None = None  # "127.0.0.1:9464": the daemon serves /metrics and /healthz there
+    allow_remote: bool = Field(default=False,
+                               description="true: let `listen` be an address other machines "
+                                           "can reach")  # before listen: its validator reads it
+    listen: str | None = Field(default=None,
+                               description="host:port the daemon serves /metrics and /healthz "
+                                           "on, e.g. 127.0.0.1:9464 (loopback unless "
+                                           "allow_remote)")
     # the latest numeric reading of each signal as reverie_signal{source,signal,unit}
-    signals: bool = True
+    signals: bool = Field(default=True,
+                          description="false: leave out reverie_signal (the latest numeric "
+                                      "reading of each signal, up to 500 series)")
 
     @field_validator("listen")
     @classmethod
@@ -106,19 +126,43 @@ def split_listen(v: str) -> tuple[str, int]:
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    home: Path
+    home: Path = Field(description="the agent's home folder (relative paths are relative to "
+                                   "this file)")
     # merged under this file's keys at load (with_defaults); always None once loaded
-    defaults: str | None = None
+    defaults: str | None = Field(default=None,
+                                 description="a YAML file of shared defaults, merged under "
+                                             "this file's keys (maps key by key, sources by "
+                                             "name)")
     # who is talking in notifications, metrics and the default state directory
-    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-    state_dir: Path | None = None  # reverie's own files, outside the home (memory/home.py)
-    timezone: str = Field(default_factory=clock.system_zone_name)
-    sources: list[SourceSpec] = []
-    perception: PerceptionOptions = PerceptionOptions()
-    dream: DreamOptions = DreamOptions()
-    sessions: SessionsOptions = SessionsOptions()
-    memory: MemoryOptions = MemoryOptions()
-    metrics: MetricsOptions = MetricsOptions()
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+                             description="the agent's name in notifications, metrics and the "
+                                         "default state directory (default: the home folder's "
+                                         "name)")
+    state_dir: Path | None = Field(default=None,
+                                   description="where reverie keeps its own files (the record, "
+                                               "lock, control socket, session logs), outside "
+                                               "the home; default $STATE_DIRECTORY under "
+                                               "systemd, else "
+                                               "${XDG_STATE_HOME:-~/.local/state}/reverie/<name>")
+    timezone: str = Field(default_factory=clock.system_zone_name,
+                          description="IANA zone for crons and human files (default: the "
+                                      "system's zone)")
+    sources: list[SourceSpec] = Field(default=[],
+                                      description="what the agent perceives: one entry per "
+                                                  "source (see `reverie sources`)")
+    perception: PerceptionOptions = Field(default=PerceptionOptions(),
+                                          description="how perception/state.md is rendered and "
+                                                      "how long readings are kept")
+    dream: DreamOptions = Field(default=DreamOptions(),
+                                description="the nightly dream: when, which backend, the "
+                                            "model's settings")
+    sessions: SessionsOptions = Field(default=SessionsOptions(),
+                                      description="the agent's wake/sleep sessions")
+    memory: MemoryOptions = Field(default=MemoryOptions(),
+                                  description="what happens to the home after consolidation")
+    metrics: MetricsOptions = Field(default=MetricsOptions(),
+                                    description="the daemon's own /metrics and /healthz "
+                                                "listener (off until `listen`)")
     notify: NotifyOptions = Field(default=NotifyOptions(), description=(
         "notifications through Apprise: a source failing, a dream fallback, a session killed"))
 

@@ -125,7 +125,7 @@ def summary(cls: type) -> str:
 
 from datetime import timedelta  # noqa: E402
 
-from pydantic import ConfigDict, model_validator  # noqa: E402
+from pydantic import ConfigDict, Field, model_validator  # noqa: E402
 
 from pydantic import field_validator  # noqa: E402
 
@@ -140,18 +140,32 @@ class SourceSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
-    name: Name
-    type: str
-    every: PositiveDuration | None = None
-    cron: Cron | None = None
-    jitter: PositiveDuration | None = None  # default: 10% of `every`, at most 5 min
-    timeout: PositiveDuration = timedelta(seconds=10)
-    enabled: bool = True
+    name: Name = Field(description="the source's name: lowercase letters, digits, '_' and '-'; "
+                                   "signals are <name>.<field>")
+    type: str = Field(description="the source type (`reverie sources` lists them)")
+    every: PositiveDuration | None = Field(default=None,
+                                           description="how often it runs (default 1h unless "
+                                                       "`cron` is given)")
+    cron: Cron | None = Field(default=None,
+                              description="run at these times instead of `every` (cron, in "
+                                          "`timezone`)")
+    jitter: PositiveDuration | None = Field(default=None,
+                                            description="random delay added to each run "
+                                                        "(default: 10% of `every`, at most 5m)")
+    timeout: PositiveDuration = Field(default=timedelta(seconds=10),
+                                      description="the whole run's time bound")
+    enabled: bool = Field(default=True, description="false: configured but never polled")
     # what the signals mean to the agent (the dream's subjects and imagery): one kind or
     # label for the whole source, or one per field ({karma: reputation})
-    kind: Any = None  # a kind, or {field: kind}
-    label: Any = None  # a label, or {field: label}
-    options: Any = None  # an instance of the type's Options model
+    kind: Any = Field(default=None,
+                      description="what its signals mean to the agent (money, reputation, "
+                                  "work, items, weather, health, host, other): one kind, or "
+                                  "{field: kind}")
+    label: Any = Field(default=None,
+                       description="how a person names its signals (default from source and "
+                                   "field): one label, or {field: label}")
+    # an instance of the type's Options model
+    options: Any = Field(default=None, description="the type's own options")
 
     @field_validator("kind", "label")
     @classmethod

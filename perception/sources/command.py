@@ -54,11 +54,18 @@ class Command(BaseSource):
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")
 
-        command: list[str] = Field(min_length=1)
-        fields: dict[str, str | FieldSpec] | None = None
-        field: str = "value"
-        unit: str | None = None
-        cwd: str = "."
+        command: list[str] = Field(min_length=1,
+                                   description="the program and its arguments, run without a "
+                                               "shell")
+        fields: dict[str, str | FieldSpec] | None = Field(default=None,
+                                                          description="signals to read: "
+                                                                      "{signal: JMESPath} or "
+                                                                      "{signal: {path, scale, "
+                                                                      "unit}}")
+        field: str = Field(default="value",
+                           description="the signal's name for a plain number on stdout")
+        unit: str | None = Field(default=None, description="the unit shown after the value")
+        cwd: str = Field(default=".", description="the folder inside the home it runs in")
         env: dict[str, str] = Field(default_factory=dict,
                                     description="the program's environment beyond the basics")
         max_bytes: int = Field(default=1024 * 1024, gt=0, description="cap on stdout")

@@ -162,9 +162,12 @@ class Feed(BaseSource):
     type_name: ClassVar[str] = "feed"
 
     class Options(HttpOptions):
-        url: str | None = None  # type: ignore[assignment]
-        path: str | None = None
-        max_items: int = Field(default=20, ge=1, le=SEEN_MAX)
+        url: str | None = Field(  # type: ignore[assignment]
+            default=None, description="the feed's URL (or give `path`)")
+        path: str | None = Field(default=None,
+                                 description="a feed file inside the home (or give `url`)")
+        max_items: int = Field(default=20, ge=1, le=SEEN_MAX,
+                               description="at most this many entries are read per run")
 
         @model_validator(mode="after")
         def _one_place(self) -> "Feed.Options":

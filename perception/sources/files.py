@@ -69,12 +69,14 @@ class Files(BaseSource):
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")
 
-        path: str = "."
-        glob: str = "*"
-        recursive: bool = False
-        words: bool = False
-        unit: str = "files"
-        max_bytes: int = Field(default=MAX_BYTES, ge=1, le=1024 ** 3)
+        path: str = Field(default=".", description="a file or folder inside the home")
+        glob: str = Field(default="*", description="which files count (a glob pattern)")
+        recursive: bool = Field(default=False, description="count in subfolders too")
+        words: bool = Field(default=False, description="also count the words in the files")
+        unit: str = Field(default="files", description="the unit shown after the value")
+        max_bytes: int = Field(default=MAX_BYTES, ge=1, le=1024 ** 3,
+                               description="words are counted in the first this many bytes of "
+                                           "a file (default 4 MiB)")
 
         @field_validator("path")
         @classmethod

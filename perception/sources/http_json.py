@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 
 import jmespath
 import jmespath.exceptions
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from reverie.perception import http
 from reverie.perception.http import HttpOptions
@@ -25,9 +25,10 @@ class FieldSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    path: str
-    scale: float = 1.0
-    unit: str | None = None
+    path: str = Field(description="JMESPath into the JSON document")
+    scale: float = Field(default=1.0,
+                         description="multiply the value by this (0.01: cents to euros)")
+    unit: str | None = Field(default=None, description="the unit shown after the value")
 
     @field_validator("path")
     @classmethod
@@ -143,9 +144,13 @@ class HttpJson(BaseSource):
     type_name: ClassVar[str] = "http_json"
 
     class Options(HttpOptions):
-        method: Literal["GET", "POST"] | None = None  # default: POST when `body` is given
-        body: Any = None
-        fields: dict[str, str | FieldSpec]
+        method: Literal["GET", "POST"] | None = Field(default=None,
+                                                      description="GET or POST (default: POST "
+                                                                  "when `body` is given)")
+        body: Any = Field(default=None, description="a JSON body to POST")
+        fields: dict[str, str | FieldSpec] = Field(description="signals to read: {signal: "
+                                                               "JMESPath} or {signal: {path, "
+                                                               "scale, unit}}")
 
         @field_validator("fields")
         @classmethod

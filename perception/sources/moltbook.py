@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field
+
 from reverie.perception import http
 from reverie.perception.http import HttpOptions
 from reverie.perception.sources import BaseSource, Context, Result
@@ -46,8 +48,9 @@ class Moltbook(BaseSource):
     type_name: ClassVar[str] = "moltbook"
 
     class Options(HttpOptions):
-        url: str = DEFAULT_URL
-        api_key: str | None = None
+        url: str = Field(default=DEFAULT_URL, description="the Moltbook API endpoint")
+        api_key: str | None = Field(default=None,
+                                    description="your Moltbook API key; use ${VAR}")
 
     options: Options  # validated by the loader (the base class keeps it as a BaseModel)
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from reverie.perception.sources import BaseSource, Context, Reading, Result, SourceError
 from reverie.memory.errors import one_line
@@ -43,7 +43,7 @@ class System(BaseSource):
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")
 
-        path: str = "."
+        path: str = Field(default=".", description="the folder whose disk is measured")
 
     options: Options  # validated by the loader (the base class keeps it as a BaseModel)
 

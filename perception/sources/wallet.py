@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from reverie.perception import http
 from reverie.perception.http import HttpOptions
@@ -63,10 +63,14 @@ class Wallet(BaseSource):
     type_name: ClassVar[str] = "wallet"
 
     class Options(HttpOptions):
-        chain: Literal["ethereum", "solana", "bitcoin"]
-        address: str
-        url: str | None = None  # type: ignore[assignment]
-        symbol: str | None = None
+        chain: Literal["ethereum", "solana", "bitcoin"] = Field(description="ethereum, solana "
+                                                                            "or bitcoin")
+        address: str = Field(description="the address whose balance is read")
+        url: str | None = Field(  # type: ignore[assignment]
+            default=None, description="the chain's JSON-RPC endpoint (required for ethereum; "
+                                      "use ${VAR} for keyed URLs)")
+        symbol: str | None = Field(default=None,
+                                   description="the unit shown (default: the chain's coin)")
 
         @model_validator(mode="after")
         def _check(self) -> "Wallet.Options":

@@ -81,10 +81,13 @@ class Weather(BaseSource):
     type_name: ClassVar[str] = "weather"
 
     class Options(HttpOptions):
-        url: str = DEFAULT_URL
-        latitude: float = Field(ge=-90, le=90)
-        longitude: float = Field(ge=-180, le=180)
-        units: Literal["metric", "imperial"] = "metric"
+        url: str = Field(default=DEFAULT_URL, description="the Open-Meteo-compatible endpoint")
+        latitude: float = Field(ge=-90, le=90,
+                                description="where: latitude in degrees (-90 to 90)")
+        longitude: float = Field(ge=-180, le=180,
+                                 description="where: longitude in degrees (-180 to 180)")
+        units: Literal["metric", "imperial"] = Field(default="metric",
+                                                     description="metric or imperial")
 
     options: Options  # validated by the loader (the base class keeps it as a BaseModel)
 
