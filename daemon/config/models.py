@@ -48,11 +48,9 @@ class MemoryOptions(BaseModel):
     distill: Literal["offline", "openai"] | None = Field(default=None, description=(
         "offline (or true) or openai: distil each day's diary into memory/, every line "
         "citing its diary lines"))
-    # the days memory/patterns.md looks back over for what recurs
     patterns_days: int = Field(default=14, ge=2, le=366,
                                description="memory/patterns.md: what recurs over this many "
                                            "days")
-    # working.md is read up to this at consolidation; a larger one is kept whole in diary/
     working_max: int = Field(default=16 * 1024 * 1024, ge=64 * 1024, le=1024 ** 3,
                              description="working.md is read up to this size (e.g. 16MiB); a "
                                          "larger one is kept whole, unread, in diary/")
@@ -91,7 +89,6 @@ class MetricsOptions(BaseModel):
                                description="host:port the daemon serves /metrics and /healthz "
                                            "on, e.g. 127.0.0.1:9464 (loopback unless "
                                            "allow_remote)")
-    # the latest numeric reading of each signal as reverie_signal{source,signal,unit}
     signals: bool = Field(default=True,
                           description="false: leave out reverie_signal (the latest numeric "
                                       "reading of each signal, up to 500 series)")
@@ -133,7 +130,6 @@ class Config(BaseModel):
                                  description="a YAML file of shared defaults, merged under "
                                              "this file's keys (maps key by key, sources by "
                                              "name)")
-    # who is talking in notifications, metrics and the default state directory
     name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
                              description="the agent's name in notifications, metrics and the "
                                          "default state directory (default: the home folder's "
