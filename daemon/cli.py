@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 from datetime import date as Date
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from reverie.daemon import __version__
+
+if TYPE_CHECKING:  # pathlib is imported where a path is made: `--help` makes none
+    from pathlib import Path
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -159,7 +161,43 @@ def _store(loaded: Any, readonly: bool = False) -> Any:
     return Store.open(loaded.home.db, readonly=readonly)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The top-level group, with commands imported only when they are looked up to run
+    (or for their own help): `reverie --help` lists them from LAZY's short help lines."""
+
+    # name -> (module, attribute, short help as the command's docstring gives it)
+    LAZY = {"systemd": ("reverie.daemon.systemd", "systemd_group",
+                        "Run reverie as a systemd service.")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is not None or cmd_name not in self.LAZY:
+            return cmd
+        import importlib
+
+        module, attr, _ = self.LAZY[cmd_name]
+        try:
+            cmd = getattr(importlib.import_module(module), attr)
+        except ImportError:  # e.g. no pwd module: the command is left out, as before
+            return None
+        self.add_command(cmd, cmd_name)
+        return cmd
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        lazy = [name for name in self.LAZY if name not in self.commands]
+        for name in lazy:  # a stand-in with the same short help, for the listing only
+            self.commands[name] = click.Command(name, short_help=self.LAZY[name][2])
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            for name in lazy:
+                del self.commands[name]
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", metavar="FILE", envvar=None,
               help="Config file (default: $REVERIE_CONFIG, ./reverie.yaml, then "
                    "~/.config/reverie/reverie.yaml).")
@@ -205,6 +243,8 @@ def init(ctx: click.Context, home: str | None, state_dir: str | None) -> None:
 
     Never overwrites a file: existing ones are kept and listed as kept.
     """
+    from pathlib import Path
+
     from reverie.memory.home import init_home
 
     try:
@@ -388,6 +428,8 @@ def dream(ctx: click.Context, day: str | None, force: bool, backend: str | None,
     else:
         click.echo(f"dream for {d} already written: {out.path} (use --force to write again)")
     if show:
+        from pathlib import Path
+
         click.echo(Path(out.path).read_text(encoding="utf-8"))
     if out.written and out.fallback_reason:
         click.echo(f"reverie dream: the model's dream was not used, wrote the offline dream "
@@ -475,6 +517,8 @@ def reload(ctx: click.Context, timeout: float) -> None:
             click.echo(e.message, err=True)
             raise Failure("config refused (the daemon was not asked: the file does not "
                           "say where its home is); the daemon keeps its config") from None
+        from pathlib import Path
+
         from reverie.daemon import snapshot
 
         try:  # its state folder, from the same lines the status shortcut reads
@@ -569,6 +613,8 @@ def audit(ctx: click.Context, file: str | None, every: bool) -> None:
     loaded = _loaded(ctx, need_secrets=False)
     if every or file is None or _under_memory(loaded, file):
         _audit_memory(ctx, loaded, None if every else file)
+    from pathlib import Path
+
     path = Path(file)
     if not path.exists():
         raise Usage(f"{file}: no such file")
@@ -580,6 +626,8 @@ def audit(ctx: click.Context, file: str | None, every: bool) -> None:
 
 def _under_memory(loaded, file: str) -> bool:
     """A path in the home's memory/ (given from the home or from the current directory)."""
+    from pathlib import Path
+
     memory = loaded.home.memory_dir.resolve()
     return any(memory in p.resolve().parents for p in (Path(file), loaded.home.root / file))
 
@@ -594,6 +642,8 @@ def _audit_memory(ctx: click.Context, loaded, file: str | None) -> NoReturn:
         if not reports:
             click.echo("memory/: no file cites the diary yet")
     else:
+        from pathlib import Path
+
         path = next((p for p in (Path(file), root / file) if p.is_file()), None)
         if path is None:
             raise Usage(f"{file}: no such file")
@@ -635,6 +685,8 @@ def sources(type_name: str | None) -> None:
 @click.pass_context
 def demo(ctx: click.Context, home: str | None) -> None:
     """Run a whole compressed day offline in a demo home and show where everything went."""
+    from pathlib import Path
+
     from reverie.daemon.demo import run_demo
 
     if home:
@@ -793,17 +845,6 @@ def export(ctx: click.Context, since: str | None, until: str | None, source: str
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-
-
-def _add_systemd() -> None:
-    try:
-        from reverie.daemon.systemd import systemd_group
-    except ImportError:
-        return
-    cli.add_command(systemd_group, "systemd")
-
-
-_add_systemd()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,6 @@ point leaves one of the two on disk.
 from __future__ import annotations
 
 import os
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -77,6 +76,8 @@ def _finished_temp(path: Path, data: bytes, mode: int) -> str:
 
 
 def _mkstemp(path: Path) -> tuple[int, str]:
+    import tempfile  # with shutil and random: paid by a write, not by a command that reads
+
     try:
         return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as e:

@@ -16,11 +16,9 @@ import errno
 import fcntl
 import os
 import re
-import shutil
 import stat
 from dataclasses import dataclass, field
 from datetime import date
-from importlib import resources
 from pathlib import Path
 
 from reverie.memory import _log, atomic
@@ -369,6 +367,8 @@ def _move_file(s: Path, d: Path) -> None:
             raise
     from reverie.memory import safe_read
 
+    import shutil  # a migration's copy: not on the commands that only read a home
+
     fd = safe_read.open_regular(s)
     with os.fdopen(fd, "rb") as f:
         tmp_fd, tmp = atomic._mkstemp(d)
@@ -399,6 +399,8 @@ def _remove_tree(path: Path) -> None:
 
 
 def _skeleton(name: str) -> str:
+    from importlib import resources  # `init` alone: a reading command skips its imports
+
     return resources.files("reverie.memory").joinpath("skeleton", name).read_text(encoding="utf-8")
 
 

@@ -21,7 +21,6 @@ tests/test_cron.py compares it with croniter (a crontab implementation) and APSc
 from __future__ import annotations
 
 import re
-from calendar import monthrange
 from datetime import datetime, timedelta, timezone
 from collections.abc import Sequence
 from typing import Any
@@ -174,9 +173,17 @@ def _get(t: datetime, name: str) -> int:
     return t.weekday() if name == "day_of_week" else getattr(t, name)
 
 
+def _days_in_month(year: int, month: int) -> int:
+    """calendar.monthrange's day count, without importing calendar (and its locale) at
+    every `reverie status`."""
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
 def _max(t: datetime, name: str) -> int:
     if name == "day":
-        return monthrange(t.year, t.month)[1]
+        return _days_in_month(t.year, t.month)
     return {"year": 9999, "month": 12, "day_of_week": 6, "hour": 23, "minute": 59,
             "second": 59}[name]
 
