@@ -279,6 +279,17 @@ def _record(cfg: Path) -> Path:
     return config.load(cfg, need_secrets=False).home.db
 
 
+def _signed_failing_config(tmp_path, write_config, httpserver, *, every: str) -> Path:
+    """The signed config with one source, `api`, answering 500 every ``every``."""
+    httpserver.expect_request("/api").respond_with_data("down", status=500)
+    (tmp_path / "home").mkdir()
+    return _signed_config(write_config, httpserver, f"""
+        sources:
+          - {{name: api, type: http_json, url: '{httpserver.url_for('/api')}',
+              fields: {{karma: agent.karma}}, every: {every}}}
+        """)
+
+
 def _signed_config(write_config, httpserver, extra: str = ""):
     httpserver.expect_request("/notify", method="POST").respond_with_data("ok")
     return write_config(f"""
@@ -295,13 +306,7 @@ def test_a_failing_source_on_a_long_interval_is_told_on_the_alert_timer_not_at_i
         write_config, tmp_path, httpserver):
     # polled once an hour: the first poll fails at the start and the next is an hour
     # away; the message comes within the timer's tick past the 2 s threshold
-    httpserver.expect_request("/api").respond_with_data("down", status=500)
-    (tmp_path / "home").mkdir()
-    cfg = _signed_config(write_config, httpserver, f"""
-        sources:
-          - {{name: api, type: http_json, url: '{httpserver.url_for('/api')}',
-              fields: {{karma: agent.karma}}, every: 1h}}
-        """)
+    cfg = _signed_failing_config(tmp_path, write_config, httpserver, every="1h")
     p = start_daemon(cfg)
     try:
         told = wait_for(lambda: notifications(httpserver), timeout=20)
@@ -357,13 +362,7 @@ def test_the_timer_tells_an_hourly_source_30_minutes_after_it_failed_not_2_hours
 
 
 def test_a_recovery_goes_out_as_success_signed_with_the_agent(write_config, tmp_path, httpserver):
-    httpserver.expect_request("/api").respond_with_data("down", status=500)
-    (tmp_path / "home").mkdir()
-    cfg = _signed_config(write_config, httpserver, f"""
-        sources:
-          - {{name: api, type: http_json, url: '{httpserver.url_for('/api')}',
-              fields: {{karma: agent.karma}}, every: 500ms}}
-        """)
+    cfg = _signed_failing_config(tmp_path, write_config, httpserver, every="500ms")
     p = start_daemon(cfg)
     try:
         assert wait_for(lambda: notifications(httpserver), timeout=20), p.log.text(0)

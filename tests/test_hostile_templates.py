@@ -127,8 +127,8 @@ def _read(path) -> str:
         return ""
 
 
-def _context(tmp_path):
-    """A real state context, from an empty store."""
+def _built(tmp_path, build):
+    """``build``'s context (state's or the page's) from an empty real store."""
     from zoneinfo import ZoneInfo
 
     from reverie.memory.home import Home
@@ -138,24 +138,18 @@ def _context(tmp_path):
     home.ensure()
     store = Store.open(home.db)
     try:
-        return state.build_context(home, store, [], tz=ZoneInfo("UTC"))
+        return build(home, store, [], tz=ZoneInfo("UTC"))
     finally:
         store.close()
+
+
+def _context(tmp_path):
+    """A real state context, from an empty store."""
+    return _built(tmp_path, state.build_context)
 
 
 def _page_context(tmp_path):
-    from zoneinfo import ZoneInfo
-
-    from reverie.memory.home import Home
-    from reverie.memory.store import Store
-
-    home = Home(tmp_path / "home")
-    home.ensure()
-    store = Store.open(home.db)
-    try:
-        return page.build_page_context(home, store, [], tz=ZoneInfo("UTC"))
-    finally:
-        store.close()
+    return _built(tmp_path, page.build_page_context)
 
 
 @pytest.mark.parametrize("template", [FOREVER, HUGE], ids=["nested-range-loops", "1.5-GB-string"])

@@ -342,7 +342,8 @@ def test_a_redirect_to_a_denied_address_is_refused_before_connecting(server, oth
 
 def test_a_redirect_to_an_ipv4_mapped_ipv6_literal_is_judged_as_its_ipv4_address(
         server, other_host):
-    # [::ffff:169.254.169.254] is the metadata service; a denied loopback stands in for it
+    # the address a mapped literal names is what the rules judge; a denied loopback (127.0.0.2)
+    # stands in for the link-local metadata address
     other_host.expect_request("/metadata").respond_with_data("credentials")
     server.expect_request("/start").respond_with_data(
         "", status=302, headers={"Location": f"http://[::ffff:127.0.0.2]:{other_host.port}/metadata"})
