@@ -250,6 +250,24 @@ def chat_completion(content: str, tokens: int = 42) -> dict:
                       "total_tokens": tokens}}
 
 
+def replies(httpserver, *texts: str) -> list[dict]:
+    """The local OpenAI-compatible server answers with each text in turn (the last one from
+    then on); returns the request bodies as they arrive."""
+    import json
+
+    from werkzeug import Response
+
+    bodies: list[dict] = []
+
+    def handler(request):
+        bodies.append(json.loads(request.get_data()))
+        text = texts[min(len(bodies), len(texts)) - 1]
+        return Response(json.dumps(chat_completion(text)), content_type="application/json")
+
+    httpserver.expect_request("/v1/chat/completions").respond_with_handler(handler)
+    return bodies
+
+
 # -- the source-type tests: a threaded local HTTP server, a Context, a closed port --------
 
 @pytest.fixture

@@ -12,13 +12,13 @@ from datetime import date
 
 import pytest
 import yaml
-from werkzeug import Response
 
 from reverie.memory import clock
 from reverie.memory.store import Store
 from reverie.perception.distill import FENCE, DistillFailure, distill_day, path_for
 from reverie.perception.dreams import DreamOptions
 from tests.conftest import chat_completion, make_config, reverie_env, run_cli
+from tests.conftest import replies
 
 KEY = "sk-distill-0123456789"
 DAY = date(2026, 11, 25)
@@ -43,19 +43,6 @@ SUMMARY = "- Posts go out twice a week. [L1]\n- The RPC endpoint is flaky. [L1]"
 A1 = f"[diary/2026-11-25.md#s-{SID}-1](../diary/2026-11-25.md#s-{SID})"
 A4 = f"[diary/2026-11-25.md#s-{SID}-4](../diary/2026-11-25.md#s-{SID})"
 
-
-def replies(httpserver, *texts):
-    """The server answers with each text in turn (the last one from then on); returns
-    the request bodies."""
-    bodies = []
-
-    def handler(request):
-        bodies.append(json.loads(request.get_data()))
-        text = texts[min(len(bodies), len(texts)) - 1]
-        return Response(json.dumps(chat_completion(text)), content_type="application/json")
-
-    httpserver.expect_request("/v1/chat/completions").respond_with_handler(handler)
-    return bodies
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from reverie.perception.dreams import DreamOptions
 from reverie.perception.dreams.write import write_dream
 from reverie.perception.dreams.offline import MAX_WORDS, MIN_WORDS
 from tests.conftest import chat_completion
+from tests.conftest import replies
 
 UTC = timezone.utc
 NOW = datetime(2026, 6, 10, 3, 0, tzinfo=UTC)
@@ -66,18 +67,6 @@ def test_a_model_reply_becomes_the_dream_with_its_audit_and_tokens(httpserver, h
     assert store.tokens_used(clock.now().date().isoformat(), "dream") == 42
     assert store.dream(NOW.date().isoformat()).tokens == 42
 
-
-def replies(httpserver, *texts):
-    """The server answers with each text in turn (the last one from then on)."""
-    bodies = []
-
-    def handler(request):
-        bodies.append(json.loads(request.get_data()))
-        text = texts[min(len(bodies), len(texts)) - 1]
-        return Response(json.dumps(chat_completion(text)), content_type="application/json")
-
-    httpserver.expect_request("/v1/chat/completions").respond_with_handler(handler)
-    return bodies
 
 
 def test_a_reply_with_an_invented_figure_is_corrected_once_and_the_good_reply_is_the_dream(
