@@ -2,7 +2,7 @@
 
 :func:`build` opens the store and makes the state renderer, the session runner, the
 notifier, the control handler and the table of jobs. The daemon (lifecycle.py), the
-command line's foreground commands (cli.py, foreground.py) and the demo all take
+command line's foreground commands (cli/, foreground.py) and the demo all take
 their services from here, and so do the tests that drive whole days in-process with a
 fake clock (memory/clock.py).
 """

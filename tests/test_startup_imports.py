@@ -113,18 +113,3 @@ def test_check_config_on_a_new_home_imports_nothing_validating_does_not_need(tmp
              if line.startswith("import time:")}
     assert "reverie.daemon.config" in names  # the list is read right
     assert names & NOT_FOR_CHECKING == set()
-
-
-def test_help_lists_the_systemd_commands_without_importing_them(tmp_path):
-    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "reverie.daemon.cli",
-                          "--help"], capture_output=True, text=True, env=reverie_env(),
-                         cwd=tmp_path, timeout=60)
-    assert out.returncode == 0, out.stderr[-2000:]
-    names = {line.split("|")[-1].strip() for line in out.stderr.splitlines()
-             if line.startswith("import time:")}
-    assert "reverie.daemon.systemd" not in names and "pathlib" not in names
-    from reverie.daemon.systemd import systemd_group
-
-    listed = [line.split(None, 1) for line in out.stdout.splitlines()
-              if line.startswith("  systemd ")]
-    assert listed == [["systemd", systemd_group.get_short_help_str()]]

@@ -1,0 +1,5 @@
+import sys
+
+from reverie.daemon.cli import main
+
+sys.exit(main())
