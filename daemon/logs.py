@@ -10,43 +10,60 @@ variables (locals are where secrets live). Secret-looking keys and the value of 
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from reverie.memory import _log
-from reverie.perception.redact import REDACTED, Redactor, is_secret_key
+
+if TYPE_CHECKING:
+    from reverie.perception.redact import Redactor
 
 _SYSLOG = {"critical": 2, "exception": 3, "error": 3, "warning": 4, "warn": 4, "info": 6,
            "debug": 7, "notset": 7}
 
-_redactor = Redactor()
+# None until secrets are set or a line is logged: `reverie status` (no secrets, no log
+# line) never imports the redaction model and what it imports (urllib.parse, json)
+_redactor: Redactor | None = None
+
+
+def _current() -> Redactor:
+    global _redactor
+    if _redactor is None:
+        from reverie.perception.redact import Redactor
+
+        _redactor = Redactor()
+    return _redactor
 
 
 def set_secrets(values: Iterable[str]) -> None:
     """Replace the set of values that must never be printed."""
     global _redactor
+    from reverie.perception.redact import Redactor
+
     _redactor = Redactor(values)
 
 
 def secret_values() -> tuple[str, ...]:
     """The values ``set_secrets`` was last given (those long enough to redact)."""
-    return _redactor.secrets
+    return _current().secrets
 
 
 def scrub(text: str) -> str:
     """``text`` with every known secret value replaced."""
-    return _redactor.text(text)
+    return _current().text(text)
 
 
 def redact(_logger: Any, _name: str, event_dict: dict) -> dict:
+    from reverie.perception.redact import REDACTED, is_secret_key
+
+    redactor = _current()
     out = {}
     for k, v in event_dict.items():
         if k not in ("event", "level", "timestamp", "logger") and is_secret_key(k) and v:
             out[k] = REDACTED
         else:
-            out[k] = _redactor.value(v)
+            out[k] = redactor.value(v)
     return out
 
 
@@ -89,22 +106,31 @@ def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> Non
         _configure(level, fmt, stream)
     else:
         _log.defer(lambda: _configure(level, fmt, stream))
-        # a library's record (stdlib logging) comes first: configure, then pass it on
-        root = logging.getLogger()
-        for h in list(root.handlers):
-            root.removeHandler(h)
-        root.addHandler(_FirstRecord())
+        # `logging` is imported by the first library that may log (not by `status`)
+        _log.after_import("logging", _catch_first_record)
 
 
-class _FirstRecord(logging.Handler):
-    def emit(self, record: logging.LogRecord) -> None:
-        _log.ready()
-        for h in logging.getLogger().handlers:
-            if h is not self:
-                h.handle(record)
+def _catch_first_record() -> None:
+    """A library's record (stdlib logging) may come before reverie's first line: it
+    configures structlog, then is passed on to the handler that configured."""
+    import logging
+
+    class FirstRecord(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            _log.ready()
+            for h in logging.getLogger().handlers:
+                if h is not self:
+                    h.handle(record)
+
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    root.addHandler(FirstRecord())
 
 
 def _configure(level: str, fmt: str, stream: Any) -> None:
+    import logging
+
     import structlog
 
     fmt = choose_format(fmt)
@@ -152,10 +178,11 @@ def _configure(level: str, fmt: str, stream: Any) -> None:
     )
 
 
-class _ApschedulerFilter(logging.Filter):
-    """We log skipped (max_instances) and missed runs ourselves, once, with context."""
+class _ApschedulerFilter:
+    """We log skipped (max_instances) and missed runs ourselves, once, with context.
+    (A logging filter may be any object with this method.)"""
 
-    def filter(self, record: logging.LogRecord) -> bool:
+    def filter(self, record: Any) -> bool:
         msg = record.getMessage()
         return not ("maximum number of running instances reached" in msg
                     or "was missed by" in msg)

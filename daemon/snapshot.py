@@ -28,15 +28,20 @@ import json
 import os
 import re
 import stat
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # a frozen record without dataclasses' compiling (memory/_record.py)
+    from reverie.memory._record import dataclass
 
 from reverie.memory import bounded_json
 from reverie.daemon import __version__
 from reverie.daemon._vars import VAR as _VAR
+from reverie.perception import names
 
 CONFIG_NAME = "reverie.yaml"
 NAME = "config.snapshot.json"
@@ -47,10 +52,22 @@ MAX_BYTES = 256 * 1024
 _HOME_LINE = re.compile(r"""^home:[ \t]*(["']?)([^"'#\n]+?)\1[ \t]*(#.*)?$""", re.M)
 _STATE_LINE = re.compile(r"""^state_dir:[ \t]*(["']?)([^"'#\n]+?)\1[ \t]*(#.*)?$""", re.M)
 _NAME_LINE = re.compile(r"""^name:[ \t]*(["']?)([^"'#\n]+?)\1[ \t]*(#.*)?$""", re.M)
-_NAME = re.compile(r"[a-z0-9_-]+")
-_TYPE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-_CRON = re.compile(r"[A-Za-z0-9*/,?-]+( [A-Za-z0-9*/,?-]+){4}")
-_PRINTABLE = re.compile(r"[^\x00-\x1f\x7f-\x9f]*")
+# what a snapshot's strings may hold, checked without compiling a pattern at every start
+_TYPE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_CRON_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789*/,?-")
+
+
+def _printable(v: str) -> bool:
+    return not any(c < "\x20" or "\x7f" <= c <= "\x9f" for c in v)
+
+
+def _type(v: str) -> bool:
+    return 0 < len(v) <= 64 and set(v) <= _TYPE_CHARS
+
+
+def _cron(v: str) -> bool:
+    fields = v.split(" ")
+    return len(fields) == 5 and all(f and set(f) <= _CRON_CHARS for f in fields)
 
 
 # -- locating the file (config.py re-exports these) ----------------------------------
@@ -89,17 +106,18 @@ class Source:
         return self.every.total_seconds() if self.every else 86400.0
 
 
-@dataclass
 class Facts:
     """Stands in for config.Loaded where status and state read it."""
 
-    config: Any
-    path: Path
-    warnings: list[str] = field(default_factory=list)
-    secrets: tuple[str, ...] = ()
-    state: Path | None = None
-    # the problems of the file on disk, when these facts are the running daemon's instead
-    config_errors: list[str] = field(default_factory=list)
+    def __init__(self, config: Any, path: Path, warnings: list[str] | None = None,
+                 secrets: tuple[str, ...] = (), state: Path | None = None):
+        self.config = config
+        self.path = path
+        self.warnings: list[str] = warnings or []
+        self.secrets = secrets
+        self.state = state
+        # the problems of the file on disk, when these facts are the running daemon's
+        self.config_errors: list[str] = []
 
     @property
     def home(self) -> Any:
@@ -320,10 +338,10 @@ def read(path: Path) -> Facts | None:
         return None
 
 
-def _text(v: Any, form: re.Pattern = _PRINTABLE, none: bool = False) -> Any:
+def _text(v: Any, form: Callable[[str], bool] = _printable, none: bool = False) -> Any:
     if v is None and none:
         return None
-    if not isinstance(v, str) or not form.fullmatch(v):
+    if not isinstance(v, str) or not form(v):
         raise ValueError(v)
     return v
 
@@ -345,7 +363,7 @@ def _flag(v: Any) -> bool:
 def _crons(v: Any) -> list[str]:
     if not isinstance(v, list):
         raise ValueError(v)
-    return [_text(c, _CRON) for c in v]
+    return [_text(c, _cron) for c in v]
 
 
 def _facts(doc: dict, path: Path) -> Facts:
@@ -357,15 +375,15 @@ def _facts(doc: dict, path: Path) -> Facts:
 
         zone = clock.system_zone_name()
     ZoneInfo(zone)  # raises ValueError (ZoneInfoNotFoundError is one) when unknown
-    sources = [Source(_text(x["name"], _NAME), _text(x["type"], _TYPE), _flag(x["enabled"]),
-                      _seconds(x["every"]), _text(x["cron"], _CRON, none=True))
+    sources = [Source(_text(x["name"], names.is_name), _text(x["type"], _type), _flag(x["enabled"]),
+                      _seconds(x["every"]), _text(x["cron"], _cron, none=True))
                for x in doc["sources"]]
     if len({x.name for x in sources}) != len(sources):
         raise ValueError("two sources with one name")
     d, s = doc["dream"], doc["sessions"]
     cfg = SimpleNamespace(
         home=Path(doc["home"]), timezone=zone, sources=sources,
-        dream=SimpleNamespace(at=_text(d["at"], _CRON), backend=_text(d["backend"], _TYPE)),
+        dream=SimpleNamespace(at=_text(d["at"], _cron), backend=_text(d["backend"], _type)),
         sessions=SimpleNamespace(enabled=_flag(s["enabled"]), wake=_crons(s["wake"]),
                                  sleep=_crons(s["sleep"]),
                                  max_duration=_seconds(s["max_duration"])))

@@ -17,11 +17,17 @@ import fcntl
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reverie.memory import _log, atomic
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:  # a frozen record without dataclasses' compiling (memory/_record.py)
+    from reverie.memory._record import dataclass
 
 log = _log.get("reverie.home")
 

@@ -90,13 +90,15 @@ def _why(st: os.stat_result, me: int, agent_uid: int | None, agent_gids: set[int
 
 
 def check_trusted_file(path: str | os.PathLike, agent_uid: int | None = None,
-                       agent_gids: "set[int] | None" = None) -> None:
+                       agent_gids: "set[int] | None" = None,
+                       passed: "set[Path] | None" = None) -> None:
     """Refuse (UntrustedFile, one line) ``path`` when anyone but this process's user and
     root could change it: by owning it or a folder on its path, or through a write bit
     that reaches it. ``agent_uid``: the agent's user (``sessions.user``), whose groups are
     distrusted too (``agent_gids``: more groups of the agent, e.g. ``sessions.group``).
     ``path`` may be a folder reverie works in (a home, a state folder),
-    checked the same way. A missing file is FileNotFoundError."""
+    checked the same way. A missing file is FileNotFoundError. ``passed``: folders
+    already found trusted by an earlier call for the same users, skipped (and added to)."""
     me = os.geteuid()
     gids = (agent_groups(agent_uid) if agent_uid is not None else set()) | set(agent_gids or ())
     p = Path(os.path.abspath(path))
@@ -112,22 +114,27 @@ def check_trusted_file(path: str | os.PathLike, agent_uid: int | None = None,
     # real path (where a link on the way leads)
     folders = dict.fromkeys([*p.parents, *Path(os.path.realpath(p)).parents])
     for parent in folders:
+        if passed is not None and parent in passed:
+            continue
         st = os.stat(parent)
         why = _why(st, me, agent_uid, gids, "folder on its path")
         if why:
             raise UntrustedFile(p, f"refused: {why} ({parent})", st.st_uid)
+        if passed is not None:
+            passed.add(parent)
 
 
 def root_refusal(paths: Sequence[str | os.PathLike]) -> UntrustedFile | None:
     """As root: the first of ``paths`` another user could change, else None (a path not
     there yet is judged by the folder it would be made in). Its ``owner`` is who to run
     the command as instead."""
+    passed: set[Path] = set()  # the paths share most of their folders: each judged once
     for p in paths:
         q = Path(os.path.abspath(p))
         while not os.path.lexists(q) and q != q.parent:
             q = q.parent
         try:
-            check_trusted_file(q)
+            check_trusted_file(q, passed=passed)
         except FileNotFoundError:
             continue
         except UntrustedFile as e:

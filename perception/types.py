@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
-from reverie.perception import _cron
+from reverie.perception import _cron, names
 from reverie.perception.text import duration as format_duration
 
 UTC = timezone.utc
@@ -120,12 +120,9 @@ def last_fire_time(expr: str, tz: Any, now: datetime,
     times = fire_times(expr, tz, now - window, now)
     return times[-1] if times else None
 
-NAME_RE = r"^[a-z0-9_-]+$"
-
-
 def _name(value: Any) -> str:
-    if not isinstance(value, str) or not re.fullmatch(NAME_RE, value):
-        raise ValueError(f"invalid name {value!r}: use lowercase letters, digits, '_' and '-'")
+    if not names.is_name(value):
+        raise ValueError(f"invalid name {value!r}: {names.RULE}")
     return value
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import subprocess
+import sys
 
 import pytest
 
@@ -116,3 +118,25 @@ def test_job_context_is_cleared_between_jobs(stream):
     first, second = (json.loads(l) for l in lines(stream)[-2:])
     assert first["source"] == "a"
     assert "source" not in second and second["job"] == "dream"
+
+
+def test_a_librarys_first_record_is_rendered_and_redacted_though_logging_came_after_setup():
+    # `reverie status` configures logging without importing the stdlib's `logging`; a
+    # library imported later that logs before reverie does still goes through the
+    # renderer, with the config's secrets redacted.
+    code = (
+        "import sys\n"
+        "from reverie.daemon import logs\n"
+        "logs.configure('info', 'json')\n"
+        "logs.set_secrets(['s3cr3t-token-value'])\n"
+        "assert 'logging' not in sys.modules, 'logging imported at setup'\n"
+        "import logging\n"
+        "logging.getLogger('some.library').warning('retry url=%s', 'https://h/s3cr3t-token-value')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    line = json.loads(out.stderr.strip().splitlines()[-1])
+    assert line["event"] == "retry url=https://h/***"
+    assert line["level"] == "warning" and line["logger"] == "some.library"
+    assert "s3cr3t" not in out.stderr

@@ -44,6 +44,15 @@ def _imported(tmp_path, *args: str) -> set[str]:
             if line.startswith("import time:")}
 
 
+def _imported_full(tmp_path, *args: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "reverie.daemon.cli",
+                          "--config", str(tmp_path / "reverie.yaml"), *args],
+                         capture_output=True, text=True, env=reverie_env(), cwd=tmp_path,
+                         timeout=60)
+    return {line.split("|")[-1].strip() for line in out.stderr.splitlines()
+            if line.startswith("import time:")}
+
+
 @pytest.fixture
 def configured(tmp_path):
     (tmp_path / "reverie.yaml").write_text(CONFIG, encoding="utf-8")
@@ -85,6 +94,21 @@ def test_status_and_state_on_the_snapshot_build_no_config_models(configured, com
     _cli(configured, "check-config")
     assert (Home.at(configured / "home").state / "config.snapshot.json").exists()
     assert _imported(configured, command) & (CONFIG_MODELS | SCHEDULER | HEAVY) == set()
+
+
+@pytest.mark.parametrize("command", ["status", "state"])
+def test_status_and_state_on_the_snapshot_set_up_no_logging_and_no_redaction(
+        configured, command):
+    # they log nothing: the stdlib's logging waits for a library that imports it
+    # (tests/test_logs.py), the redaction model for a secret or a line. (Without
+    # `timezone:` the machine's zone is asked of tzlocal, which imports logging.)
+    with open(configured / "reverie.yaml", "a", encoding="utf-8") as f:
+        f.write("timezone: Europe/Berlin\n")
+    _cli(configured, "state")
+    _cli(configured, "check-config")
+    assert _imported(configured, command) & {"logging", "reverie"} == {"reverie"}
+    names = _imported_full(configured, command)
+    assert "reverie.perception.redact" not in names and "logging" not in names
 
 
 def test_status_without_a_snapshot_builds_the_config(configured):

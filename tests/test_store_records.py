@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from reverie.memory._record import record
 from reverie.memory.store import Observation, PollCounts, SourceState
 
 TS = datetime(2026, 12, 8, 0, 30, tzinfo=timezone.utc)
@@ -56,3 +57,18 @@ def test_defaults_and_a_fresh_default_dict_per_record():
 def test_a_records_own_methods_are_kept():
     one = PollCounts(polls=3, failures=1, durations=2, duration_sum=0.5)
     assert one + one == PollCounts(polls=6, failures=2, durations=4, duration_sum=1.0)
+
+
+def test_post_init_runs_last_as_in_a_dataclass():
+    @record
+    class Folder:
+        root: str
+        state: str = ""
+
+        def __post_init__(self) -> None:
+            if not self.state:
+                object.__setattr__(self, "state", self.root + "/state")
+
+    assert Folder("/a").state == "/a/state"
+    assert Folder("/a", "/b").state == "/b"
+    assert Folder("/a") == Folder("/a", "/a/state")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 if TYPE_CHECKING:
     from dataclasses import dataclass
 else:  # the same records, made without dataclasses' per-method compiling (_record.py)
-    from reverie.memory.store._record import dataclass
+    from reverie.memory._record import dataclass
 
 from reverie.memory import bounded_json, clock
 

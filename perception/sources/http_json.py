@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from reverie.perception import http
 from reverie.perception.http import HttpOptions
 from reverie.perception.sources import BaseSource, Context, Reading, Result, SourceError
-from reverie.perception.types import NAME_RE
+from reverie.perception import names
 from reverie.memory.errors import one_line
 
 MAX_TEXT = 500  # characters kept of a text reading
@@ -48,8 +48,8 @@ def check_fields(fields: dict[str, str | FieldSpec]) -> dict[str, FieldSpec]:
     """Field names usable as signal names, each with a path that compiles (at config time)."""
     out: dict[str, FieldSpec] = {}
     for name, spec in fields.items():
-        if not re.fullmatch(NAME_RE, name):
-            raise ValueError(f"invalid field name {name!r}: use lowercase letters, digits, '_' and '-'")
+        if not names.is_name(name):
+            raise ValueError(f"invalid field name {name!r}: {names.RULE}")
         out[name] = spec if isinstance(spec, FieldSpec) else FieldSpec(path=spec)
     return out
 

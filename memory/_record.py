@@ -3,8 +3,8 @@ the same parameters and defaults, a fresh ``field(default_factory=...)`` value p
 instance, value equality, a hash of the fields, the same repr, FrozenInstanceError on
 assignment), made with one generated function per class. dataclasses generates six per
 frozen class (each compiled from source), which cost every `reverie status` about 8 ms
-for the store's records alone (bench P6). Type checkers see ``dataclass(frozen=True)``
-itself; ``dataclasses.fields`` and friends are not supported (nothing calls them on a
+for the store's records alone (bench P6); the status snapshot's sources and memory/home.py's
+Home are made so too. Type checkers see ``dataclass(frozen=True)`` itself; ``dataclasses.fields`` and friends are not supported (nothing calls them on a
 record)."""
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ def record(cls: type[T]) -> type[T]:
             env[f"_d_{name}"] = default
             params.append(f"{name}=_d_{name}")
         body.append(f" _set(self, {name!r}, {name})")
+    if "__post_init__" in cls.__dict__:  # as dataclasses: called last, with no arguments
+        body.append(" self.__post_init__()")
     ns: dict[str, Any] = {}
     exec(f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or " pass"), env, ns)
     init = ns["__init__"]
