@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reverie.perception.digest import NotableRules
+from reverie.perception.notable import NotableRules
 from reverie.perception.types import Cron, Duration, PositiveDuration
 
 
