@@ -40,7 +40,7 @@ from reverie.memory import clock
 from reverie.perception.types import PositiveDuration
 
 if TYPE_CHECKING:
-    from reverie.memory.store import SourceState
+    from reverie.memory.store import SourceState, Store
     from reverie.perception.health import Spec
 
 log = logs.get("reverie.alerts")
@@ -118,7 +118,7 @@ class Alerter:
     """Sends the daemon's events; quiet until :meth:`start` (foreground commands do not
     notify: their user is looking)."""
 
-    def __init__(self, opts: NotifyOptions, store: Any, *, name: str = "agent",
+    def __init__(self, opts: NotifyOptions, store: Store, *, name: str = "agent",
                  tz: tzinfo | None = None):
         self.opts = opts
         self.store = store
@@ -147,7 +147,7 @@ class Alerter:
         1 s and CHECK_EVERY_MAX."""
         return min(CHECK_EVERY_MAX, max(1.0, self.opts.source_failing_after.total_seconds() / 4))
 
-    def _local(self, when: Any) -> str:
+    def _local(self, when: datetime) -> str:
         from reverie.perception import text
 
         return text.Times(self.tz).moment(when)
@@ -249,7 +249,7 @@ class Alerter:
     def wake_failed(self, why: str) -> None:
         self.event("session_failed", "sessions", "the agent could not be woken", why)
 
-    def restarted(self, marker: str, last_beat: Any) -> None:
+    def restarted(self, marker: str, last_beat: datetime | None) -> None:
         seen = f" (last alive {self._local(last_beat)})" if last_beat else ""
         self.event("daemon_restarted", "daemon", "restarted after an unclean stop",
                    f"The daemon did not stop cleanly last time{seen}; it is running again.",
