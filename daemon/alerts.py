@@ -30,14 +30,18 @@ import re
 import socket
 import threading
 import time
-from datetime import tzinfo
-from typing import Any, Literal, get_args
+from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING, Any, Iterable, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from reverie.daemon import logs
 from reverie.memory import clock
 from reverie.perception.types import PositiveDuration
+
+if TYPE_CHECKING:
+    from reverie.memory.store import SourceState, Store
+    from reverie.perception.health import Spec
 
 log = logs.get("reverie.alerts")
 
@@ -46,7 +50,7 @@ STOPPED_WITH_DAEMON = "daemon stopped"  # a session's end reason when the daemon
 Event = Literal["source_failing", "source_recovered", "dream_fallback", "session_killed",
                 "session_failed", "session_stopped", "daemon_restarted"]
 EVENTS: tuple[Event, ...] = get_args(Event)
-RATE_S = 3600.0  # at most one message per event kind and subject per hour
+RATE = timedelta(hours=1)  # at most one message per event kind and subject per hour
 QUEUE_MAX = 100
 INSTALL_HINT = ("sending notifications needs Apprise: pip install '.[notify]' in reverie's "
                 "checkout (or pip install apprise)")
@@ -114,7 +118,7 @@ class Alerter:
     """Sends the daemon's events; quiet until :meth:`start` (foreground commands do not
     notify: their user is looking)."""
 
-    def __init__(self, opts: NotifyOptions, store: Any, *, name: str = "agent",
+    def __init__(self, opts: NotifyOptions, store: Store, *, name: str = "agent",
                  tz: tzinfo | None = None):
         self.opts = opts
         self.store = store
@@ -143,7 +147,7 @@ class Alerter:
         1 s and CHECK_EVERY_MAX."""
         return min(CHECK_EVERY_MAX, max(1.0, self.opts.source_failing_after.total_seconds() / 4))
 
-    def _local(self, when: Any) -> str:
+    def _local(self, when: datetime) -> str:
         from reverie.perception import text
 
         return text.Times(self.tz).moment(when)
@@ -158,7 +162,7 @@ class Alerter:
         title = f"reverie [{who}]: {title}"
         body = f"{body}\n\n— reverie, agent {who}"
         try:
-            if not self.store.claim_alert(kind, subject, clock.now(), gap=RATE_S, ref=ref):
+            if not self.store.claim_alert(kind, subject, clock.now(), gap=RATE, ref=ref):
                 log.debug("notify.suppressed", kind=kind, subject=subject)
                 return False
             self._queue.put_nowait((kind, subject, logs.scrub(title), logs.scrub(body),
@@ -175,22 +179,22 @@ class Alerter:
 
     # -- the events, where they happen --------------------------------------------------
 
-    def after_poll(self, spec: Any, before: Any, after: Any) -> None:
+    def after_poll(self, spec: Spec, before: SourceState, after: SourceState) -> None:
         """A source's poll outcome: failing past the threshold, or back after that."""
         if not self.active:
             return
         if self._failing(spec, after):
             return
         if before.consecutive_failures and before.failing_since is not None:
-            since = clock.to_ts(before.failing_since)
+            since = before.failing_since
             told = self.store.last_alert("source_failing", spec.name)
-            if told and told.ref == repr(since):  # only what we said was failing
+            if told and told.ref == _period(since):  # only what we said was failing
                 now = clock.now()
                 self.event("source_recovered", spec.name, f"{spec.name} is back",
-                           f"{spec.name} works again after {_ago(clock.to_ts(now) - since)} "
-                           f"(since {self._local(now)}).", ref=repr(since))
+                           f"{spec.name} works again after {_ago(now - since)} "
+                           f"(since {self._local(now)}).", ref=_period(since))
 
-    def check_failing(self, specs: list[Any]) -> None:
+    def check_failing(self, specs: Iterable[Spec]) -> None:
         """The timer's look at every enabled source (a job, every :meth:`check_every`):
         one failing past the threshold is told now, not at its next poll, which its
         interval or the backoff may put hours away."""
@@ -201,7 +205,7 @@ class Alerter:
             if spec.enabled and spec.name in states:
                 self._failing(spec, states[spec.name])
 
-    def _failing(self, spec: Any, state: Any) -> bool:
+    def _failing(self, spec: Spec, state: SourceState) -> bool:
         """Tell ``spec`` failing when it is past the threshold (once per failing period:
         the store keeps its start as the message's ref). True while it fails."""
         from reverie.perception.health import source_health
@@ -210,14 +214,13 @@ class Alerter:
         h = source_health(spec, state, now=now)
         if not (h.failing and h.failing_since is not None):
             return False
-        down = clock.to_ts(now) - h.failing_since
-        if down >= self.opts.source_failing_after.total_seconds():
-            since = clock.from_ts(h.failing_since)
+        down = now - h.failing_since
+        if down >= self.opts.source_failing_after:
             self.event("source_failing", spec.name, f"{spec.name} is failing",
                        f"{spec.name} has been failing for {_ago(down)} (since "
-                       f"{self._local(since)}, {h.failures} polls): "
+                       f"{self._local(h.failing_since)}, {h.failures} polls): "
                        f"{h.last_error or 'no error recorded'}",
-                       ref=repr(h.failing_since))
+                       ref=_period(h.failing_since))
         return True
 
     def dream_fell_back(self, day: str, reason: str) -> None:
@@ -246,7 +249,7 @@ class Alerter:
     def wake_failed(self, why: str) -> None:
         self.event("session_failed", "sessions", "the agent could not be woken", why)
 
-    def restarted(self, marker: str, last_beat: Any) -> None:
+    def restarted(self, marker: str, last_beat: datetime | None) -> None:
         seen = f" (last alive {self._local(last_beat)})" if last_beat else ""
         self.event("daemon_restarted", "daemon", "restarted after an unclean stop",
                    f"The daemon did not stop cleanly last time{seen}; it is running again.",
@@ -300,10 +303,16 @@ def _send(urls: list[str], title: str, body: str, ntype: str, result: dict) -> N
         result["error"] = f"{e.__class__.__name__}: {e}"
 
 
-def _ago(seconds: float) -> str:
+def _ago(span: timedelta) -> str:
     from reverie.perception import text
 
-    return text.duration(round(max(0.0, seconds)))
+    return text.duration(round(max(0.0, span.total_seconds())))
+
+
+def _period(failing_since: datetime) -> str:
+    """A failing period's ref in alerts_sent: its start as the repr of POSIX seconds, the
+    form refs already stored have (a restart must still know what it told about)."""
+    return repr(clock.to_ts(failing_since))
 
 
 __all__ = ["Alerter", "NotifyOptions", "EVENTS", "url_secrets"]

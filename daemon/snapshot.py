@@ -40,6 +40,7 @@ else:  # a frozen record without dataclasses' compiling (memory/_record.py)
 
 from reverie.memory import bounded_json
 from reverie.daemon import __version__
+from reverie.daemon._toplevel import HOME as _HOME_LINE  # the top-level home: line
 from reverie.daemon._vars import VAR as _VAR
 from reverie.perception import names
 
@@ -48,8 +49,6 @@ NAME = "config.snapshot.json"
 RUNNING = "running.snapshot.json"
 SHAPE = 1
 MAX_BYTES = 256 * 1024
-# a top-level block-style ``home:`` line (config.home_hint's fallback reading)
-_HOME_LINE = re.compile(r"""^home:[ \t]*(["']?)([^"'#\n]+?)\1[ \t]*(#.*)?$""", re.M)
 _STATE_LINE = re.compile(r"""^state_dir:[ \t]*(["']?)([^"'#\n]+?)\1[ \t]*(#.*)?$""", re.M)
 _NAME_LINE = re.compile(r"""^name:[ \t]*(["']?)([^"'#\n]+?)\1[ \t]*(#.*)?$""", re.M)
 # what a snapshot's strings may hold, checked without compiling a pattern at every start

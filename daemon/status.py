@@ -48,7 +48,7 @@ def _next_run(spec: Any, h: health.Health | None, st: SourceState, tz: Any, now:
         return _next_cron([spec.cron], tz, not_before)
     if h.status == health.BACKING_OFF:
         assert h.next_try is not None  # a source backing off always says when it tries next
-        return max(now, clock.from_ts(h.next_try))
+        return max(now, h.next_try)
     last = max([t for t in (st.last_ok, st.last_error_ts) if t], default=None)
     return max(not_before, last + spec.every) if last else None
 

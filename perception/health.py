@@ -15,11 +15,14 @@ A source is, in this order of precedence:
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Protocol
 
 from reverie.memory import clock
+
+if TYPE_CHECKING:  # the store's import is the caller's cost, not this rule's
+    from reverie.memory.store import SourceState, Store
 
 OK, FAILING, BACKING_OFF, STALE, NEVER_POLLED = "ok", "failing", "backing_off", "stale", "never_polled"
 STATUSES = (OK, FAILING, BACKING_OFF, STALE, NEVER_POLLED)
@@ -30,14 +33,28 @@ STALE_AFTER = 3  # intervals without a good reading
 MAX_BACKOFF = 8  # a failing source waits at most 8 intervals between tries
 
 
-CRON_INTERVAL = 86400.0  # seconds: a cron source counts a day as its interval
+CRON_INTERVAL = timedelta(days=1)  # a cron source counts a day as its interval
 
 
-def nominal_interval(every: timedelta | None) -> float:
-    """Seconds between a source's runs as staleness and backoff count them: its
+class Spec(Protocol):
+    """What the rule reads of a source: a config ``SourceSpec``, or the status snapshot's
+    ``Source`` (daemon/snapshot.py), which `reverie status` reads without the config."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def every(self) -> timedelta | None: ...
+
+    @property
+    def enabled(self) -> bool: ...
+
+
+def nominal_interval(every: timedelta | None) -> timedelta:
+    """The time between a source's runs as staleness and backoff count it: its
     ``every``, or for a cron source (no ``every``) a day. SourceSpec.interval and the
-    status snapshot's Source.interval are this."""
-    return every.total_seconds() if every else CRON_INTERVAL
+    status snapshot's Source.interval are this, in seconds."""
+    return every if every else CRON_INTERVAL
 
 
 def backoff_factor(consecutive_failures: int) -> int:
@@ -52,37 +69,29 @@ class Deferral:
     """Why and until when a failing source is not tried."""
 
     reason: str  # "retry_after" (the server asked) or "backoff" (our rule)
-    until: float  # a fire before this instant is skipped
-    next_try: float  # when the next try is expected
+    until: datetime  # a fire before this instant is skipped
+    next_try: datetime  # when the next try is expected
     failures: int
 
 
-def _seconds(state: Any) -> Mapping[str, Any]:
-    """A stored ``SourceState`` (or a mapping of its fields) with its times as POSIX
-    seconds, the unit this module's rules count in."""
-    if state is None:
-        return {}
-    fields = state if isinstance(state, Mapping) else vars(state)
-    return {k: clock.to_ts(v) if isinstance(v, datetime) else v for k, v in fields.items()}
-
-
-def deferral(spec: Any, state: Any, now: float) -> Deferral | None:
-    """What holds ``spec``'s next poll back at ``now`` (a POSIX timestamp), if anything.
+def deferral(spec: Spec, state: SourceState | None, now: datetime) -> Deferral | None:
+    """What holds ``spec``'s next poll back at ``now``, if anything.
 
     The scheduler fires at the base interval (with jitter); a failing source lets all
     but every 2nd/4th/8th fire pass. Half an interval of slack absorbs the jitter, so a
     fire that lands a little early still counts. A cron schedule is the user's explicit
     choice: only Retry-After defers it.
     """
-    state = _seconds(state)
-    failures = state.get("consecutive_failures") or 0
-    retry_after = state.get("retry_after")
+    if state is None:
+        return None
+    failures = state.consecutive_failures or 0
+    retry_after = state.retry_after
     if retry_after and now < retry_after:
         return Deferral("retry_after", retry_after, retry_after, failures)
-    last_try = state.get("last_error_ts")
+    last_try = state.last_error_ts
     if failures <= 0 or last_try is None or spec.every is None:
         return None
-    base = spec.interval
+    base = nominal_interval(spec.every)
     wait = base * backoff_factor(failures)
     if now - last_try < wait - base / 2:
         return Deferral("backoff", last_try + wait - base / 2, last_try + wait, failures)
@@ -94,11 +103,11 @@ class Health:
     source: str
     status: str  # one of STATUSES
     failures: int = 0  # consecutive failed polls
-    failing_since: float | None = None
-    last_ok: float | None = None  # last good poll or reading
+    failing_since: datetime | None = None
+    last_ok: datetime | None = None  # last good poll or reading
     last_error: str | None = None
-    last_error_ts: float | None = None
-    next_try: float | None = None  # backing off: when the next try is expected
+    last_error_ts: datetime | None = None
+    next_try: datetime | None = None  # backing off: when the next try is expected
 
     @property
     def failing(self) -> bool:
@@ -110,53 +119,51 @@ class Health:
         return LABELS[self.status]
 
 
-def source_health(spec: Any, state: Any, *, now: float | datetime,
-                  last_reading: float | None = None) -> Health:
+def source_health(spec: Spec, state: SourceState | None, *, now: datetime,
+                  last_reading: datetime | None = None) -> Health:
     """The health of ``spec`` from its stored state (``Store.source_state``) and the time
     of its newest reading."""
-    t = clock.to_ts(now) if isinstance(now, datetime) else now
-    st = _seconds(state)
-    failures = st.get("consecutive_failures") or 0
-    last_ok = max([x for x in (st.get("last_ok"), last_reading) if x is not None], default=None)
-    common = dict(source=spec.name, failures=failures, failing_since=st.get("failing_since"),
-                  last_ok=last_ok, last_error=st.get("last_error"),
-                  last_error_ts=st.get("last_error_ts"))
-    if failures:
-        d = deferral(spec, st, t)
+    stored_ok = state.last_ok if state else None
+    last_ok = max([t for t in (stored_ok, last_reading) if t is not None], default=None)
+    h = Health(spec.name, OK, failures=(state.consecutive_failures or 0) if state else 0,
+               failing_since=state.failing_since if state else None, last_ok=last_ok,
+               last_error=state.last_error if state else None,
+               last_error_ts=state.last_error_ts if state else None)
+    if h.failures:
+        d = deferral(spec, state, now)
         if d is not None:
-            return Health(status=BACKING_OFF, next_try=d.next_try, **common)
-        return Health(status=FAILING, **common)
+            return replace(h, status=BACKING_OFF, next_try=d.next_try)
+        return replace(h, status=FAILING)
     if last_ok is None:
-        return Health(status=NEVER_POLLED, **common)
-    if t - last_ok > STALE_AFTER * spec.interval:
-        return Health(status=STALE, **common)
-    return Health(status=OK, **common)
+        return replace(h, status=NEVER_POLLED)
+    if now - last_ok > STALE_AFTER * nominal_interval(spec.every):
+        return replace(h, status=STALE)
+    return h
 
 
-def last_readings(store: Any, names: Iterable[str], now: float) -> dict[str, float]:
+def last_readings(store: Store, names: Iterable[str], now: datetime) -> dict[str, datetime]:
     """Per source in ``names``, the time of its newest reading at or before ``now``
     (one indexed lookup per signal)."""
     wanted = set(names)
-    out: dict[str, float] = {}
+    out: dict[str, datetime] = {}
     for sig in store.signal_names():
         src = sig.split(".", 1)[0]
         if src not in wanted:
             continue
-        [o] = store.readings_at(sig, [clock.from_ts(now)])
-        if o is not None and clock.to_ts(o.ts) > out.get(src, float("-inf")):
-            out[src] = clock.to_ts(o.ts)
+        [o] = store.readings_at(sig, [now])
+        if o is not None and (src not in out or o.ts > out[src]):
+            out[src] = o.ts
     return out
 
 
-def sources_health(store: Any, specs: Iterable[Any], *, now: float | datetime | None = None
+def sources_health(store: Store, specs: Iterable[Spec], *, now: datetime | None = None
                    ) -> dict[str, Health]:
     """The health of every enabled spec, by name, read from ``store``."""
     now = clock.now() if now is None else now
-    t = clock.to_ts(now) if isinstance(now, datetime) else float(now)
     specs = [s for s in specs if s.enabled]
     states = store.all_source_states()
-    readings = last_readings(store, [s.name for s in specs], t)
-    return {s.name: source_health(s, states.get(s.name), now=t, last_reading=readings.get(s.name))
+    readings = last_readings(store, [s.name for s in specs], now)
+    return {s.name: source_health(s, states.get(s.name), now=now, last_reading=readings.get(s.name))
             for s in specs}
 
 
@@ -165,7 +172,7 @@ def counts(healths: Iterable[Health]) -> Counter:
     return _tally(h.status for h in healths)
 
 
-def summary(store: Any, specs: Iterable[Any], *, now: float | datetime | None = None) -> str:
+def summary(store: Store, specs: Iterable[Spec], *, now: datetime | None = None) -> str:
     """One phrase for the daemon's status line: "3 sources ok, 1 failing, 1 stale"
     (failing counts the sources backing off; statuses with none are left out, but for
     ok and failing)."""

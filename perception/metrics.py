@@ -160,7 +160,7 @@ class Metrics:
                 else:
                     polls = snap.polls.counts
                 self._polls = (snap.polls.upto, polls)
-            healths = health.sources_health(store, specs, now=now)
+            healths = health.sources_health(store, specs, now=now_dt)
         finally:
             store.close()
 
@@ -198,7 +198,7 @@ class Metrics:
             up.add_metric([spec.name], 1.0 if h and h.status in (health.OK, health.STALE)
                           else 0.0)
             if h and h.last_ok is not None:
-                last.add_metric([spec.name], h.last_ok)
+                last.add_metric([spec.name], clock.to_ts(h.last_ok))
             streak.add_metric([spec.name], float(h.failures if h else 0))
             total.add_metric([spec.name], c.polls)
             failed.add_metric([spec.name], c.failures)

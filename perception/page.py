@@ -161,7 +161,7 @@ def build_page_context(home: Home, store: Store, specs: list[SourceSpec], *, tz:
                   else "New in the last 24 hours (no wake yet)"),
         "sources": [item_group(s.name, groups[s.name].count, groups[s.name].newest, T) for s in specs if s.name in groups],
     }
-    ctx["health"] = _health(specs, store, ctx.pop("_latest"), t_now, T)
+    ctx["health"] = _health(specs, store, ctx.pop("_latest"), now, T)
     ctx["sessions"] = _sessions(store, now, tz, T)
     ctx["ledger"] = _ledger(home, T)
     ctx["distilled"] = _distilled(home, now.astimezone(tz).date())
@@ -363,14 +363,15 @@ def _windows(first: datetime | None, now: datetime, T: Times) -> list[tuple[str,
 
 
 def _health(specs: list[SourceSpec], store: Store, latest: dict[str, Observation],
-            t_now: float, T: Times) -> list[dict]:
+            now: datetime, T: Times) -> list[dict]:
     states = store.all_source_states()
     out = []
     for spec in specs:
-        good = [clock.to_ts(o.ts) for o in latest.values() if o.source == spec.name]
-        h = health.source_health(spec, states.get(spec.name), now=t_now,
+        good = [o.ts for o in latest.values() if o.source == spec.name]
+        h = health.source_health(spec, states.get(spec.name), now=now,
                                  last_reading=max(good, default=None))
         since = None
+        quiet = age(now - (h.last_ok or now))  # since its last good reading
         if h.failing:
             status, since = "failing", h.failing_since
             detail = f"{h.failures} failed poll{'s' if h.failures != 1 else ''} in a row"
@@ -378,15 +379,15 @@ def _health(specs: list[SourceSpec], store: Store, latest: dict[str, Observation
             status, detail = "waiting", "no reading yet"
         elif h.status == health.STALE:
             status, since = "stale", h.last_ok
-            detail = f"no good reading for {age(t_now - (h.last_ok or t_now))}"
+            detail = f"no good reading for {quiet}"
         else:  # ok: it had a good reading
-            status, detail = "ok", f"last good reading {age(t_now - (h.last_ok or t_now))} ago"
+            status, detail = "ok", f"last good reading {quiet} ago"
         out.append({
             "source": spec.name,
             "type": spec.type,
             "status": status,
             "detail": detail,
-            "since": f"{T.text(since, '%a %m-%d %H:%M')} ({age(t_now - since)} ago)"
+            "since": f"{T.text(since, '%a %m-%d %H:%M')} ({age(now - since)} ago)"
             if since else None,
             "error": clean(h.last_error, MAX_ERROR) if h.failing and h.last_error else None,
         })

@@ -96,11 +96,11 @@ def build_source(spec: SourceSpec) -> Any:
 def should_run(spec: SourceSpec, state: SourceState, now: datetime | None = None) -> tuple[bool, str | None]:
     """Whether the scheduler's fire for ``spec`` should poll now; else why not (the
     backoff rule is :func:`reverie.perception.health.deferral`)."""
-    t = clock.to_ts(now or clock.now())
-    d = health.deferral(spec, state, t)
+    now = now or clock.now()
+    d = health.deferral(spec, state, now)
     if d is None:
         return True, None
-    wait = text.duration(round(max(0.0, d.next_try - t)))
+    wait = text.duration(round(max(0.0, (d.next_try - now).total_seconds())))
     if d.reason == "retry_after":
         return False, f"Retry-After: next try in {wait}"
     return False, f"backing off after {text.plural(d.failures, 'failure')}: next try in {wait}"

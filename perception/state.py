@@ -68,7 +68,6 @@ def build_context(home: Home, store: Store, specs: list[SourceSpec], *, tz: Zone
                   now: datetime | None = None) -> dict:
     """Everything state.md shows, as plain JSON-ready data (times ISO, in ``tz``)."""
     now = now or clock.now()
-    t_now = clock.to_ts(now)
     T = Times(tz)
     specs = [s for s in specs if s.enabled]
     names = {s.name for s in specs}
@@ -87,7 +86,7 @@ def build_context(home: Home, store: Store, specs: list[SourceSpec], *, tz: Zone
                 if born else None),
         "born": {"at": T.iso(born), "date": born.astimezone(tz).date().isoformat()}
         if born else None,
-        "wake": {"at": T.iso(wake), "text": T.text(wake), "ago": age(t_now - clock.to_ts(wake))}
+        "wake": {"at": T.iso(wake), "text": T.text(wake), "ago": age(now - wake)}
         if wake else None,
         "dream": _dream_path(home, dream),
     }
@@ -98,11 +97,10 @@ def build_context(home: Home, store: Store, specs: list[SourceSpec], *, tz: Zone
         src = sig.split(".", 1)[0]
         if src in names:
             by_source.setdefault(src, []).append(sig)
-    width = SPARK_SPAN.total_seconds() / SPARK_BUCKETS
-    spark_start = t_now - SPARK_SPAN.total_seconds()
-    times = [t_now, clock.to_ts(wake) if wake else t_now, t_now - 86400.0]
-    times += [spark_start + (k + 1) * width for k in range(SPARK_BUCKETS)]
-    instants = [clock.from_ts(t) for t in times]
+    width = SPARK_SPAN / SPARK_BUCKETS
+    spark_start = now - SPARK_SPAN
+    instants = [now, wake or now, now - timedelta(days=1)]
+    instants += [spark_start + (k + 1) * width for k in range(SPARK_BUCKETS)]
     latest: dict[str, Observation] = {}
     signals = []
     for spec in specs:
@@ -121,7 +119,7 @@ def build_context(home: Home, store: Store, specs: list[SourceSpec], *, tz: Zone
                 "unit": cur.unit,
                 "display": reading(cur),
                 "at": T.iso(cur.ts),
-                "age": age(t_now - clock.to_ts(cur.ts)),
+                "age": age(now - cur.ts),
                 "since_wake": change(cur, found[1]) if wake else "—",
                 "day_change": change(cur, found[2]),
                 "sparkline": sparkline([o.value if o else None for o in found[3:]])
@@ -143,7 +141,7 @@ def build_context(home: Home, store: Store, specs: list[SourceSpec], *, tz: Zone
                     for spec in specs if spec.name in groups],
     }
 
-    ctx["problems"] = _problems(specs, store.all_source_states(), latest, t_now, T)
+    ctx["problems"] = _problems(specs, store.all_source_states(), latest, now, T)
     return ctx
 
 
@@ -178,14 +176,14 @@ def item_group(source: str, count: int, rows: list[Item], T: Times) -> dict:
 
 def _problems(specs: list[SourceSpec], states: dict[str, SourceState],
               latest: dict[str, Observation],
-              t_now: float, T: Times) -> list[dict]:
+              now: datetime, T: Times) -> list[dict]:
     out = []
     for spec in specs:
         st = states.get(spec.name)
         good = [o for o in latest.values() if o.source == spec.name]
         # readings imply a good poll even where no health was kept (an imported store)
-        h = health.source_health(spec, st, now=t_now,
-                                 last_reading=max((clock.to_ts(o.ts) for o in good), default=None))
+        h = health.source_health(spec, st, now=now,
+                                 last_reading=max((o.ts for o in good), default=None))
         failures, last_ok = h.failures, h.last_ok
         if h.failing:
             status = f"failing ({failures} in a row)" if failures > 1 else "failing"
@@ -202,13 +200,13 @@ def _problems(specs: list[SourceSpec], states: dict[str, SourceState],
             "status": status,
             "failures": failures,
             "since": T.iso(since),
-            "since_text": f"{T.text(since, '%m-%d %H:%M')} ({age(t_now - since)} ago)"
+            "since_text": f"{T.text(since, '%m-%d %H:%M')} ({age(now - since)} ago)"
             if since else "",
             "error": clean(h.last_error, MAX_ERROR) if h.failing and h.last_error else None,
             "last_ok": T.iso(last_ok),
             "last_good": [{"signal": o.signal, "value": o.value, "display": reading(o),
                            "at": T.iso(o.ts)} for o in good],
-            "last_good_text": (f"{age(t_now - last_ok)} ago" if last_ok else "never")
+            "last_good_text": (f"{age(now - last_ok)} ago" if last_ok else "never")
             + (f": {good_text}" if good_text and last_ok else ""),
         })
     return out

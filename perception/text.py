@@ -37,9 +37,10 @@ def duration(value: timedelta | float) -> str:
     return "".join(out)
 
 
-def age(seconds: float) -> str:
-    """A compact, rounded-down span for "ago" and "in": 35s, 4m, 2h, 1h05m, 3d, 2d5h."""
-    s = max(0, int(seconds))
+def age(span: timedelta | float) -> str:
+    """A compact, rounded-down span (or seconds) for "ago" and "in": 35s, 4m, 2h, 1h05m,
+    3d, 2d5h."""
+    s = max(0, int(span.total_seconds() if isinstance(span, timedelta) else span))
     if s < 60:
         return f"{s}s"
     if s < 3600:

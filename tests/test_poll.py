@@ -10,8 +10,8 @@ import pytest
 from pydantic import BaseModel
 from structlog.testing import capture_logs
 
-from reverie.memory import clock
 from reverie.memory.home import Home
+from reverie.memory.store import SourceState
 from reverie.perception import poll, sources
 from reverie.perception.sources import Item, Reading, Result, SourceError, SourceSpec
 from tests.conftest import wait_for
@@ -210,8 +210,8 @@ def test_new_items_are_counted_once(rhome, store):
 # -- backoff and Retry-After ---------------------------------------------------------
 
 def _state(failures, last_error_ts, retry_after=None):
-    return {"consecutive_failures": failures, "last_error_ts": clock.to_ts(last_error_ts),
-            "retry_after": retry_after}
+    return SourceState("src", consecutive_failures=failures, last_error_ts=last_error_ts,
+                       retry_after=retry_after)
 
 
 @pytest.mark.parametrize("failures, factor", [(1, 2), (2, 4), (3, 8), (4, 8), (10, 8)])
@@ -257,7 +257,7 @@ def test_retry_after_from_the_source_is_honoured(rhome, store):
 def test_a_cron_source_is_deferred_by_retry_after_but_not_backed_off():
     s = SourceSpec(name="c", type="scripted", cron="0 5 * * *")
     assert poll.should_run(s, _state(5, T0), T0 + timedelta(days=1))[0]
-    assert not poll.should_run(s, _state(1, T0, clock.to_ts(T0) + 90000),
+    assert not poll.should_run(s, _state(1, T0, T0 + timedelta(hours=25)),
                                T0 + timedelta(days=1))[0]
 
 

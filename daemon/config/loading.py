@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from reverie.daemon import _yaml, snapshot
+from reverie.daemon import _toplevel, _yaml, snapshot
 from reverie.daemon.alerts import url_secrets
 from reverie.daemon.config.defaults import _defaults_origin, with_defaults
 from reverie.daemon.config.errors import ConfigError
@@ -234,7 +234,7 @@ def home_hint(path: str | os.PathLike) -> Path | None:
         data = _yaml.load(text)
         home = data.get("home") if isinstance(data, dict) else None
     except (yaml.YAMLError, RecursionError):  # broken further down: the top-level line
-        m = re.search(r"""^home:[ \t]*(["']?)([^"'#\n]+?)\1[ \t]*(#.*)?$""", text, re.M)
+        m = _toplevel.HOME.search(text)
         home = m.group(2) if m else None
     if not isinstance(home, str) or not home or _VAR.search(home):
         return None

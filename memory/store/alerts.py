@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from reverie.memory import clock
 from reverie.memory.store._base import StoreBase
@@ -21,17 +21,17 @@ class AlertsMixin(StoreBase):
                " subject TEXT NOT NULL, sent REAL NOT NULL, ref TEXT,"
                " PRIMARY KEY (kind, subject))")
 
-    def claim_alert(self, kind: str, subject: str, now: datetime, *, gap: float,
+    def claim_alert(self, kind: str, subject: str, now: datetime, *, gap: timedelta,
                     ref: str | None = None) -> bool:
         """Record an alert of ``kind`` about ``subject`` as sent at ``now`` and return
-        True, unless the last one went out less than ``gap`` seconds ago or was about the
+        True, unless the last one went out less than ``gap`` ago or was about the
         same occurrence ``ref`` (then nothing changes and it returns False)."""
-        t = clock.to_ts(now)
+        t, gap_s = clock.to_ts(now), gap.total_seconds()  # the table's seconds
         with self._transaction() as c:
             c.execute(self._ALERTS)
             row = c.execute("SELECT sent, ref FROM alerts_sent WHERE kind = ? AND subject = ?",
                             (kind, subject)).fetchone()
-            if row is not None and (t - row[0] < gap or (ref is not None and row[1] == ref)):
+            if row is not None and (t - row[0] < gap_s or (ref is not None and row[1] == ref)):
                 return False
             c.execute("INSERT INTO alerts_sent(kind, subject, sent, ref) VALUES (?,?,?,?)"
                       " ON CONFLICT(kind, subject) DO UPDATE SET sent = excluded.sent,"

@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Protocol
 from pydantic import BaseModel
 
 from reverie.perception.errors import SourceError  # noqa: F401 - the plugin API's name for it
+from reverie.perception.health import nominal_interval
 
 
 @dataclass(frozen=True)
@@ -206,8 +207,9 @@ class SourceSpec(BaseModel):
 
     @property
     def interval(self) -> float:
-        """Nominal seconds between runs (for cron sources, a day; used for staleness)."""
-        return self.every.total_seconds() if self.every else 86400.0
+        """Nominal seconds between runs (for cron sources, a day): the health rule's
+        interval, in seconds for the scheduler."""
+        return nominal_interval(self.every).total_seconds()
 
 
 COMMON_KEYS = frozenset(SourceSpec.model_fields) - {"options"}
