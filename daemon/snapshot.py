@@ -40,7 +40,7 @@ else:  # a frozen record without dataclasses' compiling (memory/_record.py)
 
 from reverie.memory import bounded_json
 from reverie.daemon import __version__
-from reverie.daemon._toplevel import HOME as _HOME_LINE  # the top-level home: line
+from reverie.daemon._toplevel import HOME as _HOME_LINE, line as _line  # top-level lines
 from reverie.daemon._vars import VAR as _VAR
 from reverie.perception import names
 
@@ -49,8 +49,8 @@ NAME = "config.snapshot.json"
 RUNNING = "running.snapshot.json"
 SHAPE = 1
 MAX_BYTES = 256 * 1024
-_STATE_LINE = re.compile(r"""^state_dir:[ \t]*(["']?)([^"'#\n]+?)\1[ \t]*(#.*)?$""", re.M)
-_NAME_LINE = re.compile(r"""^name:[ \t]*(["']?)([^"'#\n]+?)\1[ \t]*(#.*)?$""", re.M)
+_STATE_LINE = _line("state_dir")
+_NAME_LINE = _line("name")
 # what a snapshot's strings may hold, checked without compiling a pattern at every start
 _TYPE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _CRON_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789*/,?-")
@@ -99,10 +99,6 @@ class Source:
     enabled: bool
     every: timedelta | None
     cron: str | None
-
-    @property
-    def interval(self) -> float:
-        return self.every.total_seconds() if self.every else 86400.0
 
 
 class Facts:

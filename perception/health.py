@@ -52,8 +52,8 @@ class Spec(Protocol):
 
 def nominal_interval(every: timedelta | None) -> timedelta:
     """The time between a source's runs as staleness and backoff count it: its
-    ``every``, or for a cron source (no ``every``) a day. SourceSpec.interval and the
-    status snapshot's Source.interval are this, in seconds."""
+    ``every``, or for a cron source (no ``every``) a day. SourceSpec.interval is this,
+    in seconds (for the scheduler)."""
     return every if every else CRON_INTERVAL
 
 
