@@ -33,6 +33,7 @@ from pathlib import Path
 import yaml
 
 from reverie.memory import _log, atomic, clock, safe_read
+from reverie.memory import ledger as ledger_file
 from reverie.memory.diary import ANCHOR, Block, Diaries, blocks, line_hash
 from reverie.memory.home import Home, working_template
 from reverie.perception.dreams import DreamOptions
@@ -564,13 +565,11 @@ def _ledger_once(home: Home, day: date, out: Path, doc: str, digest: str) -> Non
 
 def _ledger(home: Home, day: date, out: Path, backend: str, reason: str | None, counts: dict,
             n_patterns: int, digest: str) -> None:
-    from reverie.memory.consolidate import append_ledger
-
-    append_ledger(home, {"kind": "distill", "date": day.isoformat(),
-                         "file": f"memory/{out.name}", "backend": backend,
-                         **({"fallback_reason": reason} if reason else {}), **counts,
-                         "patterns": n_patterns, "diary_sha256": digest,
-                         "created": clock.now().isoformat(timespec="seconds")})
+    ledger_file.append(home, {"kind": "distill", "date": day.isoformat(),
+                              "file": f"memory/{out.name}", "backend": backend,
+                              **({"fallback_reason": reason} if reason else {}), **counts,
+                              "patterns": n_patterns, "diary_sha256": digest,
+                              "created": clock.now().isoformat(timespec="seconds")})
 
 
 # -- patterns across days --------------------------------------------------------------------
