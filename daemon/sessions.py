@@ -29,8 +29,9 @@ from reverie.daemon.session_options import SessionsOptions, WebhookOptions  # no
 from reverie.daemon.wake_policy import (HANDLED, WAKE_ON_MARK, WakeResult, catch_up_plan,
                                         missed_wakes, refusal, wake_on_due)
 from reverie.memory import _log, clock
-from reverie.memory.consolidate import consolidate, ensure_diary
+from reverie.memory.consolidate import consolidate
 from reverie.memory.consolidate import recover as recover_consolidation
+from reverie.memory.diary import ensure_diary
 from reverie.memory.home import Home
 from reverie.memory.store import Store
 from reverie.memory.errors import one_line

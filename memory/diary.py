@@ -11,7 +11,7 @@ anchor ``<a id="s-SID">`` a reader's browser can jump to; the line number is cou
 there (the diary says so in a comment next to the anchor).
 
 The lines are read back from the markers, not from the ``<a>`` anchors, so diaries written
-before anchors existed resolve too.
+before anchors existed resolve too. Consolidation writes the blocks (memory/_archive.py).
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from reverie.memory import safe_read
+from reverie.memory import atomic, safe_read
+from reverie.memory._home_files import read_home
+from reverie.memory.home import Home
 
 DIARY_MAX_BYTES = 64 * 1024 * 1024
 
@@ -48,6 +50,16 @@ class Block:
     def href(self) -> str:
         """Where a browser jumps to: the block's own HTML anchor."""
         return f"diary/{self.day}.md#s-{self.name}"
+
+
+def ensure_diary(home: Home, day: date) -> Path:
+    """The diary file of ``day``, created with its heading if missing."""
+    path = home.diary(day)
+    try:
+        read_home(home, path)
+    except FileNotFoundError:
+        atomic.write_text(path, f"# Diary {day.isoformat()}\n")
+    return path
 
 
 def anchor_comment(sid: str, n: int) -> str:

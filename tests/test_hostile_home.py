@@ -17,6 +17,7 @@ import pytest
 
 from reverie.memory import consolidate as c
 from reverie.memory import safe_read
+from reverie.memory._taking import taken_file
 from reverie.memory.home import Home, working_template
 from tests.conftest import make_config, run_cli
 
@@ -277,7 +278,7 @@ def test_a_fifo_swapped_in_after_a_check_is_moved_aside_and_consolidation_goes_o
     """The agent replaces the file with a FIFO right after reverie looked at it (lstat):
     whatever is there when reverie opens it is judged, never waited on."""
     home.working.write_text("- a line\n", encoding="utf-8")
-    taken = c._taken(home, "s1")
+    taken = taken_file(home, "s1")
 
     def swap(path):
         os.unlink(path)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from reverie.memory import ledger
-from reverie.memory.consolidate import Ledger, _ledger_record
+from reverie.memory.ledger import Ledger
 from reverie.memory.home import Home
 from reverie.perception.memory_audit import _ledger as audit_ledger
 from reverie.perception.metrics import _parse_ledger
@@ -28,7 +28,7 @@ def test_the_first_record_of_a_session_is_the_one_every_reader_takes(tmp_path):
 
     assert list(ledger.sessions(HOSTILE)) == ["s1"]
     assert ledger.sessions(HOSTILE)["s1"]["promoted"] == 2
-    assert _ledger_record(home, "s1") == REAL  # consolidation: done, as first recorded
+    assert ledger.consolidation(home, "s1") == REAL  # consolidation: done, as first recorded
     assert audit_ledger(home.root)["s1"]["promoted"] == 2  # the memory audit
     totals = _parse_ledger(HOSTILE.encode())  # /metrics
     assert totals.consolidations == 1 and totals.lines["promoted"] == 2

@@ -21,7 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from reverie.daemon import config
 from reverie.memory import clock
-from reverie.memory.consolidate import Ledger
+from reverie.memory.ledger import Ledger
 from reverie.memory.store import Store
 from reverie.perception.serve import PageServer
 from tests.conftest import chat_completion, reverie_env, run_cli, start_cli, wait_for
