@@ -18,8 +18,11 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: never a traceback for a user's mistake; exit 0, 1 or 2."""
     import sys
 
+    import os
+
     args = sys.argv[1:] if argv is None else argv
-    if args in ([], ["--help"], ["-h"]):  # no click to import: see _help
+    # no click to import (see _help), unless the shell asks click for completions
+    if args in ([], ["--help"], ["-h"]) and "_REVERIE_COMPLETE" not in os.environ:
         from reverie.daemon.cli import _help
 
         # no command at all is a usage error: the help, on stderr, and exit 2

@@ -2,4 +2,5 @@ import sys
 
 from reverie.daemon.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # `python -m reverie.daemon.cli`; importing it runs nothing
+    sys.exit(main())
