@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import re
 
+
 def _article(word: str) -> str:
     w = word.lower()
     if w.startswith(("hour", "honest", "honour", "heir")):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from reverie.perception.dreams._figures import _NUMBER_WORDS
 
+
 @dataclass
 class Persona:
     motifs: list[str] = field(default_factory=list)
