@@ -1,5 +1,7 @@
 """What the night is about: the digest's moves, sessions, letters and doors, each as a
-subject with the sentence that gives its figures and the one that tells it without them."""
+subject with the sentence that gives its figures and the one that tells it without them,
+and the plan: the lead first, and which subjects say their figures (at most ``MAX_FIGURES``
+in a dream, so a reader meets few exact numbers and each is one the audit backs)."""
 
 from __future__ import annotations
 
@@ -8,9 +10,10 @@ import random
 import re
 from dataclasses import dataclass, field
 
-from reverie.perception.digest import Digest, SignalDigest
+from reverie.perception.digest import Digest, Notable, SignalDigest
 from reverie.perception.dreams._figures import amount, big, fmt_pct, says
 from reverie.perception.dreams._grammar import _plural
+from reverie.perception.dreams.sky import Sky
 from reverie.perception.text import figure as fmt_num
 
 MAX_FIGURES = 3  # exact figures a dream says: the lead's, and at most two more
@@ -188,3 +191,44 @@ def _subjects(dg: Digest, rng: random.Random) -> list[_Subject]:
         pool = "health.up" if door.stopped_failing else "health.down"
         out.append(_Subject(pool, ctx, scores.get(door.source, 1.0), [f"doors:{door.source}"]))
     return out
+
+
+@dataclass
+class Plan:
+    subjects: list[_Subject]  # in the order the night tells them: the lead first
+    exact: set[int]  # the subjects (by index) that say their figures
+    lead: Notable | None
+    degrees: bool  # the sky says its temperature in degrees
+    figures: int  # exact figures planned in all
+
+
+def plan(digest: Digest, sky: Sky, rng: random.Random) -> Plan:
+    """Which subjects the night tells, in which order, and which say their figures: the
+    lead's, then at most two more, the temperature among them."""
+    subjects = sorted(_subjects(digest, rng), key=lambda s: -s.score)
+    lead = digest.lead()
+    if lead is not None:  # the night's biggest event is the first subject
+        names = {lead.signal, f"doors:{lead.signal}"} | ({"items"} if lead.what == "items" else set())
+        subjects.sort(key=lambda s: not names & set(s.used))
+    budget = MAX_FIGURES
+    exact: set[int] = set()
+    for i, sub in enumerate(subjects):
+        if sub.figures == 0:
+            exact.add(i)
+            continue
+        wants = i == 0 or rng.random() < 0.35
+        if (wants or not sub.told) and sub.figures <= budget:
+            exact.add(i)
+            budget -= sub.figures
+    temp_exact = sky.temp_said is not None and budget >= 1 and (
+        lead is None or rng.random() < 0.6 or _lead_is_weather(lead, digest))
+    if temp_exact:
+        budget -= 1
+    return Plan(subjects, exact, lead, temp_exact, MAX_FIGURES - budget)
+
+
+def _lead_is_weather(lead, dg: Digest) -> bool:
+    if lead.what == "storm":
+        return True
+    s = dg.signal(lead.signal)
+    return s is not None and s.kind == "weather"

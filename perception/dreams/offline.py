@@ -13,7 +13,7 @@ Numbers only enter the prose through the digest's own figures, as a person says 
 
 This module puts one night together in its order; each part changes for its own reason
 and lives in its own room: ``persona`` (what the identity file asks for), ``sky`` (what the
-record rules out), ``_subjects`` (what there is to tell), ``_scene`` (where it happens),
+record rules out), ``_subjects`` (what there is to tell, and the plan), ``_scene`` (where it happens),
 ``_drafts`` (a sentence from the phrase pools, the driest of a few drafts), ``_figures``
 and ``_grammar`` (how a figure and a thing are said), ``_phrases`` (the words themselves).
 """
@@ -34,7 +34,7 @@ from reverie.perception.dreams._grammar import (_COUNTABLE, _article, _cap, cond
                                                 referents)
 from reverie.perception.dreams._phrases import LEXICON
 from reverie.perception.dreams._scene import _scene, dreamed, here_of
-from reverie.perception.dreams._subjects import MAX_FIGURES, SIZES, _subjects
+from reverie.perception.dreams._subjects import MAX_FIGURES, SIZES, plan
 from reverie.perception.dreams.persona import Persona, _clean_words, persona
 from reverie.perception.dreams.sky import Sky, sky_of
 
@@ -108,28 +108,11 @@ def compose_night(digest: Digest, day: date, *, recent: dict[str, int] | None = 
     def ctx_of(extra: dict) -> dict:
         return {**base, **extra}
 
-    # -- the plan: which subjects say their figures (the lead's, then at most two more)
-    subjects = sorted(_subjects(digest, rng), key=lambda s: -s.score)
-    lead = digest.lead()
-    if lead is not None:  # the night's biggest event is the first subject
-        names = {lead.signal, f"doors:{lead.signal}"} | ({"items"} if lead.what == "items" else set())
-        subjects.sort(key=lambda s: not names & set(s.used))
-    budget = MAX_FIGURES
-    exact: set[int] = set()
-    for i, sub in enumerate(subjects):
-        if sub.figures == 0:
-            exact.add(i)
-            continue
-        wants = i == 0 or rng.random() < 0.35
-        if (wants or not sub.told) and sub.figures <= budget:
-            exact.add(i)
-            budget -= sub.figures
-    temp_exact = sky.temp_said is not None and budget >= 1 and (
-        lead is None or rng.random() < 0.6 or _lead_is_weather(lead, digest))
-    if temp_exact:
+    # -- the plan: what the night tells, and which of it says its figures
+    told = plan(digest, sky, rng)
+    subjects, exact, lead, figures = told.subjects, told.exact, told.lead, told.figures
+    if told.degrees:
         base["deg"] = sky.temp_said
-        budget -= 1
-    figures = MAX_FIGURES - budget
 
     used_signals: list[str] = list(sky.signals)
     one = rng.random() < 0.4  # the scene and one thing; the other comes in later
@@ -278,13 +261,6 @@ def compose_night(digest: Digest, day: date, *, recent: dict[str, int] | None = 
     keys = list(dict.fromkeys(g.used)) + sorted(runs(prose) | runs(prose, 3))
     return Night(prose, keys, list(dict.fromkeys(used_signals)), setting,
                  [motif_a, motif_b], figures, own_said, g.trace)
-
-
-def _lead_is_weather(lead, dg: Digest) -> bool:
-    if lead.what == "storm":
-        return True
-    s = dg.signal(lead.signal)
-    return s is not None and s.kind == "weather"
 
 
 def _count(*parts: list[str]) -> int:
