@@ -12,10 +12,11 @@ Numbers only enter the prose through the digest's own figures, as a person says 
 ("about 40%", "three times", "0.61 ETH"), so every number is backed by the record.
 
 This module puts one night together in its order; each part changes for its own reason
-and lives in its own room: ``persona`` (what the identity file asks for), ``sky`` (what the
-record rules out), ``_subjects`` (what there is to tell, and the plan), ``_scene`` (where it happens),
-``_drafts`` (a sentence from the phrase pools, the driest of a few drafts), ``_figures``
-and ``_grammar`` (how a figure and a thing are said), ``_phrases`` (the words themselves).
+and lives in its own room: ``persona`` (what the identity file asks for), ``sky`` (what
+the record rules out), ``_subjects`` (what there is to tell, and the plan), ``_scene``
+(where it happens), ``_drafts`` (a sentence from the phrase pools, the driest of a few
+drafts), ``_figures`` and ``_grammar`` (how a figure and a thing are said), ``_phrases``
+(the words themselves).
 """
 
 from __future__ import annotations
