@@ -47,7 +47,7 @@ def _read(path: Path, home: Home | None = None) -> str:
 
 def plain(line: str) -> str:
     """A line of the agent's as a short run of plain words, or "" when too little is left."""
-    from reverie.perception.dreams.offline import _clean_words
+    from reverie.perception.dreams.persona import _clean_words
 
     line = re.sub(r"<[^>]*>|\[([^\]]*)\]\([^)]*\)", r" \1 ", line)  # tags, and links by their text
     words = _clean_words(line, 80).split()[:MAX_WORDS]
@@ -136,7 +136,7 @@ def last_night(home: Home, store, day) -> dict:
         return {}
     if not isinstance(meta, dict):
         return {}
-    from reverie.perception.dreams.offline import _clean_words
+    from reverie.perception.dreams.persona import _clean_words
 
     setting = meta.get("setting")
     got = meta.get("motifs")
