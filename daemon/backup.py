@@ -287,7 +287,7 @@ def restore(archive: str | os.PathLike, home_dir: str | os.PathLike, *,
             state_dir: str | os.PathLike | None = None, config_to: str | os.PathLike | None = None,
             echo: Callable[[str], None] = lambda s: None) -> Restored:
     from reverie.daemon import config as config_mod
-    from reverie.daemon.foreground import HomeLock
+    from reverie.daemon.lock import HomeLock
     from reverie.memory.store import Store, StoreError
 
     archive = Path(archive)

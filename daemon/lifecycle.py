@@ -22,7 +22,7 @@ from reverie.daemon import config as config_mod, harden, snapshot
 from reverie.daemon.alerts import STOPPED_WITH_DAEMON
 from reverie.daemon import logs, scheduler as sched_mod
 from reverie.daemon import services as services_mod
-from reverie.daemon.foreground import HomeLock, LockHeld
+from reverie.daemon.lock import HomeLock, LockHeld
 from reverie.memory import clock
 
 log = logs.get("reverie.daemon")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from reverie.daemon.foreground import HomeLock
+from reverie.daemon.lock import HomeLock
 from reverie.memory import clock
 from reverie.memory.store import SourceState, Store
 from reverie.perception import _cron, health, text

@@ -15,14 +15,17 @@ A source is, in this order of precedence:
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Iterable, Protocol
 
 from reverie.memory import clock
 
 if TYPE_CHECKING:  # the store's import is the caller's cost, not this rule's
+    from dataclasses import dataclass
+
     from reverie.memory.store import SourceState, Store
+else:  # frozen records without dataclasses' compiling (`reverie status` imports this)
+    from reverie.memory._record import dataclass
 
 OK, FAILING, BACKING_OFF, STALE, NEVER_POLLED = "ok", "failing", "backing_off", "stale", "never_polled"
 STATUSES = (OK, FAILING, BACKING_OFF, STALE, NEVER_POLLED)
@@ -125,20 +128,21 @@ def source_health(spec: Spec, state: SourceState | None, *, now: datetime,
     of its newest reading."""
     stored_ok = state.last_ok if state else None
     last_ok = max([t for t in (stored_ok, last_reading) if t is not None], default=None)
-    h = Health(spec.name, OK, failures=(state.consecutive_failures or 0) if state else 0,
-               failing_since=state.failing_since if state else None, last_ok=last_ok,
-               last_error=state.last_error if state else None,
-               last_error_ts=state.last_error_ts if state else None)
-    if h.failures:
+    failures = (state.consecutive_failures or 0) if state else 0
+    next_try = None
+    if failures:
         d = deferral(spec, state, now)
-        if d is not None:
-            return replace(h, status=BACKING_OFF, next_try=d.next_try)
-        return replace(h, status=FAILING)
-    if last_ok is None:
-        return replace(h, status=NEVER_POLLED)
-    if now - last_ok > STALE_AFTER * nominal_interval(spec.every):
-        return replace(h, status=STALE)
-    return h
+        status, next_try = (BACKING_OFF, d.next_try) if d is not None else (FAILING, None)
+    elif last_ok is None:
+        status = NEVER_POLLED
+    elif now - last_ok > STALE_AFTER * nominal_interval(spec.every):
+        status = STALE
+    else:
+        status = OK
+    return Health(spec.name, status, failures=failures,
+                  failing_since=state.failing_since if state else None, last_ok=last_ok,
+                  last_error=state.last_error if state else None,
+                  last_error_ts=state.last_error_ts if state else None, next_try=next_try)
 
 
 def last_readings(store: Store, names: Iterable[str], now: datetime) -> dict[str, datetime]:

@@ -109,7 +109,7 @@ def test_a_second_daemon_on_the_same_home_is_refused_with_the_pid(daemon):
 
 
 def test_a_second_daemon_says_who_holds_the_home_on_stderr_and_exits_1(tmp_path):
-    from reverie.daemon.foreground import HomeLock
+    from reverie.daemon.lock import HomeLock
 
     home = tmp_path / "home"
     cfg = make_config(tmp_path)

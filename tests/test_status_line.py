@@ -11,7 +11,7 @@ import pytest
 
 from reverie.daemon import services
 from reverie.daemon.config import load
-from reverie.daemon.foreground import HomeLock
+from reverie.daemon.lock import HomeLock
 from reverie.daemon.lifecycle import Daemon
 from reverie.daemon.notify import Notifier
 from reverie.memory.store import Reading, Store
