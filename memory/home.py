@@ -156,6 +156,15 @@ class Home:
     def session_log(self, session_id: str) -> Path:
         return self.sessions_dir / f"{session_id}.log"
 
+    def every_path(self) -> list[Path]:
+        """What a command on this home may read, write or follow: the home and its
+        folders, the state folder, and the record's files in both the old and the new
+        place (root checks each before it acts: memory/trust.py)."""
+        old = self.old_private
+        return [self.root, self.perception_dir, self.dreams_dir, self.diary_dir,
+                self.memory_dir, self.taking_dir, old, old / "sessions", old / "reverie.db",
+                old / "reverie.lock", self.state, self.sessions_dir, self.db, self.lock]
+
     def inside(self, relative: str | Path) -> Path:
         """``relative`` resolved under the home; a path that escapes it is refused."""
         p = (self.root / relative).resolve()

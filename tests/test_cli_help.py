@@ -79,7 +79,7 @@ def test_a_command_runs_after_importing_only_its_own_module(tmp_path):
     loaded = eval(out.stderr.strip().splitlines()[-1])
     assert [m for m in loaded if m.startswith("reverie.daemon.cli.")] == [
         "reverie.daemon.cli._app", "reverie.daemon.cli._common", "reverie.daemon.cli._help",
-        "reverie.daemon.cli.home"]
+        "reverie.daemon.cli._shortcut", "reverie.daemon.cli.home"]
 
 
 def test_an_unknown_command_is_one_line_and_exit_2(capsys):

@@ -4,7 +4,8 @@
 ``_common``; the commands live by what they are for: ``home`` (init, check-config,
 config schema, sources, demo), ``day`` (run, poll, dream, wake, sleep, reload, distill),
 ``read`` (status, state, page, serve, audit) and ``fleet`` (backup, restore, export).
-``_help`` holds the table that finds them and renders `reverie --help`."""
+``_help`` holds the table that finds them and renders `reverie --help`; ``_shortcut``
+answers `status` and `state` from the config's snapshot without click."""
 
 from __future__ import annotations
 
@@ -16,9 +17,8 @@ if TYPE_CHECKING:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: never a traceback for a user's mistake; exit 0, 1 or 2."""
-    import sys
-
     import os
+    import sys
 
     args = sys.argv[1:] if argv is None else argv
     # no click to import (see _help), unless the shell asks click for completions
@@ -28,11 +28,15 @@ def main(argv: list[str] | None = None) -> int:
         # no command at all is a usage error: the help, on stderr, and exit 2
         (sys.stdout if args else sys.stderr).write(_help.render(_help.width()))
         return 0 if args else 2
-    from reverie.daemon.cli import _app
+    from reverie.daemon.cli import _shortcut
 
-    if argv is None:  # the process's own command line: the process ends after it
-        return _last(_app.run(argv))
-    return _app.run(argv)
+    code = _shortcut.run(args)  # status and state from the snapshot, without click
+    if code is None:
+        from reverie.daemon.cli import _app
+
+        code = _app.run(argv)
+    # the process's own command line: the process ends after it
+    return _last(code) if argv is None else code
 
 
 def _last(code: int) -> int:

@@ -46,7 +46,7 @@ def _loaded(ctx: click.Context, need_secrets: bool = True, env: dict | None = No
         except config.ConfigError as e:
             raise Usage("\n".join(e.problems)) from None
         logs.set_secrets(obj[key].secrets)
-        _root_guard(ctx, _home_paths(obj[key].home), path)
+        _root_guard(ctx, obj[key].home.every_path(), path)
         if need_secrets and ctx.find_root().invoked_subcommand not in ROOT_ANYWAY:
             # what runs or renders: never from a file the agent could write
             from reverie.daemon import strict
@@ -62,15 +62,6 @@ def _loaded(ctx: click.Context, need_secrets: bool = True, env: dict | None = No
 
 # what root may run whatever the files: they read the config at most, never a home
 ROOT_ANYWAY = frozenset({"systemd", "config", "sources"})
-
-
-def _home_paths(home: Any) -> list[Path]:
-    """What a command on ``home`` may read, write or follow: the home and its folders,
-    the state folder, and the record's files in both the old and the new place."""
-    old = home.old_private
-    return [home.root, home.perception_dir, home.dreams_dir, home.diary_dir,
-            home.memory_dir, home.taking_dir, old, old / "sessions", old / "reverie.db",
-            old / "reverie.lock", home.state, home.sessions_dir, home.db, home.lock]
 
 
 def _root_guard(ctx: click.Context, paths: list[Path], config_path: Path | None = None) -> None:
@@ -116,7 +107,7 @@ def _facts(ctx: click.Context, warn: bool = True) -> Any:
         _root_guard(ctx, [path])
         facts = snapshot.read(path)
         if facts is not None:
-            _root_guard(ctx, _home_paths(facts.home), path)
+            _root_guard(ctx, facts.home.every_path(), path)
         obj["facts"] = facts or _loaded_or_running(ctx, path)
     if warn:
         _warn_once(ctx, obj["facts"])
@@ -135,7 +126,7 @@ def _loaded_or_running(ctx: click.Context, path: Path) -> Any:
         facts = snapshot.read_running(path, config.home_hint(path))
         if facts is None:
             raise
-        _root_guard(ctx, _home_paths(facts.home), path)
+        _root_guard(ctx, facts.home.every_path(), path)
         facts.config_errors = e.message.splitlines()
         facts.warnings = []  # the running config's, not the file's: its problems are the news
         n = len(facts.config_errors)

@@ -9,7 +9,7 @@ from datetime import date as Date
 import click
 
 from reverie.daemon.cli._common import (
-    EXIT_FAIL, EXIT_OK, Failure, Usage, _loaded, _root_guard, _store, _services, _refresh, _ask_daemon, _need_sessions, _home_paths,
+    EXIT_FAIL, EXIT_OK, Failure, Usage, _loaded, _root_guard, _store, _services, _refresh, _ask_daemon, _need_sessions,
 )
 
 
@@ -174,7 +174,7 @@ def reload(ctx: click.Context, timeout: float) -> None:
         except (OSError, UnicodeDecodeError):
             state = None
         home = Home.at(found, state)
-        _root_guard(ctx, _home_paths(home), path)
+        _root_guard(ctx, home.every_path(), path)
     try:
         reply = control.request(home.socket, {"cmd": "reload"}, timeout=timeout)
     except control.DaemonNotRunning:

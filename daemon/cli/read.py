@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import click
 
@@ -19,24 +19,22 @@ def status(ctx: click.Context, as_json: bool) -> None:
     """Show the daemon, each source's health and next run, the session, next wake and dream.
 
     Exits 0 when the daemon is running and 3 when it is not (as `systemctl is-active`)."""
-    import json
+    from reverie.daemon.cli import _shortcut
 
-    from reverie.daemon import status as st
-
-    data = st.collect(_facts(ctx))
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2) if as_json else st.render_text(data))
-    ctx.exit(st.exit_code(data))
+    out, code = _shortcut.status_report(_facts(ctx), as_json)
+    click.echo(out)
+    ctx.exit(code)
 
 
 @click.command()
 @click.pass_context
 def state(ctx: click.Context) -> None:
     """Print perception/state.md (rendering it first when the store is newer)."""
+    from reverie.daemon.cli import _shortcut
+
     facts = _facts(ctx, warn=False)
     home = facts.home
-    stale = (not home.state_md.exists()) or (
-        home.db.exists() and _newest_store_mtime(home) > home.state_md.stat().st_mtime)
-    if not stale or getattr(facts, "config_errors", None):
+    if _shortcut.state_current(home) or getattr(facts, "config_errors", None):
         _warn_once(ctx, facts)  # an invalid file: the daemon renders it from its config
         if not home.state_md.exists():
             raise Failure(f"{home.state_md}: not written yet (the daemon writes it)")
@@ -57,12 +55,6 @@ def state(ctx: click.Context) -> None:
         raise Failure(str(e) if isinstance(e, safe_read.UnsafeFile)
                       else f"{home.state_md}: {e.strerror or e}") from None
     click.echo(text, nl=False)
-
-
-def _newest_store_mtime(home: Any) -> float:
-    times = [p.stat().st_mtime for p in (home.db, home.db.with_name(home.db.name + "-wal"))
-             if p.exists()]
-    return max(times) if times else 0.0
 
 
 @click.command()
