@@ -1,15 +1,15 @@
 """``record``: what ``@dataclass(frozen=True)`` gives the store's records (an __init__ with
 the same parameters and defaults, a fresh ``field(default_factory=...)`` value per
 instance, value equality, a hash of the fields, the same repr, FrozenInstanceError on
-assignment), made with one generated function per class. dataclasses generates six per
-frozen class (each compiled from source), which cost every `reverie status` about 8 ms
-for the store's records alone (bench P6); the status snapshot's sources and memory/home.py's
-Home are made so too. Type checkers see ``dataclass(frozen=True)`` itself; ``dataclasses.fields`` and friends are not supported (nothing calls them on a
-record)."""
+assignment, ``__post_init__``), made with one generated function per class.
+dataclasses generates six per frozen class (each compiled from source), which cost every
+`reverie status` about 8 ms for the store's records alone (bench P6); the status
+snapshot's sources, health's records and memory/home.py's Home are made so too. Type
+checkers see ``dataclass(frozen=True)`` and ``dataclasses.field`` themselves;
+``dataclasses.fields`` and friends are not supported (nothing calls them on a record)."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
@@ -17,16 +17,34 @@ T = TypeVar("T")
 _MISSING = object()
 
 
+class _Field:
+    __slots__ = ("default", "default_factory")
+
+    def __init__(self, default: Any, default_factory: Any):
+        self.default, self.default_factory = default, default_factory
+
+
+def field(*, default: Any = _MISSING, default_factory: Any = _MISSING) -> Any:
+    """``dataclasses.field`` for a record: a default, or a factory called per record.
+    (Importing dataclasses imports inspect, a fifth of `reverie status`'s own time.)"""
+    return _Field(default, default_factory)
+
+
+def _frozen(message: str) -> Exception:
+    from dataclasses import FrozenInstanceError  # the error a dataclass raises
+
+    return FrozenInstanceError(message)
+
+
 def record(cls: type[T]) -> type[T]:
     names = list(cls.__dict__.get("__annotations__", {}))
     params, body, env = [], [], {"_set": object.__setattr__, "_MISSING": _MISSING}
     for name in names:
         default = cls.__dict__.get(name, _MISSING)
-        if isinstance(default, dataclasses.Field):
+        if isinstance(default, _Field):
             factory = default.default_factory
-            if factory is dataclasses.MISSING:  # field(default=...) or a bare field()
-                default = (_MISSING if default.default is dataclasses.MISSING
-                           else default.default)
+            if factory is _MISSING:  # field(default=...) or a bare field()
+                default = default.default
                 setattr(cls, name, default) if default is not _MISSING else delattr(cls, name)
             else:  # as dataclasses: no class attribute, a new value per instance
                 delattr(cls, name)
@@ -67,10 +85,10 @@ def record(cls: type[T]) -> type[T]:
         return hash(values(self))
 
     def __setattr__(self: Any, name: str, value: Any) -> None:
-        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+        raise _frozen(f"cannot assign to field {name!r}")
 
     def __delattr__(self: Any, name: str) -> None:
-        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+        raise _frozen(f"cannot delete field {name!r}")
 
     methods: dict[str, Callable[..., Any]] = {
         "__init__": init, "__repr__": __repr__, "__eq__": __eq__, "__hash__": __hash__,

@@ -17,7 +17,6 @@ import fcntl
 import os
 import re
 import stat
-from dataclasses import field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,7 +61,7 @@ def default_state_dir(name: str) -> Path:
 @dataclass(frozen=True)
 class Home:
     root: Path
-    state: Path = field(default=None)  # type: ignore[assignment]  # reverie's own files
+    state: Path = None  # type: ignore[assignment]  # reverie's own files
 
     def __post_init__(self) -> None:
         if self.state is None:

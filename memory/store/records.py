@@ -4,14 +4,13 @@ it raises, and the row-to-record conversions its table modules share."""
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 if TYPE_CHECKING:
-    from dataclasses import dataclass
+    from dataclasses import dataclass, field
 else:  # the same records, made without dataclasses' per-method compiling (_record.py)
-    from reverie.memory._record import dataclass
+    from reverie.memory._record import dataclass, field
 
 from reverie.memory import bounded_json, clock
 
