@@ -19,25 +19,22 @@ the store keeps when each was sent, so a restart does not send again. Messages g
 out from one worker thread, each send bounded by ``timeout``: a slow or hung
 notifier never delays a job. Apprise is an optional extra (``pip install '.[notify]'``),
 imported only when URLs are configured. Apprise URLs carry tokens: the config
-registers them as secrets (:func:`url_secrets`), so logs show ``***``.
+registers them as secrets (daemon/notify_options.py, where the ``notify:`` options
+are), so logs show ``***``.
 """
 
 from __future__ import annotations
 
-import logging
 import queue
-import re
 import socket
 import threading
 import time
 from datetime import datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any, Iterable, Literal, get_args
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import TYPE_CHECKING, Iterable
 
 from reverie.daemon import logs
+from reverie.daemon.notify_options import EVENTS, INSTALL_HINT, NotifyOptions, load_apprise
 from reverie.memory import clock
-from reverie.perception.types import PositiveDuration
 
 if TYPE_CHECKING:
     from reverie.memory.store import SourceState, Store
@@ -47,71 +44,13 @@ log = logs.get("reverie.alerts")
 
 STOPPED_WITH_DAEMON = "daemon stopped"  # a session's end reason when the daemon's stop ended it
 
-Event = Literal["source_failing", "source_recovered", "dream_fallback", "session_killed",
-                "session_failed", "session_stopped", "daemon_restarted"]
-EVENTS: tuple[Event, ...] = get_args(Event)
 RATE = timedelta(hours=1)  # at most one message per event kind and subject per hour
 QUEUE_MAX = 100
-INSTALL_HINT = ("sending notifications needs Apprise: pip install '.[notify]' in reverie's "
-                "checkout (or pip install apprise)")
 CHECK_EVERY_MAX = 30.0  # seconds: a failing source is told at most this late past its threshold
 # Apprise's notify types (NotifyType's values), by event kind
 TYPES = {"source_failing": "failure", "source_recovered": "success",
          "dream_fallback": "warning", "session_killed": "failure", "session_failed": "failure",
          "session_stopped": "info", "daemon_restarted": "warning"}
-
-
-class NotifyOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    urls: list[str] = Field(default=[], description=(
-        "Apprise URLs to notify (ntfy://, tgram://, mailto://, json://host/path, ...); "
-        "use ${VAR} for their tokens. Needs Apprise: `pip install '.[notify]'` in reverie's checkout"))
-    on: list[Event] = Field(default=list(EVENTS), description="the events to notify about")
-    source_failing_after: PositiveDuration = Field(
-        default="30m", validate_default=True,
-        description="tell about a source once it has been failing this long")
-    timeout: PositiveDuration = Field(default="20s", validate_default=True,
-                                      description="the longest one message may take to send")
-
-    @field_validator("urls")
-    @classmethod
-    def _known(cls, v: list[str]) -> list[str]:
-        if not v:
-            return v
-        apprise = _apprise()
-        if apprise is None:
-            raise ValueError(INSTALL_HINT)
-        for i, url in enumerate(v):
-            if not apprise.Apprise().add(url):  # never echo it: it holds a token
-                raise ValueError(f"urls[{i}] is not a URL Apprise knows "
-                                 "(see https://github.com/caronc/apprise/wiki)")
-        return v
-
-
-def _apprise() -> Any:
-    try:
-        import apprise
-    except ImportError:
-        return None
-    # Apprise logs the URLs it sends to, tokens and all: we log our own lines instead.
-    logging.getLogger("apprise").setLevel(logging.CRITICAL)
-    return apprise
-
-
-_PART = re.compile(r"[/?&=@:#,]+")
-_HOSTLIKE = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")  # example.com, 127.0.0.1
-
-
-def url_secrets(urls: list[str]) -> tuple[str, ...]:
-    """What to redact for ``urls``: each whole, and every part of one that may be a key
-    (Apprise puts tokens in the host, the path, the user, the query)."""
-    out: list[str] = []
-    for url in urls:
-        out.append(url)
-        _scheme, _sep, rest = url.partition("://")
-        out += [p for p in _PART.split(rest) if len(p) >= 8 and not _HOSTLIKE.fullmatch(p)]
-    return tuple(dict.fromkeys(out))
 
 
 class Alerter:
@@ -289,7 +228,7 @@ class Alerter:
 
 def _send(urls: list[str], title: str, body: str, ntype: str, result: dict) -> None:
     try:
-        apprise = _apprise()
+        apprise = load_apprise()
         if apprise is None:
             result["error"] = INSTALL_HINT
             return
@@ -315,4 +254,4 @@ def _period(failing_since: datetime) -> str:
     return repr(clock.to_ts(failing_since))
 
 
-__all__ = ["Alerter", "NotifyOptions", "EVENTS", "url_secrets"]
+__all__ = ["Alerter", "NotifyOptions", "EVENTS"]

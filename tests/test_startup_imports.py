@@ -119,9 +119,11 @@ def test_status_without_a_snapshot_builds_the_config(configured):
 # What check-config once imported that validating does not need: the store and SQLite
 # (through the digest, for NotableRules), difflib (only for a "did you mean"), the email
 # parser (the package metadata read for the HTTP User-Agent), html.parser (a feed's text),
-# the digest itself (dream.notable's model lives apart from it).
+# the digest itself (dream.notable's model lives apart from it), the alerts (their
+# thread, queue and logging: the notify: options live apart).
 NOT_FOR_CHECKING = {"reverie.memory.store", "sqlite3", "difflib", "email.parser",
-                    "email.feedparser", "html.parser", "reverie.perception.digest"}
+                    "email.feedparser", "html.parser", "reverie.perception.digest",
+                    "reverie.daemon.alerts"}
 
 
 def test_check_config_on_a_new_home_imports_nothing_validating_does_not_need(tmp_path):

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from reverie.daemon import _toplevel, _yaml, snapshot
-from reverie.daemon.alerts import url_secrets
+from reverie.daemon.notify_options import url_secrets
 from reverie.daemon.config.defaults import _defaults_origin, with_defaults
 from reverie.daemon.config.errors import ConfigError
 from reverie.daemon.config.interpolation import (

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from reverie.daemon.alerts import NotifyOptions
+from reverie.daemon.notify_options import NotifyOptions
 from reverie.daemon.session_options import SessionsOptions
 from reverie.memory import clock
 from reverie.perception.dreams import DreamOptions
