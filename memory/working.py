@@ -16,7 +16,8 @@ _FENCE_CLOSE = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*$")
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _COMMENT_LINE = re.compile(r"^\s*(?:<!--(?:(?!-->).)*-->\s*)+$")
 _INLINE_CODE = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
-_TAG = re.compile(r"(?<![\w#])#remember(?![\w-])(?:[ \t]+([a-z0-9_-]{1,64}):(?=\s|$))?")
+# the tag, and its topic (group 1): distill strips it from what it quotes with this same rule
+TAG = re.compile(r"(?<![\w#])#remember(?![\w-])(?:[ \t]+([a-z0-9_-]{1,64}):(?=\s|$))?")
 
 NOTES = "notes"
 # names distill writes into memory/: a #remember tag cannot aim at them
@@ -41,17 +42,9 @@ def classify(lines: list[str]) -> tuple[list[tuple[str, str | None]], str | None
     """
     kinds: list[tuple[str, str | None]] = []
     section: str | None = None
-    fence: tuple[str, int] | None = None
-    for line in lines:
-        in_code = fence is not None
-        if fence is not None:
-            m = _FENCE_CLOSE.match(line)
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= fence[1]:
-                fence = None
-        elif (m := _FENCE_OPEN.match(line)) is not None:
-            fence = (m.group(1)[0], len(m.group(1)))
-            in_code = True
-        elif (h := _HEADING.match(line)) is not None and len(h.group(1)) <= 2:
+    code, open_fence = code_lines(lines)
+    for line, in_code in zip(lines, code):
+        if not in_code and (h := _HEADING.match(line)) is not None and len(h.group(1)) <= 2:
             title = (h.group(2) or "").strip().lower()
             section = title if len(h.group(1)) == 2 and title in ("keep", "carry") else None
             kinds.append(("carry", None) if section == "carry" else ("drop", None))
@@ -68,12 +61,30 @@ def classify(lines: list[str]) -> tuple[list[tuple[str, str | None]], str | None
                 kinds.append(("promote", topic or NOTES))
             else:
                 kinds.append(("drop", None))
-    open_fence = fence[0] * fence[1] if fence else None
     return kinds, open_fence
 
 
+def code_lines(lines: list[str]) -> tuple[list[bool], str | None]:
+    """Per line, whether it belongs to a fenced code block (its fences too), and the
+    fence that would close a block left open (if any). distill skips code by this."""
+    flags: list[bool] = []
+    fence: tuple[str, int] | None = None
+    for line in lines:
+        if fence is not None:
+            flags.append(True)
+            m = _FENCE_CLOSE.match(line)
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= fence[1]:
+                fence = None
+        elif (m := _FENCE_OPEN.match(line)) is not None:
+            fence = (m.group(1)[0], len(m.group(1)))
+            flags.append(True)
+        else:
+            flags.append(False)
+    return flags, fence[0] * fence[1] if fence else None
+
+
 def _tag(line: str) -> tuple[bool, str | None]:
-    m = _TAG.search(_INLINE_CODE.sub("", line))
+    m = TAG.search(_INLINE_CODE.sub("", line))
     if m is None:
         return False, None
     topic = m.group(1)

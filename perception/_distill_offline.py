@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from reverie.memory import working
 from reverie.memory.diary import Block
 from reverie.memory.home import working_template
 from reverie.perception._distill_files import cite, quoted
@@ -23,10 +24,8 @@ TITLES = {"decision": "Decisions", "commitment": "Commitments", "question": "Ope
           "lesson": "Lessons", "fact": "Facts"}
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*)$")  # the closing #s are stripped in Python
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _COMMENT = re.compile(r"^\s*<!--")
 _MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
-_TAG = re.compile(r"(?<![\w#])#remember(?![\w-])(?:[ \t]{1,8}[a-z0-9_-]{1,64}:(?=\s|$))?")
 _PREFIX = re.compile(r"^(?:\*\*)?(decision|decided|todo|to do|tomorrow|next|question|q|open question|"
                      r"lesson|learned|learnt|note to self|fact)(?:\*\*)?\s*:(?:\*\*)?\s*", re.I)
 _PREFIX_KIND = {"decision": "decision", "decided": "decision", "todo": "commitment",
@@ -74,7 +73,7 @@ def quote_of(line: str, kind: str) -> str:
     """The agent's line as a bullet quotes it: list marker and tags off, trimmed, not
     reworded (a cut is marked with …)."""
     text = _MARKER.sub("", line, count=1).strip()
-    text = " ".join(_TAG.sub(" \u2026 ", text).split())
+    text = " ".join(working.TAG.sub(" \u2026 ", text).split())
     text = text.removesuffix("\u2026").strip().removeprefix("\u2026").strip()
     text = _PREFIX.sub("", text, count=1).strip()
     text = text.strip("*_ ").strip()
@@ -94,7 +93,7 @@ def quote_of(line: str, kind: str) -> str:
 
 def kind_of(text: str, section: str | None, listed: bool) -> str | None:
     """What a line is by its form (None: not memory)."""
-    bare = _TAG.sub(" ", _MARKER.sub("", text, count=1)).strip().strip("*_ ")
+    bare = working.TAG.sub(" ", _MARKER.sub("", text, count=1)).strip().strip("*_ ")
     m = _PREFIX.match(bare)
     if m:
         return _PREFIX_KIND[m.group(1).lower()]
@@ -119,16 +118,10 @@ def extract(found: dict[str, Block]) -> list[Item]:
     items: dict[tuple[str, str], Item] = {}
     for block in found.values():
         section: str | None = None
-        fence = None
+        code, _ = working.code_lines(block.lines)  # fenced code is not notes
         for n, full in enumerate(block.lines, start=1):
             line = full[:LINE_MAX]
-            if fence:
-                if line.strip().startswith(fence):
-                    fence = None
-                continue
-            m = _FENCE.match(line)
-            if m:
-                fence = m.group(1)
+            if code[n - 1]:
                 continue
             h = _HEADING.match(line)
             if h:

@@ -269,3 +269,24 @@ def test_a_guess_about_the_past_is_no_commitment_and_a_question_told_is_not_the_
     session(home, store, "## Notes\n" + "\n".join(page) + "\n", "s1")
     got = [(b.split(":", 1)[0][2:], quote(b)) for b in bullets(offline(home, store).path)]
     assert got == [("commitment", page[1]), ("question", page[3]), ("question", page[4])]
+
+
+def test_code_and_tags_are_read_by_the_rule_consolidation_keeps(home, store):
+    # working.md's convention has one reader (memory/working.py): what a sleep treats as
+    # code or as a tag, distill does too. A backtick in a fence's info string makes it
+    # no fence (CommonMark); a tilde fence is not closed by backticks.
+    page = ("## Notes\n"
+            "``` not`a fence\n"
+            "Decided to ship on Friday.\n"
+            "~~~~\n"
+            "Decided to keep this inside code.\n"
+            "```\n"
+            "~~~\n"
+            "Decided to stay in code as well.\n"
+            "~~~~\n"
+            "Decided to call the plumber #remember          house: about the tap\n")
+    session(home, store, page, "s1")
+    got = [quote(b) for b in bullets(offline(home, store).path)]
+    assert got == ["Decided to ship on Friday.", "Decided to call the plumber \u2026 about the tap"]
+    kept = (home.memory_dir / "house.md").read_text(encoding="utf-8")
+    assert "call the plumber" in kept and "inside code" not in kept
