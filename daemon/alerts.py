@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Iterable
 from reverie.daemon import logs
 from reverie.daemon.notify_options import EVENTS, INSTALL_HINT, NotifyOptions, load_apprise
 from reverie.memory import clock
+from reverie.memory.errors import described
 
 if TYPE_CHECKING:
     from reverie.memory.store import SourceState, Store
@@ -112,7 +113,7 @@ class Alerter:
             return False
         except Exception as e:
             log.error("notify.failed", kind=kind, subject=subject,
-                      error=logs.scrub(f"{e.__class__.__name__}: {e}"))
+                      error=logs.scrub(described(e)))
             return False
         return True
 
@@ -239,7 +240,7 @@ def _send(urls: list[str], title: str, body: str, ntype: str, result: dict) -> N
         kind = getattr(apprise.NotifyType, ntype.upper(), apprise.NotifyType.INFO)
         result["ok"] = bool(a.notify(title=title, body=body, notify_type=kind))
     except Exception as e:
-        result["error"] = f"{e.__class__.__name__}: {e}"
+        result["error"] = described(e)
 
 
 def _ago(span: timedelta) -> str:

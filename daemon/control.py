@@ -21,6 +21,7 @@ from typing import Callable, Iterator
 
 from reverie.memory import bounded_json
 from reverie.memory import _log
+from reverie.memory.errors import described
 
 log = _log.get("reverie.control")
 
@@ -161,8 +162,8 @@ class ControlServer:
             reply = self.handler(request)
         except Exception as e:
             log.error("control.failed", cmd=request.get("cmd"),
-                      error=f"{e.__class__.__name__}: {e}")
-            return {"ok": False, "error": " ".join(f"{e.__class__.__name__}: {e}".split())}
+                      error=described(e))
+            return {"ok": False, "error": described(e)}
         return reply if isinstance(reply, dict) else {"ok": True, "result": reply}
 
 

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Mapping, MutableMapping
 
 from reverie.daemon import logs
-from reverie.memory.errors import one_line
+from reverie.memory.errors import described, one_line
 
 log = logs.get("reverie.notify")
 
@@ -158,7 +158,7 @@ class Notifier:
                 alive = bool(is_alive())
                 error = None
             except Exception as e:  # a broken probe is a dead scheduler, not a dead thread
-                alive, error = False, f"{type(e).__name__}: {e}"
+                alive, error = False, described(e)
             if alive:
                 if withheld:
                     log.info("watchdog.resumed")

@@ -22,6 +22,7 @@ from apscheduler.triggers.base import BaseTrigger
 
 from reverie.daemon import logs
 from reverie.perception import _cron
+from reverie.memory.errors import described
 
 log = logs.get("reverie.scheduler")
 UTC = timezone.utc
@@ -140,7 +141,7 @@ def bounded(name: str, timeout: float, fn: Callable[[], Any]) -> Callable[[], No
             return
         if error:
             e = error[0]
-            log.error("job.failed", job=name, error=f"{e.__class__.__name__}: {e}",
+            log.error("job.failed", job=name, error=described(e),
                       exc_info=(type(e), e, e.__traceback__))
 
     run.__name__ = name

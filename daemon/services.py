@@ -25,6 +25,7 @@ from reverie.daemon.scheduler import Job, cron
 from reverie.memory import clock as clock_mod
 from reverie.memory.store import Store
 from reverie.perception.types import first_occurrence, last_fire_time
+from reverie.memory.errors import described
 
 if TYPE_CHECKING:  # imported where used: a foreground command may need neither
     from zoneinfo import ZoneInfo
@@ -214,7 +215,7 @@ class Services:
             try:
                 self.dream_now(day)
             except Exception as e:
-                log.error("dream.failed", error=f"{e.__class__.__name__}: {e}")
+                log.error("dream.failed", error=described(e))
         if cfg.sessions.enabled:
             self.runner.catch_up(last_seen, now)
 
@@ -284,7 +285,7 @@ class Services:
             try:
                 self.runner.sleep(STOPPED_WITH_DAEMON)
             except Exception as e:
-                log.error("session.stop_failed", error=f"{e.__class__.__name__}: {e}")
+                log.error("session.stop_failed", error=described(e))
 
     def close(self) -> None:
         # Not the renderer's lock: an abandoned job may still hold it.

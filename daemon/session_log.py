@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from reverie.memory import _log, atomic, clock
+from reverie.memory.errors import described
 
 log = _log.get("reverie.sessions")
 
@@ -124,4 +125,4 @@ def _secret_values() -> tuple[str, ...]:
 def _err(e: BaseException) -> str:
     from reverie.daemon.logs import scrub
 
-    return scrub(" ".join(f"{e.__class__.__name__}: {e}".split()))
+    return scrub(described(e))

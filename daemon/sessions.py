@@ -34,7 +34,7 @@ from reverie.memory.consolidate import recover as recover_consolidation
 from reverie.memory.diary import ensure_diary
 from reverie.memory.home import Home
 from reverie.memory.store import Store
-from reverie.memory.errors import one_line
+from reverie.memory.errors import described, one_line
 
 log = _log.get("reverie.sessions")
 
@@ -371,4 +371,4 @@ class SessionRunner:
 def _err(e: BaseException) -> str:
     from reverie.daemon.logs import scrub
 
-    return scrub(one_line(f"{e.__class__.__name__}: {e}"))
+    return scrub(described(e))

@@ -15,7 +15,7 @@ from reverie.daemon.session_options import SessionsOptions, parse_hours
 from reverie.memory import _log
 from reverie.memory.store import Store
 from reverie.perception.types import fire_times, first_occurrence
-from reverie.memory.errors import one_line
+from reverie.memory.errors import described
 
 
 log = _log.get("reverie.sessions")
@@ -124,4 +124,4 @@ def wake_on_due(conditions: Sequence[Condition], store: Store, now: datetime, *,
 def _err(e: BaseException) -> str:
     from reverie.daemon.logs import scrub
 
-    return scrub(one_line(f"{e.__class__.__name__}: {e}"))
+    return scrub(described(e))

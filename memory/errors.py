@@ -17,4 +17,12 @@ def one_line(what: BaseException | str) -> str:
     return line
 
 
-__all__ = ["one_line"]
+def described(e: BaseException) -> str:
+    """An exception as one line that names it: ``ValueError: bad value``, or the class
+    alone when it says nothing more."""
+    message = one_line(e)
+    name = type(e).__name__
+    return name if message == name else f"{name}: {message}"
+
+
+__all__ = ["described", "one_line"]

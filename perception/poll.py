@@ -22,6 +22,7 @@ from reverie.perception import health, sources, text
 from reverie.perception.errors import SourceError
 from reverie.perception.redact import redact
 from reverie.perception.sources import Context, Result, SourceSpec
+from reverie.memory.errors import described
 
 log = _log.get("reverie.poll")
 
@@ -236,8 +237,7 @@ def _error_text(e: BaseException) -> str:
         return str(e) or "failed"
     if isinstance(e, KeyError) and not str(e).strip("'\""):
         return type(e).__name__
-    msg = str(e)
-    return f"{type(e).__name__}: {msg}" if msg else type(e).__name__
+    return described(e)
 
 
 def _readings(name: str, result: Result, secrets: tuple[str, ...], warnings: list[str]

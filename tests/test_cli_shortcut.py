@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -30,16 +31,19 @@ sources:
 sessions: {command: [agent], wake: ["0 8 * * *"], sleep: ["0 23 * * *"]}
 """
 
-# a child that reports what it loaded beside what the command printed
-PROBE = ("import sys\nfrom reverie.daemon.cli import main{via}\ncode = {call}\n"
+# a child that reports what it loaded beside what the command printed, its clock held
+# at one instant (both ways print ages and the time of day)
+PROBE = ("import sys, time_machine\ntime_machine.travel({at}, tick=False).start()\n"
+         "from reverie.daemon.cli import main{via}\ncode = {call}\n"
          "print('click' in sys.modules, file=sys.stderr)\nsys.exit(code)\n")
 
 
-def _run(cwd, *args: str, click_way: bool = False) -> subprocess.CompletedProcess:
+def _run(cwd, *args: str, click_way: bool = False, at: float | None = None
+         ) -> subprocess.CompletedProcess:
     via, call = (", _app", f"_app.run({list(args)!r})") if click_way else ("", "main()")
-    return subprocess.run([sys.executable, "-c", PROBE.format(via=via, call=call), *args],
-                          capture_output=True, text=True, cwd=cwd, env=reverie_env(),
-                          timeout=60)
+    probe = PROBE.format(at=at or time.time(), via=via, call=call)
+    return subprocess.run([sys.executable, "-c", probe, *args], capture_output=True,
+                          text=True, cwd=cwd, env=reverie_env(), timeout=60)
 
 
 @pytest.fixture
@@ -56,7 +60,8 @@ def home(tmp_path):
 
 
 def _same(home, *args: str) -> subprocess.CompletedProcess:
-    quick, slow = _run(home, *args), _run(home, *args, click_way=True)
+    at = time.time()
+    quick, slow = _run(home, *args, at=at), _run(home, *args, click_way=True, at=at)
     assert quick.stderr.splitlines()[-1] == "False", quick.stderr  # no click
     assert slow.stderr.splitlines()[-1] == "True"
     assert (quick.returncode, quick.stdout) == (slow.returncode, slow.stdout)

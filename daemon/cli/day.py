@@ -9,7 +9,8 @@ from datetime import date as Date
 import click
 
 from reverie.daemon.cli._common import (
-    EXIT_FAIL, EXIT_OK, Failure, Usage, _loaded, _root_guard, _store, _services, _refresh, _ask_daemon, _need_sessions,
+    EXIT_FAIL, EXIT_OK, Failure, Usage, _ask_daemon, _loaded, _need_sessions, _refresh,
+    _root_guard, _services, _store,
 )
 
 

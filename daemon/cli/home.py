@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-
 import click
 
-from reverie.daemon.cli._common import (
-    Usage, _loaded, _root_guard,
-)
+from reverie.daemon.cli._common import Usage, _loaded, _root_guard
+from reverie.memory.errors import described
 
 
 @click.command()
@@ -99,7 +97,7 @@ def sources(type_name: str | None) -> None:
         try:
             summary = registry.summary(registry.get(name))
         except Exception as e:
-            summary = f"(failed to load: {e.__class__.__name__}: {e})"
+            summary = f"(failed to load: {described(e)})"
         where = "" if origin == "built-in" else f"  [{origin}]"
         click.echo(f"{name:10} {summary}{where}")
 

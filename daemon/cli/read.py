@@ -7,7 +7,8 @@ from typing import NoReturn
 import click
 
 from reverie.daemon.cli._common import (
-    EXIT_FAIL, EXIT_OK, Failure, Usage, _loaded, _facts, _warn_once, _loaded_or_running, _config_path, _store, _services, _refresh,
+    EXIT_FAIL, EXIT_OK, Failure, Usage, _config_path, _facts, _loaded, _loaded_or_running,
+    _refresh, _services, _store, _warn_once,
 )
 
 

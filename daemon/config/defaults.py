@@ -12,6 +12,7 @@ import yaml
 from reverie.daemon.config.errors import ConfigError
 from reverie.daemon.config.interpolation import _VAR
 from reverie.daemon.config.nodes import _duplicate_key, _key_line, _parse, _shape_problem
+from reverie.memory.errors import described
 
 
 def with_defaults(path: Path, root: yaml.MappingNode, data: dict
@@ -39,7 +40,7 @@ def with_defaults(path: Path, root: yaml.MappingNode, data: dict
     except FileNotFoundError:
         raise ConfigError([f"{where}: no such file {dshown}"]) from None
     except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError([f"{where}: cannot read {dshown}: {e.__class__.__name__}: {e}"]) from None
+        raise ConfigError([f"{where}: cannot read {dshown}: {described(e)}"]) from None
     try:
         droot, ddata = _parse(dtext)
     except yaml.YAMLError as e:

@@ -29,6 +29,7 @@ from reverie.daemon.config.nodes import (
     _duplicate_key, _fmt_loc, _key_line, _parse, _shape_problem)
 from reverie.perception import sources as source_types
 from reverie.perception.sources import COMMON_KEYS, SourceSpec
+from reverie.memory.errors import described
 
 
 def _squeezed(value: str) -> str:
@@ -69,7 +70,7 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
     except FileNotFoundError:
         raise ConfigError([f"{shown}: no such config file (create one with `reverie init`)"])
     except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError([f"{shown}: cannot read: {e.__class__.__name__}: {e}"])
+        raise ConfigError([f"{shown}: cannot read: {described(e)}"])
     try:
         root, data = _parse(text)
     except yaml.YAMLError as e:
