@@ -25,7 +25,7 @@ def run(quick: bool) -> list[Row]:
 
     n = 5 if quick else 20
     with tempfile.TemporaryDirectory() as tmp:
-        home = Home(Path(tmp) / "home")
+        home = Home.at(Path(tmp) / "home", Path(tmp) / "state")  # never the user's state folder
         home.ensure()
         store = Store.open(home.db)
         try:
