@@ -125,3 +125,14 @@ def test_what_it_does_not_take_it_leaves_unwritten(tmp_path, capsys):
     # no snapshot yet: nothing printed, click's way decides
     assert _shortcut.run(["--config", str(tmp_path / "reverie.yaml"), "status"]) is None
     assert capsys.readouterr() == ("", "")
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(home):
+    # `reverie status | head -1`: the pipe closes before the status is written
+    code = ("import os, sys\nr, w = os.pipe()\nos.close(r)\nos.dup2(w, 1)\n"
+            "from reverie.daemon.cli import main\nsys.exit(main())\n")
+    out = subprocess.run([sys.executable, "-c", code, "--config", "reverie.yaml", "status"],
+                         capture_output=True, text=True, cwd=home, env=reverie_env(),
+                         timeout=60)
+    assert "Traceback" not in out.stderr
+    assert out.returncode == 3  # its answer stands: no daemon runs

@@ -57,8 +57,11 @@ def run(args: list[str]) -> int | None:
     logs.configure("info", "auto")  # as the group does: a line logged later is rendered
     for line in facts.warnings:
         sys.stderr.write(f"warning: {line}\n")
-    sys.stdout.write(out)
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(out)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `reverie status | head -1`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return code
 
 
