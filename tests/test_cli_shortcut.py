@@ -4,6 +4,7 @@ every case the shortcut does not take goes to click untouched."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -127,12 +128,37 @@ def test_what_it_does_not_take_it_leaves_unwritten(tmp_path, capsys):
     assert capsys.readouterr() == ("", "")
 
 
-def test_a_reader_that_stops_early_gets_no_traceback(home):
-    # `reverie status | head -1`: the pipe closes before the status is written
+def _closed_pipe(cwd, *args: str, click_way: bool = False) -> subprocess.CompletedProcess:
+    via, call = (", _app", "_app.run(sys.argv[1:])") if click_way else ("", "main()")
     code = ("import os, sys\nr, w = os.pipe()\nos.close(r)\nos.dup2(w, 1)\n"
-            "from reverie.daemon.cli import main\nsys.exit(main())\n")
-    out = subprocess.run([sys.executable, "-c", code, "--config", "reverie.yaml", "status"],
-                         capture_output=True, text=True, cwd=home, env=reverie_env(),
-                         timeout=60)
-    assert "Traceback" not in out.stderr
-    assert out.returncode == 3  # its answer stands: no daemon runs
+            f"from reverie.daemon.cli import main{via}\nsys.exit({call})\n")
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
+                          text=True, cwd=cwd, env=reverie_env(), timeout=60)
+
+
+@pytest.mark.parametrize("args", [["status"], ["status", "--json"], ["state"]])
+def test_a_reader_that_stops_early_gets_exit_1_and_no_traceback_both_ways(home, args):
+    # `reverie status | head -1`: the pipe closes before the answer is written
+    for click_way in (False, True):
+        out = _closed_pipe(home, "--config", "reverie.yaml", *args, click_way=click_way)
+        assert "Traceback" not in out.stderr and "Error" not in out.stderr, out.stderr
+        assert out.returncode == 1
+
+
+def test_a_stream_that_cannot_carry_the_answer_goes_to_click(home):
+    # state.md holds non-ASCII (a dash, the sparklines): an ASCII-only stdout is click's
+    env = {**reverie_env(), "PYTHONIOENCODING": "ascii"}
+    code = ("import sys\nfrom reverie.daemon.cli import main\nc = main()\n"
+            "print('click' in sys.modules, file=sys.stderr)\nsys.exit(c)\n")
+    out = subprocess.run([sys.executable, "-c", code, "--config", "reverie.yaml", "state"],
+                         capture_output=True, cwd=home, env=env, timeout=60)
+    assert out.returncode == 0 and b"Traceback" not in out.stderr
+    assert out.stderr.splitlines()[-1] == b"True"
+    assert b"# " in out.stdout  # state.md, as click writes it
+
+
+def test_a_log_line_while_answering_never_reaches_stdout(home):
+    # the agent can leave an old `.reverie/` in its home: reading the record logs about it
+    (home / "home" / ".reverie").mkdir()
+    out = _same(home, "--config", "reverie.yaml", "status", "--json")
+    json.loads(out.stdout)  # stdout is the JSON document alone

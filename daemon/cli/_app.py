@@ -90,6 +90,10 @@ def run(argv: list[str] | None) -> int:
         return EXIT_FAIL
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader of our stdout stopped early
+        from reverie.daemon.cli import _shortcut
+
+        return _shortcut.broken_pipe()
     except Exception as e:  # the last line of defence: one line, details in the log
         from reverie.memory.home import StateError
         from reverie.memory.trust import UntrustedFile

@@ -34,13 +34,17 @@ def parse(args: list[str]) -> tuple[str | None, str, bool] | None:
 def run(args: list[str]) -> int | None:
     """The command's exit code, or None: nothing written, click's way must answer."""
     parsed = parse(args)
-    if parsed is None or "_REVERIE_COMPLETE" in os.environ:
+    if (parsed is None or "_REVERIE_COMPLETE" in os.environ
+            or sys.stdout is None or sys.stderr is None):  # a closed stream: click's way
         return None
     config, command, as_json = parsed
-    facts = snapshot_facts(config)
-    if facts is None:
-        return None
+    from reverie.daemon import logs
+
+    logs.configure("info", "auto")  # as the group does, before anything may log
     try:
+        facts = snapshot_facts(config)
+        if facts is None:
+            return None
         if command == "status":
             out, code = status_report(facts, as_json)
             out += "\n"
@@ -50,19 +54,44 @@ def run(args: list[str]) -> int | None:
             from reverie.memory import safe_read
 
             out, code = safe_read.read_text(facts.home.state_md, errors="replace"), 0
+        warnings = "".join(f"warning: {line}\n" for line in facts.warnings)
+        for stream, text in ((sys.stderr, warnings), (sys.stdout, out)):
+            # a stream that cannot carry the text: click's way copes with it
+            text.encode(stream.encoding or "utf-8", stream.errors or "strict")
+    except KeyboardInterrupt:
+        return 130
     except Exception:  # an error is click's way to word: it runs the command again
         return None
-    from reverie.daemon import logs
+    return write(warnings, out, code)
 
-    logs.configure("info", "auto")  # as the group does: a line logged later is rendered
-    for line in facts.warnings:
-        sys.stderr.write(f"warning: {line}\n")
+
+def write(warnings: str, out: str, code: int) -> int:
+    """Print the answer; a failed write is the same exit as click's way gives it."""
     try:
+        sys.stderr.write(warnings)
         sys.stdout.write(out)
         sys.stdout.flush()
-    except BrokenPipeError:  # `reverie status | head -1`: the reader has what it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except BrokenPipeError:
+        return broken_pipe()
+    except OSError as e:  # a full disk behind stdout
+        from reverie.memory.errors import described
+
+        try:
+            sys.stderr.write(f"reverie: error: {described(e)}\n")
+        except OSError:
+            pass
+        return 1
     return code
+
+
+def broken_pipe() -> int:
+    """`reverie status | head -1`: the reader stopped early. Exit 1, no traceback, and
+    nothing more written to the closed pipe at exit (either way)."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, AttributeError, ValueError):
+        pass
+    return 1
 
 
 def snapshot_facts(config: str | None) -> Any:
