@@ -15,13 +15,12 @@ from reverie.memory._crash import crash_point
 from reverie.memory._home_files import append_once, move_aside, read_home
 from reverie.memory._plan import Plan
 from reverie.memory._taking import decode, keep_whole, sha, wait_for_writers
-from reverie.memory.diary import anchor_comment, blocks, ensure_diary
+from reverie.memory.diary import anchor_comment, blocks, ensure_diary, late_marker
 from reverie.memory.home import Home
 from reverie.memory.working import reset_text, split_lines
 
 log = _log.get("reverie.consolidate")
 
-LATE_MARKER = r"<!-- session:{sid} late sha256:([0-9a-f]{{64}}) lines:(\d+)(?: id:\d+)? -->"
 # how often the agent may recreate working.md while the fresh one is being put in place
 _RESET_TRIES = 20
 
@@ -113,7 +112,7 @@ def _archive_late(home: Home, plan: Plan, late: Path) -> None:
     text, raw_copy = decode(home, raw, f"{plan.sid}.late.{sha(raw)[:12]}.raw")
     lines = split_lines(text)
     late_id = late.name.split(".")[-2]
-    marker = f"<!-- session:{plan.sid} late sha256:{sha(raw)} lines:{len(lines)} id:{late_id} -->"
+    marker = late_marker(plan.sid, sha(raw), len(lines), late_id)
     if lines:
         append_once(home, home.diary(plan.day), marker,
                     f"### Written to working.md after session {plan.sid} ended\n"

@@ -32,13 +32,14 @@ from dataclasses import asdict
 from zoneinfo import ZoneInfo
 
 from reverie.memory import _log
-from reverie.memory._archive import LATE_MARKER, archive, reset
+from reverie.memory._archive import archive, reset
 from reverie.memory._crash import crash_point
 from reverie.memory._home_files import append_once, read_home
 from reverie.memory._plan import MAX_TOPIC_FILES, Plan, plan_of
 from reverie.memory._promote import promote
 from reverie.memory._taking import (WORKING_MAX_BYTES, WRITER_GRACE, sha, snapshot,
                                      taken_file)
+from reverie.memory.diary import late_lines
 from reverie.memory.home import Home
 from reverie.memory.ledger import Ledger, append_consolidation, consolidation
 from reverie.memory.store import Intent, Session, Store
@@ -172,8 +173,7 @@ def _ledger(home: Home, plan: Plan, payload: dict) -> Ledger:
     late = 0
     try:
         diary = read_home(home, home.diary(plan.day))
-        late = sum(int(m.group(2)) for m in
-                   re.finditer(LATE_MARKER.format(sid=re.escape(plan.sid)), diary))
+        late = late_lines(diary, plan.sid)
     except FileNotFoundError:
         pass
     n_promoted = sum(len(v) for v in promoted.values())

@@ -29,8 +29,20 @@ from reverie.memory.home import Home
 DIARY_MAX_BYTES = 64 * 1024 * 1024
 
 _OPEN = re.compile(r"^<!-- session:([A-Za-z0-9][A-Za-z0-9._:+-]{0,127}) -->$")
-_LATE = re.compile(r"^<!-- session:([A-Za-z0-9][A-Za-z0-9._:+-]{0,127}) late sha256:[0-9a-f]{64} "
-                   r"lines:(\d+) id:(\d+) -->$")
+# a late block's marker (working.md written after its session ended): the one rule that
+# writes it (late_marker) and reads it. Diaries written before late blocks had ids lack
+# " id:K"; their lines still count, but they have no anchor.
+LATE = re.compile(r"^<!-- session:([A-Za-z0-9][A-Za-z0-9._:+-]{0,127}) late "
+                  r"sha256:([0-9a-f]{64}) lines:(\d+)(?: id:(\d+))? -->$", re.M)
+
+
+def late_marker(sid: str, digest: str, lines: int, late_id: str) -> str:
+    return f"<!-- session:{sid} late sha256:{digest} lines:{lines} id:{late_id} -->"
+
+
+def late_lines(diary: str, sid: str) -> int:
+    """How many lines the diary's late blocks of session ``sid`` hold."""
+    return sum(int(m.group(3)) for m in LATE.finditer(diary) if m.group(1) == sid)
 # an anchor as written in memory/: diary/2026-11-25.md#s-SID-12 or #s-SID-12-15
 ANCHOR = re.compile(r"(?<![\w./-])diary/(\d{4}-\d{2}-\d{2})\.md#s-([A-Za-z0-9][A-Za-z0-9._:+-]{0,200}?-\d{1,9}(?:-\d{1,9})?)"
                     r"(?![A-Za-z0-9._:+-])")
@@ -93,9 +105,9 @@ def blocks(text: str, day: str) -> dict[str, Block]:
             out.setdefault(sid, Block(sid, day, lines[first:first + n]))
             i = first + n
             continue
-        m = _LATE.match(line)
-        if m:
-            sid, n, late_id = m.group(1), int(m.group(2)), m.group(3)
+        m = LATE.match(line)
+        if m and m.group(4) is not None:
+            sid, n, late_id = m.group(1), int(m.group(3)), m.group(4)
             name = f"{sid}-late-{late_id}"
             out.setdefault(name, Block(name, day, lines[i + 2:i + 2 + n]))
             i += 2 + n

@@ -1,0 +1,19 @@
+"""A late block's marker (working.md written after its session ended) is written and read
+by one rule (memory/diary.py): consolidation counts its lines, the diary's reader makes
+it a citable block; a diary from before late blocks had ids still counts its lines."""
+
+from __future__ import annotations
+
+from reverie.memory import diary as d
+
+
+def test_the_marker_written_is_the_marker_read():
+    marker = d.late_marker("s1", "a" * 64, 2, "1764059000")
+    old = f"<!-- session:s1 late sha256:{'b' * 64} lines:1 -->"  # before ids
+    body = (f"### Written to working.md after session s1 ended\n{marker}\n\n"
+            "the first late line\nthe second\n\n"
+            f"### Written to working.md after session s1 ended\n{old}\n\nan old late line\n")
+    assert d.late_lines(body, "s1") == 3
+    assert d.late_lines(body, "s2") == 0
+    late = {name: b.lines for name, b in d.blocks(body, "2026-11-25").items() if "-late-" in name}
+    assert late == {"s1-late-1764059000": ["the first late line", "the second"]}
