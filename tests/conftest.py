@@ -341,3 +341,13 @@ def polls_of(db: Path, source: str) -> int:
                                 (source,)).fetchone()[0]
     except sqlite3.OperationalError:
         return 0
+
+
+def unit_keys(text: str) -> dict[str, list[str]]:
+    """A systemd unit's settings: each key with its values in order (sections merged)."""
+    out: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if line and not line.startswith(("#", "[")):
+            k, _, v = line.partition("=")
+            out.setdefault(k, []).append(v)
+    return out

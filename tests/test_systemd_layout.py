@@ -10,16 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from reverie.daemon.systemd import systemd_group
-from tests.conftest import make_config, run_cli
-
-
-def _keys(text: str) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for line in text.splitlines():
-        if line and not line.startswith(("#", "[")):
-            k, _, v = line.partition("=")
-            out.setdefault(k, []).append(v)
-    return out
+from tests.conftest import make_config, run_cli, unit_keys
 
 
 def _install(tmp_path: Path, *args: str, state_dir=None, name="alice"):
@@ -33,7 +24,7 @@ def _install(tmp_path: Path, *args: str, state_dir=None, name="alice"):
 def test_the_system_unit_keeps_the_record_in_its_state_directory(tmp_path):
     r = _install(tmp_path, "--print", state_dir=Path("/var/lib/reverie/alice"))
     assert r.exit_code == 0, r.output
-    keys = _keys(r.output)
+    keys = unit_keys(r.output)
     assert keys["StateDirectory"] == ["reverie reverie/alice"]
     assert keys["ReadWritePaths"] == [f"{tmp_path}/agent"]
 
@@ -41,7 +32,7 @@ def test_the_system_unit_keeps_the_record_in_its_state_directory(tmp_path):
 def test_a_record_outside_var_lib_is_made_writable_by_path(tmp_path):
     r = _install(tmp_path, "--print", state_dir=tmp_path / "records" / "alice")
     assert r.exit_code == 0, r.output
-    keys = _keys(r.output)
+    keys = unit_keys(r.output)
     assert keys["StateDirectory"] == ["reverie"]
     assert keys["ReadWritePaths"] == [f"{tmp_path}/agent {tmp_path}/records/alice"]
 
@@ -49,7 +40,7 @@ def test_a_record_outside_var_lib_is_made_writable_by_path(tmp_path):
 def test_without_state_dir_the_unit_uses_var_lib_reverie_name_and_says_to_pin_it(tmp_path):
     r = _install(tmp_path, "--unit-dir", str(tmp_path / "units"))
     assert r.exit_code == 0, r.output
-    keys = _keys((tmp_path / "units" / "reverie.service").read_text())
+    keys = unit_keys((tmp_path / "units" / "reverie.service").read_text())
     assert keys["StateDirectory"] == ["reverie reverie/alice"]
     assert "names no state_dir: the service keeps the record in /var/lib/reverie/alice; " \
            "add `state_dir: /var/lib/reverie/alice`" in r.output
@@ -63,7 +54,7 @@ def test_an_instance_on_the_templates_record_adds_nothing_and_another_record_is_
     dropin = r.output.split("reverie.conf ---")[1]
     assert "StateDirectory" not in dropin
     r = _install(tmp_path, "--instance", "alice", "--print", state_dir=Path("/data/alice"))
-    dropin = _keys(r.output.split("reverie.conf ---")[1])
+    dropin = unit_keys(r.output.split("reverie.conf ---")[1])
     assert dropin["ReadWritePaths"] == [f"{tmp_path}/agent", "/data/alice"]
 
 
@@ -88,7 +79,7 @@ def test_the_state_dir_key_reaches_install_through_the_cli(tmp_path):
     cfg = make_config(tmp_path, state_dir="/var/lib/reverie/bob")
     r = run_cli("--config", str(cfg), "systemd", "install", "--print")
     assert r.returncode == 0, r.stderr
-    assert _keys(r.stdout)["StateDirectory"] == ["reverie reverie/bob"]
+    assert unit_keys(r.stdout)["StateDirectory"] == ["reverie reverie/bob"]
 
 
 def test_the_service_default_reads_the_last_state_directory(monkeypatch, tmp_path):

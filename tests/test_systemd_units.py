@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from reverie.daemon import systemd
 from reverie.daemon.systemd import UnitError, render_instance_dropin, render_unit, systemd_group
+from tests.conftest import unit_keys
 
 REPO = Path(__file__).resolve().parent.parent
 ANALYZE = shutil.which("systemd-analyze")
@@ -29,15 +30,6 @@ def _render(kind, tmp_path: Path, **kw) -> str:
                 home=tmp_path / "agent", user=None, stop_timeout_s=60.0)
     args.update(kw)
     return render_unit(kind, **args)
-
-
-def _keys(text: str) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for line in text.splitlines():
-        if line and not line.startswith(("#", "[")):
-            k, _, v = line.partition("=")
-            out.setdefault(k, []).append(v)
-    return out
 
 
 def _verify(unit: Path, *, user: bool = False) -> None:
@@ -65,7 +57,7 @@ def test_packaged_units_are_the_repository_units(name):
 
 @pytest.mark.parametrize("kind", ["system", "template", "user"])
 def test_rendered_units_cap_the_memory_of_daemon_and_session(tmp_path, kind):
-    keys = _keys(_render(kind, tmp_path))
+    keys = unit_keys(_render(kind, tmp_path))
     assert keys.get("MemoryMax") == ["2G"] and keys.get("MemoryHigh") == ["1536M"]
 
 
@@ -118,7 +110,7 @@ def test_paths_with_spaces_reach_systemd_as_one_argument(tmp_path):
     unit.write_text(_render("system", tmp_path, executable=str(bindir / "reverie"),
                             config=tmp_path / "my 100% config.yaml", home=tmp_path / "my agent"))
     _verify(unit)  # verify checks that ExecStart's program exists: the quoting held
-    execstart = _keys(unit.read_text())["ExecStart"][0]
+    execstart = unit_keys(unit.read_text())["ExecStart"][0]
     assert '"my 100%% config.yaml"' in execstart.replace(str(tmp_path) + "/", "")
 
 
@@ -137,7 +129,7 @@ def test_rendered_system_units_expose_at_most_2_5(tmp_path, kind, name):
 # -- rendering ----------------------------------------------------------------------
 
 def test_system_unit_is_a_notify_service_with_watchdog_and_a_reload_that_reports(tmp_path):
-    keys = _keys(_render("system", tmp_path))
+    keys = unit_keys(_render("system", tmp_path))
     assert keys["Type"] == ["notify"]
     assert keys["NotifyAccess"] == ["main"]
     assert keys["WatchdogSec"] == ["60"]
@@ -146,7 +138,7 @@ def test_system_unit_is_a_notify_service_with_watchdog_and_a_reload_that_reports
 
 
 def test_system_unit_runs_reverie_with_the_config_as_a_dedicated_account(tmp_path):
-    keys = _keys(_render("system", tmp_path))
+    keys = unit_keys(_render("system", tmp_path))
     assert keys["ExecStart"] == [f"{sys.executable} --config {tmp_path}/reverie.yaml run"]
     assert keys["User"] == ["reverie"]
     assert "DynamicUser" not in keys
@@ -154,22 +146,22 @@ def test_system_unit_runs_reverie_with_the_config_as_a_dedicated_account(tmp_pat
 
 
 def test_run_as_account_is_configurable(tmp_path):
-    assert _keys(_render("system", tmp_path, user="agent1"))["User"] == ["agent1"]
+    assert unit_keys(_render("system", tmp_path, user="agent1"))["User"] == ["agent1"]
 
 
 def test_stop_timeout_is_the_session_grace_plus_consolidation_margin(tmp_path):
-    assert _keys(_render("system", tmp_path, stop_timeout_s=60))["TimeoutStopSec"] == ["90"]
-    assert _keys(_render("user", tmp_path, stop_timeout_s=45.5))["TimeoutStopSec"] == ["76"]
+    assert unit_keys(_render("system", tmp_path, stop_timeout_s=60))["TimeoutStopSec"] == ["90"]
+    assert unit_keys(_render("user", tmp_path, stop_timeout_s=45.5))["TimeoutStopSec"] == ["76"]
 
 
 def test_template_keeps_its_instance_specifiers(tmp_path):
-    keys = _keys(_render("template", tmp_path))
+    keys = unit_keys(_render("template", tmp_path))
     assert keys["ExecStart"] == [f"{sys.executable} --config /etc/reverie/%i.yaml run"]
     assert keys["EnvironmentFile"] == ["-/etc/reverie/%i.env"]
 
 
 def test_user_unit_has_no_account_and_reads_secrets_from_the_config_dir(tmp_path):
-    keys = _keys(_render("user", tmp_path))
+    keys = unit_keys(_render("user", tmp_path))
     assert "User" not in keys
     assert keys["EnvironmentFile"] == ["-%E/reverie/reverie.env"]
     assert keys["WantedBy"] == ["default.target"]
@@ -181,7 +173,7 @@ def test_user_unit_refuses_an_account(tmp_path):
 
 
 def test_dollar_in_a_path_is_not_a_variable(tmp_path):
-    keys = _keys(_render("system", tmp_path, config=Path("/etc/re$HOME.yaml")))
+    keys = unit_keys(_render("system", tmp_path, config=Path("/etc/re$HOME.yaml")))
     assert keys["ExecStart"][0].endswith('--config "/etc/re$$HOME.yaml" run')
 
 
@@ -219,7 +211,7 @@ def test_install_writes_the_system_unit_and_prints_next_commands(tmp_path):
     assert r.exit_code == 0, r.output
     unit = tmp_path / "units" / "reverie.service"
     assert stat.S_IMODE(unit.stat().st_mode) == 0o644
-    assert _keys(unit.read_text())["ReadWritePaths"] == [f"{tmp_path}/agent"]
+    assert unit_keys(unit.read_text())["ReadWritePaths"] == [f"{tmp_path}/agent"]
     assert "systemctl daemon-reload" in r.output
     assert "systemctl enable --now reverie.service" in r.output
     assert "/etc/reverie/reverie.env" in r.output
@@ -227,7 +219,7 @@ def test_install_writes_the_system_unit_and_prints_next_commands(tmp_path):
 
 def test_install_uses_the_reverie_beside_this_interpreter(tmp_path):
     _install(tmp_path, "--unit-dir", str(tmp_path / "units"))
-    execstart = _keys((tmp_path / "units" / "reverie.service").read_text())["ExecStart"][0]
+    execstart = unit_keys((tmp_path / "units" / "reverie.service").read_text())["ExecStart"][0]
     program = execstart.split()[0]
     assert Path(program).parent == Path(sys.executable).parent
     assert execstart.split()[1:] in (["--config", f"{tmp_path}/reverie.yaml", "run"],
@@ -239,7 +231,7 @@ def test_install_user_writes_reverie_service_to_the_user_unit_dir(tmp_path, monk
     r = _install(tmp_path, "--user")
     assert r.exit_code == 0, r.output
     unit = tmp_path / "xdg" / "systemd" / "user" / "reverie.service"
-    assert "User" not in _keys(unit.read_text())
+    assert "User" not in unit_keys(unit.read_text())
     assert "systemctl --user enable --now reverie.service" in r.output
     assert "loginctl enable-linger" in r.output
 
@@ -248,7 +240,7 @@ def test_install_instance_writes_the_template_and_a_dropin_with_the_real_paths(t
     r = _install(tmp_path, "--instance", "alice", "--unit-dir", str(tmp_path / "units"))
     assert r.exit_code == 0, r.output
     assert (tmp_path / "units" / "reverie@.service").is_file()
-    dropin = _keys((tmp_path / "units" / "reverie@alice.service.d" / "reverie.conf").read_text())
+    dropin = unit_keys((tmp_path / "units" / "reverie@alice.service.d" / "reverie.conf").read_text())
     assert dropin["ExecStart"][1].endswith(f"--config {tmp_path}/reverie.yaml run")
     assert dropin["ReadWritePaths"] == [f"{tmp_path}/agent"]
     assert dropin["TimeoutStopSec"] == ["90"]
@@ -324,18 +316,18 @@ def _security(unit: Path) -> float:
 
 def test_every_unit_delegates_its_cgroup_for_the_sessions(tmp_path):
     for kind in ("system", "template", "user"):
-        keys = _keys(_render(kind, tmp_path))
+        keys = unit_keys(_render(kind, tmp_path))
         assert keys["Delegate"] == ["yes"], kind
         assert keys.get("ProtectControlGroups", ["no"]) == ["no"], kind  # =yes: read-only
-    assert _keys(_render("system", tmp_path))["CapabilityBoundingSet"] == [""]
-    assert _keys(_render("system", tmp_path))["AmbientCapabilities"] == [""]
+    assert unit_keys(_render("system", tmp_path))["CapabilityBoundingSet"] == [""]
+    assert unit_keys(_render("system", tmp_path))["AmbientCapabilities"] == [""]
 
 
 @needs_analyze
 def test_an_agent_user_unit_grants_setuid_and_setgid_only_and_exposes_at_most_2_5(tmp_path):
     unit = tmp_path / "reverie.service"
     unit.write_text(_render("system", tmp_path, agent_user="reverie-agent"))
-    keys = _keys(unit.read_text())
+    keys = unit_keys(unit.read_text())
     assert keys["CapabilityBoundingSet"] == ["CAP_SETUID CAP_SETGID"]
     assert keys["AmbientCapabilities"] == ["CAP_SETUID CAP_SETGID"]
     assert keys["NoNewPrivileges"] == ["yes"] and keys["UMask"] == ["0007"]
@@ -352,7 +344,7 @@ def test_an_agent_user_instance_gets_the_capabilities_in_its_dropin_and_stays_at
                                              config=tmp_path / "agent.yaml",
                                              home=tmp_path / "agent", stop_timeout_s=30,
                                              agent_user="alice-agent"))
-    assert _keys(dropin.read_text())["AmbientCapabilities"] == ["CAP_SETUID CAP_SETGID"]
+    assert unit_keys(dropin.read_text())["AmbientCapabilities"] == ["CAP_SETUID CAP_SETGID"]
     _verify(tmp_path / "reverie@agent.service")
     assert _security(tmp_path / "reverie@agent.service") <= 2.5
 
@@ -363,7 +355,7 @@ def test_install_agent_user_prints_the_accounts_the_group_and_the_layout(tmp_pat
     r = _install(tmp_path, "--agent-user", "reverie-agent", "--run-as", "reverie-daemon-x",
                  "--unit-dir", str(tmp_path / "units"), obj=obj)
     assert r.exit_code == 0, r.output
-    unit = _keys((tmp_path / "units" / "reverie.service").read_text())
+    unit = unit_keys((tmp_path / "units" / "reverie.service").read_text())
     assert unit["AmbientCapabilities"] == ["CAP_SETUID CAP_SETGID"]
     home = tmp_path / "agent"
     for line in ["groupadd --system reverie-agent",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 
 import click
 
@@ -108,6 +107,6 @@ def export(ctx: click.Context, since: str | None, until: str | None, source: str
     except StoreError as e:
         raise Failure(str(e)) from None
     except BrokenPipeError:  # `reverie export | head`: the reader has what it wanted
-        import os
+        from reverie.daemon.cli._shortcut import broken_pipe
 
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        broken_pipe()  # the rows asked for were all written: exit 0
