@@ -24,6 +24,7 @@ import random
 import re
 import sys
 import tempfile
+from typing import Any
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -118,18 +119,24 @@ def write_nights(root: Path, nights: int = NIGHTS) -> list[dict]:
     """The thirty dreams through the real writer: [{day, path, prose, digest, outcome}]."""
     from reverie.memory.home import Home
     from reverie.memory.store import Store
-    from reverie.perception.audit import split_dream
-    from reverie.perception.digest import build_digest
-    from reverie.perception.dreams import DreamOptions
-    from reverie.perception.dreams.write import cycle_for, write_dream
 
     home = Home.at(root, Path(f"{root}.state"))  # the record beside the home, not in ~
     home.ensure()
     (home.root / "memory" / "identity.md").write_text(MOTIFS, encoding="utf-8")
     store = Store.open(home.private / "reverie.db")
     build_world(store, nights)
+    return dream_nights(home, store, sources(), nights)
+
+
+def dream_nights(home: Any, store: Any, specs: list, nights: int) -> list[dict]:
+    """Each morning's dream through the real writer, beside the digest of its cycle:
+    [{day, path, prose, digest, meta, store}]."""
+    from reverie.perception.audit import split_dream
+    from reverie.perception.digest import build_digest
+    from reverie.perception.dreams import DreamOptions
+    from reverie.perception.dreams.write import cycle_for, write_dream
+
     opts = DreamOptions(at="0 5 * * *")
-    specs = sources()
     out = []
     for i in range(nights):
         now = morning(i)
@@ -137,10 +144,9 @@ def write_nights(root: Path, nights: int = NIGHTS) -> list[dict]:
         start, end = cycle_for(store, day, now, at=opts.at, tz=UTC)
         dg = build_digest(store, start, end, tz=UTC, rules=opts.notable, sources=specs)
         o = write_dream(home, store, opts, day=day, tz=UTC, now=now, sources=specs)
-        _, prose, _, _ = split_dream(o.path.read_text(encoding="utf-8"))
-        out.append({"day": day, "path": o.path, "prose": prose.strip(), "digest": dg})
-    for n in out:
-        n["store"] = store
+        meta, prose, _, _ = split_dream(o.path.read_text(encoding="utf-8"))
+        out.append({"day": day, "path": o.path, "prose": prose.strip(), "digest": dg,
+                    "meta": meta, "store": store})
     return out
 
 
@@ -560,10 +566,6 @@ def build_any(store, home: Path, w: World, nights: int = NIGHTS) -> None:
 def write_world(root: Path, w: World, nights: int = NIGHTS) -> list[dict]:
     from reverie.memory.home import Home
     from reverie.memory.store import Store
-    from reverie.perception.audit import split_dream
-    from reverie.perception.digest import build_digest
-    from reverie.perception.dreams import DreamOptions
-    from reverie.perception.dreams.write import cycle_for, write_dream
 
     home = Home.at(root, Path(f"{root}.state"))  # the record beside the home, not in ~
     home.ensure()
@@ -571,20 +573,11 @@ def write_world(root: Path, w: World, nights: int = NIGHTS) -> list[dict]:
     (home.root / "memory" / "identity.md").write_text(w.persona, encoding="utf-8")
     store = Store.open(home.private / "reverie.db")
     build_any(store, home.root, w, nights)
-    opts = DreamOptions(at="0 5 * * *")
-    specs = world_sources(w, home.root)
-    out = []
-    for i in range(nights):
-        now = morning(i)
-        day = now.date()
-        start, end = cycle_for(store, day, now, at=opts.at, tz=UTC)
-        dg = build_digest(store, start, end, tz=UTC, rules=opts.notable, sources=specs)
-        o = write_dream(home, store, opts, day=day, tz=UTC, now=now, sources=specs)
-        meta, prose, _, _ = split_dream(o.path.read_text(encoding="utf-8"))
-        meta["_labels"] = {w for sd in dg.signals for w in re.findall(r"[a-z]+", sd.label.lower())
-                           if len(w) > 3}
-        out.append({"day": day, "path": o.path, "prose": prose.strip(), "digest": dg,
-                    "meta": meta, "store": store})
+    out = dream_nights(home, store, world_sources(w, home.root), nights)
+    for n in out:
+        n["meta"]["_labels"] = {word for sd in n["digest"].signals
+                                for word in re.findall(r"[a-z]+", sd.label.lower())
+                                if len(word) > 3}
     return out
 
 

@@ -73,7 +73,7 @@ def test_reverie_alone_prints_the_help_on_stderr_and_exits_2():
     assert "\nCommands:\n  audit " in out.stderr
 
 
-def test_a_command_runs_after_importing_only_its_own_module(tmp_path):
+def test_a_command_runs_after_importing_only_its_own_module():
     out = _run("sources")
     assert out.returncode == 0, out.stderr
     loaded = eval(out.stderr.strip().splitlines()[-1])
