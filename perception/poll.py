@@ -161,6 +161,8 @@ class _Worker(threading.Thread):
                 job()
             finally:
                 done.release()
+            # an idle worker keeps nothing of its last fetch (context, result, error)
+            del job, done
             with self._idle_lock:
                 if len(self._idle) >= self.MAX_IDLE:
                     return
@@ -181,7 +183,11 @@ def _fetch(spec: SourceSpec, ctx: Context, slots: threading.Semaphore | None
         try:
             box["result"] = _source(spec).fetch(ctx)
         except BaseException as e:  # noqa: BLE001 - everything becomes a failed poll
-            box["error"] = e
+            # only its class, message and retry_after are read: its traceback (or the one
+            # of the error it was raised from) would keep the fetch's frames, and the body
+            # read so far, alive in a cycle through ``box``
+            e.__context__ = e.__cause__ = None
+            box["error"] = e.with_traceback(None)
         finally:
             release()
 
