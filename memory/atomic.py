@@ -18,19 +18,9 @@ APPEND_MAX_BYTES = 64 * 1024 * 1024
 
 
 def write_bytes(path: str | os.PathLike, data: bytes, *, mode: int = FILE_MODE) -> Path:
-    path = Path(path)
-    folder = path.parent
-    tmp = _finished_temp(path, data, mode)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    fsync_dir(folder)
-    return path
+    with streaming(path, mode=mode) as f:
+        f.write(data)
+    return Path(path)
 
 
 def create_bytes(path: str | os.PathLike, data: bytes, *, mode: int = FILE_MODE) -> bool:
