@@ -27,7 +27,6 @@ own: taking working.md away (memory/_taking.py), what each line becomes
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict
 from zoneinfo import ZoneInfo
 
@@ -39,7 +38,7 @@ from reverie.memory._plan import MAX_TOPIC_FILES, Plan, plan_of
 from reverie.memory._promote import promote
 from reverie.memory._taking import (WORKING_MAX_BYTES, WRITER_GRACE, sha, snapshot,
                                      taken_file)
-from reverie.memory.diary import late_lines
+from reverie.memory.diary import SESSION_ID, late_lines
 from reverie.memory.home import Home
 from reverie.memory.ledger import Ledger, append_consolidation, consolidation
 from reverie.memory.store import Intent, Session, Store
@@ -61,9 +60,6 @@ SNAPSHOT, ARCHIVED, PROMOTED, RESET, LEDGER, MARKED, COMMITTED = range(7)
 CRASH_POINTS = ("begin", "snapshot", "archive", "promote:first", "promote", "reset:late",
                 "reset", "ledger:jsonl", "ledger", "marked", "git")
 
-_SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}")
-
-
 class ConsolidationError(Exception):
     """A consolidation that cannot run (one clear line)."""
 
@@ -81,7 +77,7 @@ def consolidate(home: Home, store: Store, session: Session, *, tz: ZoneInfo,
     or in a new working.md (archived as written late).
     ``killed`` (what was stopped with the session beside its agent) goes into the ledger."""
     sid = session.id
-    if not isinstance(sid, str) or not _SESSION_ID.fullmatch(sid):
+    if not isinstance(sid, str) or not SESSION_ID.fullmatch(sid):
         raise ConsolidationError(f"session id {sid!r} is not a plain identifier")
     row = store.session(sid) or session
     intent = store.intent(KIND, sid)

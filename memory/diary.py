@@ -28,11 +28,13 @@ from reverie.memory.home import Home
 
 DIARY_MAX_BYTES = 64 * 1024 * 1024
 
-_OPEN = re.compile(r"^<!-- session:([A-Za-z0-9][A-Za-z0-9._:+-]{0,127}) -->$")
+# a session id as the diary's markers carry it (consolidation refuses any other)
+SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}")
+_OPEN = re.compile(rf"^<!-- session:({SESSION_ID.pattern}) -->$")
 # a late block's marker (working.md written after its session ended): the one rule that
 # writes it (late_marker) and reads it. Diaries written before late blocks had ids lack
 # " id:K"; their lines still count, but they have no anchor.
-LATE = re.compile(r"^<!-- session:([A-Za-z0-9][A-Za-z0-9._:+-]{0,127}) late "
+LATE = re.compile(rf"^<!-- session:({SESSION_ID.pattern}) late "
                   r"sha256:([0-9a-f]{64}) lines:(\d+)(?: id:(\d+))? -->$", re.M)
 
 
@@ -81,7 +83,7 @@ def anchor_comment(sid: str, n: int) -> str:
             f"cite line N as #s-{sid}-N -->")
 
 
-_COUNTED = re.compile(r'^<a id="s-([A-Za-z0-9][A-Za-z0-9._:+-]{0,127})"></a><!-- (?:lines 1\u2013(\d+)|'
+_COUNTED = re.compile(rf'^<a id="s-({SESSION_ID.pattern})"></a><!-- (?:lines 1\u2013(\d+)|'
                       r"line (1)) below")
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import yaml
 
 from reverie.memory import ledger, safe_read
-from reverie.memory.diary import Diaries, anchors_in, line_hash
+from reverie.memory.diary import SESSION_ID, Diaries, anchors_in, line_hash
 
 FILE_MAX_BYTES = 16 * 1024 * 1024
 LEDGER_MAX_BYTES = 64 * 1024 * 1024
@@ -224,7 +224,7 @@ def _front(text: str) -> tuple[dict, int]:
 
 
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\S")
-_PROMOTED = re.compile(r"^<!-- promoted:([A-Za-z0-9][A-Za-z0-9._:+-]{0,127}) -->$")
+_PROMOTED = re.compile(rf"^<!-- promoted:({SESSION_ID.pattern}) -->$")
 _BLOCK_HEAD = re.compile(r"^### (\d{4}-\d{2}-\d{2}) · session (\S+) \(diary/[^)#]+#session-\S+\)$")
 
 
