@@ -73,6 +73,14 @@ def test_reverie_alone_prints_the_help_on_stderr_and_exits_2():
     assert "\nCommands:\n  audit " in out.stderr
 
 
+@pytest.mark.parametrize("options", [["--config", "reverie.yaml"], ["--log-level", "debug"]])
+def test_options_without_a_command_print_the_same_help_as_reverie_alone(options, capsys):
+    assert main(options) == 2
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert out.err == _help.render(_help.width())
+
+
 def test_a_command_runs_after_importing_only_its_own_module():
     out = _run("sources")
     assert out.returncode == 0, out.stderr

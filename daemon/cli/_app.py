@@ -36,7 +36,9 @@ class _Group(click.Group):
         formatter.write(_help.render(formatter.width))
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+# invoked without a command only to answer as `reverie` alone does: a command is required
+@click.group(cls=_Group, invoke_without_command=True, subcommand_metavar="COMMAND [ARGS]...",
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", metavar="FILE", envvar=None,
               help="Config file (default: $REVERIE_CONFIG, ./reverie.yaml, then "
                    "~/.config/reverie/reverie.yaml).")
@@ -54,6 +56,10 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format:
         log_to: str) -> None:
     """reverie gives a file-memory agent a day: it perceives, dreams, wakes and sleeps."""
     from reverie.daemon import logs
+
+    if ctx.invoked_subcommand is None:  # options but no command: as `reverie` alone
+        click.echo(_help.render(_help.width()), err=True, nl=False)
+        ctx.exit(2)
 
     ctx.ensure_object(dict)
     ctx.obj.update(config=config_path, log_level=log_level, log_format=log_format,
