@@ -117,8 +117,11 @@ def _run(world, home: Path | None, echo: Callable[[str], None]) -> int:
     svc.refresh()
     svc.close()
 
-    echo("the daemon runs for a few seconds (heartbeat, jobs), then stops cleanly")
-    code = Daemon(loaded, log_level="warning", log_format="console", run_for=3.0).run()
+    echo("the daemon runs for a few seconds (heartbeat, jobs), then stops cleanly; its agent")
+    echo("  runs as your own user, which a real home should not (docs/security.md, Modes)")
+    # the demo has said so itself: the daemon's warning about that mode would only repeat it
+    logs.configure("error", "console")
+    code = Daemon(loaded, run_for=3.0).run()
     if code != 0:
         echo(f"  the daemon exited with {code}")
         return 1

@@ -61,11 +61,9 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
 
 
 class Daemon:
-    def __init__(self, loaded: config_mod.Loaded, *, log_level: str = "info",
-                 log_format: str = "auto", run_for: float | None = None):
+    def __init__(self, loaded: config_mod.Loaded, *, run_for: float | None = None):
         self.loaded = loaded
         self.home = loaded.home
-        self.log_level, self.log_format = log_level, log_format
         self.run_for = run_for
         self.stop_flag = threading.Event()
         self.reload_flag = threading.Event()

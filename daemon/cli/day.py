@@ -23,8 +23,7 @@ def run(ctx: click.Context, run_for: float | None) -> None:
     from reverie.daemon.lifecycle import Daemon
 
     loaded = _loaded(ctx)
-    d = Daemon(loaded, log_level=ctx.obj["log_level"], log_format=ctx.obj["log_format"],
-               run_for=run_for)
+    d = Daemon(loaded, run_for=run_for)
     code = d.run()
     if d.abandoned_jobs:
         # Python's exit joins the thread pool's workers, which wait out a hung job's
