@@ -24,7 +24,9 @@ world = test_metrics.world  # the same fixture: a good and a failing source on a
 
 def test_the_daemons_listener_says_which_build_which_agent_and_its_own_process(world):
     port = free_port()
-    cfg, home = world(f"metrics: {{listen: \"127.0.0.1:{port}\"}}\nname: ada\n")
+    # no dream at start: from 05:00 to 17:00 the default schedule's catch-up dreams at once
+    cfg, home = world(f"metrics: {{listen: \"127.0.0.1:{port}\"}}\nname: ada\n"
+                      "dream: {at: '0 5 1 1 *', catch_up: 0s}\n")
     world.daemon(cfg, home)
     own = f"http://127.0.0.1:{port}/"
     assert wait_for(lambda: _answers(own), 20)
