@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -43,8 +44,9 @@ def late_marker(sid: str, digest: str, lines: int, late_id: str) -> str:
 
 
 def late_lines(diary: str, sid: str) -> int:
-    """How many lines the diary's late blocks of session ``sid`` hold."""
-    return sum(int(m.group(3)) for m in LATE.finditer(diary) if m.group(1) == sid)
+    """How many lines the diary's late blocks of session ``sid`` hold (read by the walk
+    that skips blocks whole: a marker the agent wrote in its notes counts nothing)."""
+    return sum(n for of, _name, late, n, _lines in _walk(diary.split("\n")) if late and of == sid)
 # an anchor as written in memory/: diary/2026-11-25.md#s-SID-12 or #s-SID-12-15
 ANCHOR = re.compile(r"(?<![\w./-])diary/(\d{4}-\d{2}-\d{2})\.md#s-([A-Za-z0-9][A-Za-z0-9._:+-]{0,200}?-\d{1,9}(?:-\d{1,9})?)"
                     r"(?![A-Za-z0-9._:+-])")
@@ -88,30 +90,40 @@ _COUNTED = re.compile(rf'^<a id="s-({SESSION_ID.pattern})"></a><!-- (?:lines 1\u
 
 
 def blocks(text: str, day: str) -> dict[str, Block]:
-    """Every citable block of a diary's text, by name.
-
-    The diary is read in order and a block's lines are skipped as a whole: its length is
-    in the line reverie writes before it (``lines 1–N``, or ``lines:N`` for lines written
-    late), so a marker the agent wrote in its own notes is just a line of a block, never a
-    block of its own. A block of a diary written before the counts existed runs to its
-    closing marker."""
-    lines = text.split("\n")
+    """Every citable block of a diary's text, by name: a session's lines by its id, lines
+    written late by SID-late-ID (late blocks of diaries from before their ids are not
+    citable)."""
     out: dict[str, Block] = {}
+    for sid, name, late, _n, lines in _walk(text.split("\n")):
+        if late and name == sid:
+            continue
+        out.setdefault(name, Block(name, day, lines))
+    return out
+
+
+def _walk(lines: list[str]) -> Iterator[tuple[str, str, bool, int, list[str]]]:
+    """(session id, name, written late, line count, lines) of each block, in order.
+
+    A block's lines are skipped as a whole: its length is in the line reverie writes
+    before it (``lines 1–N``, or ``lines:N`` for lines written late), so a marker the
+    agent wrote in its own notes is just a line of a block, never a block of its own. A
+    block of a diary written before the counts existed runs to its closing marker. A late
+    block is named SID-late-ID, or SID when its marker has no id (diaries from before)."""
     i = 0
     while i < len(lines):
         line = lines[i]
         c = _COUNTED.match(line)
         if c and i + 1 < len(lines) and lines[i + 1] == f"<!-- session:{c.group(1)} -->":
-            sid, n = c.group(1), int(c.group(2) or c.group(3))
+            n = int(c.group(2) or c.group(3))
             first = i + 3 if i + 2 < len(lines) and lines[i + 2] == "" else i + 2
-            out.setdefault(sid, Block(sid, day, lines[first:first + n]))
+            yield c.group(1), c.group(1), False, n, lines[first:first + n]
             i = first + n
             continue
         m = LATE.match(line)
-        if m and m.group(4) is not None:
+        if m:
             sid, n, late_id = m.group(1), int(m.group(3)), m.group(4)
-            name = f"{sid}-late-{late_id}"
-            out.setdefault(name, Block(name, day, lines[i + 2:i + 2 + n]))
+            name = f"{sid}-late-{late_id}" if late_id else sid
+            yield sid, name, True, n, lines[i + 2:i + 2 + n]
             i += 2 + n
             continue
         m = _OPEN.match(line)
@@ -127,11 +139,10 @@ def blocks(text: str, day: str) -> dict[str, Block]:
             # lack the blank lines)
             first = i + 2 if i + 1 < end and lines[i + 1] == "" else i + 1
             last = end - 1 if end - 1 >= first and lines[end - 1] == "" else end
-            out.setdefault(sid, Block(sid, day, lines[first:last]))
+            yield sid, sid, False, last - first, lines[first:last]
             i = end + 1
             continue
         i += 1
-    return out
 
 
 @dataclass(frozen=True)
