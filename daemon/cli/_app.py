@@ -28,7 +28,9 @@ class _Group(click.Group):
             module, attr, _ = _help.COMMANDS[cmd_name]
             try:
                 self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
-            except ImportError:  # e.g. `systemd` without the pwd module: left out
+            except ImportError as e:  # `systemd` without the pwd module: left out
+                if e.name != "pwd":  # any other is a broken install, not a missing command
+                    raise
                 return None
         return self.commands.get(cmd_name)
 
@@ -62,7 +64,7 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format:
         ctx.exit(2)
 
     ctx.ensure_object(dict)
-    ctx.obj.update(config=config_path, log_level=log_level, log_format=log_format,
+    ctx.obj.update(config=config_path,
                    # `reverie systemd install` reads these lazily: --help needs no config.
                    # Rendering a unit needs no secret (`sudo` does not pass the service's).
                    config_path=lambda: _loaded(ctx, need_secrets=False).path.resolve(),
@@ -72,9 +74,8 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str, log_format:
                    stop_timeout_s=lambda: _loaded(ctx, need_secrets=False)
                    .config.sessions.stop_timeout.total_seconds(),
                    agent_user=lambda: _loaded(ctx, need_secrets=False).config.sessions.user)
-    logs.configure(log_level, log_format)
-    if log_to == "stdout":  # the container image: its engine collects stdout
-        logs.configure(log_level, log_format, stream=sys.stdout)
+    # stdout for the container image: its engine collects stdout
+    logs.configure(log_level, log_format, stream=sys.stdout if log_to == "stdout" else None)
 
 
 def run(argv: list[str] | None) -> int:

@@ -142,17 +142,17 @@ def _config_path(ctx: click.Context) -> Path:
     return snapshot.resolve_path(ctx.ensure_object(dict).get("config"))
 
 
-def _store(loaded: Any, readonly: bool = False) -> Any:
+def _store(loaded: Any) -> Any:
     from reverie.memory.store import Store
 
     loaded.home.ensure()
-    return Store.open(loaded.home.db, readonly=readonly)
+    return Store.open(loaded.home.db)
 
 
-def _services(loaded: Any, store: Any = None) -> Any:
+def _services(loaded: Any) -> Any:
     from reverie.daemon import services
 
-    return services.build(loaded, store=store)
+    return services.build(loaded)
 
 
 def _refresh(svc: Any) -> None:
