@@ -117,10 +117,8 @@ def _run(world, home: Path | None, echo: Callable[[str], None]) -> int:
     svc.refresh()
     svc.close()
 
-    echo("the daemon runs for a few seconds (heartbeat, jobs), then stops cleanly; its agent")
-    echo("  runs as your own user, which a real home should not (docs/security.md, Modes)")
-    # the demo has said so itself: the daemon's warning about that mode would only repeat it
-    logs.configure("error", "console")
+    echo("the daemon runs for a few seconds (heartbeat, jobs), then stops cleanly; it warns")
+    echo("  that the agent runs as your own user, which a real home should not (mode.same_user)")
     code = Daemon(loaded, run_for=3.0).run()
     if code != 0:
         echo(f"  the daemon exited with {code}")
