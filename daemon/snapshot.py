@@ -311,13 +311,12 @@ def read(path: Path) -> Facts | None:
     if got is None:
         return None
     data, st = got
-    try:
-        home = home_line(path, data.decode("utf-8"))
+    try:  # RuntimeError: "~nosuchuser/x" (the full load says so in one line)
+        text = data.decode("utf-8")
+        home = home_line(path, text)
+        state = state_line(path, text, home) if home is not None else None
     except (UnicodeDecodeError, OSError, RuntimeError):
         return None
-    if home is None:
-        return None
-    state = state_line(path, data.decode("utf-8"), home)
     if state is None:
         return None
     doc = _current(state / NAME)

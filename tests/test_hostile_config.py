@@ -32,16 +32,17 @@ def test_a_var_value_with_whitespace_is_never_echoed_in_a_config_error(write_con
         assert piece not in out, out
 
 
-def test_a_home_under_an_unknown_users_tilde_is_one_config_line(write_config):
-    cfg = write_config("""
-        home: "~nosuchuser/x"
-        timezone: UTC
-        """)
+@pytest.mark.parametrize("key", ["home", "state_dir"])
+def test_a_folder_under_an_unknown_users_tilde_is_one_config_line(write_config, tmp_path, key):
+    folders = {"home": tmp_path / "home", key: '"~nosuchuser/x"'}
+    cfg = write_config(f"timezone: UTC\nhome: {folders['home']}\n"
+                       + (f"state_dir: {folders[key]}\n" if key == "state_dir" else ""))
+    line = {"home": 2, "state_dir": 3}[key]
     for command in ("check-config", "status", "poll"):
         r = run_cli("--config", str(cfg), command)
         assert r.returncode == 2, (command, r.stdout, r.stderr)
         lines = (r.stdout + r.stderr).strip().splitlines()
-        assert lines == [f"{cfg}:1: home: no user 'nosuchuser' to expand ~nosuchuser for "
+        assert lines == [f"{cfg}:{line}: {key}: no user 'nosuchuser' to expand ~nosuchuser for "
                          "(write the path out)"], (command, lines)
 
 

@@ -128,8 +128,8 @@ def test_a_source_health_holds_aware_datetimes_and_status_writes_them_as_a_user_
 def test_a_cron_source_counts_a_day_wherever_its_interval_is_read():
     from reverie.perception.sources import SourceSpec
 
-    for keys in ({"every": "5m"}, {"cron": "0 5 * * *"}):
-        spec = SourceSpec(name="s", type="system", **keys)
-        interval = health.nominal_interval(spec.every)
-        assert spec.interval == interval.total_seconds()
+    intervals = {s.name: s.interval for s in (
+        SourceSpec(name="every", type="system", every="5m"),
+        SourceSpec(name="cron", type="system", cron="0 5 * * *"))}
+    assert intervals == {"every": 300.0, "cron": 86400.0}
     assert health.nominal_interval(None) == timedelta(days=1)

@@ -191,7 +191,12 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
             home = (path.parent / home).resolve()
         data["home"] = home
     if isinstance(data.get("state_dir"), str) and data["state_dir"]:
-        sd = Path(data["state_dir"]).expanduser()
+        try:
+            sd = Path(data["state_dir"]).expanduser()
+        except RuntimeError:  # as for home:
+            problems.append(f"{shown}:{_key_line(root, ('state_dir',))}: state_dir: "
+                            f"{_tilde_user(data['state_dir'])}")
+            sd = Path("/")
         data["state_dir"] = sd if sd.is_absolute() else (path.parent / sd).resolve()
 
     try:
