@@ -33,7 +33,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Iterable
 
 from reverie.daemon import logs
-from reverie.daemon.notify_options import EVENTS, INSTALL_HINT, NotifyOptions, load_apprise
+from reverie.daemon.notify_options import INSTALL_HINT, NotifyOptions, load_apprise
 from reverie.memory import clock
 from reverie.memory.errors import described
 
@@ -255,4 +255,4 @@ def _period(failing_since: datetime) -> str:
     return repr(clock.to_ts(failing_since))
 
 
-__all__ = ["Alerter", "NotifyOptions", "EVENTS"]
+__all__ = ["Alerter"]

@@ -105,11 +105,11 @@ class Facts:
     """Stands in for config.Loaded where status and state read it."""
 
     def __init__(self, config: Any, path: Path, warnings: list[str] | None = None,
-                 secrets: tuple[str, ...] = (), state: Path | None = None):
+                 state: Path | None = None):
         self.config = config
         self.path = path
         self.warnings: list[str] = warnings or []
-        self.secrets = secrets
+        self.secrets: tuple[str, ...] = ()  # a snapshot holds none
         self.state = state
         # the problems of the file on disk, when these facts are the running daemon's
         self.config_errors: list[str] = []

@@ -59,7 +59,7 @@ def _anchor_line(plan: Plan) -> str:
     return anchor_comment(plan.sid, len(plan.lines) if plan.lines and not plan.note else 1)
 
 
-def reset(home: Home, plan: Plan, payload: dict) -> None:
+def reset(home: Home, plan: Plan) -> None:
     """Put the fresh working.md in place without ever replacing one the agent wrote: a
     working.md that appeared since the take is taken in turn and archived as written late."""
     new = reset_text(plan.template, plan.carried()).encode()

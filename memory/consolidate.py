@@ -134,7 +134,7 @@ def _run(home: Home, store: Store, intent: Intent, *, tz: ZoneInfo, git: bool) -
         crash_point("promote")
         store.advance_intent(KIND, sid, PROMOTED)
     if step < RESET:
-        reset(home, plan, payload)
+        reset(home, plan)
         crash_point("reset")
         store.advance_intent(KIND, sid, RESET)
     ledger = _ledger(home, plan, payload)

@@ -12,6 +12,8 @@ def one_line(what: BaseException | str) -> str:
     """``what`` with every run of whitespace (newlines included) one space; an exception
     whose message is empty is named by its class."""
     line = " ".join(str(what).split())
+    if isinstance(what, KeyError) and not line.strip("'\""):
+        line = ""  # KeyError('') says "''": nothing either
     if not line and isinstance(what, BaseException):
         return type(what).__name__
     return line

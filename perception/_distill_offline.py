@@ -60,10 +60,6 @@ class Item:
     quote: str
     cites: list[tuple[Block, int]]
 
-    @property
-    def key(self) -> str:
-        return _squash(self.quote)
-
 
 def _squash(text: str) -> str:
     return " ".join(text.split()).lower()

@@ -40,8 +40,8 @@ from reverie.memory import _log, atomic, clock, safe_read
 from reverie.memory import ledger as ledger_file
 from reverie.memory.diary import Diaries, blocks
 from reverie.memory.home import Home
-from reverie.perception._distill_files import (PROPOSED, DistillFailure, cite, hash_cited,
-                                               path_for, patterns_path, read_own)
+from reverie.perception._distill_files import (DistillFailure, cite, hash_cited, path_for,
+                                               patterns_path, read_own)
 from reverie.perception._distill_model import FENCE, check_reply, model_bullets, numbered
 from reverie.perception._distill_offline import extract, offline_bullets
 from reverie.perception._distill_patterns import PATTERNS_DAYS, write_patterns
@@ -50,7 +50,7 @@ from reverie.perception.memory_audit import audit_distilled
 
 # the names callers and tests reach through this module
 __all__ = ["distill_day", "Distilled", "DistillFailure", "path_for", "patterns_path", "FENCE",
-           "PROPOSED", "PATTERNS_DAYS", "check_reply", "numbered", "write_patterns"]
+           "PATTERNS_DAYS", "check_reply", "numbered", "write_patterns"]
 
 log = _log.get("reverie.distill")
 

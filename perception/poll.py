@@ -241,8 +241,6 @@ def _still_hung(name: str) -> bool:
 def _error_text(e: BaseException) -> str:
     if isinstance(e, SourceError):
         return str(e) or "failed"
-    if isinstance(e, KeyError) and not str(e).strip("'\""):
-        return type(e).__name__
     return described(e)
 
 

@@ -18,6 +18,8 @@ from reverie.memory.errors import described, one_line
     (RuntimeError(""), "RuntimeError"),
     (TimeoutError(), "TimeoutError"),
     (RuntimeError("  \n\t "), "RuntimeError"),
+    (KeyError(""), "KeyError"),  # its text would be "''"
+    (KeyError("karma"), "KeyError: 'karma'"),
 ])
 def test_an_exception_is_named_once_on_one_line(error, line):
     assert described(error) == line
