@@ -113,7 +113,7 @@ class Alerter:
             return False
         except Exception as e:
             log.error("notify.failed", kind=kind, subject=subject,
-                      error=logs.scrub(described(e)))
+                      error=logs.error_text(e))
             return False
         return True
 

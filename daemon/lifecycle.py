@@ -24,7 +24,6 @@ from reverie.daemon import logs, scheduler as sched_mod
 from reverie.daemon import services as services_mod
 from reverie.daemon.lock import HomeLock, LockHeld
 from reverie.memory import clock
-from reverie.memory.errors import described
 
 log = logs.get("reverie.daemon")
 
@@ -157,7 +156,7 @@ class Daemon:
         except config_mod.ConfigError as e:
             problems = e.problems
         except Exception as e:  # a config that validates but cannot be applied
-            problems = [f"{self.loaded.path}: cannot apply: {logs.scrub(described(e))}"]
+            problems = [f"{self.loaded.path}: cannot apply: {logs.error_text(e)}"]
         else:
             self.loaded = new
             self._refused = None

@@ -54,6 +54,13 @@ def scrub(text: str) -> str:
     return _current().text(text)
 
 
+def error_text(e: BaseException) -> str:
+    """An exception as the one line a log or a message shows, secrets replaced."""
+    from reverie.memory.errors import described
+
+    return scrub(described(e))
+
+
 def redact(_logger: Any, _name: str, event_dict: dict) -> dict:
     from reverie.perception.redact import REDACTED, is_secret_key
 

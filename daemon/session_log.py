@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from reverie.memory import _log, atomic, clock
-from reverie.memory.errors import described
+from reverie.daemon.logs import error_text
 
 log = _log.get("reverie.sessions")
 
@@ -76,7 +76,7 @@ class LogCopier(threading.Thread):
         try:
             atomic.write_bytes(self.path, data, mode=atomic.SECRET_MODE)
         except OSError as e:
-            log.warning("session.log_failed", path=str(self.path), error=_err(e))
+            log.warning("session.log_failed", path=str(self.path), error=error_text(e))
 
     def finish(self, note: str | None = None, timeout: float = 5.0) -> None:
         """Wait for the output to end; ``note`` is what reverie adds at the log's end."""
@@ -101,7 +101,7 @@ def prune_logs(folder: Path, keep: int) -> list[Path]:
         try:
             path.unlink()
         except OSError as e:
-            log.warning("session.log_prune_failed", path=str(path), error=_err(e))
+            log.warning("session.log_prune_failed", path=str(path), error=error_text(e))
             continue
         gone.append(path)
     if gone:
@@ -121,8 +121,3 @@ def _secret_values() -> tuple[str, ...]:
 
     return secret_values()
 
-
-def _err(e: BaseException) -> str:
-    from reverie.daemon.logs import scrub
-
-    return scrub(described(e))

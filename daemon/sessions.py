@@ -34,7 +34,8 @@ from reverie.memory.consolidate import recover as recover_consolidation
 from reverie.memory.diary import ensure_diary
 from reverie.memory.home import Home
 from reverie.memory.store import Store
-from reverie.memory.errors import described, one_line
+from reverie.daemon.logs import error_text
+from reverie.memory.errors import one_line
 
 log = _log.get("reverie.sessions")
 
@@ -123,7 +124,7 @@ class SessionRunner:
         try:
             self.render_state()
         except Exception as e:  # a stale state.md is better than no session
-            log.warning("wake.render_failed", error=_err(e))
+            log.warning("wake.render_failed", error=error_text(e))
         today = clock.local(now, self.tz).date()
         diary = ensure_diary(self.home, today)
         dream = self.home.dream(today)
@@ -162,7 +163,7 @@ class SessionRunner:
                                 log_path=self.home.session_log(sid),
                                 log_cap=self.opts.log_max_bytes, account=account)
         except (OSError, StartError) as e:
-            why = f"could not start the agent: {e if isinstance(e, StartError) else _err(e)}"
+            why = f"could not start the agent: {e if isinstance(e, StartError) else error_text(e)}"
             self.store.update_wake(sid, "failed", f"{why} ({reason})")
             self.store.forget_session(sid)  # nothing ran; the wake records the failure
             log.error("wake.failed", reason=reason, error=why)
@@ -285,7 +286,7 @@ class SessionRunner:
                     recover_consolidation(self.home, self.store, tz=self.tz, git=self.git,
                                           working_max=self.working_max)
                 except Exception as e:  # reported; the next session end tries again
-                    log.error("consolidate.recover_failed", error=_err(e))
+                    log.error("consolidate.recover_failed", error=error_text(e))
 
     def _adopt_recorded(self) -> None:
         """Take over sessions recorded as running: the newest live one is watched, any
@@ -365,10 +366,5 @@ class SessionRunner:
                 consolidate(self.home, self.store, row, tz=self.tz, git=self.git,
                             working_max=self.working_max, killed=self._killed.pop(row.id, None))
             except Exception as e:  # the intent journal lets recover() finish it later
-                log.error("consolidate.failed", session_id=row.id, error=_err(e))
+                log.error("consolidate.failed", session_id=row.id, error=error_text(e))
                 return
-
-def _err(e: BaseException) -> str:
-    from reverie.daemon.logs import scrub
-
-    return scrub(described(e))

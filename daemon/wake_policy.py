@@ -15,7 +15,7 @@ from reverie.daemon.session_options import SessionsOptions, parse_hours
 from reverie.memory import _log
 from reverie.memory.store import Store
 from reverie.perception.types import fire_times, first_occurrence
-from reverie.memory.errors import described
+from reverie.daemon.logs import error_text
 
 
 log = _log.get("reverie.sessions")
@@ -93,7 +93,7 @@ def is_quiet(notable_since: Callable[[datetime, datetime], list[str]], last_wake
     try:
         return not notable_since(last_wake, now)
     except Exception as e:
-        log.warning("wake.notable_failed", error=_err(e))
+        log.warning("wake.notable_failed", error=error_text(e))
         return False
 
 
@@ -114,14 +114,9 @@ def wake_on_due(conditions: Sequence[Condition], store: Store, now: datetime, *,
         try:
             why = cond.evaluate(store, since, now)
         except Exception as e:  # one that cannot be evaluated does not hold
-            log.warning("wake_on.failed", condition=cond.text, error=_err(e))
+            log.warning("wake_on.failed", condition=cond.text, error=error_text(e))
             continue
         if why:
             reasons.append(why)
     return reasons
 
-
-def _err(e: BaseException) -> str:
-    from reverie.daemon.logs import scrub
-
-    return scrub(described(e))

@@ -10,7 +10,6 @@ import click
 from reverie.daemon import __version__
 from reverie.daemon.cli import _help
 from reverie.daemon.cli._common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, _loaded
-from reverie.memory.errors import described
 
 
 class _Group(click.Group):
@@ -111,5 +110,5 @@ def run(argv: list[str] | None) -> int:
         from reverie.daemon import logs
 
         logs.get("reverie").debug("cli.crashed", exc_info=True)
-        click.echo(f"reverie: error: {logs.scrub(described(e))}", err=True)
+        click.echo(f"reverie: error: {logs.error_text(e)}", err=True)
         return EXIT_FAIL
