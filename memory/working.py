@@ -83,6 +83,15 @@ def code_lines(lines: list[str]) -> tuple[list[bool], str | None]:
     return flags, fence[0] * fence[1] if fence else None
 
 
+def strip_tags(line: str, by: str = " ") -> str:
+    """``line`` with each #remember tag replaced by ``by``; one inside inline code is text."""
+    out, last = [], 0
+    for m in _INLINE_CODE.finditer(line):
+        out += [TAG.sub(by, line[last:m.start()]), m.group(0)]
+        last = m.end()
+    return "".join(out) + TAG.sub(by, line[last:])
+
+
 def _tag(line: str) -> tuple[bool, str | None]:
     m = TAG.search(_INLINE_CODE.sub("", line))
     if m is None:

@@ -69,7 +69,7 @@ def quote_of(line: str, kind: str) -> str:
     """The agent's line as a bullet quotes it: list marker and tags off, trimmed, not
     reworded (a cut is marked with …)."""
     text = _MARKER.sub("", line, count=1).strip()
-    text = " ".join(working.TAG.sub(" \u2026 ", text).split())
+    text = " ".join(working.strip_tags(text, " \u2026 ").split())
     text = text.removesuffix("\u2026").strip().removeprefix("\u2026").strip()
     text = _PREFIX.sub("", text, count=1).strip()
     text = text.strip("*_ ").strip()
@@ -89,7 +89,7 @@ def quote_of(line: str, kind: str) -> str:
 
 def kind_of(text: str, section: str | None, listed: bool) -> str | None:
     """What a line is by its form (None: not memory)."""
-    bare = working.TAG.sub(" ", _MARKER.sub("", text, count=1)).strip().strip("*_ ")
+    bare = working.strip_tags(_MARKER.sub("", text, count=1)).strip().strip("*_ ")
     m = _PREFIX.match(bare)
     if m:
         return _PREFIX_KIND[m.group(1).lower()]

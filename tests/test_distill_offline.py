@@ -284,9 +284,11 @@ def test_code_and_tags_are_read_by_the_rule_consolidation_keeps(home, store):
             "~~~\n"
             "Decided to stay in code as well.\n"
             "~~~~\n"
-            "Decided to call the plumber #remember          house: about the tap\n")
+            "Decided to call the plumber #remember          house: about the tap\n"
+            "Decided to mark keepers with `#remember` from now on.\n")  # code, not a tag
     session(home, store, page, "s1")
     got = [quote(b) for b in bullets(offline(home, store).path)]
-    assert got == ["Decided to ship on Friday.", "Decided to call the plumber \u2026 about the tap"]
+    assert got == ["Decided to ship on Friday.", "Decided to call the plumber \u2026 about the tap",
+                   "Decided to mark keepers with `#remember` from now on."]
     kept = (home.memory_dir / "house.md").read_text(encoding="utf-8")
     assert "call the plumber" in kept and "inside code" not in kept
