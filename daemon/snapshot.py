@@ -40,7 +40,7 @@ else:  # a frozen record without dataclasses' compiling (memory/_record.py)
 
 from reverie.memory import bounded_json
 from reverie.daemon import __version__
-from reverie.daemon._toplevel import HOME as _HOME_LINE, line as _line  # top-level lines
+from reverie.daemon._toplevel import HOME as _HOME_LINE, folder, line as _line  # top-level lines
 from reverie.daemon._vars import VAR as _VAR
 from reverie.perception import names
 
@@ -162,8 +162,7 @@ def home_line(path: Path, text: str) -> Path | None:
     m = _HOME_LINE.search(text)
     if not m or _VAR.search(m.group(2)):
         return None
-    p = Path(m.group(2)).expanduser()
-    return (p if p.is_absolute() else path.parent / p).resolve()
+    return folder(path, m.group(2)).resolve()
 
 
 def state_line(path: Path, text: str, home: Path) -> Path | None:
@@ -175,8 +174,7 @@ def state_line(path: Path, text: str, home: Path) -> Path | None:
     if m:
         if _VAR.search(m.group(2)):
             return None
-        p = Path(m.group(2)).expanduser()
-        return p if p.is_absolute() else (path.parent / p).resolve()
+        return folder(path, m.group(2))
     if re.search(r"^(state_dir|name):", text, re.M) and not _NAME_LINE.search(text):
         return None
     n = _NAME_LINE.search(text)

@@ -182,22 +182,18 @@ def load(path: str | os.PathLike, env: dict[str, str] | None = None, *,
 
     if "home" in data and isinstance(data["home"], str):
         try:
-            home = Path(data["home"]).expanduser()
+            data["home"] = _toplevel.folder(path, data["home"])
         except RuntimeError:  # "~nosuchuser/x": no such user to expand
             problems.append(f"{shown}:{_key_line(root, ('home',))}: home: "
                             f"{_tilde_user(data['home'])}")
-            home = Path("/")  # a stand-in: the config is refused with the line above
-        if not home.is_absolute():
-            home = (path.parent / home).resolve()
-        data["home"] = home
+            data["home"] = Path("/")  # a stand-in: the config is refused with the line above
     if isinstance(data.get("state_dir"), str) and data["state_dir"]:
         try:
-            sd = Path(data["state_dir"]).expanduser()
+            data["state_dir"] = _toplevel.folder(path, data["state_dir"])
         except RuntimeError:  # as for home:
             problems.append(f"{shown}:{_key_line(root, ('state_dir',))}: state_dir: "
                             f"{_tilde_user(data['state_dir'])}")
-            sd = Path("/")
-        data["state_dir"] = sd if sd.is_absolute() else (path.parent / sd).resolve()
+            data["state_dir"] = Path("/")
 
     try:
         cfg = Config.model_validate(data)
@@ -245,10 +241,9 @@ def home_hint(path: str | os.PathLike) -> Path | None:
     if not isinstance(home, str) or not home or _VAR.search(home):
         return None
     try:
-        p = Path(home).expanduser()
+        return _toplevel.folder(path, home)
     except RuntimeError:  # ~nosuchuser: load() says so in one line
         return None
-    return p if p.is_absolute() else (Path(path).parent / p).resolve()
 
 
 def _tilde_user(value: str) -> str:
