@@ -15,8 +15,7 @@ from reverie.memory.home import Home
 
 log = _log.get("reverie.consolidate")
 
-# the diary, memory/ files and the ledger are read whole to append to them
-HOME_FILE_MAX_BYTES = 64 * 1024 * 1024
+HOME_FILE_MAX_BYTES = atomic.APPEND_MAX_BYTES  # read whole to append to them
 
 
 def move_aside(home: Home, path: Path, name: str, why: str) -> str:

@@ -85,6 +85,7 @@ def note_of(payload: dict) -> str | None:
 
 
 def size(n: int) -> str:
+    """As perception.text.byte_size writes a size (memory cannot import perception)."""
     for unit, k in (("GiB", 1024 * MiB), ("MiB", MiB), ("KiB", 1024)):
         if n >= k and n % k == 0:
             return f"{n // k} {unit}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from reverie.memory import atomic
 from reverie.memory._crash import crash_point
-from reverie.memory._home_files import HOME_FILE_MAX_BYTES, append_once, read_home
+from reverie.memory._home_files import append_once, read_home
 from reverie.memory._plan import Plan
 from reverie.memory.home import Home
 from reverie.memory.working import NOTES
@@ -18,7 +18,7 @@ def promote(home: Home, plan: Plan) -> None:
         path = home.root / rel
         heading = "# Notes" if rel == f"memory/{NOTES}.md" else f"# {path.stem}"
         try:
-            read_home(home, path, max_bytes=HOME_FILE_MAX_BYTES)
+            read_home(home, path)
         except FileNotFoundError:
             atomic.write_text(path, heading + "\n")
         append_once(home, path, f"<!-- promoted:{plan.sid} -->",

@@ -14,6 +14,7 @@ from typing import BinaryIO, Iterator
 
 FILE_MODE = 0o640
 SECRET_MODE = 0o600
+# a file reverie appends to is read whole first: the diary, memory/ files, the ledger
 APPEND_MAX_BYTES = 64 * 1024 * 1024
 
 

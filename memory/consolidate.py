@@ -42,12 +42,11 @@ from reverie.memory.diary import SESSION_ID, late_lines
 from reverie.memory.home import Home
 from reverie.memory.ledger import Ledger, append_consolidation, consolidation
 from reverie.memory.store import Intent, Session, Store
-from reverie.memory.working import NOTES, classify, reset_text, split_lines
+from reverie.memory.working import NOTES
 
 # the names callers and tests reach through this module
 __all__ = ["consolidate", "recover", "ConsolidationError", "Ledger", "KIND", "CRASH_POINTS",
-           "MAX_TOPIC_FILES", "WORKING_MAX_BYTES", "WRITER_GRACE", "classify", "reset_text",
-           "split_lines"]
+           "MAX_TOPIC_FILES", "WORKING_MAX_BYTES", "WRITER_GRACE"]
 
 log = _log.get("reverie.consolidate")
 

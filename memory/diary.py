@@ -24,10 +24,10 @@ from datetime import date
 from pathlib import Path
 
 from reverie.memory import atomic, safe_read
-from reverie.memory._home_files import read_home
+from reverie.memory._home_files import HOME_FILE_MAX_BYTES, read_home
 from reverie.memory.home import Home
 
-DIARY_MAX_BYTES = 64 * 1024 * 1024
+DIARY_MAX_BYTES = HOME_FILE_MAX_BYTES
 
 # a session id as the diary's markers carry it (consolidation refuses any other)
 SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}")

@@ -38,7 +38,7 @@ import yaml
 
 from reverie.memory import _log, atomic, clock, safe_read
 from reverie.memory import ledger as ledger_file
-from reverie.memory.diary import Diaries, blocks
+from reverie.memory.diary import DIARY_MAX_BYTES, Diaries, blocks
 from reverie.memory.home import Home
 from reverie.perception._distill_files import (DistillFailure, cite, hash_cited, path_for,
                                                patterns_path, read_own)
@@ -54,7 +54,6 @@ __all__ = ["distill_day", "Distilled", "DistillFailure", "path_for", "patterns_p
 
 log = _log.get("reverie.distill")
 
-DIARY_MAX_BYTES = 64 * 1024 * 1024  # a diary beyond this is not a day's notes: refused
 
 
 @dataclass

@@ -92,12 +92,11 @@ def distinct(lo: float, hi: float) -> tuple[str, str]:
 
 
 def byte_size(n: int) -> str:
-    """A size as a cap is written: "5 MiB", "64 KiB", "1000 bytes"."""
-    mib = 1024 * 1024
-    if n >= mib and n % mib == 0:
-        return f"{n // mib} MiB"
-    if n >= 1024 and n % 1024 == 0:
-        return f"{n // 1024} KiB"
+    """A size as a cap is written: "1 GiB", "5 MiB", "64 KiB", "1000 bytes" (memory/_plan.py
+    has its own copy: memory cannot import perception)."""
+    for unit, k in (("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
+        if n >= k and n % k == 0:
+            return f"{n // k} {unit}"
     return f"{n} bytes"
 
 

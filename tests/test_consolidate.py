@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reverie.memory import consolidate as c
+from reverie.memory import working
 from reverie.memory import diary as d
 from reverie.memory.home import Home, working_template
 from reverie.memory.store import Store
@@ -53,7 +54,7 @@ def ledger_lines(home):
 
 
 def assert_accounted(led, text):
-    lines = c.split_lines(text)
+    lines = working.split_lines(text)
     assert led.lines_in == led.archived == len(lines)
     assert led.promoted + led.carried + led.dropped == led.lines_in
 
@@ -153,7 +154,7 @@ def test_carry_section_is_carried_verbatim_into_the_fresh_working_md(home, store
     start = tpl.index("## Carry\n")
     end = tpl.index("\n## ", start) + 1
     assert fresh.replace(carry, "") == tpl[:start] + tpl[end:]
-    assert led.carried == len(c.split_lines(carry))
+    assert led.carried == len(working.split_lines(carry))
 
 
 def test_tagged_lines_in_carry_are_carried_not_promoted(home, store):
@@ -210,7 +211,7 @@ def test_crlf_line_endings_are_read_as_lines(home, store):
 def test_every_line_is_archived_and_exactly_one_of_promoted_carried_dropped(home, store, text):
     led = run(home, store, text)
     assert_accounted(led, text)
-    assert "\n".join(c.split_lines(text)) in diary(home)
+    assert "\n".join(working.split_lines(text)) in diary(home)
 
 
 def test_a_code_block_left_open_is_closed_in_the_diary(home, store):
@@ -232,7 +233,7 @@ def test_invalid_utf8_keeps_the_raw_bytes(home, store):
 
 def test_every_archived_line_is_cited_by_its_session_and_line_number(home, store):
     run(home, store, SAMPLE)
-    lines = c.split_lines(SAMPLE)
+    lines = working.split_lines(SAMPLE)
     cited = d.Diaries(home.root)
     third = cited.resolve("diary/2026-11-25.md#s-s1-3")
     assert third.resolved and third.lines == [lines[2]]
@@ -416,7 +417,7 @@ def test_text_written_after_the_snapshot_is_archived_not_lost(home, store):
     # the snapshot took working.md away: the straggler's line started a new file of its own
     assert body.count("- met Ada at the market #remember") == 1
     assert led.late == 1
-    assert led.lines_in == len(c.split_lines(SAMPLE))
+    assert led.lines_in == len(working.split_lines(SAMPLE))
     # the late lines are citable in a block of their own
     (late,) = [b for b in d.blocks(body, "2026-11-25").values() if "-late-" in b.name]
     assert late.lines == ["written after the end #remember"]
@@ -443,10 +444,10 @@ def test_any_text_every_line_is_accounted_for_and_archived(text):
         with Store.open(h.db) as s:
             led = run(h, s, text)
             assert_accounted(led, text)
-            assert "\n".join(c.split_lines(text)) in diary(h)
+            assert "\n".join(working.split_lines(text)) in diary(h)
             assert len(ledger_lines(h)) == 1
             # every archived line is cited by its session and its number in it
-            lines = c.split_lines(text)
+            lines = working.split_lines(text)
             cited = d.Diaries(h.root)
             for n, line in enumerate(lines, start=1):
                 assert cited.resolve(f"diary/2026-11-25.md#s-s1-{n}").lines == [line]

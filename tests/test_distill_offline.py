@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from reverie.memory import consolidate as c
+from reverie.memory import working
 from reverie.memory.diary import Diaries, anchors_in
 from reverie.memory.home import working_template
 from reverie.perception.distill import distill_day, path_for, patterns_path
@@ -83,7 +84,7 @@ def test_decisions_commitments_questions_and_lessons_are_found_by_their_form(hom
 def test_every_bullet_quotes_its_line_and_cites_it_by_session_and_number(home, store):
     session(home, store, PAGE, "s1")
     out = offline(home, store)
-    lines = c.split_lines(PAGE)
+    lines = working.split_lines(PAGE)
     cited = Diaries(home.root)
     for b in bullets(out.path):
         (anchor,) = anchors_in(b)

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from tests.conftest import reverie_env, run_cli
 from reverie.daemon import config
 from reverie.memory import consolidate as c
+from reverie.memory import working
 from reverie.perception import audit as audit_mod
 from reverie.perception.sources import Context, Result, SourceError
 from reverie.perception.sources.feed import Feed
@@ -381,7 +382,7 @@ def test_working_md_with_hostile_unicode_and_control_chars_accounts_for_every_li
         store.start_session(sid, start, 4242, "scheduled")
         store.end_session(sid, start + timedelta(minutes=30), "exited", 0)
         led = c.consolidate(home, store, store.session(sid), tz=TZ)
-        lines = c.split_lines(raw.decode("utf-8"))
+        lines = working.split_lines(raw.decode("utf-8"))
         assert led.lines_in == led.archived == len(lines)
         assert led.promoted + led.carried + led.dropped == led.lines_in
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from reverie.memory import clock, safe_read
 from reverie.perception.sources import BaseSource, Context, Reading, Result, SourceError
-from reverie.perception.text import duration
+from reverie.perception.text import byte_size, duration
 
 _READ_CHUNK = 1024 * 1024
 MAX_BYTES = 4 * 1024 * 1024  # per file, to count words: a 2 GiB file costs what 4 MiB do
@@ -33,13 +33,6 @@ def count_words(path: Path, max_bytes: int = MAX_BYTES) -> tuple[int, bool]:
             words += len(parts)
         longer = left <= 0 and f.read(1) != b""
     return words + (1 if tail else 0), longer
-
-
-def _size(n: int) -> str:
-    for unit, k in (("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
-        if n >= k and n % k == 0:
-            return f"{n // k} {unit}"
-    return f"{n} bytes"
 
 
 class Files(BaseSource):
@@ -128,8 +121,8 @@ class Files(BaseSource):
             count += 1
         if longer:
             result.warnings.append(f"{longer} matching files are over max_bytes "
-                                   f"({_size(o.max_bytes)}): their words are counted in "
-                                   f"the first {_size(o.max_bytes)} only")
+                                   f"({byte_size(o.max_bytes)}): their words are counted in "
+                                   f"the first {byte_size(o.max_bytes)} only")
         if unreadable:
             result.warnings.append(f"{unreadable} matching files could not be read")
         result.readings.append(Reading("count", value=float(count), unit=o.unit))
