@@ -12,10 +12,10 @@ from pathlib import Path
 
 from reverie.memory import _log, atomic, safe_read
 from reverie.memory._crash import crash_point
-from reverie.memory._home_files import append_once, move_aside, read_home
+from reverie.memory._home_files import append_once, move_aside
 from reverie.memory._plan import Plan
 from reverie.memory._taking import decode, keep_whole, sha, wait_for_writers
-from reverie.memory.diary import anchor_comment, blocks, ensure_diary, late_marker
+from reverie.memory.diary import anchor_comment, blocks, diary_heading, late_marker
 from reverie.memory.home import Home
 from reverie.memory.working import reset_text, split_lines
 
@@ -26,32 +26,26 @@ _RESET_TRIES = 20
 
 
 def archive(home: Home, plan: Plan) -> None:
-    path = ensure_diary(home, plan.day)
     body = "\n".join(plan.lines) if plan.lines else "_(working.md was empty)_"
     if plan.open_fence:
         # an unclosed fence would swallow the rest of the diary when rendered
         body += "\n" + plan.open_fence
     if plan.note:
         body = f"_({plan.note})_"
-    _append_block(home, path, plan,
-                  f"## Session {plan.sid} · {_span(plan)}\n"
-                  f'<a id="session-{plan.sid}"></a>\n{_anchor_line(plan)}\n'
-                  f"<!-- session:{plan.sid} -->\n\n"
-                  f"{body}\n\n<!-- /session:{plan.sid} -->\n")
+    block = (f"## Session {plan.sid} · {_span(plan)}\n"
+             f'<a id="session-{plan.sid}"></a>\n{_anchor_line(plan)}\n'
+             f"<!-- session:{plan.sid} -->\n\n"
+             f"{body}\n\n<!-- /session:{plan.sid} -->\n")
+    _append_block(home, plan, plan.sid, block)
 
 
-def _append_block(home: Home, path: Path, plan: Plan, block: str) -> None:
-    """Append the session's block unless the diary already holds it as a block: a marker
+def _append_block(home: Home, plan: Plan, name: str, block: str) -> None:
+    """Append a block to the diary unless the diary already holds it as a block: a marker
     the agent wrote in its own notes (inside an earlier block) does not count, so it can
     never make a later session's lines go unarchived."""
-    try:
-        old = read_home(home, path)
-    except FileNotFoundError:
-        old = ""
-    if plan.sid in blocks(old, plan.day.isoformat()):
-        return
-    sep = "" if not old or old.endswith("\n\n") else ("\n" if old.endswith("\n") else "\n\n")
-    atomic.write_text(path, old + sep + block)
+    append_once(home, home.diary(plan.day), block,
+                lambda old: name in blocks(old, plan.day.isoformat()),
+                start=diary_heading(plan.day))
 
 
 def _anchor_line(plan: Plan) -> str:
@@ -114,11 +108,11 @@ def _archive_late(home: Home, plan: Plan, late: Path) -> None:
     late_id = late.name.split(".")[-2]
     marker = late_marker(plan.sid, sha(raw), len(lines), late_id)
     if lines:
-        append_once(home, home.diary(plan.day), marker,
-                    f"### Written to working.md after session {plan.sid} ended\n"
-                    f'<a id="s-{plan.sid}-late-{late_id}"></a>\n'
-                    f"{marker}\n\n" + "\n".join(lines) + "\n"
-                    + (f"\n_(raw bytes kept in {raw_copy})_\n" if raw_copy else ""))
+        _append_block(home, plan, f"{plan.sid}-late-{late_id}",
+                      f"### Written to working.md after session {plan.sid} ended\n"
+                      f'<a id="s-{plan.sid}-late-{late_id}"></a>\n'
+                      f"{marker}\n\n" + "\n".join(lines) + "\n"
+                      + (f"\n_(raw bytes kept in {raw_copy})_\n" if raw_copy else ""))
         log.warning("working.md changed after the session ended; archived it too",
                     session=plan.sid, lines=len(lines))
     crash_point("reset:late")

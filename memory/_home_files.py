@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from reverie.memory import _log, atomic, safe_read
@@ -44,13 +45,15 @@ def read_home(home: Home, path: Path, max_bytes: int = HOME_FILE_MAX_BYTES) -> s
         raise FileNotFoundError(str(e)) from None
 
 
-def append_once(home: Home, path: Path, marker: str, block: str) -> None:
-    """Append ``block`` unless a line equal to ``marker`` is already in ``path``."""
+def append_once(home: Home, path: Path, block: str, present: Callable[[str], bool], *,
+                start: str = "") -> None:
+    """Append ``block`` to ``path`` unless ``present(its text)``; a missing file begins with
+    ``start`` (its heading). One read, one write."""
     try:
         old = read_home(home, path)
     except FileNotFoundError:
-        old = ""
-    if marker in old.splitlines():
+        old = start
+    if present(old):
         return
     sep = "" if not old or old.endswith("\n\n") else ("\n" if old.endswith("\n") else "\n\n")
     atomic.write_text(path, old + sep + block)

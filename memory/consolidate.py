@@ -194,12 +194,14 @@ def _write_ledger(home: Home, plan: Plan, ledger: Ledger) -> None:
     if ledger.topics_over_cap:
         kept += (f" {ledger.topics_over_cap} topics over the cap of {MAX_TOPIC_FILES} files "
                  f"went to memory/{NOTES}.md.")
-    append_once(home, home.diary(plan.day), f"<!-- ledger:{plan.sid} -->",
-                f"<!-- ledger:{plan.sid} -->\n"
+    marker = f"<!-- ledger:{plan.sid} -->"
+    append_once(home, home.diary(plan.day),
+                f"{marker}\n"
                 f"*Consolidated: {ledger.lines_in} lines in, {ledger.archived} archived, "
                 f"{ledger.promoted} promoted{f' ({where})' if where else ''}, "
                 f"{ledger.carried} carried, {ledger.dropped} dropped"
-                f"{f', {ledger.late} written late and archived' if ledger.late else ''}.{kept}*\n")
+                f"{f', {ledger.late} written late and archived' if ledger.late else ''}.{kept}*\n",
+                lambda old: marker in old.splitlines())
 
 
 def _commit_message(ledger: Ledger) -> str:

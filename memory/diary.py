@@ -68,13 +68,17 @@ class Block:
         return f"diary/{self.day}.md#s-{self.name}"
 
 
+def diary_heading(day: date) -> str:
+    return f"# Diary {day.isoformat()}\n"
+
+
 def ensure_diary(home: Home, day: date) -> Path:
     """The diary file of ``day``, created with its heading if missing."""
     path = home.diary(day)
     try:
         read_home(home, path)
     except FileNotFoundError:
-        atomic.write_text(path, f"# Diary {day.isoformat()}\n")
+        atomic.write_text(path, diary_heading(day))
     return path
 
 
