@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import asdict, dataclass, field
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from reverie.memory import atomic, bounded_json
 from reverie.memory._home_files import read_home
@@ -102,6 +102,10 @@ def consolidation(home: Home, sid: str) -> Ledger | None:
         text = read_home(home, home.ledger)
     except FileNotFoundError:
         return None
+    return _of(text, sid)
+
+
+def _of(text: str, sid: str) -> Ledger | None:
     rec = sessions(text).get(sid)
     if rec is None:
         return None
@@ -114,8 +118,7 @@ def consolidation(home: Home, sid: str) -> Ledger | None:
 def append_consolidation(home: Home, ledger: Ledger) -> None:
     """Append a consolidation's record unless its session has one already (a rerun)."""
     with _LOCK:
-        if consolidation(home, ledger.session) is None:
-            _append_line(home, ledger.to_json())
+        _append_line(home, ledger.to_json(), lambda old: _of(old, ledger.session) is not None)
 
 
 def append(home: Home, record: dict) -> None:
@@ -124,11 +127,14 @@ def append(home: Home, record: dict) -> None:
         _append_line(home, json.dumps(record, sort_keys=True, ensure_ascii=False))
 
 
-def _append_line(home: Home, line: str) -> None:
+def _append_line(home: Home, line: str, present: Callable[[str], bool] = lambda _old: False
+                 ) -> None:
     try:
         old = read_home(home, home.ledger)
     except FileNotFoundError:
         old = ""
+    if present(old):
+        return
     sep = "\n" if old and not old.endswith("\n") else ""
     atomic.write_text(home.ledger, old + sep + line + "\n")
 
