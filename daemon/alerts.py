@@ -246,7 +246,7 @@ def _send(urls: list[str], title: str, body: str, ntype: str, result: dict) -> N
 def _ago(span: timedelta) -> str:
     from reverie.perception import text
 
-    return text.duration(round(max(0.0, span.total_seconds())))
+    return text.duration(round(span.total_seconds()))
 
 
 def _period(failing_since: datetime) -> str:

@@ -144,7 +144,7 @@ def _at(iso: str) -> datetime:
 
 
 def _ago(iso: str | None, now: datetime) -> str:
-    return f"{text.age((now - _at(iso)).total_seconds())} ago" if iso else "never"
+    return f"{text.age(now - _at(iso))} ago" if iso else "never"
 
 
 def _until(iso: str, now: datetime) -> str:

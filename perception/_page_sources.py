@@ -40,7 +40,7 @@ def _signals(store: Store, specs: list[SourceSpec], now: datetime, wake: datetim
             latest[sig] = cur
             row: dict[str, Any] = {"signal": sig, "source": spec.name, "display": reading(cur),
                    "since_wake": change(cur, before) if wake else None,
-                   "age": age(t_now - clock.to_ts(cur.ts)), "at": T.text(cur.ts, "%a %H:%M")}
+                   "age": age(now - cur.ts), "at": T.text(cur.ts, "%a %H:%M")}
             if cur.value is None:
                 texts.append(row)
                 continue

@@ -81,7 +81,6 @@ def page_csp(html: str, *, header: bool = False) -> str:
 def build_page_context(home: Home, store: Store, specs: list[SourceSpec], *, tz: ZoneInfo,
                        now: datetime | None = None) -> dict:
     now = now or clock.now()
-    t_now = clock.to_ts(now)
     T = Times(tz)
     specs = [s for s in specs if s.enabled]
     wake = store.last_wake()
@@ -95,7 +94,7 @@ def build_page_context(home: Home, store: Store, specs: list[SourceSpec], *, tz:
         "day": ((now.astimezone(tz).date() - born.astimezone(tz).date()).days + 1
                 if born else None),
         "wake": {"at": T.iso(wake), "text": T.text(wake, "%a %H:%M"),
-                 "ago": age(t_now - clock.to_ts(wake))} if wake else None,
+                 "ago": age(now - wake)} if wake else None,
         "dream": _dream(home, store, T),
     }
     ctx.update(_signals(store, specs, now, wake, T))

@@ -101,7 +101,7 @@ def should_run(spec: SourceSpec, state: SourceState, now: datetime | None = None
     d = health.deferral(spec, state, now)
     if d is None:
         return True, None
-    wait = text.duration(round(max(0.0, (d.next_try - now).total_seconds())))
+    wait = text.duration(round((d.next_try - now).total_seconds()))
     if d.reason == "retry_after":
         return False, f"Retry-After: next try in {wait}"
     return False, f"backing off after {text.plural(d.failures, 'failure')}: next try in {wait}"
@@ -356,7 +356,7 @@ def _poll_source(spec: SourceSpec, home: Home, store: Store, secrets: tuple[str,
         log.warning("source.failing", source=name, error=poll_note)
     elif ok and failures:
         log.info("source.recovered", source=name, failures=failures,
-                 down_for=text.duration(round(max(0.0, (now - failing_since).total_seconds())))
+                 down_for=text.duration(round((now - failing_since).total_seconds()))
                  if failing_since else None)
     if warnings:
         log.debug("source.warnings", source=name, warnings=warnings)
