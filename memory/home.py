@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import functools
 import os
 import re
 import stat
@@ -421,6 +422,7 @@ def _skeleton(name: str) -> str:
 WORKING_TEMPLATE_NAME = "working.md"
 
 
+@functools.cache  # package data: every consolidation and each day distilled compares with it
 def working_template() -> str:
     return _skeleton(WORKING_TEMPLATE_NAME)
 
