@@ -196,6 +196,9 @@ def _idle_daemon_rss(root: Path, sources: int, wait: float) -> tuple[int, int]:
     import sqlite3
     import statistics
 
+    from reverie.memory.home import Home
+    from reverie.memory.store import Store
+
     agent = root / f"rss-{sources}"
     (agent / "home" / "posts").mkdir(parents=True)
     (agent / "home" / "feeds").mkdir(parents=True)
@@ -208,11 +211,12 @@ def _idle_daemon_rss(root: Path, sources: int, wait: float) -> tuple[int, int]:
              "{{name: host{i}, type: system, every: 1m}}",
              "{{name: inbox{i}, type: feed, path: feeds/local.xml, every: 1m}}")
     lines = [f"  - {kinds[i % 3].format(i=i)}" for i in range(sources)]
+    # no dream at start: from 05:00 to 17:00 a daily one would catch up, and be measured
     (agent / "reverie.yaml").write_text(
-        "home: ./home\ntimezone: Europe/Berlin\nsources:\n" + "\n".join(lines)
-        + '\ndream: {at: "0 5 * * *", backend: offline}\n')
-    env = _env() | {"XDG_STATE_HOME": str(agent / "state")}
-    db = agent / "state" / "reverie" / "home" / "reverie.db"
+        "home: ./home\nstate_dir: ./state\ntimezone: Europe/Berlin\nsources:\n"
+        + "\n".join(lines) + '\ndream: {at: "0 5 1 1 *", catch_up: 0s, backend: offline}\n')
+    env = _env()
+    db = Home.at(agent / "home", agent / "state").db
     proc = subprocess.Popen(_reverie() + ["--config", str(agent / "reverie.yaml"), "run"],
                             cwd=agent, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -222,10 +226,9 @@ def _idle_daemon_rss(root: Path, sources: int, wait: float) -> tuple[int, int]:
         while time.monotonic() < deadline and polled < sources:
             time.sleep(0.5)
             try:
-                with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as con:
-                    polled = con.execute("SELECT COUNT(*) FROM source_state "
-                                         "WHERE last_ok IS NOT NULL").fetchone()[0]
-            except sqlite3.Error:
+                with Store.open(db, readonly=True) as store:
+                    polled = sum(s.last_ok is not None for s in store.all_source_states().values())
+            except (OSError, sqlite3.Error):  # not created yet
                 continue
         time.sleep(2.0)  # the last round's garbage settles
         samples = []
