@@ -434,7 +434,10 @@ def init_home(path: "str | Path | Home", state: str | Path | None = None
     home = path if isinstance(path, Home) else Home.at(path, state)
     home.root.mkdir(parents=True, exist_ok=True)
     home.ensure()
-    config = _skeleton("reverie.yaml").replace("{home}", str(home.root))
+    from reverie.memory import clock
+
+    # the zone written out: a status or a wake never has to ask the machine (tzlocal)
+    config = _skeleton("reverie.yaml").replace("{timezone}", clock.system_zone_name())
     if state is not None:
         config = config.replace(
             "\nhome: .", f"\nstate_dir: {home.state}   # reverie's own files (the record), "

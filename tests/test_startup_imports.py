@@ -12,7 +12,7 @@ import pytest
 
 from reverie.memory.home import Home
 
-from tests.conftest import reverie_env
+from tests.conftest import reverie_env, run_cli
 
 HEAVY = {"requests", "openai", "feedparser", "jinja2"}
 SCHEDULER = {"apscheduler", "asyncio"}
@@ -34,23 +34,16 @@ dream: {at: "0 5 * * *", backend: openai, model: m, base_url: "http://127.0.0.1:
 """
 
 
-def _imported(tmp_path, *args: str) -> set[str]:
+def _imported(tmp_path, *args: str, full: bool = False) -> set[str]:
+    """The modules ``reverie ARGS`` imports: top-level packages, or every module (``full``)."""
     out = subprocess.run([sys.executable, "-X", "importtime", "-m", "reverie.daemon.cli",
                           "--config", str(tmp_path / "reverie.yaml"), *args],
                          capture_output=True, text=True, env=reverie_env(), cwd=tmp_path,
                          timeout=60)
     assert out.returncode in (0, 3), out.stderr[-2000:]  # status: 3 when no daemon runs
-    return {line.split("|")[-1].strip().split(".")[0] for line in out.stderr.splitlines()
-            if line.startswith("import time:")}
-
-
-def _imported_full(tmp_path, *args: str) -> set[str]:
-    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "reverie.daemon.cli",
-                          "--config", str(tmp_path / "reverie.yaml"), *args],
-                         capture_output=True, text=True, env=reverie_env(), cwd=tmp_path,
-                         timeout=60)
-    return {line.split("|")[-1].strip() for line in out.stderr.splitlines()
-            if line.startswith("import time:")}
+    names = {line.split("|")[-1].strip() for line in out.stderr.splitlines()
+             if line.startswith("import time:")}
+    return names if full else {n.split(".")[0] for n in names}
 
 
 @pytest.fixture
@@ -97,17 +90,16 @@ def test_status_and_state_on_the_snapshot_build_no_config_models(configured, com
 
 
 @pytest.mark.parametrize("command", ["status", "state"])
-def test_status_and_state_on_the_snapshot_set_up_no_logging_and_no_redaction(
-        configured, command):
+def test_status_and_state_of_an_init_made_home_set_up_no_logging_and_no_redaction(
+        tmp_path, command):
     # they log nothing: the stdlib's logging waits for a library that imports it
-    # (tests/test_logs.py), the redaction model for a secret or a line. (Without
-    # `timezone:` the machine's zone is asked of tzlocal, which imports logging.)
-    with open(configured / "reverie.yaml", "a", encoding="utf-8") as f:
-        f.write("timezone: Europe/Berlin\n")
-    _cli(configured, "state")
-    _cli(configured, "check-config")
-    assert _imported(configured, command) & {"logging", "reverie"} == {"reverie"}
-    names = _imported_full(configured, command)
+    # (tests/test_logs.py), the redaction model for a secret or a line. init writes the
+    # machine's zone out: asking tzlocal for it would import logging.
+    assert run_cli("init", str(tmp_path)).returncode == 0
+    _cli(tmp_path, "state")
+    _cli(tmp_path, "check-config")
+    names = _imported(tmp_path, command, full=True)
+    assert "reverie.daemon.cli" in names
     assert "reverie.perception.redact" not in names and "logging" not in names
 
 
