@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 FILE_MODE = 0o640
 SECRET_MODE = 0o600
@@ -27,43 +27,20 @@ def write_bytes(path: str | os.PathLike, data: bytes, *, mode: int = FILE_MODE) 
 def create_bytes(path: str | os.PathLike, data: bytes, *, mode: int = FILE_MODE) -> bool:
     """Write ``path`` atomically only if nothing is there: False (and nothing written) when
     a file appeared first. ``os.link`` of the finished temporary file never replaces."""
-    path = Path(path)
-    folder = path.parent
-    tmp = _finished_temp(path, data, mode)
-    try:
+    created = True
+
+    def link(tmp: str, path: Path) -> None:
+        nonlocal created
         try:
             os.link(tmp, path)
         except FileExistsError:
-            return False
-    finally:
-        try:
+            created = False
+        finally:
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-    fsync_dir(folder)
-    return True
 
-
-def _finished_temp(path: Path, data: bytes, mode: int) -> str:
-    """``data`` in a temporary file beside ``path``, synced, with its mode and owner set:
-    what an atomic write then puts in place. Removed again if anything fails."""
-    folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _mkstemp(path)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            _keep_owner(f.fileno(), folder)
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return tmp
+    with _written(path, mode, link) as f:
+        f.write(data)
+    return created
 
 
 def _mkstemp(path: Path) -> tuple[int, str]:
@@ -128,6 +105,16 @@ def streaming(path: str | os.PathLike, *, mode: int = FILE_MODE) -> Iterator[Bin
     """Write ``path`` atomically from a stream (an archive too big to hold in memory): a
     binary file object on a temporary file beside it, put in place (fsync, ``os.replace``,
     fsync of the folder) only when the block ends without an exception."""
+    with _written(path, mode, os.replace) as f:
+        yield f
+
+
+@contextmanager
+def _written(path: str | os.PathLike, mode: int, place: Callable[[str, Path], object]
+             ) -> Iterator[BinaryIO]:
+    """A temporary file beside ``path`` to write in the block; then synced, given its mode
+    and owner, and handed to ``place`` (which puts it in place), and the folder synced.
+    Removed if anything fails."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _mkstemp(path)
@@ -138,7 +125,7 @@ def streaming(path: str | os.PathLike, *, mode: int = FILE_MODE) -> Iterator[Bin
             _keep_owner(f.fileno(), path.parent)
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        place(tmp, path)
     except BaseException:
         try:
             os.unlink(tmp)

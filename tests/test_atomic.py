@@ -76,3 +76,12 @@ def test_symlink_points_relatively_and_replaces(tmp_path):
     atomic.symlink("2026-11-25.md", tmp_path / "latest.md")
     assert os.readlink(tmp_path / "latest.md") == "2026-11-25.md"
     assert (tmp_path / "latest.md").read_text() == "b"
+
+
+def test_create_writes_once_and_never_replaces_what_appeared_first(tmp_path):
+    path = tmp_path / "diary.md"
+    assert atomic.create_bytes(path, b"# Diary\n", mode=atomic.SECRET_MODE)
+    assert not atomic.create_bytes(path, b"something else\n")
+    assert path.read_bytes() == b"# Diary\n"
+    assert oct(path.stat().st_mode & 0o777) == oct(atomic.SECRET_MODE)
+    assert os.listdir(tmp_path) == ["diary.md"]  # no temporary file left either way
